@@ -1,0 +1,117 @@
+"""The actions behind every button and command, on review books (no file I/O here).
+
+Each action takes a :class:`ReviewBook` (and its inputs already parsed) and returns a new
+book plus what to tell the user. The CLI (``cli.py``) and the xlwings shell (``xl.py``) read
+and write the files or the open workbook, and call these same functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from .checks import annotate, run_checks, typed_actions
+from .errors import InputError, ValidationFailed
+from .ims_json import ImsDownload
+from .model import Finding, Settings, Severity
+from .review import MergeReport, ReviewBook, apply_portal_errors, merge_download, new_book
+from .upload import build_upload
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action produced: the new book, the cells to colour, and messages."""
+
+    book: ReviewBook
+    marks: dict[tuple[int, str], str] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def import_download(download: ImsDownload, into: ReviewBook | None = None,
+                    rtin: str = "", period: str = "") -> tuple[Outcome, MergeReport | None]:
+    """Import a download: a new book, or a re-import into ``into`` keeping the accountant's work."""
+    msgs = list(download.warnings)
+    if into is None:
+        book = new_book(download, rtin, period)
+        n = len(book.rows)
+        msgs.insert(0, f"Imported {n:,} records from {download.source}")
+        report = None
+    else:
+        book, report = merge_download(into, download)
+        if rtin or period:
+            meta = dict(book.meta)
+            meta.update({k: v for k, v in (("rtin", rtin.upper()), ("period", period)) if v})
+            book = replace(book, meta=meta)
+        msgs.insert(0, (f"Re-imported {download.source}: {report.added:,} new, {report.updated:,} changed, "
+                        f"{report.unchanged:,} unchanged, {report.removed:,} no longer in the download; "
+                        f"your entries kept on {report.kept_work:,} records"))
+        for title, items in (("Changed by the supplier after your review (marked in 'Re-import note')",
+                              report.changed_after_review),
+                             ("Portal status changed since the last download", report.status_changed),
+                             ("Gone from the download; your entries kept on the 'Removed records' sheet",
+                              report.removed_with_work)):
+            if items:
+                msgs.append(f"{title}: {len(items):,}: " + ", ".join(items[:10]) + (" ..." if len(items) > 10 else ""))
+    if not book.meta.get("rtin"):
+        msgs.append("The download does not carry your GSTIN: type it on the Summary sheet (cell B3) "
+                    "or pass --rtin, before exporting")
+    return Outcome(book=book, messages=msgs), report
+
+
+def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
+    """Run every check, write the findings into the rows, and return the cells to colour."""
+    findings = run_checks(book, settings)
+    annotated, marks = annotate(book, findings)
+    e = sum(f.severity is Severity.ERROR for f in findings)
+    w = len(findings) - e
+    msg = (f"{e:,} error(s), {w:,} warning(s)" if findings else "No problems found") + \
+        f" in {len(book.rows):,} records"
+    return Outcome(book=annotated, marks=marks, messages=[msg], findings=findings)
+
+
+def export(book: ReviewBook, settings: Settings = Settings()) -> tuple[list[bytes], Outcome]:
+    """Validate, then build the upload file(s).
+
+    Raises:
+        InputError: an Action cell holds an unknown word (names the sheet, row and word).
+        ValidationFailed: validation found errors; nothing is to be written.
+    """
+    out = validate(book, settings)
+    unknown = [f for f in out.findings if f.code == "action-unknown"]
+    if unknown:
+        f = unknown[0]
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise InputError(f"sheet '{f.sheet}', row {f.row}, column '{f.field}': '{f.value}' is not an action"
+                         f"{more}; choose Accept, Reject, Pending or No Action")
+    errors = [f for f in out.findings if f.severity is Severity.ERROR]
+    if errors:
+        raise ValidationFailed(f"{len(errors):,} validation error(s): fix them first (run validate to see "
+                               "them in the workbook); nothing was written")
+    parts = build_upload(book, settings)
+    changed = int((typed_actions(book.rows).replace({"": None, "?": None}).fillna(book.rows["action"])
+                   != book.rows["action"]).sum())
+    out = replace(out, messages=out.messages + [f"{changed:,} changed record(s) to upload in {len(parts)} file(s)"])
+    return parts, out
+
+
+def import_portal_errors(book: ReviewBook, errors: pd.DataFrame) -> Outcome:
+    """Show the portal's error messages beside their records."""
+    new, unmatched = apply_portal_errors(book, errors)
+    msgs = [f"{len(errors) - len(unmatched):,} portal error(s) placed on their records"]
+    if len(unmatched):
+        sample = ", ".join(f"{r.section} {r.doc_no} of {r.stin}" for r in unmatched.head(10).itertuples())
+        msgs.append(f"{len(unmatched):,} error(s) match no record in this workbook: {sample}")
+    return Outcome(book=new, messages=msgs)
+
+
+def refresh_summary(book: ReviewBook) -> Outcome:
+    """Nothing to compute here: the Summary is recomputed whenever a book is written."""
+    return Outcome(book=book, messages=["Summary refreshed"])
+
+
+def require_rtin(book: ReviewBook) -> None:
+    """Refuse to go on without the recipient GSTIN."""
+    if not book.rtin:
+        raise InputError("the recipient GSTIN is missing: type it on the Summary sheet (B3) or pass --rtin")

@@ -1,0 +1,407 @@
+"""Validation: every rule of IMS_FORMAT §3 (V1-V12) and the sanity checks, as small functions.
+
+Each check is ``(rows, meta, settings) -> list[Finding]``, built from boolean masks over the
+review book's ``rows`` frame (see ``review.py``); ``CHECKS`` is the tuple that runs. A check
+that crashes becomes one ``internal-error`` finding instead of stopping the others.
+
+Codes are stable (users filter on them): never rename one. :data:`CODES` documents each.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+import pandas as pd
+
+from .gstin import POS_CODES, gstin_problem, state_of
+from .layout import columns_for
+from .model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
+                    Action, Finding, Settings, Severity, parse_action)
+from .money import AmountError, format_inr, paise_from_cell, parse_amount
+from .review import SHOWN_FIELDS, ReviewBook
+
+E, W = Severity.ERROR, Severity.WARNING
+
+#: code -> (severity, title). The README lists them; a test checks that it does.
+CODES: dict[str, tuple[Severity, str]] = {
+    "action-unknown": (E, "V1: the Action is not one of Accept, Reject, Pending, No Action"),
+    "action-blank": (W, "the Action is blank: the record keeps its portal status"),
+    "pending-blocked": (E, "V2: Pending is not allowed on this record (Pending blocked = Yes)"),
+    "itc-reduction-not-allowed": (W, "V4: ITC-reduction entries are sent only with Accept; ignored here"),
+    "itc-reduction-blocked": (E, "V4: the portal does not accept an ITC-reduction answer for this record"),
+    "itc-reduction-answer-missing": (E, "V8: an accepted specified record needs 'Whether ITC to be reduced'"),
+    "itc-reduction-answer-invalid": (E, "'Whether ITC to be reduced' must be Yes or No"),
+    "itc-declared-without-yes": (E, "V5: ITC-reduction amounts need 'Whether ITC to be reduced' = Yes"),
+    "itc-declared-invalid": (E, "V6: an ITC-reduction amount must be a number ≥ 0 with at most 2 decimals"),
+    "itc-declared-exceeds-tax": (E, "V6: an ITC-reduction amount is more than that head's tax on the document"),
+    "itc-cgst-sgst-differ": (E, "V7: ITC-reduction CGST must equal ITC-reduction SGST"),
+    "remarks-not-sent": (W, "V9: remarks are sent only with Reject or Pending, and never when blocked"),
+    "remarks-too-long": (E, f"V10: remarks longer than {REMARKS_MAX_LEN} characters"),
+    "change-not-uploaded": (W, "remarks or ITC answers changed but the Action did not: not uploaded"),
+    "no-action-reset": (W, "No Action on a record already acted on is sent as action N (unverified)"),
+    "identifier-numeric": (W, "V12: a document number or GSTIN cell holds a number: leading zeros may be lost"),
+    "doc-number-too-long": (W, "the document number has more than 16 characters"),
+    "downloaded-value-edited": (W, "a downloaded value was edited in the sheet; the upload uses the downloaded value"),
+    "gstin-invalid": (W, "the supplier GSTIN fails the format, state-code or check-character test"),
+    "rtin-missing": (E, "the recipient GSTIN (your GSTIN) is missing on the Summary sheet"),
+    "rtin-invalid": (E, "the recipient GSTIN on the Summary sheet is not a valid GSTIN"),
+    "period-invalid": (W, "the return period on the Summary sheet is not MMYYYY"),
+    "pos-unknown": (W, "the place of supply is not a known state code"),
+    "date-invalid": (W, "the document date is not a valid dd-mm-yyyy date"),
+    "date-future": (W, "the document date is in the future"),
+    "amount-negative": (W, "an amount is negative"),
+    "value-below-taxable": (W, "the document value is less than the taxable value"),
+    "tax-head-both": (W, "both IGST and CGST/SGST are charged on one document"),
+    "cgst-sgst-unequal": (W, "CGST and SGST differ"),
+    "tax-head-vs-pos": (W, "the tax head does not fit the supplier's state and the place of supply"),
+    "duplicate-record": (W, "the same document of the same supplier appears more than once"),
+    "internal-error": (E, "a check failed to run: please report it with the log"),
+}
+
+Check = Callable[[pd.DataFrame, dict, Settings], list[Finding]]
+
+
+def _headers(section_key: str) -> dict[str, str]:
+    return {c.field: c.header for c in columns_for(SECTION_BY_KEY[section_key])}
+
+
+_HEADERS: dict[str, dict[str, str]] = {s.key: _headers(s.key) for s in SECTIONS}
+
+
+def _emit(rows: pd.DataFrame, mask: pd.Series, code: str, field: str,
+          message: Callable[[pd.Series], str] | str, value: Callable[[pd.Series], object] | None = None) -> list[Finding]:
+    """Findings for the rows selected by ``mask`` (loops only over offending rows)."""
+    sev = CODES[code][0]
+    out: list[Finding] = []
+    sel = rows[mask.fillna(False).astype(bool)] if len(rows) else rows
+    for _, r in sel.iterrows():
+        msg = message(r) if callable(message) else message
+        val = value(r) if value is not None else r.get(field, "")
+        out.append(Finding(code, sev, r["sheet"], int(r["excel_row"]),
+                           _HEADERS[r["section"]].get(field, field), msg,
+                           "" if val is None or (isinstance(val, float) and pd.isna(val)) else str(val)))
+    return out
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: v is None or (isinstance(v, float) and pd.isna(v)) or str(v).strip() == "")
+
+
+def typed_actions(rows: pd.DataFrame) -> pd.Series:
+    """The typed action code per row: 'A'/'R'/'P'/'N', '' when blank, '?' when unknown."""
+    def code(v: object) -> str:
+        if v is None or (isinstance(v, float) and pd.isna(v)) or str(v).strip() == "":
+            return ""
+        a = parse_action(v)
+        return a.value if a is not None else "?"
+    return rows["action_text"].map(code)
+
+
+def final_actions(rows: pd.DataFrame) -> pd.Series:
+    """The action that will be uploaded or kept: typed, else the portal status."""
+    t = typed_actions(rows)
+    return t.where(~t.isin(["", "?"]), rows["action"])
+
+
+def _yesno(v: object) -> str:
+    """'Y', 'N', '' (blank) or '?' (anything else) from a typed answer."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    t = str(v).strip().lower()
+    if t == "":
+        return ""
+    if t in ("y", "yes", "true", "1"):
+        return "Y"
+    if t in ("n", "no", "false", "0"):
+        return "N"
+    return "?"
+
+
+def declared_paise(v: object) -> int | None | str:
+    """A typed ITC-reduction amount in paise, None when blank, or an error message."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    try:
+        if isinstance(v, bool):
+            return "not a number"
+        if isinstance(v, (int, float)):
+            p = paise_from_cell(v)
+        else:
+            t = str(v).strip()
+            if t == "":
+                return None
+            p = parse_amount(t)
+    except AmountError as exc:
+        return str(exc)
+    if p < 0:
+        return "negative"
+    return p
+
+
+# ---------------------------------------------------------------- cell and row checks
+
+def check_actions(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """V1 (known action words), blank actions, V2 (Pending blocked), No Action after an action."""
+    t = typed_actions(rows)
+    out = _emit(rows, t == "?", "action-unknown", "action_text",
+                lambda r: f"'{r['action_text']}' is not an action: choose Accept, Reject, Pending or No Action")
+    out += _emit(rows, t == "", "action-blank", "action_text",
+                 lambda r: f"Action is blank: the record stays {ACTION_LABELS[Action(r['action'])]} on the portal")
+    out += _emit(rows, (t == "P") & rows["pend_blocked"], "pending-blocked", "action_text",
+                 "Pending is blocked for this record: choose Accept, Reject or No Action")
+    out += _emit(rows, (t == "N") & (rows["action"] != "N"), "no-action-reset", "action_text",
+                 lambda r: f"No Action on a record that is {ACTION_LABELS[Action(r['action'])]} on the portal "
+                           "is sent as action N; if the portal refuses it, reset the record on the portal")
+    return out
+
+
+def check_itc_reduction(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """V4-V8: the ITC-reduction block on the specified-record sections."""
+    allowed = rows["section"].map(lambda k: SECTION_BY_KEY[k].itc_reduction)
+    r = rows[allowed]
+    if r.empty:
+        return []
+    act = final_actions(r)
+    ans = r["itc_red_text"].map(_yesno)
+    decl = {c: r[c + "_in"].map(declared_paise) for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")}
+    any_amount = pd.Series(False, index=r.index)
+    for v in decl.values():
+        any_amount |= v.map(lambda x: isinstance(x, int) and x > 0)
+    downloaded_ans = r["itc_red_req"]
+    entered = (ans != "") | any_amount
+    changed = (ans != downloaded_ans.where(downloaded_ans != "", "")) | any_amount
+    accept = act == "A"
+    out = _emit(r, entered & ~accept & changed & (ans != "") , "itc-reduction-not-allowed", "itc_red_text",
+                "ITC-reduction answer is sent only with Accept; it is ignored for this action")
+    out += _emit(r, accept & r["itc_blocked"] & changed & entered, "itc-reduction-blocked", "itc_red_text",
+                 "The portal blocks the ITC-reduction answer on this record: clear it")
+    out += _emit(r, accept & ~r["itc_blocked"] & (ans == ""), "itc-reduction-answer-missing", "itc_red_text",
+                 "Accepted: answer 'Whether ITC to be reduced' with Yes or No")
+    out += _emit(r, ans == "?", "itc-reduction-answer-invalid", "itc_red_text",
+                 lambda x: f"'{x['itc_red_text']}' is not Yes or No")
+    out += _emit(r, accept & (ans.isin(["N", ""])) & any_amount, "itc-declared-without-yes", "itc_red_text",
+                 "ITC-reduction amounts are filled but 'Whether ITC to be reduced' is not Yes: "
+                 "answer Yes or clear the amounts")
+    caps = {"decl_igst": "iamt", "decl_cgst": "camt", "decl_sgst": "samt", "decl_cess": "cess"}
+    for c, v in decl.items():
+        bad = v.map(lambda x: isinstance(x, str))
+        out += _emit(r, bad & accept, "itc-declared-invalid", c + "_in",
+                     lambda x, c=c, v=v: f"{x[c + '_in']!r}: {v[x.name]}: enter a number ≥ 0 with at most 2 decimals")
+        cap = r[caps[c]]
+        over = v.map(lambda x: isinstance(x, int)) & (v.map(lambda x: x if isinstance(x, int) else 0) > cap + s.amount_tolerance_paise)
+        out += _emit(r, over & accept & (ans == "Y"), "itc-declared-exceeds-tax", c + "_in",
+                     lambda x, c=c, v=v: f"{format_inr(v[x.name])} is more than the document's "
+                                         f"{caps[c].replace('amt', '').upper() if caps[c] != 'cess' else 'Cess'} "
+                                         f"{format_inr(int(x[caps[c]]))}")
+    cg = decl["decl_cgst"].map(lambda x: x if isinstance(x, int) else 0)
+    sg = decl["decl_sgst"].map(lambda x: x if isinstance(x, int) else 0)
+    out += _emit(r, accept & (ans == "Y") & (cg != sg), "itc-cgst-sgst-differ", "decl_sgst_in",
+                 lambda x: f"CGST {format_inr(int(cg[x.name]))} and SGST {format_inr(int(sg[x.name]))} "
+                           "must be equal")
+    return out
+
+
+def check_remarks(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """V9 (remarks only on Reject/Pending, never when blocked) and V10 (length)."""
+    act = final_actions(rows)
+    rem = rows["remarks_text"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v).strip())
+    has = rem != ""
+    sent = has & act.isin(["R", "P"]) & ~rows["remarks_blocked"]
+    out = _emit(rows, has & rows["remarks_blocked"], "remarks-not-sent", "remarks_text",
+                "Remarks are blocked for this record on the portal: they will not be sent")
+    out += _emit(rows, has & ~rows["remarks_blocked"] & ~act.isin(["R", "P"]), "remarks-not-sent", "remarks_text",
+                 lambda r: f"Remarks are sent only with Reject or Pending; not sent with {ACTION_LABELS[Action(act[r.name])]}")
+    out += _emit(rows, sent & (rem.str.len() > REMARKS_MAX_LEN), "remarks-too-long", "remarks_text",
+                 lambda r: f"Remarks have {len(rem[r.name])} characters; shorten them to {REMARKS_MAX_LEN}")
+    return out
+
+
+def check_unsent_changes(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """Warn when remarks or ITC answers changed on a record whose action did not change."""
+    act = final_actions(rows)
+    same = act == rows["action"]
+    rem = rows["remarks_text"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v).strip())
+    rem_changed = (rem != "") & (rem != rows["remarks"].str.strip()) & act.isin(["R", "P"])
+    ans = rows["itc_red_text"].map(_yesno)
+    itc_changed = (ans != rows["itc_red_req"]) & (ans != "") & (act == "A")
+    return _emit(rows, same & (rem_changed | itc_changed), "change-not-uploaded", "action_text",
+                 "Only records whose Action changed are uploaded: this record's other changes are not sent")
+
+
+def check_identifiers(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """V12 (identifiers as text), document-number length, supplier GSTIN."""
+    out: list[Finding] = []
+    for f in ("shown_doc_no", "shown_stin", "shown_orig_doc_no"):
+        if f in rows:
+            num = rows[f].map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+            out += _emit(rows, num, "identifier-numeric", f[6:],
+                         "This cell holds a number, so Excel may have dropped leading zeros; "
+                         "the upload uses the downloaded text", value=lambda r, f=f: r[f])
+    out += _emit(rows, rows["doc_no"].str.len() > 16, "doc-number-too-long", "doc_no",
+                 lambda r: f"{len(r['doc_no'])} characters; the portal allows 16")
+    uniq = pd.Series(rows["stin"].unique())
+    probs = dict(zip(uniq, uniq.map(gstin_problem)))
+    bad = rows["stin"].map(probs).notna()
+    out += _emit(rows, bad, "gstin-invalid", "stin", lambda r: str(probs[r["stin"]]))
+    return out
+
+
+def check_meta(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """The recipient GSTIN and period on the Summary sheet."""
+    rtin = meta.get("rtin", "").strip()
+    out: list[Finding] = []
+    if not rtin:
+        out.append(Finding("rtin-missing", E, "Summary", 3, "Recipient GSTIN",
+                           "Type your GSTIN in cell B3 of the Summary sheet (the download does not carry it)"))
+    elif (p := gstin_problem(rtin)) is not None:
+        out.append(Finding("rtin-invalid", E, "Summary", 3, "Recipient GSTIN", p, rtin))
+    period = meta.get("period", "").strip()
+    if period and not (len(period) == 6 and period.isdigit() and 1 <= int(period[:2]) <= 12):
+        out.append(Finding("period-invalid", W, "Summary", 4, "Return period",
+                           "Write the return period as MMYYYY, e.g. 102025", period))
+    return out
+
+
+def _parse_date(t: str) -> date | None:
+    try:
+        return datetime.strptime(t, "%d-%m-%Y").date() if len(t) == 10 else None
+    except ValueError:
+        return None
+
+
+def check_documents(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """Dates, amounts, tax heads and place of supply (sanity of the downloaded data)."""
+    out: list[Finding] = []
+    out += _emit(rows, ~rows["pos"].isin(POS_CODES), "pos-unknown", "pos",
+                 lambda r: f"'{r['pos']}' is not a state code")
+    today = date.today() + timedelta(days=s.future_date_days)
+    for f in ("doc_date", "orig_doc_date"):
+        present = rows[f] != ""
+        if f == "doc_date":
+            present = pd.Series(True, index=rows.index)
+        parsed = rows[f].map(_parse_date)
+        out += _emit(rows, present & parsed.isna(), "date-invalid", f,
+                     lambda r, f=f: f"'{r[f]}' is not a dd-mm-yyyy date")
+        out += _emit(rows, parsed.map(lambda d: d is not None and d > today), "date-future", f,
+                     lambda r, f=f: f"{r[f]} is after today")
+    neg = pd.Series(False, index=rows.index)
+    for k in AMOUNT_KEYS:
+        neg |= rows[k] < 0
+    out += _emit(rows, neg, "amount-negative", "val", "An amount of this record is negative")
+    out += _emit(rows, rows["val"] + s.amount_tolerance_paise < rows["txval"], "value-below-taxable", "val",
+                 lambda r: f"Value {format_inr(int(r['val']))} is less than taxable value {format_inr(int(r['txval']))}")
+    intra = (rows["camt"] != 0) | (rows["samt"] != 0)
+    out += _emit(rows, (rows["iamt"] != 0) & intra, "tax-head-both", "iamt",
+                 "Both IGST and CGST/SGST are charged")
+    out += _emit(rows, rows["camt"] != rows["samt"], "cgst-sgst-unequal", "samt",
+                 lambda r: f"CGST {format_inr(int(r['camt']))} vs SGST {format_inr(int(r['samt']))}")
+    # inter-state supply (supplier state != place of supply) is IGST; SEZ supplies are IGST always
+    sez = rows["inv_typ"].isin(["SEWP", "SEWOP"])
+    inter = rows["stin"].str[:2] != rows["pos"]
+    wrong = (~sez) & (((inter & intra & (rows["iamt"] == 0))) | ((~inter) & (rows["iamt"] != 0) & ~intra))
+    out += _emit(rows, wrong & rows["pos"].isin(POS_CODES), "tax-head-vs-pos", "iamt",
+                 lambda r: f"Supplier state {state_of(r['stin'])}, place of supply {r['pos']}: "
+                           + ("inter-state, IGST expected" if state_of(r["stin"]) != r["pos"] else "intra-state, CGST+SGST expected"))
+    return out
+
+
+def check_duplicates(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """The same (section, supplier, document number) more than once in the download."""
+    base = rows["key"].str.replace(r"#\d+$", "", regex=True)
+    dup = base.duplicated(keep=False)
+    first_row = rows.assign(_b=base).groupby("_b")["excel_row"].transform("min")
+    return _emit(rows, dup & (rows["excel_row"] != first_row), "duplicate-record", "doc_no",
+                 lambda r: f"Same document as row {int(first_row[r.name])}")
+
+
+def _shown_text(v: object) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if isinstance(v, (datetime, date)):
+        return v.strftime("%d-%m-%Y")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """Downloaded values edited in the sheet: the upload ignores the edit; say so."""
+    out: list[Finding] = []
+    from .review import shown_values  # the display form of the downloaded values
+    expected = shown_values(rows)
+    for f in SHOWN_FIELDS:
+        col = "shown_" + f
+        if col not in rows:
+            continue
+        got, exp = rows[col], expected[col]
+        if f in AMOUNT_KEYS:
+            def to_p(v: object) -> object:
+                try:
+                    return paise_from_cell(v) if isinstance(v, (int, float)) else parse_amount(str(v))
+                except (AmountError, ValueError):
+                    return v
+            diff = pd.Series([to_p(g) != e if not (g is None or (isinstance(g, float) and pd.isna(g))) else e != 0
+                              for g, e in zip(got, exp)], index=rows.index)
+            show = lambda r, col=col, f=f: f"Downloaded {format_inr(int(r[f]))}, sheet shows {_shown_text(r[col]) or 'nothing'}"
+        else:
+            g = got.map(_shown_text)
+            e = exp.map(_shown_text)
+            diff = (g != e) & ~(g.str.upper() == e.str.upper()) if f in ("stin",) else g != e
+            show = lambda r, col=col, e=e: f"Downloaded '{e[r.name]}', sheet shows '{_shown_text(r[col])}'"
+        applies = rows["section"].map(lambda k, f=f: f in _HEADERS[k])
+        out += _emit(rows, diff & applies, "downloaded-value-edited", f,
+                     lambda r, show=show: show(r) + ": the upload uses the downloaded value",
+                     value=lambda r, col=col: _shown_text(r[col]))
+    return out
+
+
+CHECKS: tuple[Check, ...] = (check_meta, check_actions, check_itc_reduction, check_remarks,
+                             check_unsent_changes, check_identifiers, check_documents,
+                             check_duplicates, check_edited_downloads)
+
+
+def run_checks(book: ReviewBook, settings: Settings = Settings(),
+               checks: tuple[Check, ...] = CHECKS) -> list[Finding]:
+    """Run every check; return findings sorted by sheet order, row and field."""
+    out: list[Finding] = []
+    for check in checks:
+        try:
+            out += check(book.rows, book.meta, settings)
+        except Exception as exc:  # a broken check must not hide the others' findings
+            out.append(Finding("internal-error", E, "", None, check.__name__,
+                               f"{check.__name__} failed: {type(exc).__name__}: {exc}"))
+    order = {s.sheet: i for i, s in enumerate(SECTIONS)}
+    return sorted(out, key=lambda f: (order.get(f.sheet, -1), f.row or 0, f.field, f.code))
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    """Findings as a frame in the fixed column order of ``model.FINDING_COLUMNS``."""
+    from .model import FINDING_COLUMNS
+    return pd.DataFrame([{"severity": f.severity.value, "code": f.code, "sheet": f.sheet,
+                          "row": f.row, "field": f.field, "message": f.message, "value": f.value}
+                         for f in findings], columns=list(FINDING_COLUMNS))
+
+
+def annotate(book: ReviewBook, findings: list[Finding]) -> tuple[ReviewBook, dict[tuple[int, str], str]]:
+    """Write findings into ``sheet_errors`` and return the cells to colour.
+
+    Returns the new book and ``{(ref, field): "error"|"warning"}`` for the shells.
+    """
+    from dataclasses import replace
+    rows = book.rows.copy()
+    key = {(sh, int(r)): ref for sh, r, ref in zip(rows["sheet"], rows["excel_row"], rows["ref"])}
+    header_field = {s.sheet: {c.header: c.field for c in columns_for(s)} for s in SECTIONS}
+    texts: dict[int, list[str]] = {}
+    marks: dict[tuple[int, str], str] = {}
+    for f in findings:
+        ref = key.get((f.sheet, f.row)) if f.row is not None else None
+        if ref is None:
+            continue
+        tag = "ERROR" if f.severity is E else "Warning"
+        texts.setdefault(ref, []).append(f"{tag} {f.code}: {f.field}: {f.message}")
+        fld = header_field[f.sheet].get(f.field, f.field)
+        if marks.get((ref, fld)) != "error":
+            marks[(ref, fld)] = f.severity.value
+    rows["sheet_errors"] = rows["ref"].map(lambda r: "\n".join(texts.get(int(r), []))).astype(object)
+    return replace(book, rows=rows), marks

@@ -1,0 +1,404 @@
+"""Reading the IMS JSON the portal gives, and its error files (IMS_FORMAT §1, §2.5-2.6, §5).
+
+Parse tolerantly: the offline download (``{"imsDetails": {...}}``), the API shape (sections at
+top level or under ``data``), a BOM, ``Y``/``N`` or boolean flags, both spellings of the
+ITC-reduction blocked flag, ``rtnprd`` as ``MMYYYY`` or ``MM``. Amounts are parsed as
+``Decimal`` and held as integer paise; identifiers stay strings; unknown keys are kept.
+
+Each record is kept twice: as a flat row of the records frame (for review and checks) and as
+its *original* dict, normalised only where the upload must be strict (flags to ``Y``/``N``,
+amounts to exact JSON numbers, ``rtnprd`` to ``MMYYYY``), from which the upload is built.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .model import AMOUNT_KEYS, DECL_KEYS, KNOWN_KEYS, SECTION_BY_KEY, SECTIONS, Section
+from .money import AmountError, json_number, paise_from_json
+
+#: Flags normalised to "Y"/"N"; the aliases map older or disputed names to one spelling.
+FLAG_KEYS: tuple[str, ...] = ("ispendactblocked", "isRemarksBlocked", "isItcRedReqBlocked", "itcRedReq")
+FLAG_ALIASES: dict[str, str] = {"ispendactnallwd": "ispendactblocked", "itcRedReqBlocked": "isItcRedReqBlocked"}
+
+#: Columns of the records frame, in order. Amounts are int64 paise; decl_* are nullable.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "ref", "section", "key", "stin", "tradenm", "doc_no", "doc_date", "orig_doc_no",
+    "orig_doc_date", "inv_typ", "val", "action", "pos", "txval", "iamt", "camt", "samt",
+    "cess", "srcform", "rtnprd", "srcfilstatus", "remarks", "itc_red_req", "decl_igst",
+    "decl_cgst", "decl_sgst", "decl_cess", "pend_blocked", "remarks_blocked", "itc_blocked",
+    "hash", "unknown_keys",
+)
+DECL_COLUMNS: tuple[str, ...] = ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+
+
+@dataclass(frozen=True)
+class ImsDownload:
+    """A parsed IMS download.
+
+    Attributes:
+        source: the file name, for messages.
+        rtin: the recipient GSTIN if the file carries one, else "".
+        period: the return period (MMYYYY) if the file carries one, else "".
+        records: one row per record, columns :data:`RECORD_COLUMNS`, in download order.
+        originals: the normalised original record dicts, aligned with ``records`` (by ``ref``).
+        warnings: notes about the file worth telling the user (numeric identifiers...).
+    """
+
+    source: str
+    rtin: str
+    period: str
+    records: pd.DataFrame
+    originals: list[dict]
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> object:
+    """Decode UTF-8 (BOM or not) and parse JSON with exact decimals, or raise InputError."""
+    if not data.strip():
+        raise InputError(f"{source}: the file is empty; download {what} again from the GST portal")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if data[:4] == b"PK\x03\x04":
+            raise InputError(f"{source}: this is an Excel or zip file, not JSON; give {what} file") from None
+        raise InputError(f"{source}: not UTF-8 text (byte {exc.start}); give {what} file") from None
+    head = text.lstrip()[:1]
+    if head not in ("{", "["):
+        first = text.lstrip().splitlines()[0][:60] if text.strip() else ""
+        kind = "a CSV file" if ("," in first or ";" in first or "\t" in first) else "not JSON"
+        raise InputError(f"{source}: this is {kind} (it starts with {first!r}); give {what} file")
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        hint = "the file is cut short; download it again" if exc.pos >= len(text.rstrip()) - 1 else "the file is damaged; download it again"
+        raise InputError(f"{source}: broken JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}): {hint}") from None
+
+
+def _find_sections(obj: object, source: str) -> tuple[dict, dict]:
+    """Return (sections dict, top-level dict holding meta keys) for any accepted shape."""
+    if not isinstance(obj, dict):
+        raise InputError(f"{source}: not an IMS download (the JSON is a list, not an object)")
+    if "imsDetailsErr" in obj:
+        raise InputError(f"{source}: this is the portal's error file; use 'ims-xl import-errors' for it")
+    if "invdata" in obj:
+        raise InputError(f"{source}: this is an upload (SAVE) file, not a download; give the IMS JSON downloaded from the portal")
+    for container in (obj, obj.get("data") if isinstance(obj.get("data"), dict) else None):
+        if container is None:
+            continue
+        if isinstance(container.get("imsDetails"), dict):
+            return container["imsDetails"], container
+        if any(s.key in container for s in SECTIONS):
+            return container, container
+    keys = ", ".join(sorted(map(str, obj))[:8]) or "none"
+    raise InputError(
+        f"{source}: not an IMS download: no 'imsDetails' and none of the sections b2b, b2ba, "
+        f"b2bdn, b2bdna, b2bcn, b2bcna, ecom, ecoma (keys found: {keys}); download it from "
+        "IMS Dashboard > Offline > Download JSON"
+    )
+
+
+def _flag(value: object) -> str:
+    """Y/N flag from "Y"/"N", booleans, "true"/"false"; "" when absent or blank."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    t = str(value).strip().upper()
+    if t in ("Y", "YES", "TRUE", "1"):
+        return "Y"
+    if t in ("N", "NO", "FALSE", "0"):
+        return "N"
+    return t
+
+
+def _ident(value: object) -> tuple[str, bool]:
+    """An identifier as a string; second item True when it arrived as a number."""
+    if value is None:
+        return "", False
+    if isinstance(value, bool):
+        return str(value), True
+    if isinstance(value, (int, Decimal)):
+        d = Decimal(value)
+        return (str(int(d)) if d == d.to_integral_value() else str(d)), True
+    return str(value), False
+
+
+def normalise_rtnprd(value: str, doc_date: str) -> str:
+    """``MMYYYY`` from ``MMYYYY`` or ``MM``.
+
+    A bare month (reported for the offline file, IMS_FORMAT §5) takes the year of the
+    document date, or the next year when the month precedes the document's month: the
+    supplier's return period is never before the document. Other text is returned unchanged.
+    """
+    v = value.strip()
+    if len(v) == 1 and v.isdigit():
+        v = "0" + v
+    if len(v) == 2 and v.isdigit() and len(doc_date) == 10:
+        try:
+            dmonth, dyear = int(doc_date[3:5]), int(doc_date[6:10])
+        except ValueError:
+            return v
+        year = dyear + 1 if int(v) < dmonth else dyear
+        return f"{v}{year:04d}"
+    return v
+
+
+def _record(section: Section, rec: object, index: int, source: str, ref: int,
+            warnings: list[str]) -> tuple[dict, dict]:
+    """Normalise one record: (flat row for the frame, original dict for the upload)."""
+    where = f"{source}: section {section.key}, record {index + 1}"
+    if not isinstance(rec, dict):
+        raise InputError(f"{where}: a record must be a JSON object, found {type(rec).__name__}")
+    orig: dict = {}
+    for k, v in rec.items():
+        k = FLAG_ALIASES.get(k, k)
+        if k in orig and k in FLAG_ALIASES.values():
+            continue  # both spellings present: the current name wins
+        orig[k] = v
+    row: dict = {"ref": ref, "section": section.key}
+    # identifiers: strings end to end (V12)
+    for src, dst in (("stin", "stin"), (section.num_key, "doc_no"), (section.date_key, "doc_date"),
+                     (section.orig_num_key, "orig_doc_no"), (section.orig_date_key, "orig_doc_date"),
+                     ("pos", "pos"), ("inv_typ", "inv_typ"), ("srcform", "srcform"),
+                     ("rtnprd", "rtnprd"), ("srcfilstatus", "srcfilstatus"), ("hash", "hash"),
+                     ("tradenm", "tradenm"), ("remarks", "remarks")):
+        if src is None:
+            row[dst] = ""
+            continue
+        text, numeric = _ident(orig.get(src))
+        if numeric and src in (section.num_key, section.orig_num_key, "stin"):
+            warnings.append(f"{where}: {src} {text} arrived as a number; leading zeros may have been lost")
+        if src == "pos" and numeric and len(text) == 1:
+            text = "0" + text
+        row[dst] = text.strip() if dst not in ("remarks", "tradenm") else text
+        if src in orig and orig[src] is not None and src not in ("tradenm", "remarks"):
+            orig[src] = row[dst]
+    row["stin"] = row["stin"].upper()
+    if "stin" in orig:
+        orig["stin"] = row["stin"]
+    if row["doc_no"] == "":
+        raise InputError(f"{where}: the document number ({section.num_key}) is missing")
+    if "rtnprd" in orig:
+        row["rtnprd"] = normalise_rtnprd(row["rtnprd"], row["doc_date"])
+        orig["rtnprd"] = row["rtnprd"]
+    for k in AMOUNT_KEYS:
+        v = orig.get(k)
+        if v is None or v == "":
+            row[k] = 0
+            continue
+        try:
+            row[k] = paise_from_json(v)
+        except AmountError as exc:
+            raise InputError(f"{where}: field {k}: {exc}") from None
+        orig[k] = json_number(row[k])
+    for k, col in zip(DECL_KEYS, DECL_COLUMNS):
+        v = orig.get(k)
+        if v is None or v == "":
+            row[col] = None
+            continue
+        try:
+            row[col] = paise_from_json(v)
+        except AmountError as exc:
+            raise InputError(f"{where}: field {k}: {exc}") from None
+        orig[k] = json_number(row[col])
+    action = str(orig.get("action", "N") or "N").strip().upper()
+    if action not in ("A", "R", "P", "N"):
+        raise InputError(f"{where}: action {action!r} is not one of A, R, P, N")
+    row["action"] = action
+    if "action" in orig:
+        orig["action"] = action
+    for k in FLAG_KEYS:
+        if k in orig:
+            orig[k] = _flag(orig[k])
+    row["itc_red_req"] = orig.get("itcRedReq", "")
+    row["pend_blocked"] = orig.get("ispendactblocked", "") == "Y"
+    row["remarks_blocked"] = orig.get("isRemarksBlocked", "") == "Y"
+    row["itc_blocked"] = orig.get("isItcRedReqBlocked", "") == "Y"
+    row["unknown_keys"] = ",".join(k for k in orig if k not in KNOWN_KEYS)
+    return row, orig
+
+
+def record_key(section: str, stin: str, doc_no: str) -> str:
+    """The natural identity of a record across downloads: section, supplier, document number.
+
+    The number is compared upper-cased and stripped; a repeated key within one download gets
+    ``#2``, ``#3`` ... in download order (see :func:`with_occurrence`).
+    """
+    return f"{section}|{stin.strip().upper()}|{doc_no.strip().upper()}"
+
+
+def with_occurrence(keys: pd.Series) -> pd.Series:
+    """Make keys unique by suffixing the 2nd, 3rd ... occurrence with ``#n``."""
+    n = keys.groupby(keys, sort=False).cumcount()
+    return keys.where(n == 0, keys + "#" + (n + 1).astype(str))
+
+
+def records_frame(rows: list[dict]) -> pd.DataFrame:
+    """Build the records frame with its fixed dtypes from flat row dicts."""
+    df = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
+    for k in AMOUNT_KEYS:
+        df[k] = df[k].astype("int64")
+    for k in DECL_COLUMNS:
+        df[k] = df[k].astype("Int64")
+    for k in ("pend_blocked", "remarks_blocked", "itc_blocked"):
+        df[k] = df[k].astype(bool)
+    df["ref"] = df["ref"].astype("int64")
+    for k in RECORD_COLUMNS:
+        if k not in AMOUNT_KEYS and k not in DECL_COLUMNS and k not in (
+                "ref", "pend_blocked", "remarks_blocked", "itc_blocked"):
+            df[k] = df[k].fillna("").astype(object)
+    return df
+
+
+def build_records(items: list[tuple[Section, object]], source: str,
+                  refs: list[int] | None = None) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """Normalise (section, record) pairs into the records frame and original dicts.
+
+    ``refs`` gives each record's reference (default 1, 2, 3 ... in order). The ``key``
+    column is the natural identity (:func:`record_key`), made unique by occurrence.
+    """
+    rows: list[dict] = []
+    originals: list[dict] = []
+    warnings: list[str] = []
+    counters: dict[str, int] = {}
+    for n, (sec, rec) in enumerate(items):
+        i = counters.get(sec.key, 0)
+        counters[sec.key] = i + 1
+        ref = refs[n] if refs is not None else n + 1
+        row, orig = _record(sec, rec, i, source, ref, warnings)
+        rows.append(row)
+        originals.append(orig)
+    df = records_frame(rows)
+    df["key"] = with_occurrence(pd.Series(
+        [record_key(s, g, d) for s, g, d in zip(df["section"], df["stin"], df["doc_no"])],
+        dtype=object)).astype(object)
+    return df, originals, warnings
+
+
+def parse_download(obj: object, source: str) -> ImsDownload:
+    """Turn a parsed JSON object into an :class:`ImsDownload`, or raise InputError."""
+    sections, top = _find_sections(obj, source)
+    items: list[tuple[Section, object]] = []
+    rtin = ""
+    for sec in SECTIONS:
+        recs = sections.get(sec.key)
+        if recs is None:
+            continue
+        if not isinstance(recs, list):
+            raise InputError(f"{source}: section {sec.key} must be a list of records, found {type(recs).__name__}")
+        for rec in recs:
+            if not rtin and isinstance(rec, dict) and isinstance(rec.get("rtin"), str):
+                rtin = rec["rtin"].strip().upper()
+            items.append((sec, rec))
+    df, originals, warnings = build_records(items, source)
+    unknown_sections = [k for k in sections if k not in SECTION_BY_KEY and isinstance(sections[k], list)]
+    if unknown_sections:
+        warnings.append(f"{source}: sections not handled by the offline tool were ignored: {', '.join(unknown_sections)}")
+    for holder in (top, obj):
+        for k in ("rtin", "gstin"):
+            v = holder.get(k) if isinstance(holder, dict) else None
+            if isinstance(v, str) and v.strip():
+                rtin = v.strip().upper()
+                break
+        else:
+            continue
+        break
+    period = ""
+    for holder in (top, obj):
+        for k in ("rtnprd", "ret_period", "fp", "period"):
+            v = holder.get(k) if isinstance(holder, dict) else None
+            if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).strip():
+                period = str(v).strip()
+                break
+        if period:
+            break
+    return ImsDownload(source=source, rtin=rtin, period=period, records=df,
+                       originals=originals, warnings=warnings)
+
+
+def load_download(path: str | Path) -> ImsDownload:
+    """Read an IMS JSON file (see module docstring for the shapes accepted)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a folder; give the IMS JSON file") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror})") from None
+    return parse_download(read_json_bytes(data, p.name), p.name)
+
+
+# ---------------------------------------------------------------- portal error files
+
+#: Columns of the portal-errors frame.
+PORTAL_ERROR_COLUMNS: tuple[str, ...] = ("section", "stin", "doc_no", "rtnprd", "error_cd", "message")
+
+_ERROR_SECTION: dict[str, str] = {k: s.key for s in SECTIONS for k in s.error_keys}
+
+
+def parse_portal_errors(obj: object, source: str) -> pd.DataFrame:
+    """Portal error messages, one row per failed record (IMS_FORMAT §2.5-2.6).
+
+    Accepts the request-status shape (``error_report``: ``{section: [{stin, error_cd,
+    error_msg, inv: [{inum|nt_num, rtnprd}]}]}``, optionally under ``data``) and the offline
+    error file (``imsDetailsErr``: download-shaped records each with ``error_msg``).
+    """
+    if not isinstance(obj, dict):
+        raise InputError(f"{source}: not a portal error file (the JSON is not an object)")
+    root = obj.get("data") if isinstance(obj.get("data"), dict) else obj
+    rows: list[dict] = []
+    if isinstance(root.get("error_report"), dict):
+        for skey, entries in root["error_report"].items():
+            sec = _ERROR_SECTION.get(str(skey).lower())
+            if sec is None or not isinstance(entries, list):
+                raise InputError(f"{source}: error_report section {skey!r} is not an IMS section")
+            for e in entries:
+                if not isinstance(e, dict):
+                    continue
+                invs = e.get("inv") if isinstance(e.get("inv"), list) else [e]
+                for inv in invs:
+                    if not isinstance(inv, dict):
+                        continue
+                    num = inv.get("inum", inv.get("nt_num", ""))
+                    rows.append({"section": sec, "stin": _ident(e.get("stin"))[0].strip().upper(),
+                                 "doc_no": _ident(num)[0].strip(), "rtnprd": _ident(inv.get("rtnprd"))[0].strip(),
+                                 "error_cd": str(e.get("error_cd", "") or ""),
+                                 "message": str(e.get("error_msg", "") or "")})
+    elif isinstance(root.get("imsDetailsErr"), dict):
+        for skey, recs in root["imsDetailsErr"].items():
+            sec = SECTION_BY_KEY.get(str(skey).lower())
+            if sec is None or not isinstance(recs, list):
+                raise InputError(f"{source}: imsDetailsErr section {skey!r} is not an IMS section")
+            for r in recs:
+                if not isinstance(r, dict):
+                    continue
+                rows.append({"section": sec.key, "stin": _ident(r.get("stin"))[0].strip().upper(),
+                             "doc_no": _ident(r.get(sec.num_key))[0].strip(),
+                             "rtnprd": _ident(r.get("rtnprd"))[0].strip(),
+                             "error_cd": str(r.get("error_cd", "") or ""),
+                             "message": str(r.get("error_msg", "") or "")})
+    else:
+        raise InputError(
+            f"{source}: not a portal error file: expected 'error_report' (request status) or "
+            "'imsDetailsErr' (offline error file)"
+        )
+    return pd.DataFrame(rows, columns=list(PORTAL_ERROR_COLUMNS)).astype(object)
+
+
+def load_portal_errors(path: str | Path) -> pd.DataFrame:
+    """Read a portal error file; see :func:`parse_portal_errors`."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    return parse_portal_errors(read_json_bytes(data, p.name, "the portal's error JSON"), p.name)

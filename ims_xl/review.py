@@ -1,0 +1,305 @@
+"""The review book: everything a review workbook holds, as frames. Pure core: no file I/O.
+
+A :class:`ReviewBook` is what the shells read from and write to a workbook. Its ``rows``
+frame has one row per IMS record:
+
+* the downloaded record (the columns of :data:`ims_json.RECORD_COLUMNS`), rebuilt from the
+  hidden copy of the download, never from the visible cells;
+* ``shown_<field>``: what the visible downloaded cells hold now (to detect accidental edits);
+* the accountant's inputs (:data:`layout.INPUT_FIELDS`), as raw cell values;
+* outputs written by ims-xl (:data:`layout.OUTPUT_FIELDS`);
+* ``sheet`` and ``excel_row``: where the row is shown (``excel_row`` 0 for a new row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from . import __version__
+from .ims_json import DECL_COLUMNS, ImsDownload
+from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
+from .model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
+from .money import rupees
+
+#: Downloaded fields whose visible cells are compared with the download.
+SHOWN_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(
+    c.field for s in SECTIONS for c in columns_for(s) if c.downloaded))
+
+
+@dataclass(frozen=True)
+class ReviewBook:
+    """All the content of a review workbook.
+
+    Attributes:
+        meta: ``rtin``, ``period``, ``source``, ``imported_at``, ``tool_version``.
+        rows: one row per record (see module docstring).
+        originals: ref -> the downloaded record dict as normalised for upload.
+        books: the Books sheet as a grid of cell values (first row the header).
+        removed: records gone from a newer download that carried the accountant's work.
+        extra_sheets: sheets the accountant added, kept as values (name -> grid).
+    """
+
+    meta: dict[str, str]
+    rows: pd.DataFrame
+    originals: dict[int, dict]
+    books: list[list[object]] = field(default_factory=list)
+    removed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    extra_sheets: dict[str, list[list[object]]] = field(default_factory=dict)
+
+    @property
+    def rtin(self) -> str:
+        return self.meta.get("rtin", "")
+
+
+def _default_inputs(records: pd.DataFrame) -> pd.DataFrame:
+    """The input and output columns of freshly imported rows: the portal's current state."""
+    out = pd.DataFrame(index=records.index)
+    out["action_text"] = records["action"].map(lambda a: ACTION_LABELS[Action(a)]).astype(object)
+    out["remarks_text"] = ""
+    out["itc_red_text"] = records["itc_red_req"].map({"Y": "Yes", "N": "No"}).fillna("").astype(object)
+    for col in DECL_COLUMNS:
+        vals = records[col]
+        out[col + "_in"] = [None if pd.isna(v) else rupees(int(v)) for v in vals]
+    for f in OUTPUT_FIELDS:
+        out[f] = ""
+    return out
+
+
+def shown_values(records: pd.DataFrame) -> pd.DataFrame:
+    """The display value of each downloaded field, as the shells write it (for edit detection)."""
+    out = pd.DataFrame(index=records.index)
+    for f in SHOWN_FIELDS:
+        s = records[f]
+        if f in AMOUNT_KEYS:
+            out["shown_" + f] = s.astype("int64")
+        elif f in ("pend_blocked", "remarks_blocked", "itc_blocked"):
+            out["shown_" + f] = s.map({True: "Yes", False: "No"}).astype(object)
+        elif f == "action":
+            out["shown_" + f] = s.map(lambda a: ACTION_LABELS[Action(a)]).astype(object)
+        else:
+            out["shown_" + f] = s.astype(object)
+    return out
+
+
+def positioned(rows: pd.DataFrame) -> pd.DataFrame:
+    """Give every row its Excel row: sheets in section order, rows in their current order
+    (``excel_row``; 0 means new, placed after the existing rows in ``ref`` order)."""
+    order = {s.sheet: i for i, s in enumerate(SECTIONS)}
+    tmp = rows.assign(_s=rows["sheet"].map(order),
+                      _new=(rows["excel_row"] == 0).astype(int))
+    tmp = tmp.sort_values(["_s", "_new", "excel_row", "ref"], kind="stable")
+    tmp["excel_row"] = tmp.groupby("_s").cumcount() + 2  # row 1 is the header
+    return tmp.drop(columns=["_s", "_new"]).reset_index(drop=True)
+
+
+def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewBook:
+    """A review book for a first import of ``download``."""
+    rec = download.records.reset_index(drop=True)
+    rows = pd.concat([rec, shown_values(rec), _default_inputs(rec)], axis=1)
+    rows["sheet"] = rows["section"].map(lambda k: SECTION_BY_KEY[k].sheet).astype(object)
+    rows["excel_row"] = 0
+    rows = positioned(rows)
+    meta = {
+        "rtin": (rtin or download.rtin).strip().upper(),
+        "period": (period or download.period).strip(),
+        "source": download.source,
+        "imported_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "tool_version": __version__,
+    }
+    originals = {int(r): o for r, o in zip(rec["ref"], download.originals)}
+    return ReviewBook(meta=meta, rows=rows, originals=originals)
+
+
+# ---------------------------------------------------------------- re-import
+
+#: Downloaded fields compared to decide whether the supplier changed a record.
+CONTENT_FIELDS: tuple[str, ...] = ("doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
+                                   *AMOUNT_KEYS, "tradenm")
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What a re-import did. Lists hold user-facing descriptions."""
+
+    added: int
+    unchanged: int
+    updated: int
+    removed: int
+    kept_work: int
+    changed_after_review: list[str]
+    status_changed: list[str]
+    removed_with_work: list[str]
+
+
+def has_work(rows: pd.DataFrame) -> pd.Series:
+    """True where the accountant entered something: an action other than the portal status,
+    remarks, or an ITC-reduction answer different from the downloaded one."""
+    typed = rows["action_text"].map(parse_action)
+    acted = typed.map(lambda a: a.value if a is not None else "?") != rows["action"]
+    blank_typed = rows["action_text"].map(lambda v: v is None or str(v).strip() == "")
+    remarks = rows["remarks_text"].map(lambda v: v is not None and str(v).strip() != "")
+    itc = rows["itc_red_text"].map(lambda v: "" if v is None else str(v).strip().lower()) != \
+        rows["itc_red_req"].map({"Y": "yes", "N": "no"}).fillna("")
+    return (acted & ~blank_typed) | remarks | itc
+
+
+def _describe(r: pd.Series) -> str:
+    return f"{r['sheet']} {r['doc_no']} of {r['stin']}"
+
+
+def merge_download(old: ReviewBook, download: ImsDownload) -> tuple[ReviewBook, MergeReport]:
+    """Re-import: the new download's records, carrying over the accountant's work.
+
+    * a record in both keeps every input (action, remarks, ITC answers) and its position;
+    * one whose downloaded content changed (supplier amendment) while it carried work is
+      marked in ``reimport_note`` and listed in the report;
+    * one whose portal status changed since the last download is marked likewise;
+    * a record gone from the download is dropped from the sheets but, when it carried
+      work, kept in ``removed`` with that work (and listed);
+    * new records are appended in download order.
+    """
+    fresh = new_book(download, old.meta.get("rtin", ""), old.meta.get("period", ""))
+    new = fresh.rows
+    prev = old.rows
+    work = has_work(prev) if len(prev) else pd.Series(dtype=bool)
+    prev_by_key = prev.set_index("key", drop=False)
+    common = new["key"].isin(prev_by_key.index)
+    carry_cols = list(INPUT_FIELDS) + ["portal_errors", *[f for f in OUTPUT_FIELDS if f.startswith(("match", "books", "suggested"))]]
+    new = new.copy()
+    changed_after: list[str] = []
+    status_changed: list[str] = []
+    if common.any():
+        old_part = prev_by_key.loc[new.loc[common, "key"]]
+        idx = new.index[common]
+        work_by_key = pd.Series(work.values, index=prev["key"].values)
+        had_work = work_by_key.loc[new.loc[common, "key"]].to_numpy()
+        for c in carry_cols:
+            new.loc[idx, c] = old_part[c].to_numpy()
+        # keep the accountant's order: old rows keep their sheet position
+        new.loc[idx, "excel_row"] = old_part["excel_row"].to_numpy()
+        diff = pd.Series(False, index=idx)
+        what = pd.Series("", index=idx, dtype=object)
+        for f in CONTENT_FIELDS:
+            d = new.loc[idx, f].to_numpy() != old_part[f].to_numpy()
+            diff |= d
+            what = what.where(~d, what + ", " + f)
+        st = new.loc[idx, "action"].to_numpy() != old_part["action"].to_numpy()
+        notes = pd.Series("", index=idx, dtype=object)
+        mark_changed = diff.to_numpy() & had_work
+        for i, m, w in zip(idx, mark_changed, what):
+            if m:
+                notes[i] = f"Changed by supplier since your review ({w.strip(', ')}): check your action"
+        for i, s_, o in zip(idx, st, old_part["action"].to_numpy()):
+            if s_:
+                n = f"Portal status changed from {ACTION_LABELS[Action(o)]} to {ACTION_LABELS[Action(new.at[i, 'action'])]} since the last download"
+                notes[i] = f"{notes[i]}; {n}" if notes[i] else n
+        new.loc[idx, "reimport_note"] = notes
+        for i in idx[mark_changed]:
+            changed_after.append(_describe(new.loc[i]))
+        for i in idx[st]:
+            status_changed.append(_describe(new.loc[i]))
+        unchanged = int((~diff & ~pd.Series(st, index=idx)).sum())
+        updated = int(common.sum()) - unchanged
+        kept = int(had_work.sum())
+    else:
+        unchanged = updated = kept = 0
+    gone = ~prev["key"].isin(new["key"]) if len(prev) else pd.Series(dtype=bool)
+    removed_rows = prev[gone & work] if len(prev) else prev
+    removed_list = [_describe(r) for _, r in removed_rows.iterrows()]
+    removed = removed_rows.assign(removed_in=download.source)
+    if len(old.removed):
+        removed = pd.concat([old.removed, removed], ignore_index=True)
+    new.loc[~common, "excel_row"] = 0   # new records go after the accountant's rows
+    new = positioned(new)
+    meta = dict(old.meta)
+    meta.update({k: v for k, v in fresh.meta.items() if k in ("source", "imported_at", "tool_version")})
+    if download.rtin:
+        meta["rtin"] = download.rtin
+    if download.period:
+        meta["period"] = download.period
+    report = MergeReport(added=int((~common).sum()), unchanged=unchanged, updated=updated,
+                         removed=int(gone.sum()) if len(prev) else 0, kept_work=kept,
+                         changed_after_review=changed_after, status_changed=status_changed,
+                         removed_with_work=removed_list)
+    book = ReviewBook(meta=meta, rows=new, originals=fresh.originals, books=old.books,
+                      removed=removed.reset_index(drop=True), extra_sheets=old.extra_sheets)
+    return book, report
+
+
+# ---------------------------------------------------------------- portal errors
+
+def apply_portal_errors(book: ReviewBook, errors: pd.DataFrame) -> tuple[ReviewBook, pd.DataFrame]:
+    """Put the portal's messages on matching records; return (book, unmatched errors).
+
+    Matching is on section, supplier GSTIN and document number (case-insensitive), and on
+    the return period when both sides carry one. Earlier portal messages are replaced.
+    """
+    rows = book.rows.copy()
+    rows["portal_errors"] = ""
+    if errors.empty:
+        return replace(book, rows=rows), errors
+    e = errors.copy()
+    e["_k"] = [f"{s}|{g.upper()}|{d.strip().upper()}" for s, g, d in zip(e["section"], e["stin"], e["doc_no"])]
+    rk = pd.Series([f"{s}|{g.upper()}|{d.strip().upper()}" for s, g, d in
+                    zip(rows["section"], rows["stin"], rows["doc_no"])], index=rows.index)
+    lookup: dict[str, list[int]] = {}
+    for i, k in rk.items():
+        lookup.setdefault(k, []).append(i)
+    unmatched = []
+    msgs: dict[int, list[str]] = {}
+    for j, er in e.iterrows():  # error files are small: one row per rejected record
+        cands = lookup.get(er["_k"], [])
+        if er["rtnprd"]:
+            exact = [i for i in cands if rows.at[i, "rtnprd"] in ("", er["rtnprd"])]
+            cands = exact
+        if not cands:
+            unmatched.append(j)
+            continue
+        text = f"{er['error_cd']}: {er['message']}" if er["error_cd"] else er["message"]
+        for i in cands:
+            msgs.setdefault(i, []).append(text)
+    for i, m in msgs.items():
+        rows.at[i, "portal_errors"] = "; ".join(dict.fromkeys(m))
+    return replace(book, rows=rows), errors.loc[unmatched, list(errors.columns)]
+
+
+# ---------------------------------------------------------------- summary
+
+def effective_actions(rows: pd.DataFrame) -> pd.Series:
+    """The action each row will have: the typed one, or the portal status when blank/unknown."""
+    typed = rows["action_text"].map(parse_action)
+    return pd.Series([t.value if t is not None else a for t, a in zip(typed, rows["action"])],
+                     index=rows.index, dtype=object)
+
+
+def summary_tables(book: ReviewBook) -> dict[str, pd.DataFrame]:
+    """Counts and amounts per section and action, and ITC by action.
+
+    Returns frames (amounts in paise):
+        ``by_section``: section title, action, records, taxable value, IGST, CGST, SGST, cess.
+        ``itc``: per action (No Action read as deemed accepted), IGST/CGST/SGST/cess/total.
+    Credit notes reduce ITC, so their tax is counted negative in ``itc``.
+    """
+    rows = book.rows
+    act = effective_actions(rows) if len(rows) else pd.Series(dtype=object)
+    df = pd.DataFrame({"section": rows["section"], "action": act,
+                       **{k: rows[k] for k in ("txval", "iamt", "camt", "samt", "cess")}})
+    order = {s.key: i for i, s in enumerate(SECTIONS)}
+    g = df.groupby(["section", "action"], sort=False).agg(
+        records=("txval", "size"), txval=("txval", "sum"), iamt=("iamt", "sum"),
+        camt=("camt", "sum"), samt=("samt", "sum"), cess=("cess", "sum")).reset_index()
+    g["_o"] = g["section"].map(order)
+    g["_a"] = g["action"].map({"A": 0, "N": 1, "P": 2, "R": 3})
+    g = g.sort_values(["_o", "_a"]).drop(columns=["_o", "_a"]).reset_index(drop=True)
+    g["section"] = g["section"].map(lambda k: SECTION_BY_KEY[k].sheet)
+    g["action"] = g["action"].map(lambda a: ACTION_LABELS[Action(a)])
+    sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1)
+    itc = pd.DataFrame({"action": act, **{k: rows[k] * sign for k in ("iamt", "camt", "samt", "cess")}})
+    t = itc.groupby("action").sum().reindex(["A", "N", "P", "R"], fill_value=0)
+    t["total"] = t.sum(axis=1)
+    t.index = ["Accepted", "No Action (deemed accepted)", "Pending", "Rejected"]
+    t = t.reset_index(names="action")
+    return {"by_section": g, "itc": t}

@@ -1,0 +1,129 @@
+"""Building the upload (SAVE) JSON from a review book (IMS_FORMAT §2).
+
+Only records whose action changed since the download are written (ADV-658: nothing changed
+gives an empty upload). Each record echoes its *downloaded* values (from the hidden copy,
+never the visible cells), minus the keys not sent on SAVE, plus ``action``, ``prev_status``,
+remarks (only on Reject/Pending, never when blocked) and the ITC-reduction block (§2.3).
+Unknown keys of the download are echoed as they came.
+
+Readings taken where the sources disagree (stated in the README):
+* No Action on a record already acted on is written as ``"action": "N"`` in the SAVE file
+  (the offline tool's probable behaviour, IMS_FORMAT §2.4), not as a RESET file.
+* Remarks go only with Reject and Pending (V9's safe choice).
+* ``rtnprd`` is written as ``MMYYYY``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from .checks import _yesno, declared_paise, final_actions
+from .model import DECL_KEYS, NOT_SENT_KEYS, SECTION_BY_KEY, SECTIONS, Settings
+from .money import json_number
+from .review import ReviewBook
+
+_DECL_CAP = (("declIgst", "decl_igst", "iamt"), ("declCgst", "decl_cgst", "camt"),
+             ("declSgst", "decl_sgst", "samt"), ("declCess", "decl_cess", "cess"))
+
+
+def itc_block(row: pd.Series) -> dict:
+    """The ITC-reduction keys for an accepted specified record (IMS_FORMAT §2.3).
+
+    Nothing claimed: ``itcRedReq: N``. Full reversal (blank amounts, or amounts equal to the
+    note's own tax): ``itcRedReq: Y`` with no amounts. Partial: ``Y`` with all four amounts.
+    """
+    sec = SECTION_BY_KEY[row["section"]]
+    if not sec.itc_reduction or row["itc_blocked"]:
+        return {}
+    ans = _yesno(row["itc_red_text"])
+    amounts = {k: declared_paise(row[c + "_in"]) for k, c, _ in _DECL_CAP}
+    amounts = {k: (v if isinstance(v, int) else 0) for k, v in amounts.items()}
+    if ans != "Y":
+        return {"itcRedReq": "N"}
+    if all(v == 0 for v in amounts.values()):
+        return {"itcRedReq": "Y"}
+    if all(amounts[k] == int(row[cap]) for k, _, cap in _DECL_CAP):
+        return {"itcRedReq": "Y"}
+    return {"itcRedReq": "Y", **{k: json_number(amounts[k]) for k in DECL_KEYS}}
+
+
+def upload_record(row: pd.Series, original: dict, action: str) -> dict:
+    """One SAVE record: the downloaded record's sendable keys, then action, prev_status,
+    remarks and the ITC-reduction block."""
+    rec: dict = {}
+    for k, v in original.items():
+        if k in NOT_SENT_KEYS:
+            continue
+        rec[k] = v
+    rec["action"] = action
+    rec["prev_status"] = row["action"]
+    remarks = row["remarks_text"]
+    remarks = "" if remarks is None or (isinstance(remarks, float) and pd.isna(remarks)) else str(remarks).strip()
+    if remarks and action in ("R", "P") and not row["remarks_blocked"]:
+        rec["remarks"] = remarks
+    if action == "A":
+        rec.update(itc_block(row))
+    return rec
+
+
+def build_invdata(book: ReviewBook) -> dict[str, list[dict]]:
+    """The ``invdata`` object: changed records per section, in download order."""
+    rows = book.rows.sort_values("ref", kind="stable")
+    act = final_actions(rows)
+    changed = act != rows["action"]
+    out: dict[str, list[dict]] = {}
+    for sec in SECTIONS:
+        sel = rows[changed & (rows["section"] == sec.key)]
+        if sel.empty:
+            continue
+        out[sec.key] = [upload_record(r, book.originals[int(r["ref"])], act[i]) for i, r in sel.iterrows()]
+    return out
+
+
+def dumps(doc: dict) -> bytes:
+    """Deterministic compact UTF-8 JSON (same input, same bytes)."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def envelope(rtin: str, invdata: dict) -> dict:
+    """The SAVE envelope (IMS_FORMAT §2.1)."""
+    return {"rtin": rtin, "reqtyp": "SAVE", "invdata": invdata}
+
+
+def split_upload(rtin: str, invdata: dict[str, list[dict]], max_bytes: int) -> list[bytes]:
+    """Encode the upload, split into parts no larger than ``max_bytes`` each.
+
+    Records keep their order; a part holds whole records only, with sections in the fixed
+    order. An empty ``invdata`` gives one empty upload, as GSTN's tool does.
+    """
+    whole = dumps(envelope(rtin, invdata))
+    if len(whole) <= max_bytes:
+        return [whole]
+    base = len(dumps(envelope(rtin, {})))
+    parts: list[dict[str, list[dict]]] = []
+    current: dict[str, list[dict]] = {}
+    size = base
+    for sec, recs in invdata.items():
+        for rec in recs:
+            rsize = len(dumps(rec)) + 1
+            extra = rsize + (0 if sec in current else len(dumps({sec: []})) + 1)
+            if current and size + extra > max_bytes:
+                parts.append(current)
+                current, size = {}, base
+                extra = rsize + len(dumps({sec: []})) + 1
+            if base + extra > max_bytes:
+                raise ValueError(f"one record of {sec} is larger than the upload limit of {max_bytes} bytes")
+            current.setdefault(sec, []).append(rec)
+            size += extra
+    if current:
+        parts.append(current)
+    out = [dumps(envelope(rtin, p)) for p in parts]
+    assert all(len(b) <= max_bytes for b in out)
+    return out
+
+
+def build_upload(book: ReviewBook, settings: Settings = Settings()) -> list[bytes]:
+    """The upload file(s) for a validated book, as bytes."""
+    return split_upload(book.rtin, build_invdata(book), settings.upload_max_bytes)
