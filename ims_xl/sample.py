@@ -94,7 +94,7 @@ _NAME_TRADES: tuple[str, ...] = (
     "Electricals", "Hardware", "Packaging", "Polymers", "Industries", "Auto Components",
     "Chemicals", "Foods", "Infotech", "Marketing", "Distributors", "Engineering Works",
     "Paper Mart", "Cement Stores", "Furnishings", "Motors", "Transport Co", "Stationers",
-    "Cables", "Castings", "Café & Bakes", "Printers", "Tools & Fasteners",
+    "Cables", "Castings", "Café", "Printers", "Fasteners", "Caterers",
 )
 #: Trade-name endings by PAN holder type (a company is "Pvt Ltd", a firm "& Co" ...).
 _NAME_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -321,6 +321,7 @@ def _new_supplier(rng: random.Random, name: str, gstin: str, *, inv_style: str |
 class _Pool:
     suppliers: tuple[_Supplier, ...]  # ordinary suppliers (b2b, notes, amendments)
     forced: tuple[int, ...]           # indices that must each get the first b2b records
+    by_volume: tuple[int, ...]        # supplier indices from the busiest to the quietest
     eco: tuple[_Supplier, ...]        # e-commerce operators (ecom, ecoma)
 
 
@@ -333,6 +334,15 @@ def _supplier_pool(rng: random.Random, size: int, rtin: str, with_specials: bool
     own_state = rtin[:2]
     sups: list[_Supplier] = []
     forced: list[int] = []
+    taken = {rtin}  # membership only: two suppliers must never share a GSTIN
+
+    def gstin(state: str, pan: str) -> str:
+        # Random PANs can collide (rarely); a repeated GSTIN would merge two suppliers.
+        g = make_gstin(rng, state, pan)
+        while g in taken:
+            g = make_gstin(rng, state, _make_pan(rng, pan[3]))
+        taken.add(g)
+        return g
 
     def home_state() -> str:
         # A third of suppliers sit in the recipient's state, which yields CGST+SGST records.
@@ -346,20 +356,20 @@ def _supplier_pool(rng: random.Random, size: int, rtin: str, with_specials: bool
     entity = "C"
     name = _trade_name(rng, entity)
     # Starts at 1234567890123 so the first invoice reads exactly 0001234567890123.
-    add(_new_supplier(rng, name, make_gstin(rng, home_state(), _make_pan(rng, entity, name)),
+    add(_new_supplier(rng, name, gstin(home_state(), _make_pan(rng, entity, name)),
                       inv_style=_NUMERIC16, start=1_234_567_890_123), force=True)
     if with_specials:
         for name, entity in _FORMULA_NAMES:
-            add(_new_supplier(rng, name, make_gstin(rng, home_state(),
+            add(_new_supplier(rng, name, gstin(home_state(),
                                                     _make_pan(rng, entity, name))), force=True)
         # Inter-branch supply: the recipient's own PAN registered in another state.
         other = _weighted(rng, _STATES, _STATE_CUM)
         while other == own_state:
             other = _weighted(rng, _STATES, _STATE_CUM)
-        add(_new_supplier(rng, "Own Branch Stock Transfer", make_gstin(rng, other, rtin[2:12])),
+        add(_new_supplier(rng, "Own Branch Stock Transfer", gstin(other, rtin[2:12])),
             force=True)
     # Suppliers registered in two states under one PAN ("wrong GSTIN, same PAN").
-    pairs = max(1, size // 25)
+    pairs = max(2, size // 25)
     for p in range(pairs):
         entity = _weighted(rng, _ENTITIES, _ENTITY_CUM)
         name = _trade_name(rng, entity)
@@ -368,12 +378,12 @@ def _supplier_pool(rng: random.Random, size: int, rtin: str, with_specials: bool
         b = _weighted(rng, _STATES, _STATE_CUM)
         while b == a:
             b = _weighted(rng, _STATES, _STATE_CUM)
-        add(_new_supplier(rng, name, make_gstin(rng, a, pan)), force=(p == 0))
-        add(_new_supplier(rng, name, make_gstin(rng, b, pan)), force=(p == 0))
+        add(_new_supplier(rng, name, gstin(a, pan)), force=(p == 0))
+        add(_new_supplier(rng, name, gstin(b, pan)), force=(p == 0))
     while len(sups) < size:
         entity = _weighted(rng, _ENTITIES, _ENTITY_CUM)
         name = _trade_name(rng, entity)
-        add(_new_supplier(rng, name, make_gstin(rng, home_state(), _make_pan(rng, entity, name))))
+        add(_new_supplier(rng, name, gstin(home_state(), _make_pan(rng, entity, name))))
 
     # E-commerce operators are registered in every state they serve; give each one two.
     eco: list[_Supplier] = []
@@ -381,9 +391,12 @@ def _supplier_pool(rng: random.Random, size: int, rtin: str, with_specials: bool
         pan = _make_pan(rng, "C", name)
         other = _weighted(rng, _STATES, _STATE_CUM)
         for st in dict.fromkeys((own_state, other)):  # ordered de-duplication
-            eco.append(_new_supplier(rng, name, make_gstin(rng, st, pan), inv_style=_ECO_STYLE,
+            eco.append(_new_supplier(rng, name, gstin(st, pan), inv_style=_ECO_STYLE,
                                      start=rng.randint(10_000, 5_000_000), eco_rate=rate))
-    return _Pool(tuple(sups), tuple(forced), tuple(eco))
+    # Who trades most with the recipient is unrelated to the pool's construction order.
+    by_volume = list(range(len(sups)))
+    rng.shuffle(by_volume)
+    return _Pool(tuple(sups), tuple(forced), tuple(by_volume), tuple(eco))
 
 
 def _render_number(style: str, n: int, sup: _Supplier, tokens: dict[str, str]) -> str:
@@ -529,6 +542,7 @@ class _Generator:
         is_eco = key in ("ecom", "ecoma")
         sups = self.pool.eco if is_eco else self.pool.suppliers
         nsup = len(sups)
+        by_volume = tuple(range(nsup)) if is_eco else self.pool.by_volume
         kind = {"credit_note": "cn", "debit_note": "dn"}.get(sec.kind, "inv")
         forced = self.pool.forced if key == "b2b" else ()
         pend_p = self.pend_blocked[key]
@@ -539,8 +553,9 @@ class _Generator:
             if i < len(forced):
                 sid = forced[i]
             else:
-                # u**2 skews towards the first suppliers: a few regulars, a long tail.
-                sid = int(nsup * rand() ** 2)
+                # u**1.6 skews towards the busiest suppliers: a few regulars, a long tail
+                # (the top one of 20 gets ~15% of the records, of 4,000 ~0.6%).
+                sid = by_volume[int(nsup * rand() ** 1.6)]
             sup = sups[sid]
             stin = sup.gstin
             if is_eco:
@@ -598,7 +613,7 @@ class _Generator:
             elif rand() < 0.5:
                 pos = stin[:2]  # e.g. a hotel stay: intra-state to an out-of-state buyer
             else:
-                pos = _STATES[int(rand() * len(_STATES))]
+                pos = _weighted(rng, _STATES, _STATE_CUM)
 
             iamt = camt = samt = cess = 0
             if inv_typ == "SEWOP":
@@ -608,7 +623,7 @@ class _Generator:
                 iamt = (tx * rate + 50) // 100
             else:
                 camt = samt = (tx * rate + 100) // 200  # half the rate each, CGST == SGST
-            if rate == 28 and rand() < 0.3:
+            if rate == 28 and inv_typ != "SEWOP" and rand() < 0.3:
                 cess = (tx * _CESS_RATES[int(rand() * len(_CESS_RATES))] + 50) // 100
             val = tx + iamt + camt + samt + cess
             if rand() < 0.4:
@@ -679,25 +694,43 @@ class _Generator:
 # --------------------------------------------------------------------------------------------
 
 def _json_amount(value: Decimal | float) -> int | float:
-    """A JSON-ready number without trailing zeros; refuse anything beyond 2 decimals."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise AmountError(f"{value} is not an amount")
+    """A JSON-ready number without trailing zeros; refuse anything beyond 2 decimals.
+
+    Returns an int for whole amounts, else a float whose ``repr`` (the shortest text that
+    reads back to the same float) is exactly the decimal amount: true for every amount of at
+    most 15 significant digits, i.e. the portal's Decimal(15, 2).
+    """
+    if type(value) is Decimal and value.is_finite():
+        num, den = value.as_integer_ratio()
+        # fast path: at most 2 decimals (den divides 100) and below 10**13 rupees
+        if 100 % den == 0 and -_PAISE_LIMIT < num * (100 // den) < _PAISE_LIMIT:
+            return num if den == 1 else num * (100 // den) / 100
+        return json_number(paise_from_decimal(value))
+    if type(value) is Decimal:
+        raise AmountError(f"{value} is not an amount")
+    if isinstance(value, Decimal):  # a Decimal subclass: take the careful path
         return json_number(paise_from_decimal(value))
     return json_number(paise_from_cell(value))
 
 
-def _jsonable(obj: Any) -> Any:
-    """Copy ``obj`` with every Decimal/float replaced by an int or a shortest-repr float.
+#: 10**15 paise: Decimal(15, 2) amounts, whose float repr is exact (15 significant digits).
+_PAISE_LIMIT = 10**15
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 
-    Floats print via ``repr``, the shortest text that reads back to the same value, so an
-    amount with at most 15 significant digits prints exactly (``1000.1``, never ``1000.10``).
+
+def _jsonable(obj: Any) -> Any:
+    """Copy ``obj`` with every Decimal/float replaced by an int or an exactly-printing float.
+
+    Scalars of a plain JSON type are passed through without a call, which keeps a
+    100,000-record download well under a second.
     """
+    if type(obj) is dict:
+        return {k: v if type(v) in _PLAIN_TYPES else _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, dict):
         return {k: _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_jsonable(v) for v in obj]
-    if isinstance(obj, Decimal | float):
+    if isinstance(obj, Decimal | float) and not isinstance(obj, bool):
         return _json_amount(obj)
     return obj
 
@@ -713,14 +746,16 @@ def write_download(path: str | os.PathLike[str], data: dict) -> None:
         ims_xl.money.AmountError: an amount with more than 2 decimals or not finite.
     """
     target = Path(path)
-    payload = _jsonable(data)  # convert first: a bad amount must not leave a temp file behind
+    # Convert and encode first, so a bad amount leaves no temp file behind. json.dumps (not
+    # json.dump) because only the one-shot call uses the C encoder: 5x faster on 100k records.
+    text = json.dumps(_jsonable(data), ensure_ascii=False, separators=(",", ":"))
     # open(..., "x") rather than mkstemp: mkstemp creates mode 0600, and os.replace would
     # carry that over; "x" honours the umask like any normal file.
     tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     fh = open(tmp, "x", encoding="utf-8", newline="\n")
     try:
         with fh:
-            json.dump(payload, fh, ensure_ascii=False, separators=(",", ":"))
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
