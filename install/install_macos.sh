@@ -100,7 +100,7 @@ install() {
     local had_addin=0 had_script=0
     [ -f "$XLWINGS_ADDIN_TARGET" ] && had_addin=1
     [ -f "$APPLESCRIPT_TARGET" ] && had_script=1
-    say "running: xlwings addin install"
+    say "running: xlwings addin install (it asks Excel for its start-up folder; if it prints an error, this script copies the files itself)"
     "$VENV/bin/xlwings" addin install || say "xlwings addin install reported a problem; copying the files directly"
     mkdir -p "$STARTUP" "$SCRIPTS_DIR"
     local xlwings_dir

@@ -141,7 +141,7 @@ function Install-ImsXl {
     # so the result is checked and, if needed, the add-in is copied directly.
     $hadXlwingsAddin = Test-Path -LiteralPath $XlwingsAddinTarget
     $xlwingsExe = Join-Path $Venv 'Scripts\xlwings.exe'
-    Say 'running: xlwings addin install'
+    Say 'running: xlwings addin install (it starts Excel hidden; if it prints an error, this installer copies the add-in itself)'
     & $xlwingsExe addin install
     New-Item -ItemType Directory -Force -Path $XlStart | Out-Null
     if (-not (Test-Path -LiteralPath $XlwingsAddinTarget)) {
