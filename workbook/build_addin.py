@@ -145,6 +145,10 @@ def customui_xml(actions: tuple[ActionInfo, ...] = ACTIONS, groups: tuple[str, .
     Each button's ``tag`` is the action name, which the VBA dispatcher hands to
     ``ims_xl.xl.run_action``. Attribute values are escaped; ids are ``imsxl_<name>``.
     """
+    # The dispatcher pastes the tag into Python source: run_action('<tag>'). Keep it an identifier.
+    bad = [a.name for a in actions if not re.fullmatch(r"[a-z][a-z0-9_]*", a.name)]
+    if bad:
+        raise ValueError(f"action names must be snake_case identifiers: {bad}")
     unknown = {a.group for a in actions} - set(groups)
     if unknown:
         raise ValueError(f"actions in unknown ribbon groups: {sorted(unknown)}")
