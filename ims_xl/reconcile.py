@@ -141,7 +141,7 @@ class MatchSettings:
     tol_cess: int = 100
     tol_val: int = 100
     date_window_days: int = 3
-    suggest_date_window_days: int = 45
+    suggest_date_window_days: int = 15
     value_mismatch_days: int = 45
     max_date_diff_days: int = 180
     fuzzy_threshold: float = 80.0
@@ -189,43 +189,60 @@ class ReconcileResult:
 
 # --------------------------------------------------------------------------- numbers
 
-_FY_LONG = re.compile(r"(?<![0-9])(?:FY\s*)?(20\d\d)\s*[-/]\s*(20\d\d|\d\d)(?![0-9])")
-_FY_SHORT = re.compile(r"(?<![0-9])(?:FY\s*)?(\d\d)\s*[-/]\s*(\d\d)(?![0-9])")
-_YEAR = re.compile(r"(?<![0-9A-Z])(?:FY\s*)?20[1-4]\d(?![0-9A-Z])")
+_TOKENS = re.compile(r"[0-9]+|[A-Z]+|[^0-9A-Z]+")
 _LEAD_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
-def _fy_long(m: re.Match[str]) -> str:
-    y1, y2 = int(m.group(1)), int(m.group(2))
-    nxt = y2 if y2 >= 100 else 2000 + y2
-    return " " if nxt == y1 + 1 else m.group(0)
+def _consecutive_years(a: str, b: str) -> bool:
+    """``2024``/``24`` followed by ``25``/``2025``: a financial-year token."""
+    if len(a) not in (2, 4) or len(b) not in (2, 4) or (len(a), len(b)) == (2, 4):
+        return False
+    if len(a) == 4 and not a.startswith("20"):
+        return False
+    ya, yb = int(a), int(b)
+    if len(b) == 4:
+        return yb == ya + 1
+    return yb == (ya + 1) % 100
 
 
-def _fy_short(m: re.Match[str]) -> str:
-    return " " if int(m.group(2)) == (int(m.group(1)) + 1) % 100 else m.group(0)
+def _drop_fy(s: str) -> str:
+    """Remove financial-year tokens (``2024-25``, ``24-25``, ``2024/2025``, ``FY24-25``)."""
+    toks = _TOKENS.findall(s)
+    out: list[str] = []
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        if (t.isdigit() and k + 2 < len(toks) and toks[k + 1].strip() in ("-", "/")
+                and toks[k + 2].isdigit() and _consecutive_years(t, toks[k + 2])):
+            if out and out[-1] == "FY":
+                out.pop()
+            elif len(out) > 1 and out[-2] == "FY" and not out[-1].strip():
+                del out[-2:]
+            out.append(" ")
+            k += 3
+            continue
+        out.append(t)
+        k += 1
+    return "".join(out)
 
 
 def normalise_doc_no(text: str) -> str:
     """The matching key of a document number (RECONCILE_NOTES "Normalisation").
 
     Upper-case; drop financial-year tokens (``2024-25``, ``24-25``, ``2024/2025``,
-    ``FY24-25``, a year ``2024`` standing between separators when other digits remain);
-    strip the leading zeros of every numeric run (``INV/0891`` == ``INV-891``); drop every
-    character that is not a letter or digit. ``INV/2024-25/0891`` -> ``INV891``.
+    ``2024-2025``, ``FY24-25``: two consecutive years joined by ``-`` or ``/``); strip the
+    leading zeros of every numeric run (``INV/0891`` == ``INV-891``); drop every character
+    that is not a letter or digit. ``INV/2024-25/0891`` -> ``INV891``. A lone year such as
+    ``2025`` is kept: in ``1/2025`` it is the serial number.
     """
     s = str(text).upper().strip()
     if not s:
         return ""
     plain = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s))
-    t = _FY_LONG.sub(_fy_long, s)
-    t = _FY_SHORT.sub(_fy_short, t)
-    t2 = _YEAR.sub(" ", t)
-    if any(c.isdigit() for c in t2):
-        t = t2
-    t = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", t))
+    t = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", _drop_fy(s)))
     # a number made only of a year token keeps it (``2024-25`` alone is the number itself)
-    if not any(c.isdigit() for c in t) and any(c.isdigit() for c in plain):
+    if not any(c.isdigit() for c in t):
         return plain
     return t
 
@@ -415,10 +432,13 @@ def _key_candidates(I: pd.DataFrame, B: pd.DataFrame, s: MatchSettings) -> pd.Da
     return c
 
 
-def _loose_candidates(I: pd.DataFrame, B: pd.DataFrame, s: MatchSettings) -> pd.DataFrame:
-    """Among leftovers: same supplier and amounts (fuzzy number / number ignored), and
-    same PAN + normalised number under another GSTIN."""
+def _loose_candidates(I: pd.DataFrame, B: pd.DataFrame, left_i: np.ndarray,
+                      left_b: np.ndarray, s: MatchSettings) -> pd.DataFrame:
+    """Among leftovers (masks ``left_i``, ``left_b``): same supplier and amounts (fuzzy
+    number / number ignored), and same PAN + normalised number under another GSTIN."""
     frames = []
+    full_i, full_b = I, B
+    I, B = I[left_i], B[left_b]
     if len(I) and len(B):
         w = max(s.tol_txval, 1)
         li = I.assign(bucket=I["txval"] // w)
@@ -436,10 +456,13 @@ def _loose_candidates(I: pd.DataFrame, B: pd.DataFrame, s: MatchSettings) -> pd.
             _merge(I[I["onorm"] != ""], B, ["kind", "pan_c", "onorm_c"],
                    ["kind", "pan_c", "norm_c"], "pan"),
         ], ignore_index=True)
-        pan = pan[(I["stin"].to_numpy()[pan["i"].to_numpy()]
-                   != B["stin"].to_numpy()[pan["b"].to_numpy()])
-                  & (I["norm"].to_numpy()[pan["i"].to_numpy()] != "")]
         frames = [loose, pan]
+    I, B = full_i, full_b
+    if frames:
+        pan = frames[1]
+        frames[1] = pan[(I["stin"].to_numpy()[pan["i"].to_numpy()]
+                         != B["stin"].to_numpy()[pan["b"].to_numpy()])
+                        & (I["norm"].to_numpy()[pan["i"].to_numpy()] != "")]
     c = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         {"i": pd.Series(dtype=np.int64), "b": pd.Series(dtype=np.int64), "how": []})
     c = c.sort_values(["i", "b", "how"], kind="stable").drop_duplicates(["i", "b"])
@@ -458,7 +481,9 @@ def _loose_candidates(I: pd.DataFrame, B: pd.DataFrame, s: MatchSettings) -> pd.
     c["sim"] = sim
     add = np.abs(c["dd"].to_numpy())
     known = c["date_known"].to_numpy()
-    amounts_ok = c["within"].to_numpy() | c["swapped"].to_numpy()
+    # suggestions need every head within tolerance: a swap on top of a different number is
+    # too weak a link to show as a probable pair
+    amounts_ok = c["within"].to_numpy()
     is_pan = c["how"].to_numpy() == "pan"
     fuzzy = (~is_pan & amounts_ok & (sim >= s.fuzzy_threshold)
              & (add <= s.suggest_date_window_days) & (add <= s.max_date_diff_days))
@@ -467,7 +492,7 @@ def _loose_candidates(I: pd.DataFrame, B: pd.DataFrame, s: MatchSettings) -> pd.
     ignored = (~is_pan & ~fuzzy & amounts_ok & known
                & ((month_i == month_b) | (add <= s.date_window_days)))
     pan_ok = is_pan & (add <= s.max_date_diff_days) & (
-        amounts_ok | (add <= s.date_window_days))
+        amounts_ok | c["swapped"].to_numpy() | (add <= s.date_window_days))
     keep = fuzzy | ignored | pan_ok
     c = c.assign(fuzzy=fuzzy, ignored=ignored)[keep].reset_index(drop=True)
     add = np.abs(c["dd"].to_numpy()).astype(float)
@@ -815,13 +840,7 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
     dup_b, prim_b = _duplicates(B, paired_b, dkeys, "books_row")
 
     # stage B: loose tier among leftovers
-    li = I[~paired_i & ~dup_i]
-    lb = B[~paired_b & ~dup_b]
-    Bp = _assign(_loose_candidates(li.reset_index(drop=True), lb.reset_index(drop=True), s),
-                 li.reset_index(drop=True), lb.reset_index(drop=True))
-    if len(Bp):
-        Bp["i"] = li["i"].to_numpy()[Bp["i"].to_numpy()]
-        Bp["b"] = lb["b"].to_numpy()[Bp["b"].to_numpy()]
+    Bp = _assign(_loose_candidates(I, B, ~paired_i & ~dup_i, ~paired_b & ~dup_b, s), I, B)
     P = pd.concat([A, Bp], ignore_index=True) if len(Bp) else A
     P = P.sort_values("i", kind="stable").reset_index(drop=True)
     paired_i[:] = False
