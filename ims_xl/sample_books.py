@@ -58,6 +58,9 @@ EXPECTED_STATUS: dict[str, str] = {
     "recurring-present": "Matched",
     "prior-year-present": "Matched",
     "format-and-rounding": "Matched within tolerance",
+    # hard cases: what a careful matcher should say, not always what it can say
+    "recurring-only": "Missing in books",
+    "typo-and-value": "Missing in books",
     # books-only rows
     "missing-in-ims": "Missing in IMS",
     "decoy": "Missing in IMS",
@@ -72,7 +75,8 @@ _WEIGHTS: tuple[tuple[str, float], ...] = (
     ("value-diff", 2), ("tax-head-swap", 2), ("gstin-same-pan", 1.5), ("number-prefix", 2),
     ("number-typo", 1), ("split-rate", 6), ("booked-twice", 1), ("missing-in-books", 4),
     ("decoy-present", 1.5), ("decoy-only", 1), ("recurring-present", 1),
-    ("prior-year-present", 1), ("format-and-rounding", 2),
+    ("prior-year-present", 1), ("format-and-rounding", 2), ("recurring-only", 0.5),
+    ("typo-and-value", 0.5),
 )
 #: Books-only documents (not in the IMS), as a share of IMS records.
 _EXTRA_SHARE = 0.03
@@ -349,10 +353,22 @@ def generate_register(download: dict, seed: int) -> tuple[list[list[object]], li
             else:
                 doc_no = new
                 used[key].add(normalise_doc_no(new))
+        elif p == "typo-and-value":
+            # the true document is booked with a mistyped number and another amount: nothing
+            # tells it apart from a different document (a recall loss by construction)
+            new = _typo(doc_no, rng)
+            if new is None or normalise_doc_no(new) in used[key]:
+                p = "none"
+            else:
+                doc_no = new
+                used[key].add(normalise_doc_no(new))
+                delta = max(int(am["txval"] * (0.05 + rand() * 0.2)), 1000)
+                am["txval"] += delta
+                am["val"] += delta
         elif p == "split-rate":
             lines = 2 + (1 if rand() < 0.3 else 0)
         tr["perturbation"] = p
-        if p in ("missing-in-books", "decoy-only"):
+        if p in ("missing-in-books", "decoy-only", "recurring-only"):
             pass
         else:
             tr["_doc"] = add_doc(r, doc_no=doc_no, stin=stin, day=day, amounts=am, lines=lines)
@@ -362,7 +378,7 @@ def generate_register(download: dict, seed: int) -> tuple[list[list[object]], li
                     "perturbation": "duplicate-in-books", "_doc": d}
             truth.append(twin)
             twins.append((tr, twin))
-        if p == "recurring-present":
+        if p in ("recurring-present", "recurring-only"):
             # a monthly bill of the same supplier: same amounts, the neighbouring number, a
             # month earlier, not in this IMS
             new = _typo(r["doc_no"], rng)
