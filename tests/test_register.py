@@ -1,0 +1,307 @@
+"""Tests for ims_xl.register: header detection, synonyms, amounts, dates, grouping, errors."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ims_xl.gstin import check_char
+from ims_xl.register import BOOKS_COLUMNS, RegisterError, read_register_grid
+
+
+def gstin(state: str = "27", pan: str = "AAPFU0939F") -> str:
+    first14 = f"{state}{pan}1Z"
+    return first14 + check_char(first14)
+
+
+G1 = gstin()
+G2 = gstin("29", "AAACB1234C")
+TALLY_HEADER = ["Date", "Particulars", "Voucher Type", "Voucher No.", "GSTIN/UIN of Supplier",
+                "Supplier Invoice No.", "Supplier Invoice Date", "Place Of Supply",
+                "Taxable Value", "Integrated Tax", "Central Tax", "State/UT Tax", "Cess",
+                "Invoice Value"]
+
+
+def tally_row(doc_no="INV/0891", date="05-11-2024", txval="1,00,000.00", iamt="",
+              camt="9,000.00", samt="9,000.00", cess="", val="1,18,000.00", stin=G1,
+              vtype="Purchase", vch="1", pos="27-Maharashtra"):
+    return ["5-Nov-2024", "Alpha Traders", vtype, vch, stin, doc_no, date, pos, txval, iamt,
+            camt, samt, cess, val]
+
+
+def simple(header, *rows):
+    return [list(header), *[list(r) for r in rows]]
+
+
+# ------------------------------------------------------------------ header and synonyms
+
+
+def test_header_found_after_title_rows_and_books_row_is_the_file_line():
+    grid = [["Purchase Register"], ["Alpha Ltd", None], [], TALLY_HEADER,
+            tally_row(), tally_row(doc_no="INV/0892", vch="2")]
+    res = read_register_grid(grid, "reg.csv")
+    assert res.header_row == 4
+    assert res.books["books_row"].tolist() == [5, 6]
+    assert res.books["source_rows"].tolist() == ["5", "6"]
+    assert list(res.books.columns) == list(BOOKS_COLUMNS)
+    assert res.mapping["doc_no"] == "Supplier Invoice No."
+    # the supplier's invoice date wins over Tally's voucher "Date"
+    assert res.mapping["doc_date"] == "Supplier Invoice Date"
+    assert res.books["doc_date"].tolist() == [pd.Timestamp("2024-11-05")] * 2
+
+
+@pytest.mark.parametrize("header", [
+    # Zoho Books style
+    ["Vendor Name", "Vendor GSTIN", "Bill Number", "Bill Date", "Sub Total", "IGST", "CGST",
+     "SGST", "Cess Amount", "Total"],
+    # Busy style
+    ["Party Name", "Party GSTIN", "Bill No", "Bill Date", "Taxable Amount", "IGST Amount",
+     "CGST Amount", "SGST Amount", "Cess", "Bill Amount"],
+    # GST offline tool / GSTR-2B style with currency marks
+    ["Trade/Legal name", "GSTIN of supplier", "Invoice number", "Invoice Date",
+     "Taxable Value (₹)", "Integrated Tax(₹)", "Central Tax(₹)", "State/UT Tax(₹)", "Cess(₹)",
+     "Invoice Value(₹)"],
+    ["Supplier Name", "Supplier GSTIN", "Invoice No", "Invoice Date", "Taxable Value",
+     "Integrated Tax", "Central Tax", "SGST/UTGST", "Cess", "Invoice Value"],
+])
+def test_synonyms_of_common_exports(header):
+    row = ["Alpha", G1, "A-1", "05/11/2024", "1000", "0", "90", "90", "0", "1180"]
+    res = read_register_grid(simple(header, row), "reg.csv")
+    assert set(res.mapping) >= {"stin", "tradenm", "doc_no", "doc_date", "txval", "iamt",
+                                "camt", "samt", "cess", "val"}
+    b = res.books.iloc[0]
+    assert (b["stin"], b["doc_no"], b["txval"], b["camt"], b["samt"], b["val"]) == (
+        G1, "A-1", 100000, 9000, 9000, 118000)
+
+
+def test_user_mapping_for_unrecognised_headers():
+    grid = simple(["Vendor Ref", "Tax ID", "Amt", "Dt"], ["X-9", G1, "500", "01-04-2025"])
+    with pytest.raises(RegisterError):
+        read_register_grid(grid, "reg.csv")
+    res = read_register_grid(grid, "reg.csv", mapping={"stin": "Tax ID", "doc_no": "Vendor Ref",
+                                                      "txval": "Amt", "doc_date": "Dt"})
+    b = res.books.iloc[0]
+    assert (b["doc_no"], b["txval"], b["val"]) == ("X-9", 50000, 50000)
+    assert b["doc_date"] == pd.Timestamp("2025-04-01")
+
+
+def test_unknown_mapping_field_is_refused():
+    with pytest.raises(RegisterError, match="unknown field"):
+        read_register_grid(simple(["GSTIN"], [G1]), "reg.csv", mapping={"gstn": "GSTIN"})
+
+
+# ------------------------------------------------------------------ amounts
+
+
+@pytest.mark.parametrize("cell, paise", [
+    ("1,00,000.00", 10000000), ("10,00,00,000", 10000000000), ("₹ 1,234.50", 123450),
+    ("Rs. 99", 9900), ("(500.00)", -50000), ("-12.5", -1250), ("-", 0), ("", 0), (None, 0),
+    (1234.56, 123456), (1000, 100000), ("1,000.00 Dr", 100000), ("1,000.00 Cr", -100000),
+])
+def test_amounts_with_indian_grouping(cell, paise):
+    grid = simple(["GSTIN", "Invoice No", "Taxable Value", "IGST"], [G1, "1", "10000", cell])
+    assert read_register_grid(grid, "reg.csv").books["iamt"].item() == paise
+
+
+def test_value_column_missing_means_sum_of_heads():
+    grid = simple(["GSTIN", "Invoice No", "Taxable Value", "IGST", "Cess"],
+                  [G1, "1", "1,000.00", "180.00", "12.00"])
+    assert read_register_grid(grid, "reg.csv").books["val"].tolist() == [119200]
+
+
+# ------------------------------------------------------------------ dates
+
+_DATE = pd.Timestamp("2024-11-05")
+
+
+@pytest.mark.parametrize("cell", [
+    "05-11-2024", "5-11-2024", "05/11/2024", "05.11.2024", "05-Nov-24", "5-Nov-2024",
+    "05 Nov 2024", "2024-11-05", "2024-11-05 00:00:00", "05-11-24", "Nov 5, 2024",
+    dt.datetime(2024, 11, 5, 13, 30), dt.date(2024, 11, 5), 45601, 45601.0, "45601",
+    20241105,
+])
+def test_date_formats(cell):
+    grid = simple(["GSTIN", "Invoice No", "Invoice Date", "Taxable Value"], [G1, "1", cell, "1"])
+    res = read_register_grid(grid, "reg.csv")
+    assert res.books["doc_date"].iloc[0] == _DATE
+    assert str(res.books["doc_date"].dtype) == "datetime64[ns]"
+
+
+def test_unreadable_date_is_a_warning_with_the_row():
+    grid = simple(["GSTIN", "Invoice No", "Invoice Date", "Taxable Value"],
+                  [G1, "1", "someday", "1"], [G1, "2", "05-11-2024", "1"])
+    res = read_register_grid(grid, "reg.csv")
+    assert pd.isna(res.books["doc_date"].iloc[0])
+    assert any("rows 2" in w and "Invoice Date" in w for w in res.warnings)
+
+
+# ------------------------------------------------------------------ kinds, ids, pos
+
+
+@pytest.mark.parametrize("word, kind", [
+    ("Purchase", "invoice"), ("Tax Invoice", "invoice"), ("Credit Note", "credit_note"),
+    ("C", "credit_note"), ("Debit Note", "debit_note"), ("D", "debit_note"),
+    ("Vendor Credits", "credit_note"), ("", "invoice"),
+])
+def test_document_type_words(word, kind):
+    grid = simple(["GSTIN", "Note Number", "Note Type", "Taxable Value"], [G1, "9", word, "1"])
+    assert read_register_grid(grid, "reg.csv").books["doc_kind"].item() == kind
+
+
+def test_identifiers_read_as_numbers_stay_strings_with_a_warning():
+    grid = simple(["GSTIN", "Invoice No", "Original Invoice No", "Taxable Value"],
+                  [G1, 123.0, 77, 1.0])
+    res = read_register_grid(grid, "reg.csv", sheet="Books")
+    b = res.books.iloc[0]
+    assert (b["doc_no"], b["orig_doc_no"]) == ("123", "77")
+    assert any("leading zeros" in w and "Invoice No" in w and "Books" in w
+               for w in res.warnings)
+
+
+@pytest.mark.parametrize("cell, pos", [("27-Maharashtra", "27"), (27.0, "27"), ("7", "07"),
+                                      ("Karnataka", "29"), ("", "")])
+def test_place_of_supply(cell, pos):
+    grid = simple(["GSTIN", "Invoice No", "POS", "Taxable Value"], [G1, "1", cell, "1"])
+    assert read_register_grid(grid, "reg.csv").books["pos"].item() == pos
+
+
+def test_rows_without_gstin_and_totals_are_left_out():
+    grid = [TALLY_HEADER, tally_row(), tally_row(stin="", doc_no="URD-1", vch="2"),
+            [None, "Grand Total", None, None, None, None, None, None, "2,00,000", None, None,
+             None, None, None]]
+    res = read_register_grid(grid, "reg.csv")
+    assert res.books["doc_no"].tolist() == ["INV/0891"]
+    assert any("without a supplier GSTIN" in w and "rows 3" in w for w in res.warnings)
+
+
+# ------------------------------------------------------------------ grouping
+
+
+def test_rows_per_tax_rate_are_one_document_and_a_repeated_value_counts_once():
+    grid = [TALLY_HEADER,
+            tally_row(txval="60,000.00", camt="3,600.00", samt="3,600.00", val="1,09,200.00"),
+            tally_row(txval="40,000.00", camt="1,000.00", samt="1,000.00", val="1,09,200.00"),
+            tally_row(doc_no="X/1", vch="2")]
+    b = read_register_grid(grid, "reg.csv").books
+    assert len(b) == 2
+    d = b.iloc[0]
+    assert (d["books_row"], d["source_rows"], d["txval"], d["camt"], d["samt"], d["val"]) == (
+        2, "2,3", 10000000, 460000, 460000, 10920000)
+
+
+def test_rows_per_item_with_their_own_values_are_summed():
+    header = ["GSTIN", "Bill No", "Bill Date", "Taxable Value", "IGST", "Invoice Value"]
+    grid = simple(header, [G2, "B1", "01-10-2025", 100, 18, 118],
+                  [G2, "B1", "01-10-2025", 50, 9, 59])
+    d = read_register_grid(grid, "reg.csv").books.iloc[0]
+    assert (d["txval"], d["iamt"], d["val"], d["source_rows"]) == (15000, 2700, 17700, "2,3")
+
+
+def test_same_number_on_other_date_or_kind_is_another_document():
+    header = ["GSTIN", "Bill No", "Bill Date", "Document Type", "Taxable Value"]
+    grid = simple(header, [G2, "B1", "01-10-2025", "Invoice", 100],
+                  [G2, "B1", "01-10-2024", "Invoice", 100],
+                  [G2, "B1", "01-10-2025", "Credit Note", 100])
+    assert len(read_register_grid(grid, "reg.csv").books) == 3
+
+
+def test_identical_bookings_stay_two_documents():
+    header = ["GSTIN", "Bill No", "Bill Date", "Taxable Value", "IGST"]
+    grid = simple(header, [G2, "B1", "01-10-2025", 100, 18], [G2, "B1", "01-10-2025", 100, 18])
+    b = read_register_grid(grid, "reg.csv").books
+    assert b["books_row"].tolist() == [2, 3]
+    assert b["txval"].tolist() == [10000, 10000]
+
+
+def test_voucher_number_keeps_bookings_apart_and_lines_together():
+    grid = [TALLY_HEADER, tally_row(vch="7"), tally_row(vch="8"),
+            tally_row(vch="9", txval="10", camt="1", samt="1", val="12"),
+            tally_row(vch="9", txval="20", camt="2", samt="2", val="24")]
+    b = read_register_grid(grid, "reg.csv").books
+    assert b["source_rows"].tolist() == ["2", "3", "4,5"]
+
+
+def test_negative_notes_are_flipped_and_read_as_credit_notes_without_a_type_column():
+    grid = simple(["GSTIN", "Note No", "Taxable Value", "IGST"], [G1, "CN-1", "-100", "-18"])
+    res = read_register_grid(grid, "reg.csv")
+    d = res.books.iloc[0]
+    assert (d["doc_kind"], d["txval"], d["iamt"], d["val"]) == ("credit_note", 10000, 1800, 11800)
+    assert any("credit notes" in w for w in res.warnings)
+
+
+# ------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize("grid", [[], [[]], [[None, ""], ["  "]]])
+def test_empty_register(grid):
+    with pytest.raises(RegisterError, match=r"purchases\.xlsx, sheet 'Books': the register is empty"):
+        read_register_grid(grid, "purchases.xlsx", sheet="Books")
+
+
+def test_header_only_register():
+    with pytest.raises(RegisterError, match="reg.csv: the header is on row 1 but no data"):
+        read_register_grid([TALLY_HEADER], "reg.csv")
+
+
+def test_no_recognisable_header_lists_headers_and_a_mapping_block():
+    grid = [["My purchases"], ["Party", "Bill Ref", "Amt", "Invoice Date"], ["x", "1", "2", ""]]
+    with pytest.raises(RegisterError) as e:
+        read_register_grid(grid, "reg.csv", sheet="Sheet1")
+    msg = str(e.value)
+    assert msg.startswith("reg.csv, sheet 'Sheet1': no header row")
+    assert "Headers found (row 2): 'Party', 'Bill Ref', 'Amt', 'Invoice Date'" in msg
+    assert '"doc_date": "Invoice Date"' in msg and '"stin": "<header' in msg
+    assert "mapping" in msg
+
+
+def test_gstin_column_full_of_names():
+    grid = simple(["Party Name", "GSTIN", "Invoice No", "Taxable Value"],
+                  ["Alpha", "Alpha Traders", "1", "10"], ["Beta", "Beta & Co", "2", "10"],
+                  ["Gamma", G1, "3", "10"])
+    with pytest.raises(RegisterError) as e:
+        read_register_grid(grid, "reg.csv")
+    msg = str(e.value)
+    assert "column 'GSTIN'" in msg and "row 2: 'Alpha Traders'" in msg
+    assert "2 of 3 values" in msg
+
+
+def test_text_in_an_amount_column_names_row_column_and_value():
+    grid = [["Purchase Register"], TALLY_HEADER, tally_row(),
+            tally_row(doc_no="2", txval="see bill")]
+    with pytest.raises(RegisterError) as e:
+        read_register_grid(grid, "purchases.xlsx", sheet="Books")
+    msg = str(e.value)
+    assert msg.startswith("purchases.xlsx, sheet 'Books': row 4, column 'Taxable Value'")
+    assert "'see bill' is not an amount" in msg
+
+
+def test_amount_with_more_than_two_decimals_is_refused():
+    grid = simple(["GSTIN", "Invoice No", "Taxable Value"], [G1, "1", "10.005"])
+    with pytest.raises(RegisterError, match="row 2, column 'Taxable Value'"):
+        read_register_grid(grid, "reg.csv")
+
+
+def test_grid_is_not_modified():
+    grid = [TALLY_HEADER, tally_row()]
+    copy = [list(r) for r in grid]
+    read_register_grid(grid, "reg.csv")
+    assert grid == copy
+
+
+def test_core_modules_import_no_spreadsheet_or_cli_library():
+    banned = {"openpyxl", "xlwings", "xlsxwriter", "click", "typer", "argparse"}
+    root = Path(__file__).resolve().parents[1] / "ims_xl"
+    for name in ("register.py", "reconcile.py", "sample_books.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            mods = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                mods = [node.module]
+            for m in mods:
+                assert m.split(".")[0] not in banned, f"{name} imports {m}"
