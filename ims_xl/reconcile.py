@@ -721,9 +721,10 @@ def _explain(P: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame, n: int,
     return {"reasons": reasons, "codes": codes, "fields": fields, "books_values": bv}
 
 
-def _join(cols: list[np.ndarray], sep: str) -> list[str]:
+def _join(cols: list[np.ndarray], sep: str, n: int) -> list[str]:
+    """Join the non-empty texts of each row across columns."""
     if not cols:
-        return []
+        return [""] * n
     return [sep.join(t for t in row if t) for row in zip(*cols)]
 
 
@@ -874,9 +875,9 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
                         + (f" (paired with books row {w})" if w >= 0 else "")
                         for r, w in zip(refs.tolist(), rows.tolist())]
         c_extra[pos] = "duplicate-in-ims"
-    reasons = _join([*ex["reasons"], r_extra], "; ")
-    codes = _join([*ex["codes"], c_extra], "|")
-    fields = _join(ex["fields"], "|")
+    reasons = _join([*ex["reasons"], r_extra], "; ", n)
+    codes = _join([*ex["codes"], c_extra], "|", n)
+    fields = _join(ex["fields"], "|", n)
     bv = [json.dumps(v, ensure_ascii=False, sort_keys=True) if v else "{}"
           for v in ex["books_values"].tolist()]
     blocked = I["blocked"].to_numpy()
@@ -887,9 +888,9 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
         "status": status,
         "books_row": pd.array(np.where(books_row >= 0, books_row, 0), dtype="Int64"),
         "score": score,
-        "reasons": np.array(reasons, dtype=object) if n else np.array([], dtype=object),
-        "reason_codes": np.array(codes, dtype=object) if n else np.array([], dtype=object),
-        "diff_fields": np.array(fields, dtype=object) if n else np.array([], dtype=object),
+        "reasons": np.array(reasons, dtype=object),
+        "reason_codes": np.array(codes, dtype=object),
+        "diff_fields": np.array(fields, dtype=object),
         "books_values": np.array(bv, dtype=object),
         "suggested_action": suggested,
         "suggested_remarks": remarks,
