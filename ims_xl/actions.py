@@ -7,7 +7,7 @@ and write the files or the open workbook, and call these same functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, replace  # noqa: F401 (replace re-exported for the shells)
 
 import pandas as pd
 

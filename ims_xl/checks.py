@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from .gstin import POS_CODES, gstin_problem, state_of
@@ -148,7 +149,8 @@ def check_actions(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
                 lambda r: f"'{r['action_text']}' is not an action: choose Accept, Reject, Pending or No Action")
     out += _emit(rows, t == "", "action-blank", "action_text",
                  lambda r: f"Action is blank: the record stays {ACTION_LABELS[Action(r['action'])]} on the portal")
-    out += _emit(rows, (t == "P") & rows["pend_blocked"], "pending-blocked", "action_text",
+    # only a change is uploaded: a record already Pending on the portal is not re-sent
+    out += _emit(rows, (t == "P") & (rows["action"] != "P") & rows["pend_blocked"], "pending-blocked", "action_text",
                  "Pending is blocked for this record: choose Accept, Reject or No Action")
     out += _emit(rows, (t == "N") & (rows["action"] != "N"), "no-action-reset", "action_text",
                  lambda r: f"No Action on a record that is {ACTION_LABELS[Action(r['action'])]} on the portal "
@@ -171,8 +173,9 @@ def check_itc_reduction(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Fin
     downloaded_ans = r["itc_red_req"]
     entered = (ans != "") | any_amount
     changed = (ans != downloaded_ans.where(downloaded_ans != "", "")) | any_amount
-    accept = act == "A"
-    out = _emit(r, entered & ~accept & changed & (ans != "") , "itc-reduction-not-allowed", "itc_red_text",
+    # only records whose action changes are uploaded, so only they need a valid block
+    accept = (act == "A") & (r["action"] != "A")
+    out = _emit(r, entered & (act != "A") & changed & (ans != ""), "itc-reduction-not-allowed", "itc_red_text",
                 "ITC-reduction answer is sent only with Accept; it is ignored for this action")
     out += _emit(r, accept & r["itc_blocked"] & changed & entered, "itc-reduction-blocked", "itc_red_text",
                  "The portal blocks the ITC-reduction answer on this record: clear it")
@@ -234,7 +237,8 @@ def check_identifiers(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
     out: list[Finding] = []
     for f in ("shown_doc_no", "shown_stin", "shown_orig_doc_no"):
         if f in rows:
-            num = rows[f].map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+            num = rows[f].map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                              and not (isinstance(v, float) and pd.isna(v)))
             out += _emit(rows, num, "identifier-numeric", f[6:],
                          "This cell holds a number, so Excel may have dropped leading zeros; "
                          "the upload uses the downloaded text", value=lambda r, f=f: r[f])
@@ -308,10 +312,14 @@ def check_documents(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding
 
 def check_duplicates(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
     """The same (section, supplier, document number) more than once in the download."""
+    dup = rows["key"].str.contains("#", regex=False)
+    if not dup.any():
+        return []
     base = rows["key"].str.replace(r"#\d+$", "", regex=True)
-    dup = base.duplicated(keep=False)
-    first_row = rows.assign(_b=base).groupby("_b")["excel_row"].transform("min")
-    return _emit(rows, dup & (rows["excel_row"] != first_row), "duplicate-record", "doc_no",
+    involved = base.isin(set(base[dup]))
+    sub = pd.DataFrame({"b": base[involved], "r": rows.loc[involved, "excel_row"].astype("int64")})
+    first_row = sub.groupby("b")["r"].transform("min").reindex(rows.index)
+    return _emit(rows, involved & (rows["excel_row"] != first_row), "duplicate-record", "doc_no",
                  lambda r: f"Same document as row {int(first_row[r.name])}")
 
 
@@ -325,31 +333,55 @@ def _shown_text(v: object) -> str:
     return str(v).strip()
 
 
+def _differs(got: pd.Series, exp: pd.Series, kind: str) -> pd.Series:
+    """Where a shown cell differs from the downloaded value's display form (vectorised;
+    only the few candidate cells go through the slow text comparison)."""
+    if kind == "amount":
+        g = pd.to_numeric(got, errors="coerce").to_numpy(dtype=float)
+        fast = np.isfinite(g) & (np.rint(g * 100) == exp.to_numpy(dtype=float))
+        blank_zero = got.isna().to_numpy() & (exp.to_numpy() == 0)
+        cand = ~(fast | blank_zero)
+        out = cand.copy()
+        for i in np.flatnonzero(cand):  # text typed into an amount cell, e.g. "1,00,000"
+            v = got.iloc[i]
+            try:
+                out[i] = (paise_from_cell(v) if isinstance(v, (int, float)) else parse_amount(str(v))) != exp.iloc[i]
+            except (AmountError, ValueError):
+                out[i] = True
+        return pd.Series(out, index=got.index)
+    if kind == "date":
+        g = pd.to_datetime(got.where(got.map(lambda v: isinstance(v, (datetime, date)))), errors="coerce")
+        e = pd.to_datetime(exp, format="%d-%m-%Y", errors="coerce")
+        fast = (g == e).to_numpy() | (got.isna() & (exp == "")).to_numpy()
+    else:
+        fast = (got.to_numpy() == exp.to_numpy()) | (got.isna() & (exp == "")).to_numpy()
+    cand = ~fast
+    out = cand.copy()
+    for i in np.flatnonzero(cand):
+        g_, e_ = _shown_text(got.iloc[i]), _shown_text(exp.iloc[i])
+        out[i] = g_ != e_ and not (kind == "upper" and g_.upper() == e_.upper())
+    return pd.Series(out, index=got.index)
+
+
 def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
     """Downloaded values edited in the sheet: the upload ignores the edit; say so."""
-    out: list[Finding] = []
     from .review import shown_values  # the display form of the downloaded values
+    out: list[Finding] = []
     expected = shown_values(rows)
+    kinds = {f: ("amount" if f in AMOUNT_KEYS else "date" if f in ("doc_date", "orig_doc_date")
+                 else "upper" if f == "stin" else "text") for f in SHOWN_FIELDS}
     for f in SHOWN_FIELDS:
         col = "shown_" + f
         if col not in rows:
             continue
-        got, exp = rows[col], expected[col]
-        if f in AMOUNT_KEYS:
-            def to_p(v: object) -> object:
-                try:
-                    return paise_from_cell(v) if isinstance(v, (int, float)) else parse_amount(str(v))
-                except (AmountError, ValueError):
-                    return v
-            diff = pd.Series([to_p(g) != e if not (g is None or (isinstance(g, float) and pd.isna(g))) else e != 0
-                              for g, e in zip(got, exp)], index=rows.index)
+        diff = _differs(rows[col], expected[col], kinds[f])
+        if not diff.any():
+            continue
+        applies = rows["section"].map(lambda k, f=f: f in _HEADERS[k])
+        if kinds[f] == "amount":
             show = lambda r, col=col, f=f: f"Downloaded {format_inr(int(r[f]))}, sheet shows {_shown_text(r[col]) or 'nothing'}"
         else:
-            g = got.map(_shown_text)
-            e = exp.map(_shown_text)
-            diff = (g != e) & ~(g.str.upper() == e.str.upper()) if f in ("stin",) else g != e
-            show = lambda r, col=col, e=e: f"Downloaded '{e[r.name]}', sheet shows '{_shown_text(r[col])}'"
-        applies = rows["section"].map(lambda k, f=f: f in _HEADERS[k])
+            show = lambda r, col=col, e=expected[col]: f"Downloaded '{_shown_text(e[r.name])}', sheet shows '{_shown_text(r[col])}'"
         out += _emit(rows, diff & applies, "downloaded-value-edited", f,
                      lambda r, show=show: show(r) + ": the upload uses the downloaded value",
                      value=lambda r, col=col: _shown_text(r[col]))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -402,3 +403,73 @@ def load_portal_errors(path: str | Path) -> pd.DataFrame:
     except OSError as exc:
         raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
     return parse_portal_errors(read_json_bytes(data, p.name, "the portal's error JSON"), p.name)
+
+
+def records_from_originals(sections: list[str], originals: list[dict], refs: list[int]) -> pd.DataFrame:
+    """The records frame from originals that :func:`build_records` already normalised.
+
+    The fast path for reading a review workbook's hidden copy (vectorised; about 10x faster
+    than normalising record by record). Amounts must be JSON numbers with at most 2
+    decimals, as :func:`build_records` writes them.
+
+    Raises:
+        ValueError: the originals are not in normalised form (the caller falls back).
+    """
+    n = len(originals)
+    raw = pd.DataFrame.from_records(originals) if n else pd.DataFrame()
+    sec = pd.Series(sections, dtype=object)
+
+    def col(name: str) -> pd.Series:
+        if name in raw:
+            return raw[name].astype(object).where(raw[name].notna(), "")
+        return pd.Series([""] * n, dtype=object)
+
+    out: dict[str, object] = {"ref": np.asarray(refs, dtype="int64"), "section": sec}
+    uses_inum = sec.map(lambda k: SECTION_BY_KEY[k].num_key == "inum").to_numpy(dtype=bool)
+    uses_oinum = sec.map(lambda k: SECTION_BY_KEY[k].orig_num_key == "oinum").to_numpy(dtype=bool)
+    out["stin"] = col("stin")
+    out["tradenm"] = col("tradenm")
+    out["doc_no"] = pd.Series(np.where(uses_inum, col("inum"), col("nt_num")), dtype=object)
+    out["doc_date"] = pd.Series(np.where(uses_inum, col("idt"), col("nt_dt")), dtype=object)
+    out["orig_doc_no"] = pd.Series(np.where(uses_oinum, col("oinum"), col("ont_num")), dtype=object)
+    out["orig_doc_date"] = pd.Series(np.where(uses_oinum, col("oidt"), col("ont_dt")), dtype=object)
+    for k in ("inv_typ", "pos", "srcform", "rtnprd", "srcfilstatus", "hash", "remarks"):
+        out[k] = col(k)
+    for s_ in ("stin", "doc_no", "doc_date", "pos"):
+        if not all(isinstance(v, str) for v in out[s_]):
+            raise ValueError(f"{s_} is not text")
+    for k in AMOUNT_KEYS:
+        v = pd.to_numeric(raw[k], errors="raise") if k in raw else pd.Series(np.zeros(n))
+        p = np.rint(v.fillna(0).to_numpy(dtype=float) * 100)
+        if np.any(np.abs(v.fillna(0).to_numpy(dtype=float) * 100 - p) > 1e-6):
+            raise ValueError(f"{k} has more than 2 decimals")
+        out[k] = p.astype("int64")
+    for k, c in zip(DECL_KEYS, DECL_COLUMNS):
+        if k in raw:
+            v = pd.to_numeric(raw[k], errors="raise")
+            out[c] = pd.array(np.rint(v.to_numpy(dtype=float) * 100), dtype="Float64").astype("Int64")
+        else:
+            out[c] = pd.array([None] * n, dtype="Int64")
+    act = col("action").replace("", "N")
+    if not act.isin(["A", "R", "P", "N"]).all():
+        raise ValueError("action is not A/R/P/N")
+    out["action"] = act
+    out["itc_red_req"] = col("itcRedReq")
+    out["pend_blocked"] = (col("ispendactblocked") == "Y").to_numpy()
+    out["remarks_blocked"] = (col("isRemarksBlocked") == "Y").to_numpy()
+    out["itc_blocked"] = (col("isItcRedReqBlocked") == "Y").to_numpy()
+    unknown = [k for k in raw.columns if k not in KNOWN_KEYS]
+    if unknown:
+        present = raw[unknown].notna()
+        out["unknown_keys"] = pd.Series([",".join(k for k, p in zip(unknown, row) if p)
+                                         for row in present.itertuples(index=False)], dtype=object)
+    else:
+        out["unknown_keys"] = pd.Series([""] * n, dtype=object)
+    df = pd.DataFrame({k: out[k] if k in out else "" for k in RECORD_COLUMNS})
+    keys = (df["section"] + "|" + df["stin"].str.strip().str.upper() + "|"
+            + df["doc_no"].str.strip().str.upper()).astype(object)
+    df["key"] = with_occurrence(keys).astype(object)
+    for k in RECORD_COLUMNS:
+        if df[k].dtype == "str" or str(df[k].dtype) in ("string", "str"):
+            df[k] = df[k].astype(object)
+    return df

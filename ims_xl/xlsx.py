@@ -13,32 +13,28 @@ validation, which the Action dropdown needs.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import xlsxwriter
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineWorkbook
 
 from .errors import InputError, TemplateError
-from .ims_json import build_records
 from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
-                     REMOVED_COLUMNS, REMOVED_SHEET, SECTION_SHEETS, SUMMARY_PERIOD_ROW,
-                     SUMMARY_RTIN_ROW, SUMMARY_SHEET, Column, columns_for)
-from .model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTION_BY_SHEET, SECTIONS, Action
+                     REMOVED_COLUMNS, REMOVED_SHEET, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
+                     SUMMARY_SHEET, Column)
+from .model import ACTION_LABELS, SECTIONS, Action
 from .money import rupees
-from .review import ReviewBook, positioned, shown_values, summary_tables, _default_inputs
+from .review import ReviewBook, positioned, summary_tables
+from .sheetxml import col_letter, inject_rows, rows_xml
+from .sheets import (FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
+                     removed_grid, section_block)
 
 #: Indian digit grouping (lakh, crore) for amounts: Excel allows two conditions per format.
 INR_FORMAT = '[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00'
 DATE_FORMAT = "dd-mm-yyyy"
-FORMULA_START = ("=", "+", "-", "@")
-KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
-                          META_SHEET, *SECTION_SHEETS})
 README_LINES: tuple[str, ...] = (
     "ims-xl review workbook: how to use it",
     "",
@@ -112,89 +108,42 @@ def _base_of(col: Column) -> str:
             "input_amount": "input_amount", "output": "wrap", "ref": "plain"}[col.kind]
 
 
-def _cell_values(rows: pd.DataFrame, cols: tuple[Column, ...]) -> list[list[object]]:
-    """The cell values of a section sheet's rows, column by column (vectorised)."""
-    out = []
-    for c in cols:
-        s = rows[c.field] if c.field in rows else pd.Series("", index=rows.index)
-        if c.kind == "amount":
-            out.append([v / 100 for v in s.astype("int64")])
-        elif c.kind == "date":
-            d = pd.to_datetime(s, format="%d-%m-%Y", errors="coerce")
-            out.append([x.to_pydatetime() if not pd.isna(x) else (t or None) for x, t in zip(d, s)])
-        elif c.kind == "flag":
-            out.append(["Yes" if v else "No" for v in s])
-        elif c.kind == "status":
-            out.append([ACTION_LABELS[Action(v)] for v in s])
-        elif c.kind == "ref":
-            out.append([int(v) for v in s])
-        else:
-            out.append([None if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else v for v in s])
-    return [list(r) for r in zip(*out)] if out else []
-
-
-def _write_section(wb, ws, fmts: _Formats, rows: pd.DataFrame, section,
-                   marks: dict[tuple[int, str], str]) -> None:
-    cols = columns_for(section)
+def _write_section(ws, fmts: _Formats, block: SectionBlock, n: int) -> None:
+    """Header, widths, filters, frozen pane and dropdowns through XlsxWriter; the rows
+    themselves are streamed in later by :func:`sheetxml.inject_rows`."""
+    cols = block.columns
     for j, c in enumerate(cols):
         ws.set_column(j, j, c.width, fmts.get(_base_of(c)), {"hidden": c.kind == "ref"})
     ws.set_row(0, 45)
     ws.write_row(0, 0, [c.header for c in cols], fmts.get("header"))
     ws.freeze_panes(1, 0)
-    n = len(rows)
     last = max(n, 1)
     ws.autofilter(0, 0, last, len(cols) - 1)
     idx = {c.field: j for j, c in enumerate(cols)}
-    ws.data_validation(1, idx["action_text"], max(last, 1000), idx["action_text"], {
+    end = max(last, 1000)
+    ws.data_validation(1, idx["action_text"], end, idx["action_text"], {
         "validate": "list", "source": [ACTION_LABELS[a] for a in Action],
         "input_title": "Action", "input_message": "Accept, Reject, Pending or No Action",
         "error_title": "Action", "error_message": "Choose Accept, Reject, Pending or No Action",
         "error_type": "warning"})
     if "itc_red_text" in idx:
-        ws.data_validation(1, idx["itc_red_text"], max(last, 1000), idx["itc_red_text"], {
+        ws.data_validation(1, idx["itc_red_text"], end, idx["itc_red_text"], {
             "validate": "list", "source": ["Yes", "No"], "error_type": "warning"})
         for f in ("decl_igst_in", "decl_cgst_in", "decl_sgst_in", "decl_cess_in"):
-            ws.data_validation(1, idx[f], max(last, 1000), idx[f], {
+            ws.data_validation(1, idx[f], end, idx[f], {
                 "validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
                 "error_message": "Enter an amount of 0 or more"})
-    values = _cell_values(rows, cols)
-    refs = rows["ref"].to_numpy()
-    portal = rows["portal_errors"].to_numpy() if "portal_errors" in rows else None
-    reimp = rows["reimport_note"].to_numpy() if "reimport_note" in rows else None
-    text_cols = [j for j, c in enumerate(cols) if c.kind in ("text", "input_text", "output", "action")]
-    for i, vals in enumerate(values):
-        r = i + 1
-        ws.write_row(r, 0, vals)
-        ref = int(refs[i])
-        special: dict[int, str] = {}
-        if portal is not None and portal[i]:
-            special[idx["portal_errors"]] = "portal"
-            special[idx["doc_no"]] = "portal"
-        if reimp is not None and reimp[i]:
-            special[idx["reimport_note"]] = "reimport"
-        for j in text_cols:
-            v = vals[j]
-            if isinstance(v, str) and v.startswith(FORMULA_START):
-                special.setdefault(j, "")
-        for (fref, fld), sev in _marks_for(marks, ref):
-            if fld in idx:
-                special[idx[fld]] = sev
-        for j, mark in special.items():
-            v = vals[j]
-            quote = isinstance(v, str) and v.startswith(FORMULA_START)
-            ws.write(r, j, v, fmts.get(_base_of(cols[j]), mark, quote))
 
 
-def _marks_for(marks: dict, ref: int):
-    """The marks of one record (marks are indexed by ref for O(1) lookup)."""
-    return marks.get(ref, ())
-
-
-def _index_marks(marks: dict[tuple[int, str], str]) -> dict[int, list]:
-    out: dict[int, list] = {}
-    for (ref, fld), sev in marks.items():
-        out.setdefault(ref, []).append(((ref, fld), sev))
-    return out
+def _styles(block: SectionBlock, fmts: _Formats) -> list[np.ndarray]:
+    """The xf index of every cell, column-major: the column's style, or a marked variant."""
+    n = len(block.values[0]) if block.values else 0
+    styles = [np.full(n, fmts.get(_base_of(c))._get_xf_index(), dtype=np.int64) for c in block.columns]
+    for (i, j), mark in block.marks.items():
+        v = block.values[j][i]
+        quote = isinstance(v, str) and v.startswith(FORMULA_START)
+        styles[j][i] = fmts.get(_base_of(block.columns[j]), mark, quote)._get_xf_index()
+    return styles
 
 
 def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = True) -> None:
@@ -238,10 +187,11 @@ def _write_summary(ws, fmts: _Formats, book: ReviewBook) -> None:
             ws.write_number(r, 1 + j, rupees(int(v)), fmts.get("amount"))
 
 
-def _json_default(o: object):
-    if isinstance(o, Decimal):
-        return int(o) if o == o.to_integral_value() else float(o)
-    raise TypeError(type(o).__name__)
+def _body(block: SectionBlock, styles: list[np.ndarray]):
+    """(row generator, dimension) for :func:`sheetxml.inject_rows`."""
+    n = len(block.values[0]) if block.values else 0
+    ref = f"A1:{col_letter(len(block.columns) - 1)}{n + 1}"
+    return (lambda: rows_xml(block.values, styles, 2), ref)
 
 
 def atomic_write(path: Path, write) -> None:
@@ -252,10 +202,19 @@ def atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp makes the file private; give it the mode the target had (or the usual one)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def refuse_if_open(path: Path) -> None:
@@ -274,11 +233,13 @@ def write_review(book: ReviewBook, path: str | Path,
     path = Path(path)
     if not path.parent.exists():
         raise InputError(f"{path.parent}: folder not found")
-    by_ref = _index_marks(marks or {})
+    by_ref = index_marks(marks or {})
     rows = positioned(book.rows)
 
     def write(tmp: str) -> None:
-        wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "strings_to_formulas": False,
+        bodies: dict = {}
+        pkg = tmp + ".pkg"
+        wb = xlsxwriter.Workbook(pkg, {"constant_memory": True, "strings_to_formulas": False,
                                        "strings_to_urls": False, "strings_to_numbers": False,
                                        "default_date_format": DATE_FORMAT})
         fmts = _Formats(wb)
@@ -291,7 +252,10 @@ def write_review(book: ReviewBook, path: str | Path,
         _write_summary(wb.add_worksheet(SUMMARY_SHEET), fmts, book)
         for sec in SECTIONS:
             ws = wb.add_worksheet(sec.sheet)
-            _write_section(wb, ws, fmts, rows[rows["section"] == sec.key], sec, by_ref)
+            part = rows[rows["section"] == sec.key]
+            block = section_block(part, sec, by_ref)
+            _write_section(ws, fmts, block, len(part))
+            bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = _body(block, _styles(block, fmts))
         ws = wb.add_worksheet(BOOKS_SHEET)
         ws.freeze_panes(1, 0)
         ws.set_column(0, 20, 16, fmts.get("text"))
@@ -299,19 +263,16 @@ def write_review(book: ReviewBook, path: str | Path,
         if len(book.removed):
             ws = wb.add_worksheet(REMOVED_SHEET)
             ws.set_column(0, len(REMOVED_COLUMNS), 18)
-            grid = [[h for _, h in REMOVED_COLUMNS]]
-            for _, r in book.removed.iterrows():
-                grid.append([("" if pd.isna(r.get(f)) else (rupees(int(r[f])) if f == "val" else r.get(f)))
-                             if f in r else "" for f, _ in REMOVED_COLUMNS])
-            _write_grid(ws, fmts, grid)
+            _write_grid(ws, fmts, removed_grid(book))
         for name, grid in book.extra_sheets.items():
             _write_grid(wb.add_worksheet(name), fmts, grid, header=False)
         ws = wb.add_worksheet(DATA_SHEET)
         ws.write_row(0, 0, ["ref", "section", "record"])
-        by = rows.sort_values("ref")
-        for i, (ref, sec) in enumerate(zip(by["ref"], by["section"]), start=1):
-            ws.write_row(i, 0, [int(ref), sec, json.dumps(book.originals[int(ref)], ensure_ascii=False,
-                                                             default=_json_default)])
+        data = data_columns(book)
+        plain = fmts.get("plain")._get_xf_index()
+        bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = (
+            lambda: rows_xml(data, [np.full(len(data[0]), plain)] * 3, 2),
+            f"A1:C{len(data[0]) + 1}")
         ws.hide()
         ws = wb.add_worksheet(META_SHEET)
         ws.write_row(0, 0, ["key", "value"])
@@ -320,6 +281,10 @@ def write_review(book: ReviewBook, path: str | Path,
         ws.hide()
         wb.worksheets()[0].activate()
         wb.close()
+        try:
+            inject_rows(pkg, tmp, bodies)
+        finally:
+            os.unlink(pkg)
 
     atomic_write(path, write)
 
@@ -327,16 +292,7 @@ def write_review(book: ReviewBook, path: str | Path,
 # ---------------------------------------------------------------- reading
 
 def _grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
-    sheet = wb.get_sheet_by_name(name)
-    return sheet.to_python(skip_empty_area=False)
-
-
-def _text(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
 def open_workbook(path: str | Path) -> CalamineWorkbook:
@@ -344,155 +300,35 @@ def open_workbook(path: str | Path) -> CalamineWorkbook:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; give an .xlsx file")
     try:
         return CalamineWorkbook.from_path(str(p))
-    except (CalamineError, Exception) as exc:  # calamine raises several unrelated types
-        head = p.read_bytes()[:8] if p.is_file() else b""
+    except Exception as exc:  # calamine raises several unrelated types for a bad file
+        head = p.read_bytes()[:8]
         kind = "a JSON file" if head.lstrip()[:1] in (b"{", b"[") else "not an Excel .xlsx file"
         raise InputError(f"{p.name}: cannot be opened as a workbook: {kind} ({type(exc).__name__})") from None
 
 
 def read_review(path: str | Path) -> ReviewBook:
-    """Read a review workbook written by :func:`write_review` (and edited by the accountant).
-
-    The downloaded records come from the hidden sheet; the accountant's entries, the shown
-    values and the outputs come from the section sheets, matched by the hidden ``IMS ref``.
+    """Read a review workbook written by :func:`write_review` and edited by the accountant.
 
     Raises:
-        TemplateError: the file is not a review workbook, or a needed column was deleted.
+        InputError: the file cannot be opened as a workbook.
+        TemplateError: it is not a review workbook, or a needed column or sheet was deleted.
     """
     p = Path(path)
     wb = open_workbook(p)
-    names = wb.sheet_names
-    if DATA_SHEET not in names or META_SHEET not in names:
-        raise TemplateError(
-            f"{p.name}: not an ims-xl review workbook (no hidden '{DATA_SHEET}' sheet); "
-            "create one with: ims-xl import IMS.json --out REVIEW.xlsx")
-    meta = {_text(r[0]): _text(r[1]) for r in _grid(wb, META_SHEET)[1:] if r and len(r) > 1 and r[0]}
-    if SUMMARY_SHEET in names:
-        g = _grid(wb, SUMMARY_SHEET)
-        for row, key in ((SUMMARY_RTIN_ROW, "rtin"), (SUMMARY_PERIOD_ROW, "period")):
-            if len(g) >= row and len(g[row - 1]) > 1:
-                meta[key] = _text(g[row - 1][1]).strip().upper()
-    data = _grid(wb, DATA_SHEET)
-    items, refs = [], []
-    for i, r in enumerate(data[1:], start=2):
-        if not r or r[0] in ("", None):
-            continue
-        try:
-            ref = int(r[0])
-            sec = SECTION_BY_KEY[str(r[1])]
-            rec = json.loads(str(r[2]), parse_float=Decimal)
-        except (ValueError, KeyError, IndexError, json.JSONDecodeError):
-            raise TemplateError(f"{p.name}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
-                                "re-create the workbook with ims-xl import") from None
-        items.append((sec, rec))
-        refs.append(ref)
     try:
-        records, originals, _ = build_records(items, p.name, refs)
-    except InputError as exc:
-        raise TemplateError(f"{p.name}: hidden sheet {DATA_SHEET} is damaged ({exc})") from None
-    orig_by_ref = dict(zip(refs, originals))
-    records = pd.concat([records, shown_values(records), _default_inputs(records)], axis=1)
-    records["sheet"] = records["section"].map(lambda k: SECTION_BY_KEY[k].sheet).astype(object)
-    records["excel_row"] = 0
-    present = set(records["section"])
-    seen: dict[int, tuple[str, int]] = {}
-    updates: list[dict] = []
-    for sec in SECTIONS:
-        if sec.sheet not in names:
-            if sec.key in present:
-                raise TemplateError(f"{p.name}: sheet '{sec.sheet}' is missing; restore it or "
-                                    "re-create the workbook with ims-xl import")
-            continue
-        updates += _read_section(wb, p.name, sec, seen)
-    if updates:
-        upd = pd.DataFrame(updates).set_index("ref")
-        records = records.set_index("ref", drop=False)
-        unknown = [r for r in upd.index if r not in records.index]
-        if unknown:
-            where = seen[unknown[0]]
-            raise TemplateError(f"{p.name}: sheet '{where[0]}', row {where[1]}: IMS ref {unknown[0]} "
-                                "is not a downloaded record; do not edit the IMS ref column")
-        for c in upd.columns:
-            if c not in records:
-                records[c] = None
-            records[c] = records[c].astype(object)
-            records.loc[upd.index, c] = upd[c].astype(object)
-        records = records.reset_index(drop=True)
-    missing_rows = records["excel_row"] == 0
-    if missing_rows.any():
-        records.loc[missing_rows, "reimport_note"] = "This row had been deleted from the sheet; it is restored with the portal status"
-    books: list[list[object]] = []
-    if BOOKS_SHEET in names:
-        books = [list(r) for r in _grid(wb, BOOKS_SHEET)]
-        while books and all(v in ("", None) for v in books[-1]):
-            books.pop()
-    removed = pd.DataFrame()
-    if REMOVED_SHEET in names:
-        g = _grid(wb, REMOVED_SHEET)
-        if g:
-            hdr = {h: f for f, h in REMOVED_COLUMNS}
-            fields = [hdr.get(_text(h), _text(h)) for h in g[0]]
-            removed = pd.DataFrame([dict(zip(fields, r)) for r in g[1:] if any(v not in ("", None) for v in r)])
-            if "val" in removed:
-                removed["val"] = [int(round(float(v) * 100)) if isinstance(v, (int, float)) else 0 for v in removed["val"]]
-    extra = {n: [list(r) for r in _grid(wb, n)] for n in names if n not in KNOWN_SHEETS}
-    wb.close()
-    return ReviewBook(meta=meta, rows=records, originals=orig_by_ref, books=books,
-                      removed=removed, extra_sheets=extra)
-
-
-def _read_section(wb: CalamineWorkbook, source: str, sec, seen: dict[int, tuple[str, int]]) -> list[dict]:
-    grid = _grid(wb, sec.sheet)
-    cols = columns_for(sec)
-    if not grid:
-        raise TemplateError(f"{source}: sheet '{sec.sheet}' is empty (its header row is gone); "
-                            "re-create the workbook with ims-xl import")
-    header = [_text(h).strip() for h in grid[0]]
-    pos = {h: j for j, h in enumerate(header) if h}
-    need = [c for c in cols if c.editable or c.downloaded or c.kind == "ref"]
-    for c in need:
-        if c.header not in pos:
+        names = list(wb.sheet_names)
+        if DATA_SHEET not in names or META_SHEET not in names:
             raise TemplateError(
-                f"{source}: sheet '{sec.sheet}': column '{c.header}' is missing (deleted or renamed?); "
-                "undo the change in Excel, or re-create the workbook with ims-xl import")
-    jref = pos[cols[-1].header]
-    out: list[dict] = []
-    for i, r in enumerate(grid[1:], start=2):
-        ref_v = r[jref] if jref < len(r) else None
-        if ref_v in ("", None):
-            if any(v not in ("", None) for v in r):
-                raise TemplateError(f"{source}: sheet '{sec.sheet}', row {i}: the hidden IMS ref is empty; "
-                                    "rows must not be added or copied by hand")
-            continue
-        try:
-            ref = int(ref_v)
-        except (TypeError, ValueError):
-            raise TemplateError(f"{source}: sheet '{sec.sheet}', row {i}: IMS ref '{ref_v}' is not a number; "
-                                "do not edit the IMS ref column") from None
-        if ref in seen:
-            raise TemplateError(f"{source}: sheet '{sec.sheet}', row {i} repeats the record of "
-                                f"sheet '{seen[ref][0]}', row {seen[ref][1]} (a copied row?); delete the copy")
-        seen[ref] = (sec.sheet, i)
-        d: dict = {"ref": ref, "excel_row": i}
-        for c in cols:
-            j = pos.get(c.header)
-            if j is None or c.kind == "ref":
-                continue
-            v = r[j] if j < len(r) else None
-            if v == "":
-                v = None
-            if c.downloaded:
-                d["shown_" + c.field] = v
-            elif c.editable:
-                d[c.field] = v
-            elif c.kind == "output":
-                d[c.field] = "" if v is None else _text(v)
-        if d.get("action_text") is not None and isinstance(d["action_text"], float):
-            d["action_text"] = _text(d["action_text"])
-        out.append(d)
-    return out
+                f"{p.name}: not an ims-xl review workbook (no hidden '{DATA_SHEET}' sheet); "
+                "create one with: ims-xl import IMS.json --out REVIEW.xlsx")
+        grids = {n: _grid(wb, n) for n in names if n != README_SHEET}
+    finally:
+        wb.close()
+    return book_from_grids(grids, p.name, names)
 
 
 def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[object]], str]:
@@ -522,9 +358,3 @@ def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[obj
     grid = _grid(wb, name)
     wb.close()
     return [list(r) for r in grid], name
-
-
-def _to_date(v: object) -> object:  # pragma: no cover - kept for shells reading dates
-    if isinstance(v, datetime):
-        return v.date()
-    return v if isinstance(v, date) else None

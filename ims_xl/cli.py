@@ -1,0 +1,274 @@
+"""The command line: ``ims-xl <command>``. A thin shell over ``actions`` and the xlsx shell.
+
+Exit codes: 0 done; 1 validation errors (nothing uploaded or written where it matters);
+2 the input cannot be used (one line says which file, sheet, row, field and what to do);
+3 internal error (a log file is written and named).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__, actions
+from .errors import ImsXlError, InputError, ValidationFailed
+from .ims_json import load_download, load_portal_errors
+from .model import Settings, Severity
+from .registry import ACTION_BY_NAME
+from .xlsx import atomic_write, read_review, write_review
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _say(*lines: str) -> None:
+    for line in lines:
+        print(line)
+
+
+def _help(name: str) -> str:
+    return ACTION_BY_NAME[name].help
+
+
+def _findings_table(findings) -> str:
+    if not findings:
+        return ""
+    head = ("severity", "sheet", "row", "field", "code", "message")
+    rows = [(f.severity.value, f.sheet, "" if f.row is None else str(f.row), f.field, f.code, f.message)
+            for f in findings]
+    widths = [min(max(len(r[i]) for r in rows + [head]), 40 if i < 5 else 200) for i in range(len(head))]
+    fmt = lambda r: "  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(r)).rstrip()
+    return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths))] + [fmt(r) for r in rows])
+
+
+def cmd_import(a: argparse.Namespace) -> int:
+    download = load_download(a.json)
+    if bool(a.out) == bool(a.into):
+        raise InputError("give either --out NEW.xlsx (a new review workbook) or --into REVIEW.xlsx (re-import)")
+    if a.out and Path(a.out).exists() and not a.force:
+        raise InputError(f"{a.out} already exists: use --into {a.out} to re-import keeping your work, "
+                         "or --force to replace it")
+    into = read_review(a.into) if a.into else None
+    out, _ = actions.import_download(download, into, a.rtin or "", a.period or "")
+    target = a.into or a.out
+    write_review(out.book, target)
+    _say(*out.messages, f"Wrote {target}")
+    return EXIT_OK
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    book = read_review(a.workbook)
+    out = actions.validate(book, Settings())
+    if not a.dry_run:
+        write_review(out.book, a.workbook, out.marks)
+    if a.json:
+        print(json.dumps([{"code": f.code, "severity": f.severity.value, "sheet": f.sheet, "row": f.row,
+                           "field": f.field, "message": f.message, "value": f.value}
+                          for f in out.findings], ensure_ascii=False, indent=1))
+    else:
+        table = _findings_table(out.findings)
+        if table:
+            print(table)
+        _say(*out.messages)
+    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in out.findings) else EXIT_OK
+
+
+def write_parts(parts: list[bytes], out: Path) -> list[Path]:
+    """Write the upload file(s): ``out`` for one part, ``out_1``, ``out_2`` ... for several.
+
+    Each file is written atomically; numbered parts left from an earlier, larger export are
+    removed so no stale part can be uploaded by mistake.
+    """
+    paths = [out] if len(parts) == 1 else [out.with_name(f"{out.stem}_{i}{out.suffix}") for i in range(1, len(parts) + 1)]
+    for p, data in zip(paths, parts):
+        atomic_write(p, lambda tmp, data=data: Path(tmp).write_bytes(data))
+    i = len(parts) + 1 if len(parts) > 1 else 1
+    while (stale := out.with_name(f"{out.stem}_{i}{out.suffix}")).exists():
+        if b'"reqtyp":"SAVE"' in stale.read_bytes()[:200]:
+            stale.unlink()
+        i += 1
+    return paths
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    book = read_review(a.workbook)
+    if a.rtin:
+        book = actions.replace(book, meta={**book.meta, "rtin": a.rtin.upper()})
+    try:
+        parts, out = actions.export(book, Settings())
+    except ValidationFailed as exc:
+        errors = [f for f in actions.validate(book).findings if f.severity is Severity.ERROR]
+        print(_findings_table(errors[:50]))
+        print(f"ims-xl: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    paths = write_parts(parts, Path(a.out))
+    _say(*out.messages, *(f"Wrote {p}" for p in paths))
+    return EXIT_OK
+
+
+def cmd_import_errors(a: argparse.Namespace) -> int:
+    errors = load_portal_errors(a.errors)
+    book = read_review(a.workbook)
+    out = actions.import_portal_errors(book, errors)
+    write_review(out.book, a.workbook)
+    _say(*out.messages, f"Wrote {a.workbook}")
+    return EXIT_OK
+
+
+def cmd_summary(a: argparse.Namespace) -> int:
+    book = read_review(a.workbook)
+    write_review(actions.refresh_summary(book).book, a.workbook)
+    from .review import summary_tables
+    from .money import format_inr
+    t = summary_tables(book)["itc"]
+    for r in t.itertuples(index=False):
+        print(f"{r.action:<30} ITC {format_inr(int(r.total)):>20}")
+    return EXIT_OK
+
+
+def cmd_sample(a: argparse.Namespace) -> int:
+    from .sample import generate_download, write_download
+    out = Path(a.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = generate_download(records=a.records, seed=a.seed)
+    p = out / "ims_download.json"
+    write_download(p, data)
+    _say(f"Wrote {p} ({a.records:,} records, seed {a.seed})")
+    try:
+        from .sample_books import generate_register, write_ground_truth_csv, write_register_csv
+    except ImportError:
+        return EXIT_OK
+    grid, truth = generate_register(data, a.seed)
+    write_register_csv(out / "purchase_register.csv", grid)
+    write_ground_truth_csv(out / "ground_truth.csv", truth)
+    _say(f"Wrote {out / 'purchase_register.csv'} and {out / 'ground_truth.csv'}")
+    return EXIT_OK
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    """The main job: import, (reconcile,) validate, export into one folder."""
+    out_dir = Path(a.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    download = load_download(a.json)
+    imp, _ = actions.import_download(download, None, a.rtin or "", a.period or "")
+    book = imp.book
+    msgs = list(imp.messages)
+    review = out_dir / "review.xlsx"
+    val = actions.validate(book, Settings())
+    write_review(val.book, review, val.marks)
+    msgs += val.messages + [f"Wrote {review}"]
+    code = EXIT_OK
+    if any(f.severity is Severity.ERROR for f in val.findings):
+        msgs.append("Validation errors: no upload JSON written; fix them in review.xlsx, then run ims-xl export")
+        code = EXIT_FINDINGS
+    else:
+        parts, ex = actions.export(book, Settings())
+        paths = write_parts(parts, out_dir / "upload.json")
+        msgs += ex.messages[1:] + [f"Wrote {p}" for p in paths]
+    _say(*msgs)
+    return code
+
+
+def cmd_doctor(a: argparse.Namespace) -> int:
+    try:
+        from .doctor import doctor_checks
+    except ImportError:
+        print("doctor checks are not available in this build")
+        return EXIT_INTERNAL
+    bad = 0
+    for name, ok, msg in doctor_checks():
+        print(f"[{'ok' if ok else 'FAIL'}] {name}: {msg}")
+        bad += not ok
+    return EXIT_FINDINGS if bad else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the docs test)."""
+    p = argparse.ArgumentParser(prog="ims-xl", description="Review GST IMS records in Excel: import the "
+                                "portal's JSON, validate, export the upload JSON.")
+    p.add_argument("--version", action="version", version=f"ims-xl {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("import", help=_help("import_json"), description=_help("import_json"))
+    s.add_argument("json", help="the IMS JSON downloaded from the portal")
+    s.add_argument("--out", help="a new review workbook to create")
+    s.add_argument("--into", help="an existing review workbook to update (re-import)")
+    s.add_argument("--rtin", help="your GSTIN, when the download does not carry it")
+    s.add_argument("--period", help="the return period, MMYYYY")
+    s.add_argument("--force", action="store_true", help="replace --out if it exists")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("validate", help=_help("validate"), description=_help("validate"))
+    s.add_argument("workbook")
+    s.add_argument("--json", action="store_true", help="print findings as JSON")
+    s.add_argument("--dry-run", action="store_true", help="do not write findings into the workbook")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("export", help=_help("export"), description=_help("export"))
+    s.add_argument("workbook")
+    s.add_argument("--out", required=True, help="the upload JSON to write (numbered files if split)")
+    s.add_argument("--rtin", help="your GSTIN, overriding the Summary sheet")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("import-errors", help=_help("import_errors"), description=_help("import_errors"))
+    s.add_argument("errors", help="the portal's error JSON")
+    s.add_argument("workbook")
+    s.set_defaults(func=cmd_import_errors)
+
+    s = sub.add_parser("summary", help=_help("refresh_summary"), description=_help("refresh_summary"))
+    s.add_argument("workbook")
+    s.set_defaults(func=cmd_summary)
+
+    s = sub.add_parser("sample", help="write realistic example files (IMS download and register)")
+    s.add_argument("--out-dir", required=True)
+    s.add_argument("--records", type=int, default=200)
+    s.add_argument("--seed", type=int, default=7)
+    s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("run", help="the main job: import, validate and export into one folder")
+    s.add_argument("json", help="the IMS JSON downloaded from the portal")
+    s.add_argument("--out-dir", required=True)
+    s.add_argument("--rtin")
+    s.add_argument("--period")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("doctor", help="check an installation and say how to fix what is wrong")
+    s.set_defaults(func=cmd_doctor)
+    return p
+
+
+def _log_internal(exc: BaseException) -> Path:
+    log = Path(tempfile.gettempdir()) / f"ims-xl-error-{datetime.now():%Y%m%d-%H%M%S}.log"
+    log.write_text(f"ims-xl {__version__}\n{' '.join(sys.argv)}\n\n" + "".join(
+        traceback.format_exception(exc)), encoding="utf-8")
+    return log
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ims-xl`` console script."""
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    try:
+        return a.func(a)
+    except ImsXlError as exc:
+        print(f"ims-xl: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("ims-xl: interrupted; no file was changed", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # the boundary: never a raw traceback for the accountant
+        log = _log_internal(exc)
+        print(f"ims-xl: internal error ({type(exc).__name__}); details in {log}; please send that file",
+              file=sys.stderr)
+        if os.environ.get("IMS_XL_DEBUG"):
+            raise
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Review books to and from plain grids of cell values, shared by every shell.
+
+A *grid* is a list of rows, each a list of cell values (str, int, float, datetime, bool or
+None), exactly what a bulk read of a worksheet gives (python-calamine's ``to_python``, or
+xlwings' ``range.value``). The xlsx shell and the xlwings shell both turn sheets into grids
+and call :func:`book_from_grids`; both write what :func:`section_block` returns.
+Pure: no workbook library is imported here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, TemplateError
+from .ims_json import build_records, records_from_originals
+from .layout import (BOOKS_SHEET, DATA_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
+                     REMOVED_SHEET, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
+                     SUMMARY_SHEET, Column, columns_for)
+from .model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, Section
+from .review import ReviewBook, _default_inputs, shown_values
+
+KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
+                          META_SHEET, *SECTION_SHEETS})
+#: Text starting with these would be a formula if typed; it is always stored as text.
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def text_of(v: object) -> str:
+    """A cell value as text (whole floats without ``.0``; None as "")."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if np.isnan(v):
+            return ""
+        if v.is_integer():
+            return str(int(v))
+    if isinstance(v, datetime):
+        return v.strftime("%d-%m-%Y")
+    return str(v)
+
+
+# ---------------------------------------------------------------- writing
+
+@dataclass(frozen=True)
+class SectionBlock:
+    """What to write on one section sheet.
+
+    Attributes:
+        columns: the layout columns.
+        values: column-major cell values (``values[j][i]`` is row i of column j).
+        marks: ``{(i, j): mark}`` for cells to colour (``error``, ``warning``, ``portal``,
+            ``reimport``); ``""`` marks a cell that only needs its text kept as text.
+    """
+
+    columns: tuple[Column, ...]
+    values: list[list[object]]
+    marks: dict[tuple[int, int], str]
+
+
+def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
+    """The cell values of one column (vectorised)."""
+    s = rows[c.field] if c.field in rows else pd.Series("", index=rows.index, dtype=object)
+    if c.kind == "amount":
+        return (s.astype("int64") / 100).tolist()
+    if c.kind == "date":
+        d = pd.to_datetime(s, format="%d-%m-%Y", errors="coerce")
+        return [x.to_pydatetime() if not pd.isna(x) else (t or None) for x, t in zip(d, s)]
+    if c.kind == "flag":
+        return np.where(s.astype(bool), "Yes", "No").tolist()
+    if c.kind == "status":
+        return s.map({a.value: ACTION_LABELS[a] for a in Action}).tolist()
+    if c.kind == "ref":
+        return s.astype("int64").tolist()
+    return [None if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else v for v in s]
+
+
+def section_block(rows: pd.DataFrame, section: Section,
+                  marks_by_ref: dict[int, list[tuple[str, str]]]) -> SectionBlock:
+    """The cells of a section sheet for ``rows`` (already in sheet order)."""
+    cols = columns_for(section)
+    values = [column_values(rows, c) for c in cols]
+    idx = {c.field: j for j, c in enumerate(cols)}
+    marks: dict[tuple[int, int], str] = {}
+    if "portal_errors" in rows:
+        for i in np.flatnonzero(rows["portal_errors"].astype(str).str.len().to_numpy() > 0):
+            marks[(int(i), idx["portal_errors"])] = "portal"
+            marks[(int(i), idx["doc_no"])] = "portal"
+    if "reimport_note" in rows:
+        for i in np.flatnonzero(rows["reimport_note"].astype(str).str.len().to_numpy() > 0):
+            marks[(int(i), idx["reimport_note"])] = "reimport"
+    if marks_by_ref:
+        for i, ref in enumerate(rows["ref"].to_numpy()):
+            for fld, sev in marks_by_ref.get(int(ref), ()):
+                if fld in idx:
+                    marks[(i, idx[fld])] = sev
+    for j, c in enumerate(cols):
+        if c.kind in ("text", "input_text", "output", "action"):
+            for i, v in enumerate(values[j]):
+                if isinstance(v, str) and v.startswith(FORMULA_START):
+                    marks.setdefault((i, j), "")
+    return SectionBlock(cols, values, marks)
+
+
+def index_marks(marks: dict[tuple[int, str], str]) -> dict[int, list[tuple[str, str]]]:
+    """Findings' cell marks grouped by record ref."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for (ref, fld), sev in marks.items():
+        out.setdefault(ref, []).append((fld, sev))
+    return out
+
+
+def _json_default(o: object):
+    if isinstance(o, Decimal):
+        return int(o) if o == o.to_integral_value() else float(o)
+    raise TypeError(type(o).__name__)
+
+
+def data_columns(book: ReviewBook) -> list[list[object]]:
+    """The hidden copy of the download, column-major: ref, section, record JSON."""
+    refs = sorted(book.originals)
+    sec = book.rows.set_index("ref")["section"]
+    return [refs, sec.reindex(refs).tolist(),
+            [json.dumps(book.originals[r], ensure_ascii=False, default=_json_default) for r in refs]]
+
+
+def removed_grid(book: ReviewBook) -> list[list[object]]:
+    """The Removed records sheet."""
+    grid: list[list[object]] = [[h for _, h in REMOVED_COLUMNS]]
+    for _, r in book.removed.iterrows():
+        row = []
+        for f, _ in REMOVED_COLUMNS:
+            v = r.get(f) if f in r else None
+            if v is None or (isinstance(v, float) and np.isnan(v)):
+                v = None
+            elif f == "val":
+                v = int(v) / 100
+            row.append(v)
+        grid.append(row)
+    return grid
+
+
+# ---------------------------------------------------------------- reading
+
+def book_from_grids(grids: dict[str, list[list[object]]], source: str,
+                    sheet_names: list[str] | None = None) -> ReviewBook:
+    """Rebuild a review book from the grids of a review workbook's sheets.
+
+    The downloaded records come from the hidden data sheet; the accountant's entries, the
+    shown values and the outputs from the section sheets, matched by the hidden ``IMS ref``.
+
+    Raises:
+        TemplateError: not a review workbook, or a needed column or sheet was deleted.
+    """
+    names = sheet_names if sheet_names is not None else list(grids)
+    if DATA_SHEET not in grids or META_SHEET not in grids:
+        raise TemplateError(
+            f"{source}: not an ims-xl review workbook (no hidden '{DATA_SHEET}' sheet); "
+            "create one with: ims-xl import IMS.json --out REVIEW.xlsx")
+    meta = {text_of(r[0]): text_of(r[1]) for r in grids[META_SHEET][1:] if r and len(r) > 1 and r[0]}
+    g = grids.get(SUMMARY_SHEET) or []
+    for row, key in ((SUMMARY_RTIN_ROW, "rtin"), (SUMMARY_PERIOD_ROW, "period")):
+        if len(g) >= row and len(g[row - 1]) > 1:
+            meta[key] = text_of(g[row - 1][1]).strip().upper()
+    items, refs = [], []
+    for i, r in enumerate(grids[DATA_SHEET][1:], start=2):
+        if not r or r[0] in ("", None):
+            continue
+        try:
+            ref = int(r[0])
+            sec = SECTION_BY_KEY[str(r[1])]
+            rec = json.loads(str(r[2]))  # written by us: numbers are exact (see records_from_originals)
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
+                                "re-create the workbook with ims-xl import") from None
+        items.append((sec, rec))
+        refs.append(ref)
+    originals = [rec for _, rec in items]
+    try:
+        records = records_from_originals([s.key for s, _ in items], originals, refs)
+    except (ValueError, TypeError, KeyError):
+        try:  # not in normalised form: normalise record by record, naming what is wrong
+            records, originals, _ = build_records(
+                [(s, json.loads(json.dumps(r), parse_float=Decimal)) for s, r in items], source, refs)
+        except InputError as exc:
+            raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} is damaged ({exc})") from None
+    rows = pd.concat([records, shown_values(records), _default_inputs(records)], axis=1)
+    rows["sheet"] = rows["section"].map(lambda k: SECTION_BY_KEY[k].sheet).astype(object)
+    rows["excel_row"] = 0
+    present = set(rows["section"])
+    seen: dict[int, tuple[str, int]] = {}
+    parts = []
+    for sec in SECTIONS:
+        if sec.sheet not in grids:
+            if sec.key in present:
+                raise TemplateError(f"{source}: sheet '{sec.sheet}' is missing; restore it or "
+                                    "re-create the workbook with ims-xl import")
+            continue
+        parts.append(_read_section(grids[sec.sheet], source, sec, seen))
+    upd = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    if upd is not None:
+        known = set(refs)
+        bad = upd.loc[~upd["ref"].isin(known)]
+        if len(bad):
+            sh, rw = seen[int(bad["ref"].iloc[0])]
+            raise TemplateError(f"{source}: sheet '{sh}', row {rw}: IMS ref {int(bad['ref'].iloc[0])} "
+                                "is not a downloaded record; do not edit the IMS ref column")
+        upd = upd.set_index("ref")
+        rows = rows.set_index("ref", drop=False)
+        for c in upd.columns:
+            col = rows[c].astype(object) if c in rows else pd.Series(None, index=rows.index, dtype=object)
+            col.loc[upd.index] = upd[c].astype(object).to_numpy()
+            rows[c] = col if c != "excel_row" else col.astype("int64")
+        rows = rows.reset_index(drop=True)
+    lost = rows["excel_row"] == 0
+    if lost.any():
+        rows.loc[lost, "reimport_note"] = ("This row had been deleted from the sheet; "
+                                           "it is restored with the portal status")
+    books = [list(r) for r in grids.get(BOOKS_SHEET) or []]
+    while books and all(v in ("", None) for v in books[-1]):
+        books.pop()
+    removed = pd.DataFrame()
+    rg = grids.get(REMOVED_SHEET) or []
+    if rg:
+        hdr = {h: f for f, h in REMOVED_COLUMNS}
+        fields = [hdr.get(text_of(h), text_of(h)) for h in rg[0]]
+        removed = pd.DataFrame([dict(zip(fields, r)) for r in rg[1:] if any(v not in ("", None) for v in r)])
+        if "val" in removed:
+            removed["val"] = [int(round(float(v) * 100)) if isinstance(v, (int, float)) else 0 for v in removed["val"]]
+    extra = {n: [list(r) for r in grids[n]] for n in names if n not in KNOWN_SHEETS and n in grids}
+    return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), books=books,
+                      removed=removed, extra_sheets=extra)
+
+
+def _read_section(grid: list[list[object]], source: str, sec: Section,
+                  seen: dict[int, tuple[str, int]]) -> pd.DataFrame:
+    """The accountant's entries, shown values and outputs of one section sheet, by ref."""
+    cols = columns_for(sec)
+    if not grid:
+        raise TemplateError(f"{source}: sheet '{sec.sheet}' is empty (its header row is gone); "
+                            "re-create the workbook with ims-xl import")
+    header = [text_of(h).strip() for h in grid[0]]
+    pos = {h: j for j, h in enumerate(header) if h}
+    for c in cols:
+        if (c.editable or c.downloaded or c.kind == "ref") and c.header not in pos:
+            raise TemplateError(
+                f"{source}: sheet '{sec.sheet}': column '{c.header}' is missing (deleted or renamed?); "
+                "undo the change in Excel, or re-create the workbook with ims-xl import")
+    width = max(len(header), 1)
+    body = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in grid[1:]]
+    if not body:
+        return pd.DataFrame()
+    frame = pd.DataFrame(body, dtype=object).iloc[:, :width]
+    frame = frame.where(frame != "", None)
+    excel_row = pd.Series(np.arange(2, len(body) + 2), index=frame.index)
+    ref_col = frame[pos[cols[-1].header]]
+    blank_ref = ref_col.isna()
+    nonblank_row = frame.notna().any(axis=1)
+    bad = blank_ref & nonblank_row
+    if bad.any():
+        raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(excel_row[bad].iloc[0])}: the hidden "
+                            "IMS ref is empty; rows must not be added or copied by hand")
+    frame, excel_row, ref_col = frame[~blank_ref], excel_row[~blank_ref], ref_col[~blank_ref]
+    refs = pd.to_numeric(ref_col, errors="coerce")
+    if refs.isna().any() or (refs != refs.round()).any():
+        i = refs.index[refs.isna() | (refs != refs.round())][0]
+        raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(excel_row[i])}: IMS ref "
+                            f"'{ref_col[i]}' is not a number; do not edit the IMS ref column")
+    refs = refs.astype("int64")
+    for i, ref in zip(excel_row, refs):
+        if ref in seen:
+            raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(i)} repeats the record of "
+                                f"sheet '{seen[ref][0]}', row {seen[ref][1]} (a copied row?); delete the copy")
+        seen[int(ref)] = (sec.sheet, int(i))
+    out = pd.DataFrame({"ref": refs.to_numpy(), "excel_row": excel_row.to_numpy()})
+    for c in cols:
+        j = pos.get(c.header)
+        if j is None or c.kind == "ref":
+            continue
+        v = frame[j].to_numpy()
+        if c.downloaded:
+            out["shown_" + c.field] = v
+        elif c.editable:
+            out[c.field] = v
+        elif c.kind == "output":
+            out[c.field] = [text_of(x) for x in v]
+    if "action_text" in out:
+        out["action_text"] = [text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
+                              for x in out["action_text"]]
+    return out
+
+
+def to_date(v: object) -> date | None:
+    """A cell value as a date when it is one."""
+    if isinstance(v, datetime):
+        return v.date()
+    return v if isinstance(v, date) else None
