@@ -20,10 +20,19 @@ class AmountError(ValueError):
 
 def paise_from_decimal(value: Decimal) -> int:
     """Convert a Decimal rupee amount to integer paise; refuse more than 2 decimals."""
-    scaled = value * 100
-    if scaled != scaled.to_integral_value():
-        raise AmountError(f"{value} has more than 2 decimals")
-    return int(scaled)
+    if not value.is_finite():
+        raise AmountError(f"{value} is not an amount")
+    # integer arithmetic on the digits: exact at any size (Decimal's context rounds at 28 digits)
+    sign, digits, exp = value.as_tuple()
+    n = int("".join(map(str, digits)) or "0")
+    if exp >= -2:
+        p = n * 10 ** (exp + 2)
+    else:
+        div = 10 ** (-exp - 2)
+        if n % div:
+            raise AmountError(f"{value} has more than 2 decimals")
+        p = n // div
+    return -p if sign else p
 
 
 def paise_from_json(value: object) -> int:
@@ -50,7 +59,9 @@ def parse_amount(text: str) -> int:
     t = _GROUPING.sub("", str(text)).strip()
     neg = t.startswith("(") and t.endswith(")")
     if neg:
-        t = t[1:-1]
+        t = t[1:-1].strip()
+        if t.startswith(("-", "+")):
+            raise AmountError(f"{text!r} is not a number: a bracketed amount carries no sign")
     try:
         d = Decimal(t)
     except InvalidOperation:
