@@ -113,6 +113,14 @@ def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewB
     return ReviewBook(meta=meta, rows=rows, originals=originals)
 
 
+def empty_book() -> ReviewBook:
+    """A review book with no records: the blank template."""
+    from .ims_json import parse_download
+    book = new_book(parse_download({"imsDetails": {}}, "template"))
+    meta = {**book.meta, "source": "", "imported_at": ""}
+    return replace(book, meta=meta)
+
+
 # ---------------------------------------------------------------- re-import
 
 #: Downloaded fields compared to decide whether the supplier changed a record.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -225,7 +226,8 @@ def refuse_if_open(path: Path) -> None:
 
 
 def write_review(book: ReviewBook, path: str | Path,
-                 marks: dict[tuple[int, str], str] | None = None) -> None:
+                 marks: dict[tuple[int, str], str] | None = None,
+                 created: datetime | None = None) -> None:
     """Write the whole review workbook to ``path`` (atomically).
 
     ``marks`` maps (ref, field) to ``error``/``warning`` for the cells validation coloured.
@@ -242,6 +244,8 @@ def write_review(book: ReviewBook, path: str | Path,
         wb = xlsxwriter.Workbook(pkg, {"constant_memory": True, "strings_to_formulas": False,
                                        "strings_to_urls": False, "strings_to_numbers": False,
                                        "default_date_format": DATE_FORMAT})
+        wb.set_properties({"title": "IMS review", "author": "ims-xl", "comments": "Made by ims-xl",
+                           "created": created or datetime.now(timezone.utc)})
         fmts = _Formats(wb)
         ws = wb.add_worksheet(README_SHEET)
         ws.set_column(0, 0, 120)
