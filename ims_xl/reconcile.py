@@ -291,7 +291,10 @@ def _prep_ims(ims: pd.DataFrame) -> pd.DataFrame:
     if df["ref"].duplicated().any():
         raise ValueError("IMS frame: ref must be unique")
     out = pd.DataFrame({"ref": df["ref"].astype(np.int64).to_numpy()})
-    kinds = df["section"].map(lambda s: _KINDS[SECTION_BY_KEY[str(s)].kind])
+    kinds = df["section"].astype(str).map({k: _KINDS[v.kind] for k, v in SECTION_BY_KEY.items()})
+    if kinds.isna().any():
+        bad = sorted(set(df.loc[kinds.isna(), "section"].astype(str)))
+        raise ValueError(f"IMS frame: unknown section(s) {bad}")
     out["kind"] = kinds.astype(np.int64).to_numpy()
     out["stin"] = df["stin"].astype(object).fillna("").astype(str).str.strip().str.upper().to_numpy()
     out["doc_no"] = df["doc_no"].astype(object).fillna("").astype(str).str.strip().to_numpy()
@@ -303,8 +306,15 @@ def _prep_ims(ims: pd.DataFrame) -> pd.DataFrame:
                                       format="%d-%m-%Y", errors="coerce"))
     for h in _HEADS:
         out[h] = df[h].astype(np.int64).to_numpy()
-    blocked = df["ispendactblocked"] if "ispendactblocked" in df else pd.Series(False, index=df.index)
-    out["blocked"] = blocked.map(_flag_true).astype(bool).to_numpy()
+    # ims_json names the flag pend_blocked; without either, Pending is never suggested
+    col = "ispendactblocked" if "ispendactblocked" in df else (
+        "pend_blocked" if "pend_blocked" in df else None)
+    if col is None:
+        out["blocked"] = True
+    elif df[col].dtype == bool:
+        out["blocked"] = df[col].to_numpy()
+    else:
+        out["blocked"] = df[col].map(_flag_true).astype(bool).to_numpy()
     return out
 
 
@@ -441,8 +451,9 @@ def _loose_candidates(I: pd.DataFrame, B: pd.DataFrame, left_i: np.ndarray,
     I, B = I[left_i], B[left_b]
     if len(I) and len(B):
         w = max(s.tol_txval, 1)
-        li = I.assign(bucket=I["txval"] // w)
-        rb = [B.assign(bucket=B["txval"] // w + k) for k in (-1, 0, 1)]
+        li = I[["i", "kind", "stin_c", "month"]].assign(bucket=I["txval"] // w)
+        bsmall = B[["b", "kind", "stin_c", "month"]]
+        rb = [bsmall.assign(bucket=B["txval"] // w + k) for k in (-1, 0, 1)]
         keys = ["kind", "stin_c", "bucket"]
         # guard against a quadratic block (many equal amounts of one supplier): add the month
         sizes = li.groupby(keys).size().rename("n_i").reset_index().merge(
@@ -802,7 +813,9 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
     Args:
         ims: one row per IMS record; columns :data:`IMS_COLUMNS` (``ref`` unique int,
             ``section`` key, ``doc_date`` ``dd-mm-yyyy``, amounts int64 paise,
-            ``ispendactblocked`` bool or Y/N).
+            ``ispendactblocked`` bool or Y/N, also accepted as ``pend_blocked``; when
+            neither is present Pending is never suggested). ``tradenm``, ``pos``,
+            ``orig_doc_date``, ``action`` and ``rtnprd`` are not used for matching.
         books: one row per books document, as ``register.RegisterResult.books``
             (``books_row, stin, doc_kind, doc_no, doc_date, orig_doc_no``, amounts).
         settings: tolerances and thresholds.

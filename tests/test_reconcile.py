@@ -444,3 +444,12 @@ def test_property_suggestions_are_safe(case):
     assert (new[entered] == r.loc[entered, "action"]).all()
     changed = new != r["action"]
     assert (r.loc[changed, "action"] == "N").all()
+
+
+def test_pending_flag_alias_and_safe_default():
+    ims, books = frames([ims_rec(doc_no="nope")], [])
+    alias = ims.rename(columns={"ispendactblocked": "pend_blocked"}).assign(pend_blocked=True)
+    assert reconcile(alias, books).ims["suggested_action"].tolist() == [""]
+    absent = ims.drop(columns=["ispendactblocked"])
+    assert reconcile(absent, books).ims["suggested_action"].tolist() == [""]
+    assert reconcile(ims, books).ims["suggested_action"].tolist() == ["P"]
