@@ -115,3 +115,64 @@ def require_rtin(book: ReviewBook) -> None:
     """Refuse to go on without the recipient GSTIN."""
     if not book.rtin:
         raise InputError("the recipient GSTIN is missing: type it on the Summary sheet (B3) or pass --rtin")
+
+
+def reconcile(book: ReviewBook, register_grid: list[list[object]] | None = None,
+              source: str = "Books sheet", sheet: str | None = None,
+              settings=None) -> tuple[Outcome, pd.DataFrame]:
+    """Match every IMS record with the purchase register and explain each decision.
+
+    ``register_grid`` is the register file's cells (CSV or a worksheet); ``None`` uses the
+    workbook's ``Books`` sheet as the accountant pasted it. Returns the outcome (rows with
+    status, books row, reasons, suggestion; the Books, Missing in IMS and Suppliers sheets)
+    and the ``matches.csv`` frame.
+
+    Raises:
+        InputError: the register cannot be used (the message names row and column).
+    """
+    from .layout import BOOKS_SHEET, MISSING_SHEET, SUPPLIERS_SHEET
+    from .matching import apply_result, ims_frame, missing_in_ims_grid, suppliers_grid
+    from .reconcile import MatchSettings, matches_frame
+    from .reconcile import reconcile as match
+    from .register import RegisterError, read_register_grid
+    settings = settings or MatchSettings()
+    grid = register_grid if register_grid is not None else book.books
+    if register_grid is None:
+        sheet = sheet or BOOKS_SHEET
+    if not grid or all(all(v in ("", None) for v in r) for r in grid[1:]):
+        raise InputError(f"{source}: the purchase register is empty; paste it into the Books sheet "
+                         "or give the file with --books")
+    try:
+        reg = read_register_grid(grid, source, sheet)
+    except RegisterError as exc:
+        raise InputError(str(exc)) from None
+    ims = ims_frame(book.rows)
+    result = match(ims, reg.books, settings)
+    new = apply_result(book, result)
+    new = replace(new, books=[list(r) for r in grid],
+                  reports={MISSING_SHEET: missing_in_ims_grid(result, reg.books),
+                           SUPPLIERS_SHEET: suppliers_grid(new.rows, result, reg.books)})
+    counts = result.counts()
+    msgs = [f"Reconciled {len(ims):,} IMS records with {len(reg.books):,} documents of {source} "
+            f"(header on row {reg.header_row}; columns: " +
+            ", ".join(f"{k}={v}" for k, v in reg.mapping.items()) + ")"]
+    msgs += [f"  {k}: {v:,}" for k, v in counts.items()]
+    msgs += reg.warnings[:20]
+    return Outcome(book=new, messages=msgs), matches_frame(result, ims, reg.books)
+
+
+def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
+                      statuses: set[str] | None = None) -> Outcome:
+    """Set the suggested action on rows still at No Action (see ``matching.apply_suggestions``)."""
+    from .matching import apply_suggestions as apply
+    if not (book.rows["suggested_action"].astype(str) != "").any():
+        raise InputError("no suggestions in this workbook yet: run Reconcile with books first")
+    new, c = apply(book, refs, statuses)
+    msgs = [f"Applied {c['applied']:,} suggested action(s) to rows at No Action; "
+            f"{c['kept']:,} row(s) keep the action you chose"]
+    if c["needs_itc_answer"]:
+        msgs.append(f"{c['needs_itc_answer']:,} amended record(s) suggested Accept were left at No Action: "
+                    "answer 'Whether ITC to be reduced' first (an amendment may be downward)")
+    if c["skipped"]:
+        msgs.append(f"{c['skipped']:,} Pending suggestion(s) skipped: Pending is blocked on those records")
+    return Outcome(book=new, messages=msgs)

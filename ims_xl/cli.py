@@ -150,14 +150,70 @@ def cmd_sample(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _match_settings(a: argparse.Namespace):
+    from .reconcile import MatchSettings
+    kw = {}
+    if getattr(a, "amount_tolerance", None) is not None:
+        from decimal import Decimal
+        p = int(Decimal(str(a.amount_tolerance)) * 100)
+        kw = {f"tol_{h}": p for h in ("txval", "iamt", "camt", "samt", "cess", "val")}
+    if getattr(a, "date_window", None) is not None:
+        kw["date_window_days"] = a.date_window
+    return MatchSettings(**kw)
+
+
+def write_matches(frame, path: Path) -> None:
+    """``matches.csv`` (issue 3 item 6), written atomically, UTF-8."""
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))
+
+
+def _register_grid(a: argparse.Namespace):
+    if not a.books:
+        return None, "Books sheet"
+    from .xlsx import read_grid
+    grid, sheet = read_grid(a.books, getattr(a, "sheet", None))
+    return grid, Path(a.books).name + (f", sheet '{sheet}'" if sheet else "")
+
+
+def cmd_reconcile(a: argparse.Namespace) -> int:
+    book = read_review(a.workbook)
+    grid, source = _register_grid(a)
+    out, matches = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
+    target = a.out or a.workbook
+    if a.matches:
+        write_matches(matches, Path(a.matches))
+    write_review(out.book, target)
+    _say(*out.messages, f"Wrote {target}" + (f" and {a.matches}" if a.matches else ""))
+    return EXIT_OK
+
+
+def cmd_apply_suggestions(a: argparse.Namespace) -> int:
+    book = read_review(a.workbook)
+    out = actions.apply_suggestions(book, None, set(a.status) if a.status else None)
+    write_review(out.book, a.workbook)
+    _say(*out.messages, f"Wrote {a.workbook}")
+    return EXIT_OK
+
+
 def cmd_run(a: argparse.Namespace) -> int:
-    """The main job: import, (reconcile,) validate, export into one folder."""
+    """The main job: import, reconcile (with --books), validate, export into one folder."""
     out_dir = Path(a.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     download = load_download(a.json)
+    grid, source = _register_grid(a)  # read before writing anything: a bad register stops here
     imp, _ = actions.import_download(download, None, a.rtin or "", a.period or "")
     book = imp.book
     msgs = list(imp.messages)
+    if grid is not None:
+        rec, matches = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
+        book = rec.book
+        msgs += rec.messages
+        write_matches(matches, out_dir / "matches.csv")
+        msgs.append(f"Wrote {out_dir / 'matches.csv'}")
+        if a.apply_suggestions:
+            app = actions.apply_suggestions(book)
+            book = app.book
+            msgs += app.messages
     review = out_dir / "review.xlsx"
     val = actions.validate(book, Settings())
     write_review(val.book, review, val.marks)
@@ -230,11 +286,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=7)
     s.set_defaults(func=cmd_sample)
 
-    s = sub.add_parser("run", help="the main job: import, validate and export into one folder")
+    s = sub.add_parser("reconcile", help=_help("reconcile"), description=_help("reconcile"))
+    s.add_argument("workbook")
+    s.add_argument("--books", help="the purchase register (.csv or .xlsx); default: the Books sheet")
+    s.add_argument("--sheet", help="the register's sheet (for .xlsx; default: the first)")
+    s.add_argument("--out", help="write the reconciled workbook here (default: in place)")
+    s.add_argument("--matches", help="also write one CSV row per IMS record and unpaired books row")
+    s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")
+    s.add_argument("--date-window", type=int, help="days a date may differ and still match (default 3)")
+    s.set_defaults(func=cmd_reconcile)
+
+    s = sub.add_parser("apply-suggestions", help=_help("apply_suggestions"),
+                       description=_help("apply_suggestions"))
+    s.add_argument("workbook")
+    s.add_argument("--status", action="append", help="only rows with this match status (repeatable)")
+    s.set_defaults(func=cmd_apply_suggestions)
+
+    s = sub.add_parser("run", help="the main job: import, reconcile, validate and export into one folder")
     s.add_argument("json", help="the IMS JSON downloaded from the portal")
+    s.add_argument("--books", help="the purchase register (.csv or .xlsx) to reconcile with")
+    s.add_argument("--sheet", help="the register's sheet (for .xlsx)")
     s.add_argument("--out-dir", required=True)
     s.add_argument("--rtin")
     s.add_argument("--period")
+    s.add_argument("--apply-suggestions", action="store_true",
+                   help="set the suggested actions on rows still at No Action")
+    s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")
+    s.add_argument("--date-window", type=int, help="days (default 3)")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("doctor", help="check an installation and say how to fix what is wrong")

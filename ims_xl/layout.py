@@ -16,6 +16,10 @@ README_SHEET = "Read me"
 SUMMARY_SHEET = "Summary"
 BOOKS_SHEET = "Books"
 REMOVED_SHEET = "Removed records"
+MISSING_SHEET = "Missing in IMS"
+SUPPLIERS_SHEET = "Suppliers"
+#: Report sheets written by reconcile and carried as they are until the next reconcile.
+REPORT_SHEETS: tuple[str, ...] = (MISSING_SHEET, SUPPLIERS_SHEET)
 DATA_SHEET = "_ims_data"   # hidden: the downloaded records, as downloaded
 META_SHEET = "_ims_meta"   # hidden: key/value facts about the workbook
 
@@ -48,6 +52,7 @@ class Column:
     header: str
     kind: str
     width: float
+    hidden: bool = False
 
     @property
     def editable(self) -> bool:
@@ -62,7 +67,8 @@ class Column:
 
 #: Output columns written by reconcile (issue 3); empty until a reconcile runs.
 RECONCILE_FIELDS: tuple[str, ...] = ("match_status", "books_row", "match_reasons",
-                                     "suggested_action", "suggested_remarks")
+                                     "suggested_action", "suggested_remarks", "match_fields",
+                                     "match_detail")
 
 
 def columns_for(section: Section) -> tuple[Column, ...]:
@@ -111,7 +117,9 @@ def columns_for(section: Section) -> tuple[Column, ...]:
              Column("match_reasons", "Match reasons", "output", 40),
              Column("suggested_action", "Suggested action", "output", 11),
              Column("suggested_remarks", "Suggested remarks", "output", 30),
-             Column("ref", "IMS ref (do not edit)", "ref", 6)]
+             Column("match_fields", "Differing fields", "output", 18),
+             Column("match_detail", "Match detail (ims-xl)", "output", 10, hidden=True),
+             Column("ref", "IMS ref (do not edit)", "ref", 6, hidden=True)]
     return tuple(cols)
 
 
@@ -145,4 +153,12 @@ COLOURS: dict[str, str] = {
     "reimport": "#BDD7EE",   # changed by supplier / portal since review
     "header": "#1F4E78",
     "input": "#FFF2CC",
+    # reconcile: one colour per kind of difference with the books (the IMS cell is coloured,
+    # the books value is in the cell's note)
+    "diff_amount": "#D9D2E9",    # an amount differs from the books
+    "diff_taxhead": "#B4A7D6",   # IGST reported as CGST+SGST or the reverse
+    "diff_date": "#FCE4D6",      # the document date differs
+    "diff_number": "#E2EFDA",    # the document number differs (format or fuzzy)
+    "diff_gstin": "#DDEBF7",     # another GSTIN of the same PAN
+    "missing": "#D0CECE",        # not found in the books
 }

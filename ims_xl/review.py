@@ -40,6 +40,7 @@ class ReviewBook:
         books: the Books sheet as a grid of cell values (first row the header).
         removed: records gone from a newer download that carried the accountant's work.
         extra_sheets: sheets the accountant added, kept as values (name -> grid).
+        reports: report sheets written by reconcile (``Missing in IMS``, ``Suppliers``).
     """
 
     meta: dict[str, str]
@@ -48,6 +49,7 @@ class ReviewBook:
     books: list[list[object]] = field(default_factory=list)
     removed: pd.DataFrame = field(default_factory=pd.DataFrame)
     extra_sheets: dict[str, list[list[object]]] = field(default_factory=dict)
+    reports: dict[str, list[list[object]]] = field(default_factory=dict)
 
     @property
     def rtin(self) -> str:
@@ -95,10 +97,22 @@ def positioned(rows: pd.DataFrame) -> pd.DataFrame:
     return tmp.drop(columns=["_s", "_new"]).reset_index(drop=True)
 
 
+def as_displayed(records: pd.DataFrame) -> pd.DataFrame:
+    """The ``shown_*`` columns as a freshly written sheet holds them (amounts in rupees,
+    dates as datetimes): what reading the workbook back would give."""
+    out = shown_values(records)
+    for f in AMOUNT_KEYS:
+        out["shown_" + f] = out["shown_" + f] / 100
+    for f in ("doc_date", "orig_doc_date"):
+        d = pd.to_datetime(records[f], format="%d-%m-%Y", errors="coerce")
+        out["shown_" + f] = [x.to_pydatetime() if not pd.isna(x) else (t or None) for x, t in zip(d, records[f])]
+    return out
+
+
 def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewBook:
     """A review book for a first import of ``download``."""
     rec = download.records.reset_index(drop=True)
-    rows = pd.concat([rec, shown_values(rec), _default_inputs(rec)], axis=1)
+    rows = pd.concat([rec, as_displayed(rec), _default_inputs(rec)], axis=1)
     rows["sheet"] = rows["section"].map(lambda k: SECTION_BY_KEY[k].sheet).astype(object)
     rows["excel_row"] = 0
     rows = positioned(rows)
@@ -233,7 +247,8 @@ def merge_download(old: ReviewBook, download: ImsDownload) -> tuple[ReviewBook, 
                          changed_after_review=changed_after, status_changed=status_changed,
                          removed_with_work=removed_list)
     book = ReviewBook(meta=meta, rows=new, originals=fresh.originals, books=old.books,
-                      removed=removed.reset_index(drop=True), extra_sheets=old.extra_sheets)
+                      removed=removed.reset_index(drop=True), extra_sheets=old.extra_sheets,
+                      reports=old.reports)
     return book, report
 
 

@@ -20,13 +20,13 @@ import pandas as pd
 from .errors import InputError, TemplateError
 from .ims_json import build_records, records_from_originals
 from .layout import (BOOKS_SHEET, DATA_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
-                     REMOVED_SHEET, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
+                     REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
 from .model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, Section
-from .review import ReviewBook, _default_inputs, shown_values
+from .review import ReviewBook, _default_inputs, as_displayed
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
-                          META_SHEET, *SECTION_SHEETS})
+                          META_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
 #: Text starting with these would be a formula if typed; it is always stored as text.
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -55,12 +55,15 @@ class SectionBlock:
         columns: the layout columns.
         values: column-major cell values (``values[j][i]`` is row i of column j).
         marks: ``{(i, j): mark}`` for cells to colour (``error``, ``warning``, ``portal``,
-            ``reimport``); ``""`` marks a cell that only needs its text kept as text.
+            ``reimport``, the reconcile ``diff_*`` kinds); ``""`` marks a cell that only needs
+            its text kept as text.
+        notes: ``{(i, j): text}`` cell notes (the books value of a differing cell).
     """
 
     columns: tuple[Column, ...]
     values: list[list[object]]
     marks: dict[tuple[int, int], str]
+    notes: dict[tuple[int, int], str] = None  # type: ignore[assignment]
 
 
 def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
@@ -87,7 +90,20 @@ def section_block(rows: pd.DataFrame, section: Section,
     values = [column_values(rows, c) for c in cols]
     idx = {c.field: j for j, c in enumerate(cols)}
     marks: dict[tuple[int, int], str] = {}
-    if "portal_errors" in rows:
+    notes: dict[tuple[int, int], str] = {}
+    if "match_detail" in rows:
+        details = rows["match_detail"].to_numpy()
+        for i in np.flatnonzero([bool(d) for d in details]):
+            try:
+                d = json.loads(details[i])
+            except (TypeError, ValueError):
+                continue  # a damaged detail only loses its colours, never data
+            for fld, mark in diff_marks(d).items():
+                if fld in idx:
+                    marks[(int(i), idx[fld])] = mark
+                    if fld in d.get("books", {}):
+                        notes[(int(i), idx[fld])] = f"Books: {d['books'][fld]}" + (
+                            f" (Books row {d['row']})" if d.get("row") else "")
         for i in np.flatnonzero(rows["portal_errors"].astype(str).str.len().to_numpy() > 0):
             marks[(int(i), idx["portal_errors"])] = "portal"
             marks[(int(i), idx["doc_no"])] = "portal"
@@ -104,7 +120,32 @@ def section_block(rows: pd.DataFrame, section: Section,
             for i, v in enumerate(values[j]):
                 if isinstance(v, str) and v.startswith(FORMULA_START):
                     marks.setdefault((i, j), "")
-    return SectionBlock(cols, values, marks)
+    return SectionBlock(cols, values, marks, notes)
+
+
+_AMOUNT_FIELDS = ("txval", "iamt", "camt", "samt", "cess", "val")
+
+
+def diff_marks(detail: dict) -> dict[str, str]:
+    """Which IMS cells to colour, and how, from a record's reconcile detail.
+
+    ``detail`` is ``{"status", "fields": [...], "codes": [...], "books": {...}, "row"}`` as
+    :func:`matching.apply_result` stores it.
+    """
+    out: dict[str, str] = {}
+    codes = set(detail.get("codes", []))
+    for f in detail.get("fields", []):
+        if f in _AMOUNT_FIELDS:
+            out[f] = "diff_taxhead" if ("tax-head-swapped" in codes and f in ("iamt", "camt", "samt")) else "diff_amount"
+        elif f in ("doc_date", "orig_doc_date"):
+            out[f] = "diff_date"
+        elif f in ("doc_no", "orig_doc_no"):
+            out[f] = "diff_number"
+        elif f == "stin":
+            out[f] = "diff_gstin"
+    if detail.get("status") == "Missing in books":
+        out["doc_no"] = "missing"
+    return out
 
 
 def index_marks(marks: dict[tuple[int, str], str]) -> dict[int, list[tuple[str, str]]]:
@@ -189,7 +230,7 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
                 [(s, json.loads(json.dumps(r), parse_float=Decimal)) for s, r in items], source, refs)
         except InputError as exc:
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} is damaged ({exc})") from None
-    rows = pd.concat([records, shown_values(records), _default_inputs(records)], axis=1)
+    rows = pd.concat([records, as_displayed(records), _default_inputs(records)], axis=1)
     rows["sheet"] = rows["section"].map(lambda k: SECTION_BY_KEY[k].sheet).astype(object)
     rows["excel_row"] = 0
     present = set(rows["section"])
@@ -233,8 +274,9 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
         if "val" in removed:
             removed["val"] = [int(round(float(v) * 100)) if isinstance(v, (int, float)) else 0 for v in removed["val"]]
     extra = {n: [list(r) for r in grids[n]] for n in names if n not in KNOWN_SHEETS and n in grids}
+    reports = {n: [list(r) for r in grids[n]] for n in REPORT_SHEETS if grids.get(n)}
     return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), books=books,
-                      removed=removed, extra_sheets=extra)
+                      removed=removed, extra_sheets=extra, reports=reports)
 
 
 def _read_section(grid: list[list[object]], source: str, sec: Section,

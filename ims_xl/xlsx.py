@@ -24,10 +24,11 @@ from python_calamine import CalamineWorkbook
 
 from .errors import InputError, TemplateError
 from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
-                     REMOVED_COLUMNS, REMOVED_SHEET, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
+                     REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column)
 from .model import ACTION_LABELS, SECTIONS, Action
 from .money import rupees
+from .matching import status_summary
 from .review import ReviewBook, positioned, summary_tables
 from .sheetxml import col_letter, inject_rows, rows_xml
 from .sheets import (FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
@@ -66,6 +67,12 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("portal", "The GST portal rejected this record: see 'GST portal validation errors'"),
     ("reimport", "Changed by the supplier or on the portal since your review: see 'Re-import note'"),
     ("input", "A column you fill in"),
+    ("diff_amount", "Reconcile: this amount differs from your books (the books value is in the cell's note)"),
+    ("diff_taxhead", "Reconcile: IGST reported as CGST+SGST or the reverse (place-of-supply error)"),
+    ("diff_date", "Reconcile: the document date differs from your books"),
+    ("diff_number", "Reconcile: the document number differs from your books (formatting or a near match)"),
+    ("diff_gstin", "Reconcile: booked under another GSTIN of the same PAN"),
+    ("missing", "Reconcile: not found in your books"),
 )
 
 
@@ -114,7 +121,7 @@ def _write_section(ws, fmts: _Formats, block: SectionBlock, n: int) -> None:
     themselves are streamed in later by :func:`sheetxml.inject_rows`."""
     cols = block.columns
     for j, c in enumerate(cols):
-        ws.set_column(j, j, c.width, fmts.get(_base_of(c)), {"hidden": c.kind == "ref"})
+        ws.set_column(j, j, c.width, fmts.get(_base_of(c)), {"hidden": c.hidden})
     ws.set_row(0, 45)
     ws.write_row(0, 0, [c.header for c in cols], fmts.get("header"))
     ws.freeze_panes(1, 0)
@@ -156,6 +163,8 @@ def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = Tru
         for j, v in enumerate(row):
             if isinstance(v, str) and v.startswith(FORMULA_START):
                 ws.write_string(i, j, v, fmts.get("plain", quote=True))
+            elif type(v) is float:
+                ws.write_number(i, j, v, fmts.get("amount"))
 
 
 def _write_summary(ws, fmts: _Formats, book: ReviewBook) -> None:
@@ -179,13 +188,29 @@ def _write_summary(ws, fmts: _Formats, book: ReviewBook) -> None:
         for j, v in enumerate((row.txval, row.iamt, row.camt, row.samt, row.cess)):
             ws.write_number(r, 3 + j, rupees(int(v)), fmts.get("amount"))
     r += 2
-    ws.write_row(r, 0, ["ITC by action (credit notes negative)", "IGST", "CGST", "SGST", "Cess", "Total"],
-                 fmts.get("header"))
+    ws.write_row(r, 0, ["GSTR-2B preview: ITC by action (credit notes negative)", "IGST", "CGST", "SGST",
+                        "Cess", "Total"], fmts.get("header"))
+    flows = [0, 0, 0, 0, 0]
     for row in t["itc"].itertuples(index=False):
         r += 1
+        vals = (row.iamt, row.camt, row.samt, row.cess, row.total)
         ws.write(r, 0, row.action)
-        for j, v in enumerate((row.iamt, row.camt, row.samt, row.cess, row.total)):
+        for j, v in enumerate(vals):
             ws.write_number(r, 1 + j, rupees(int(v)), fmts.get("amount"))
+        if row.action in ("Accepted", "No Action (deemed accepted)"):
+            flows = [a + int(b) for a, b in zip(flows, vals)]
+    r += 1
+    ws.write(r, 0, "ITC that flows to GSTR-2B (Accepted + No Action)", fmts.get("bold"))
+    for j, v in enumerate(flows):
+        ws.write_number(r, 1 + j, rupees(v), fmts.get("amount"))
+    st = status_summary(book.rows)
+    if len(st):
+        r += 2
+        ws.write_row(r, 0, ["Match status", "Action", "Records", "ITC"], fmts.get("header"))
+        for row in st.itertuples(index=False):
+            r += 1
+            ws.write_row(r, 0, [row.status, row.action, int(row.records)])
+            ws.write_number(r, 3, rupees(int(row.itc)), fmts.get("amount"))
 
 
 def _body(block: SectionBlock, styles: list[np.ndarray]):
@@ -259,11 +284,20 @@ def write_review(book: ReviewBook, path: str | Path,
             part = rows[rows["section"] == sec.key]
             block = section_block(part, sec, by_ref)
             _write_section(ws, fmts, block, len(part))
+            for (i, j), text in (block.notes or {}).items():
+                ws.write_comment(i + 1, j, text, {"x_scale": 1.5})
             bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = _body(block, _styles(block, fmts))
         ws = wb.add_worksheet(BOOKS_SHEET)
         ws.freeze_panes(1, 0)
         ws.set_column(0, 20, 16, fmts.get("text"))
         _write_grid(ws, fmts, book.books or [list(BOOKS_HEADER)])
+        for name in REPORT_SHEETS:
+            if book.reports.get(name):
+                ws = wb.add_worksheet(name)
+                ws.freeze_panes(1, 0)
+                ws.set_column(0, 20, 16)
+                _write_grid(ws, fmts, book.reports[name])
+                ws.autofilter(0, 0, max(len(book.reports[name]) - 1, 1), len(book.reports[name][0]) - 1)
         if len(book.removed):
             ws = wb.add_worksheet(REMOVED_SHEET)
             ws.set_column(0, len(REMOVED_COLUMNS), 18)

@@ -1,0 +1,176 @@
+"""Reconcile on a review book: the IMS frame for the matcher, its results onto the rows,
+the suggested actions, and the report tables. Pure core (pandas); no workbook I/O.
+
+The matcher itself is :mod:`ims_xl.reconcile`; the register reader :mod:`ims_xl.register`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from .checks import typed_actions
+from .model import ACTION_LABELS, SECTION_BY_KEY, Action
+from .money import rupees
+from .reconcile import IMS_COLUMNS, MatchStatus, ReconcileResult
+from .review import ReviewBook, effective_actions
+
+#: Human names of the IMS fields the matcher reports as differing.
+FIELD_NAMES: dict[str, str] = {"txval": "Taxable value", "iamt": "IGST", "camt": "CGST", "samt": "SGST",
+                               "cess": "Cess", "val": "Value", "doc_date": "Date", "doc_no": "Number",
+                               "stin": "GSTIN", "orig_doc_no": "Original number",
+                               "orig_doc_date": "Original date"}
+#: Statuses whose pair is trusted (counted as matched in reports).
+MATCHED = (MatchStatus.MATCHED.value, MatchStatus.WITHIN_TOLERANCE.value)
+#: Sections where accepting asks "Whether ITC to be reduced" and ims-xl can't answer for you:
+#: an amendment may be upward or downward (IMS_FORMAT V3). Credit notes always reduce ITC.
+_ASK_ITC = frozenset({"b2ba", "b2bdna", "ecoma"})
+_CREDIT = frozenset({"b2bcn", "b2bcna"})
+
+
+def ims_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The matcher's IMS input (``reconcile.IMS_COLUMNS``) from review rows."""
+    f = rows.rename(columns={"pend_blocked": "ispendactblocked"})
+    return f[list(IMS_COLUMNS)].reset_index(drop=True)
+
+
+def apply_result(book: ReviewBook, result: ReconcileResult) -> ReviewBook:
+    """Write the matcher's results into the rows' reconcile columns (one status per row)."""
+    r = result.ims.set_index("ref")
+    rows = book.rows.copy()
+    refs = rows["ref"].to_numpy()
+    sub = r.reindex(refs)
+    rows["match_status"] = sub["status"].astype(object).fillna("").to_numpy()
+    rows["books_row"] = [str(int(v)) if not pd.isna(v) else "" for v in sub["books_row"]]
+    rows["match_reasons"] = sub["reasons"].astype(object).fillna("").to_numpy()
+    rows["suggested_action"] = [ACTION_LABELS[Action(a)] if a in ("A", "R", "P", "N") else ""
+                                for a in sub["suggested_action"].fillna("")]
+    rows["suggested_remarks"] = sub["suggested_remarks"].astype(object).fillna("").to_numpy()
+    fields = sub["diff_fields"].fillna("").to_numpy()
+    rows["match_fields"] = [", ".join(FIELD_NAMES.get(x, x) for x in f.split("|") if x) for f in fields]
+    details = []
+    for st, f, c, bv, br in zip(rows["match_status"], fields, sub["reason_codes"].fillna("").to_numpy(),
+                                sub["books_values"].fillna("").to_numpy(), rows["books_row"]):
+        try:
+            books = json.loads(bv) if bv else {}
+        except ValueError:
+            books = {}
+        details.append(json.dumps({"status": st, "fields": [x for x in f.split("|") if x],
+                                   "codes": [x for x in c.split("|") if x], "books": books,
+                                   "row": br}, ensure_ascii=False, separators=(",", ":")))
+    rows["match_detail"] = details
+    return replace(book, rows=rows)
+
+
+def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
+                      statuses: set[str] | None = None) -> tuple[ReviewBook, dict[str, int]]:
+    """Copy suggested actions into rows still at No Action; never overwrite the accountant.
+
+    A suggested Reject is never applied automatically (never auto-reject). Pending is never
+    set where the portal blocks it. Accepting a credit note also answers "Whether ITC to be
+    reduced" with Yes (the note's full tax) when unanswered: a credit note reduces ITC. On
+    amended invoices, debit notes and e-commerce documents the answer depends on whether the
+    amendment is downward, so those stay at No Action for the accountant ("needs ITC answer").
+    Suggested remarks fill blank Remarks on Pending.
+
+    Returns the new book and counts: ``applied``, ``kept`` (the accountant's own action),
+    ``needs_itc_answer``, ``skipped`` (blocked or filtered out).
+    """
+    rows = book.rows.copy()
+    typed = typed_actions(rows)
+    final = typed.where(~typed.isin(["", "?"]), rows["action"])
+    sug = rows["suggested_action"].map(lambda v: {ACTION_LABELS[a]: a.value for a in Action}.get(v, ""))
+    sel = sug.isin(["A", "P"])
+    if refs is not None:
+        sel &= rows["ref"].isin(refs)
+    if statuses is not None:
+        sel &= rows["match_status"].isin(statuses)
+    at_no_action = final == "N"
+    blocked_pending = (sug == "P") & rows["pend_blocked"]
+    ans = rows["itc_red_text"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    needs_itc = (sug == "A") & rows["section"].isin(_ASK_ITC) & ~rows["itc_blocked"] & (ans == "")
+    go = sel & at_no_action & ~blocked_pending & ~needs_itc
+    rows.loc[go, "action_text"] = sug[go].map(lambda a: ACTION_LABELS[Action(a)])
+    credit = go & (sug == "A") & rows["section"].isin(_CREDIT) & ~rows["itc_blocked"] & (ans == "")
+    rows.loc[credit, "itc_red_text"] = "Yes"
+    rem_blank = rows["remarks_text"].map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "")
+    pend = go & (sug == "P") & rem_blank & ~rows["remarks_blocked"]
+    rows.loc[pend, "remarks_text"] = rows.loc[pend, "suggested_remarks"]
+    counts = {"applied": int(go.sum()), "kept": int((sel & ~at_no_action).sum()),
+              "needs_itc_answer": int((sel & at_no_action & needs_itc).sum()),
+              "skipped": int((sel & at_no_action & blocked_pending).sum())}
+    return replace(book, rows=rows), counts
+
+
+def _tax(df: pd.DataFrame) -> pd.Series:
+    return df["iamt"] + df["camt"] + df["samt"] + df["cess"]
+
+
+def missing_in_ims_grid(result: ReconcileResult, books: pd.DataFrame) -> list[list[object]]:
+    """The ``Missing in IMS`` sheet: booked documents no IMS record pairs with (chase the supplier)."""
+    only = result.books[result.books["ref"].isna()][["books_row", "status", "reasons"]]
+    b = only.merge(books, on="books_row", how="left")
+    b = b.assign(itc=_tax(b)).sort_values(["itc", "books_row"], ascending=[False, True])
+    grid: list[list[object]] = [["Books row", "Status", "GSTIN of supplier", "Supplier name", "Document type",
+                                 "Document number", "Document date", "Taxable value", "IGST", "CGST", "SGST",
+                                 "Cess", "ITC", "Reasons"]]
+    kinds = {"invoice": "Invoice", "credit_note": "Credit note", "debit_note": "Debit note"}
+    for r in b.itertuples(index=False):
+        d = r.doc_date
+        grid.append([int(r.books_row), r.status, r.stin, r.tradenm, kinds.get(r.doc_kind, r.doc_kind),
+                     r.doc_no, "" if pd.isna(d) else pd.Timestamp(d).strftime("%d-%m-%Y"),
+                     rupees(int(r.txval)), rupees(int(r.iamt)), rupees(int(r.camt)), rupees(int(r.samt)),
+                     rupees(int(r.cess)), rupees(int(r.itc)), r.reasons])
+    return grid
+
+
+def suppliers_grid(rows: pd.DataFrame, result: ReconcileResult, books: pd.DataFrame) -> list[list[object]]:
+    """Supplier-wise summary ranked by ITC at risk (largest first).
+
+    ITC at risk = tax on IMS records not matched to the books (mismatches, suggestions,
+    missing in books, duplicates) + tax booked on documents missing in IMS (ITC you booked
+    that will not reach GSTR-2B).
+    """
+    sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1)
+    ims = pd.DataFrame({"stin": rows["stin"], "tradenm": rows["tradenm"], "status": rows["match_status"],
+                        "tax": _tax(rows) * sign})
+    ims["matched"] = ims["status"].isin(MATCHED)
+    ims["missing"] = ims["status"] == MatchStatus.MISSING_IN_BOOKS.value
+    ims["risk"] = ims["tax"].where(~ims["matched"], 0)
+    g = ims.groupby("stin").agg(name=("tradenm", "first"), records=("status", "size"),
+                                matched=("matched", "sum"), missing=("missing", "sum"),
+                                itc=("tax", "sum"), risk=("risk", "sum"))
+    only = result.books[result.books["ref"].isna()][["books_row"]].merge(books, on="books_row")
+    bsign = only["doc_kind"].map(lambda k: -1 if k == "credit_note" else 1)
+    ob = pd.DataFrame({"stin": only["stin"], "name": only["tradenm"], "tax": _tax(only) * bsign})
+    bg = ob.groupby("stin").agg(bname=("name", "first"), n_missing_ims=("tax", "size"), tax_missing_ims=("tax", "sum"))
+    t = g.join(bg, how="outer")
+    t["name"] = t["name"].fillna(t["bname"]).fillna("")
+    for c in ("records", "matched", "missing", "itc", "risk", "n_missing_ims", "tax_missing_ims"):
+        t[c] = t[c].fillna(0).astype("int64")
+    t["mismatched"] = t["records"] - t["matched"] - t["missing"]
+    t["at_risk"] = t["risk"].abs() + t["tax_missing_ims"].abs()
+    t = t.reset_index().sort_values(["at_risk", "stin"], ascending=[False, True])
+    grid: list[list[object]] = [["GSTIN of supplier", "Supplier name", "IMS records", "Matched", "Mismatched / to review",
+                                 "Missing in books", "Missing in IMS", "ITC in IMS", "ITC at risk"]]
+    for r in t.itertuples(index=False):
+        grid.append([r.stin, r.name, int(r.records), int(r.matched), int(r.mismatched), int(r.missing),
+                     int(r.n_missing_ims), rupees(int(r.itc)), rupees(int(r.at_risk))])
+    return grid
+
+
+def status_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Records and ITC (paise) by match status × action (the Summary sheet after reconcile)."""
+    if "match_status" not in rows or not (rows["match_status"] != "").any():
+        return pd.DataFrame(columns=["status", "action", "records", "itc"])
+    sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1)
+    act = effective_actions(rows).map(lambda a: ACTION_LABELS[Action(a)])
+    df = pd.DataFrame({"status": rows["match_status"].replace("", "(not reconciled)"), "action": act,
+                       "itc": _tax(rows) * sign})
+    order = {s.value: i for i, s in enumerate(MatchStatus)}
+    g = df.groupby(["status", "action"]).agg(records=("itc", "size"), itc=("itc", "sum")).reset_index()
+    g["_o"] = g["status"].map(order).fillna(99)
+    return g.sort_values(["_o", "action"]).drop(columns="_o").reset_index(drop=True)
