@@ -305,12 +305,28 @@ def _text(cell: object) -> str:
     return _ident(cell)[0]
 
 
-_PLAIN_AMOUNT = re.compile(r"-?\d+(?:\.\d{0,2})?")
+_DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
 _DRCR = re.compile(r"^(.*?)\s*(dr|cr)\.?$", re.IGNORECASE)
 
 
 def _paise(cell: object) -> int:
     """Paise from a cell; blanks and dashes are zero. Raises AmountError."""
+    if type(cell) is str:
+        s = cell.strip()
+        if not s or s in _DASHES:
+            return 0
+        try:
+            # float() then paise_from_cell is exact for <= 2 decimals (and refuses more)
+            x = float(s.replace(",", ""))
+        except ValueError:
+            x = None
+        if x is not None:
+            return paise_from_cell(x)
+        m = _DRCR.match(s)
+        if m and m.group(1):
+            p = parse_amount(m.group(1))
+            return -p if m.group(2).lower() == "cr" else p
+        return parse_amount(s)
     if cell is None:
         return 0
     if isinstance(cell, bool):
@@ -321,20 +337,7 @@ def _paise(cell: object) -> int:
         return paise_from_cell(cell)
     if isinstance(cell, Decimal):
         return paise_from_decimal(cell)
-    s = str(cell).strip()
-    if not s or s in ("-", "--", "\u2013", "\u2014"):
-        return 0
-    s2 = s.replace(",", "")
-    if _PLAIN_AMOUNT.fullmatch(s2):
-        neg = s2.startswith("-")
-        whole, _, frac = s2.lstrip("-").partition(".")
-        p = int(whole) * 100 + int((frac + "00")[:2])
-        return -p if neg else p
-    m = _DRCR.match(s)
-    if m and m.group(1):
-        p = parse_amount(m.group(1))
-        return -p if m.group(2).lower() == "cr" else p
-    return parse_amount(s)
+    return _paise(str(cell))
 
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
@@ -449,6 +452,18 @@ def _pos(cell: object) -> str:
     return _STATE_BY_NAME.get(re.sub(r"[^a-z]", "", t.lower()), "")
 
 
+def _cached(fn, cells: list[object]) -> list:
+    """``fn`` over cells, computed once per distinct value."""
+    memo: dict[object, object] = {}
+    out = []
+    for c in cells:
+        key = (type(c), c)
+        if key not in memo:
+            memo[key] = fn(c)
+        out.append(memo[key])
+    return out
+
+
 def _rows_list(rows: list[int], limit: int = 10) -> str:
     head = ", ".join(str(r) for r in rows[:limit])
     return head + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
@@ -484,7 +499,7 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
         if unknown:
             raise RegisterError(f"{where}: unknown field(s) {unknown} in the column mapping; "
                                 f"fields are: {', '.join(FIELDS)}")
-    grid = [list(r) if r is not None else [] for r in rows]
+    grid = [r if r is not None else [] for r in rows]
     if not any(not _is_blank(c) for r in grid for c in r):
         raise RegisterError(f"{where}: the register is empty (no cells with data)")
     h, cols = _find_header(grid, where, mapping)
@@ -492,19 +507,28 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
     used = {f: str(header[i]).strip() for f, i in cols.items()}
     warnings: list[str] = []
 
-    data = grid[h + 1:]
-    first_line = h + 2  # 1-based file line of data[0]
+    first_line = h + 2  # 1-based file line of the first data row
     col_idx = sorted(set(cols.values()))
-
-    def cell(row: list[object], i: int) -> object:
-        return row[i] if i < len(row) else None
-
+    width = col_idx[-1] + 1
+    # rows padded to the mapped width (short rows only are copied; the grid is never changed)
+    kept_rows: list[list[object]] = []
     keep: list[int] = []
-    for k, row in enumerate(data):
-        if any(not _is_blank(cell(row, i)) for i in col_idx):
-            keep.append(k)
+    for k, row in enumerate(grid[h + 1:]):
+        if len(row) < width:
+            row = [*row, *([None] * (width - len(row)))]
+        for i in col_idx:
+            c = row[i]
+            if c is not None and not (c == "" or (isinstance(c, str) and not c.strip())
+                                      or (isinstance(c, float) and c != c)):
+                kept_rows.append(row)
+                keep.append(k)
+                break
     if not keep:
         raise RegisterError(f"{where}: the header is on row {h + 1} but no data rows follow it")
+
+    def column(f: str) -> list[object]:
+        i = cols[f]
+        return [r[i] for r in kept_rows]
 
     # identifiers ------------------------------------------------------------------------
     values: dict[str, list[str]] = {}
@@ -512,10 +536,14 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
     for f in ("stin", "tradenm", "doc_no", "orig_doc_no", "voucher_no", "doc_type"):
         if f not in cols:
             continue
-        i = cols[f]
+        raw = column(f)
+        if all(type(c) is str for c in raw):
+            values[f] = [c.strip() for c in raw]
+            numeric_rows[f] = []
+            continue
         out, nums = [], []
-        for k in keep:
-            t, was_num = _ident(cell(data[k], i))
+        for k, c in zip(keep, raw):
+            t, was_num = _ident(c)
             out.append(t)
             if was_num and f in _IDENT_FIELDS:
                 nums.append(k + first_line)
@@ -541,35 +569,31 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
             f"{{\"stin\": \"<header>\"}}")
 
     # amounts ----------------------------------------------------------------------------
+    n = len(keep)
     amounts: dict[str, np.ndarray] = {}
     for f in _AMOUNTS:
         if f not in cols:
             continue
-        i = cols[f]
-        arr = np.zeros(len(keep), dtype=np.int64)
-        for j, k in enumerate(keep):
-            c = cell(data[k], i)
-            if c is None:
+        arr = np.zeros(n, dtype=np.int64)
+        for j, c in enumerate(column(f)):
+            if c is None or c == "":
                 continue
             try:
                 arr[j] = _paise(c)
             except AmountError:
                 raise RegisterError(
-                    f"{where}: row {k + first_line}, column {used[f]!r} ({FIELDS[f]}): "
+                    f"{where}: row {keep[j] + first_line}, column {used[f]!r} ({FIELDS[f]}): "
                     f"{c!r} is not an amount") from None
         amounts[f] = arr
     for f in HEAD_KEYS:
-        amounts.setdefault(f, np.zeros(len(keep), dtype=np.int64))
+        amounts.setdefault(f, np.zeros(n, dtype=np.int64))
 
     # dates ------------------------------------------------------------------------------
-    n = len(keep)
     dates = np.full(n, _NAT, dtype="datetime64[ns]")
     bad_dates: list[int] = []
     if "doc_date" in cols:
-        i = cols["doc_date"]
         cache: dict[object, np.datetime64 | None] = {}
-        for j, k in enumerate(keep):
-            c = cell(data[k], i)
+        for j, c in enumerate(column("doc_date")):
             if c is None:
                 continue
             key = (type(c), c)
@@ -577,7 +601,7 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
             if v is False:
                 v = cache[key] = _parse_date(c)
             if v is None:
-                bad_dates.append(k + first_line)
+                bad_dates.append(keep[j] + first_line)
             else:
                 dates[j] = v
     else:
@@ -614,7 +638,7 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
         "doc_kind": kinds,
         "doc_no": doc_no,
         "doc_date": dates,
-        "pos": [_pos(cell(data[k], cols["pos"])) for k in keep] if "pos" in cols else [""] * n,
+        "pos": _cached(_pos, column("pos")) if "pos" in cols else [""] * n,
         "orig_doc_no": values.get("orig_doc_no", [""] * n),
         "_vch": values.get("voucher_no", [""] * n),
         **{f: amounts[f] for f in amounts},
@@ -629,7 +653,8 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
                             f"(unregistered suppliers are not in the IMS): rows "
                             f"{_rows_list(skipped)}")
         lines = lines.loc[~no_stin]
-    bad_gstin = lines.loc[~lines["stin"].map(is_valid_gstin), "_line"].tolist()
+    bad_gstin = lines.loc[~np.asarray(_cached(is_valid_gstin, lines["stin"].tolist()), dtype=bool),
+                          "_line"].tolist()
     if bad_gstin:
         warnings.append(f"{where}: {len(bad_gstin)} supplier GSTIN(s) fail the GSTIN check and can "
                         f"only match at PAN level: rows {_rows_list(bad_gstin)}")
