@@ -254,7 +254,7 @@ def records_frame(rows: list[dict]) -> pd.DataFrame:
     for k in RECORD_COLUMNS:
         if k not in AMOUNT_KEYS and k not in DECL_COLUMNS and k not in (
                 "ref", "pend_blocked", "remarks_blocked", "itc_blocked"):
-            df[k] = df[k].fillna("").astype(object)
+            df[k] = df[k].astype(object).where(df[k].notna(), "")
     return df
 
 
