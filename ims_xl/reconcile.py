@@ -319,7 +319,10 @@ def _prep_ims(ims: pd.DataFrame) -> pd.DataFrame:
 
 
 def _prep_books(books: pd.DataFrame) -> pd.DataFrame:
-    df = books.sort_values("books_row", kind="stable").reset_index(drop=True)
+    # books_row is unique in one register; the other keys only make the order total when
+    # registers were concatenated
+    df = books.sort_values(["books_row", "stin", "doc_no", "txval", "val"],
+                           kind="stable").reset_index(drop=True)
     out = pd.DataFrame({"books_row": df["books_row"].astype(np.int64).to_numpy()})
     out["kind"] = df["doc_kind"].map(_KINDS).fillna(0).astype(np.int64).to_numpy()
     out["stin"] = df["stin"].astype(object).fillna("").astype(str).str.strip().str.upper().to_numpy()

@@ -453,3 +453,42 @@ def test_pending_flag_alias_and_safe_default():
     absent = ims.drop(columns=["ispendactblocked"])
     assert reconcile(absent, books).ims["suggested_action"].tolist() == [""]
     assert reconcile(ims, books).ims["suggested_action"].tolist() == ["P"]
+
+
+# ------------------------------------------------------------------ end to end on the sample
+
+
+def test_sample_register_end_to_end(tmp_path):
+    import csv
+
+    from ims_xl.register import read_register_grid
+    from ims_xl.sample import generate_download
+    from ims_xl.sample_books import (EXPECTED_STATUS, add_ims_duplicates, generate_register,
+                                     ims_frame_from_download, write_ground_truth_csv,
+                                     write_register_csv)
+
+    for seed in (2, 3):  # both register layouts (Tally text, sheet of numbers)
+        download = add_ims_duplicates(generate_download(400, seed), seed, share=0.05)
+        grid, truth = generate_register(download, seed)
+        assert generate_register(download, seed) == (grid, truth)  # deterministic
+        write_register_csv(tmp_path / "r.csv", grid)
+        write_ground_truth_csv(tmp_path / "t.csv", truth)
+        with open(tmp_path / "r.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        with open(tmp_path / "t.csv", newline="", encoding="utf-8") as fh:
+            assert len(list(csv.DictReader(fh))) == len(truth)
+        ims = ims_frame_from_download(download)
+        res = reconcile(ims, read_register_grid(rows, "r.csv").books)
+        t = pd.DataFrame([x for x in truth if x["section"]])
+        r = res.ims.sort_values("ref").reset_index(drop=True)
+        exp = pd.to_numeric(t["books_row"]).astype(float)
+        got = r["books_row"].astype("Float64").astype(float)
+        auto = r["status"].isin(["Matched", "Matched within tolerance"])
+        assert auto.sum() > 250
+        assert (got[auto] == exp[auto]).all()  # no wrong pair auto-matched
+        pairs = exp.notna()
+        assert (got[pairs] == exp[pairs]).mean() >= 0.98
+        ok = r["status"] == t["perturbation"].map(EXPECTED_STATUS)
+        assert ok.mean() >= 0.98
+        assert set(t["perturbation"]) >= {"none", "number-format", "missing-in-books",
+                                          "duplicate-in-ims", "split-rate"}
