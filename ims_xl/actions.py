@@ -27,6 +27,8 @@ class Outcome:
     marks: dict[tuple[int, str], str] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    #: a table the action produced for the user (reconcile: the matches.csv rows)
+    table: pd.DataFrame | None = None
 
 
 def import_download(download: ImsDownload, into: ReviewBook | None = None,
@@ -119,13 +121,13 @@ def require_rtin(book: ReviewBook) -> None:
 
 def reconcile(book: ReviewBook, register_grid: list[list[object]] | None = None,
               source: str = "Books sheet", sheet: str | None = None,
-              settings=None) -> tuple[Outcome, pd.DataFrame]:
+              settings=None) -> Outcome:
     """Match every IMS record with the purchase register and explain each decision.
 
     ``register_grid`` is the register file's cells (CSV or a worksheet); ``None`` uses the
     workbook's ``Books`` sheet as the accountant pasted it. Returns the outcome (rows with
     status, books row, reasons, suggestion; the Books, Missing in IMS and Suppliers sheets)
-    and the ``matches.csv`` frame.
+    with the ``matches.csv`` frame as its ``table``.
 
     Raises:
         InputError: the register cannot be used (the message names row and column).
@@ -158,7 +160,7 @@ def reconcile(book: ReviewBook, register_grid: list[list[object]] | None = None,
             ", ".join(f"{k}={v}" for k, v in reg.mapping.items()) + ")"]
     msgs += [f"  {k}: {v:,}" for k, v in counts.items()]
     msgs += reg.warnings[:20]
-    return Outcome(book=new, messages=msgs), matches_frame(result, ims, reg.books)
+    return Outcome(book=new, messages=msgs, table=matches_frame(result, ims, reg.books))
 
 
 def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,

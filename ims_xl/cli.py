@@ -178,10 +178,10 @@ def _register_grid(a: argparse.Namespace):
 def cmd_reconcile(a: argparse.Namespace) -> int:
     book = read_review(a.workbook)
     grid, source = _register_grid(a)
-    out, matches = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
+    out = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
     target = a.out or a.workbook
     if a.matches:
-        write_matches(matches, Path(a.matches))
+        write_matches(out.table, Path(a.matches))
     write_review(out.book, target)
     _say(*out.messages, f"Wrote {target}" + (f" and {a.matches}" if a.matches else ""))
     return EXIT_OK
@@ -205,10 +205,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     book = imp.book
     msgs = list(imp.messages)
     if grid is not None:
-        rec, matches = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
+        rec = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
         book = rec.book
         msgs += rec.messages
-        write_matches(matches, out_dir / "matches.csv")
+        write_matches(rec.table, out_dir / "matches.csv")
         msgs.append(f"Wrote {out_dir / 'matches.csv'}")
         if a.apply_suggestions:
             app = actions.apply_suggestions(book)
