@@ -178,3 +178,22 @@ def validate_findings(path: Path, capsys, *extra: object) -> tuple[int, list[dic
 def rt_download() -> dict:
     """One record per section, supplier in the recipient's state, recipient GSTIN included."""
     return download(one_per_section(), rtin=RTIN)
+
+
+def typed_book(records: dict[str, list[dict]], typed: dict[tuple[str, str], dict] | None = None,
+               rtin: str = RTIN, period: str = ""):
+    """A review book built in memory from a download, with ``typed`` {(section, doc_no):
+    {field: value}} entered into its rows (``action_text``, ``remarks_text`` ...)."""
+    from dataclasses import replace
+
+    from ims_xl.ims_json import parse_download
+    from ims_xl.review import new_book
+
+    book = new_book(parse_download(download(records), "ims.json"), rtin=rtin, period=period)
+    rows = book.rows.copy()
+    for (sec, doc), fields in (typed or {}).items():
+        m = (rows["section"] == sec) & (rows["doc_no"] == doc)
+        assert m.sum() == 1, (sec, doc)
+        for k, v in fields.items():
+            rows.loc[m, k] = v
+    return replace(book, rows=rows)
