@@ -192,6 +192,8 @@ class ReconcileResult:
 _TOKENS = re.compile(r"[0-9]+|[A-Z]+|[^0-9A-Z]+")
 _LEAD_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
+#: Cheap pre-check: a financial-year token needs two digits around a - or /.
+_FY_HINT = re.compile(r"[0-9]{2}\s*[-/]\s*[0-9]{2}")
 
 
 def _consecutive_years(a: str, b: str) -> bool:
@@ -240,6 +242,8 @@ def normalise_doc_no(text: str) -> str:
     if not s:
         return ""
     plain = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s))
+    if not _FY_HINT.search(s):
+        return plain
     t = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", _drop_fy(s)))
     # a number made only of a year token keeps it (``2024-25`` alone is the number itself)
     if not any(c.isdigit() for c in t):
@@ -689,10 +693,12 @@ def _explain(P: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame, n: int,
         if len(pos):
             at = i[pos]
             txt = []
+            bt = {h: B[h].to_numpy() for h in ("iamt", "camt", "samt")}
+            it = {h: I[h].to_numpy() for h in ("iamt", "camt", "samt")}
             for x, y in zip(at.tolist(), b[pos].tolist()):
-                bh = ", ".join(f"{_HEAD_LABEL[h]} {format_inr(int(B[h].iat[y]))}"
+                bh = ", ".join(f"{_HEAD_LABEL[h]} {format_inr(int(bt[h][y]))}"
                                for h in ("iamt", "camt", "samt"))
-                ih = ", ".join(f"{_HEAD_LABEL[h]} {format_inr(int(I[h].iat[x]))}"
+                ih = ", ".join(f"{_HEAD_LABEL[h]} {format_inr(int(it[h][x]))}"
                                for h in ("iamt", "camt", "samt"))
                 txt.append(f"Tax head swapped (IGST vs CGST+SGST): books {bh}; IMS {ih}")
             r[at] = txt
@@ -761,11 +767,13 @@ def _remarks(status: np.ndarray, P_by_i: pd.DataFrame, I: pd.DataFrame, B: pd.Da
         b = P_by_i["b"].to_numpy()
         st = status[i]
         texts: list[list[str]] = [[] for _ in range(len(i))]
+        bcol = {h: B[h].to_numpy() for h in (*_HEADS, "day")}
+        bstin = B["stin"].to_numpy()
         for k in np.flatnonzero(st == MatchStatus.GSTIN_MISMATCH.value).tolist():
-            texts[k].append(f"GSTIN mismatch: booked under GSTIN {B['stin'].iat[b[k]]}")
+            texts[k].append(f"GSTIN mismatch: booked under GSTIN {bstin[b[k]]}")
         for k in np.flatnonzero(st == MatchStatus.TAX_HEAD_MISMATCH.value).tolist():
-            bh = " + ".join(f"{_HEAD_LABEL[h]} {format_inr(int(B[h].iat[b[k]]))}"
-                            for h in ("iamt", "camt", "samt") if B[h].iat[b[k]])
+            bh = " + ".join(f"{_HEAD_LABEL[h]} {format_inr(int(bcol[h][b[k]]))}"
+                            for h in ("iamt", "camt", "samt") if bcol[h][b[k]])
             texts[k].append(f"Incorrect tax head: books show {bh or 'no tax'}")
         value_like = np.isin(st, [MatchStatus.VALUE_MISMATCH.value,
                                   MatchStatus.GSTIN_MISMATCH.value])
@@ -774,18 +782,21 @@ def _remarks(status: np.ndarray, P_by_i: pd.DataFrame, I: pd.DataFrame, B: pd.Da
             label = "taxable value" if h == "txval" else (
                 "invoice value" if h == "val" else _HEAD_LABEL[h])
             for k in np.flatnonzero(value_like & (np.abs(d) > s.tolerance(h))).tolist():
-                texts[k].append(f"Incorrect {label}: books {format_inr(int(B[h].iat[b[k]]))}")
+                texts[k].append(f"Incorrect {label}: books {format_inr(int(bcol[h][b[k]]))}")
         date_like = np.isin(st, [MatchStatus.DATE_MISMATCH.value, MatchStatus.VALUE_MISMATCH.value,
                                  MatchStatus.TAX_HEAD_MISMATCH.value,
                                  MatchStatus.GSTIN_MISMATCH.value])
         dd = np.abs(P_by_i["dd"].to_numpy())
+        ikind = I["kind"].to_numpy()
         for k in np.flatnonzero(date_like & (dd > s.date_window_days)).tolist():
-            word = "invoice" if I["kind"].iat[i[k]] == 0 else "note"
-            texts[k].append(f"Incorrect {word} date: books {_fmt_day(int(B['day'].iat[b[k]]))}")
+            word = "invoice" if ikind[i[k]] == 0 else "note"
+            texts[k].append(f"Incorrect {word} date: books {_fmt_day(int(bcol['day'][b[k]]))}")
         for k, t in enumerate(texts):
             if t:
                 out[i[k]] = "; ".join(t)
-    return np.array([_cap(t, s.remarks_max_len) for t in out.tolist()], dtype=object)
+    limit = s.remarks_max_len
+    return np.array([t if len(t) <= limit else _cap(t, limit) for t in out.tolist()],
+                    dtype=object)
 
 
 _PENDING_STATUSES = frozenset({
