@@ -1,0 +1,654 @@
+"""The xlwings shell: the "GST IMS" ribbon's buttons on the workbook open in Excel.
+
+The ribbon's VBA dispatcher runs ``import ims_xl.xl; ims_xl.xl.run_action('<tag>')`` through
+the xlwings add-in's ``RunPython``; ``xw.Book.caller()`` is then the accountant's workbook.
+Each action does three things and nothing more:
+
+1. read every sheet in bulk into a grid (one read per sheet) and rebuild the review book
+   with :func:`ims_xl.sheets.book_from_grids`, exactly as the headless shell (``xlsx.py``) does;
+2. call the same core action as the CLI (``ims_xl.actions``, looked up in the registry);
+3. write back in bulk what changed: one write per table or contiguous column block,
+   number formats set per column block *before* the values (Excel retypes ``"01"`` as 1
+   otherwise), fills set per contiguous vertical run of same-mark cells. Never a loop over
+   cells.
+
+No GST logic lives here. The number of xlwings calls an action makes does not depend on the
+number of rows (``tests/test_xl_shell.py`` counts them for 10 and 100,000 records). Fills are
+the one data-dependent part: one call per run of flagged cells, never per row.
+
+xlwings itself splits a single ``value`` read or write that is larger than the engine's cell
+budget (classic xlwings 0.37.8: writes above 100,000 cells, reads above 4,000,000 cells on
+Windows and 1,500,000 on macOS, where a larger Apple Event reply fails) into row chunks. The
+shell keeps that default on purpose: it bounds the memory and time of each COM/AppleScript
+round trip, which is what the xlwings maintainers advise for large ranges (xlwings#1302). So
+the calls this module makes are constant, and the round trips below them grow as
+cells / budget, not per row or per cell.
+
+Excel state (screen updating, calculation, the status bar) is changed only through
+``app.properties(...)``, which restores it even after an error. An :class:`ImsXlError` becomes
+a plain message box; anything else writes a log file and a message box says where it is.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import tempfile
+import traceback
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from . import __version__, actions
+from .errors import ImsXlError, InputError
+from .ims_json import load_download, load_portal_errors
+from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
+                     REMOVED_SHEET, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW, SUMMARY_SHEET, Column,
+                     columns_for)
+from .model import ACTION_LABELS, SECTIONS, Action, Section
+from .money import rupees
+from .registry import ACTION_BY_NAME, ActionInfo
+from .review import ReviewBook, positioned, summary_tables
+from .sheets import SectionBlock, book_from_grids, data_columns, index_marks, removed_grid, section_block
+from .xlsx import DATE_FORMAT, INR_FORMAT, LEGEND, README_LINES
+
+TITLE = "GST IMS"
+TEXT = "@"
+GENERAL = "General"
+#: Rows given the Action dropdown at least (the template's own validation covers as many).
+DROPDOWN_ROWS = 1000
+#: Excel's MsgBox shows at most 1024 characters.
+ALERT_MAX = 1000
+
+#: Number format per column kind; the same choices as the xlsx shell (``xlsx._base_of``).
+NUMBER_FORMAT: dict[str, str] = {
+    "text": TEXT, "flag": TEXT, "status": TEXT, "action": TEXT, "input_text": TEXT,
+    "input_yesno": TEXT, "amount": INR_FORMAT, "input_amount": INR_FORMAT, "date": DATE_FORMAT,
+    "output": GENERAL, "ref": GENERAL,
+}
+#: Fields whose change means the cell notes change (``sheets.section_block`` derives them).
+NOTE_FIELDS = frozenset({"match_detail"})
+INPUT_KINDS = frozenset({"action", "input_text", "input_yesno", "input_amount"})
+JSON_FILES = (("JSON files", "*.json"),)
+REGISTER_FILES = (("Purchase register (Excel or CSV)", "*.xlsx;*.xlsm;*.xls;*.csv;*.txt"),)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+FILL: dict[str, tuple[int, int, int]] = {k: _rgb(v) for k, v in COLOURS.items()}
+
+
+# ---------------------------------------------------------------- the entry point
+
+def run_action(name: str, book: Any = None) -> list[str]:
+    """Run the registry action ``name`` on ``book`` (default: the workbook that called).
+
+    Called by the ribbon's VBA dispatcher with the button's tag. Never raises for the user:
+    a user error (:class:`ImsXlError`) is shown in a message box; any other exception writes
+    a log file with the traceback and a message box names it.
+
+    Returns:
+        The lines shown to the user (for tests and debugging with ``set_mock_caller``).
+    """
+    if book is None:
+        book = xw.Book.caller()
+    app = book.app
+    info = ACTION_BY_NAME.get(name)
+    if info is None:
+        text = (f"'{name}' is not a GST IMS action (known: {', '.join(ACTION_BY_NAME)}). "
+                "Reinstall the GST IMS add-in so the ribbon and ims-xl match.")
+        app.alert(text, title=TITLE, mode="critical")
+        return [text]
+    try:
+        with app.properties(screen_updating=False, calculation="manual",
+                            status_bar=f"{TITLE}: {info.label}..."):
+            lines = HANDLERS[name](_Session(book, app, info))
+    except ImsXlError as exc:
+        lines = [str(exc)]
+        app.alert(_fit(lines), title=f"{TITLE}: {info.label}", mode="critical")
+        return lines
+    except Exception as exc:  # the boundary: never a raw traceback for the accountant
+        log = write_log(exc, name, book)
+        lines = [f"Internal error in '{info.label}' ({type(exc).__name__}). Nothing more was changed.",
+                 f"Details are in {log}", "Please send that file to whoever supports ims-xl."]
+        app.alert(_fit(lines), title=f"{TITLE}: {info.label}", mode="critical")
+        return lines
+    app.alert(_fit(lines), title=f"{TITLE}: {info.label}", mode="info")
+    return lines
+
+
+def _fit(lines: list[str]) -> str:
+    text = "\n".join(lines)
+    return text if len(text) <= ALERT_MAX else text[:ALERT_MAX - 1] + "\u2026"
+
+
+def write_log(exc: BaseException, action: str, book: Any) -> Path:
+    """Write the traceback of an unexpected error to a log file in the temp folder."""
+    try:
+        book_name = book.name
+    except Exception:  # noqa: BLE001 - the log must be written whatever broke
+        book_name = "?"
+    log = Path(tempfile.gettempdir()) / f"ims-xl-error-{datetime.now():%Y%m%d-%H%M%S-%f}.log"
+    log.write_text(
+        f"ims-xl {__version__}, xlwings {xw.__version__}, Python {platform.python_version()}, "
+        f"{platform.platform()}\naction: {action}\nworkbook: {book_name}\n\n"
+        + "".join(traceback.format_exception(exc)), encoding="utf-8")
+    return log
+
+
+# ---------------------------------------------------------------- dialogs (replaced in tests)
+
+def _ask_open_file(app: Any, title: str, kinds: tuple[tuple[str, str], ...]) -> str | None:
+    """A file-open dialog; None when the user cancels. xlwings has no cross-platform one."""
+    if sys.platform.startswith("win"):
+        result = app.api.GetOpenFilename(",".join(f"{label} ({pat}),{pat}" for label, pat in kinds),
+                                         1, title)
+        return result if isinstance(result, str) and result else None
+    if sys.platform == "darwin":  # the same StandardAdditions route as xlwings' own App.alert
+        import osax  # noqa: PLC0415 - appscript's, installed with xlwings on macOS
+        from appscript.reference import CommandError  # noqa: PLC0415
+        sa = osax.OSAX(pid=app.pid)
+        sa.activate()
+        exts = [p.lstrip("*.") for _, pats in kinds for p in pats.split(";")]
+        try:
+            return sa.choose_file(with_prompt=title, of_type=exts).path
+        except CommandError:  # -128: the user cancelled
+            return None
+    raise InputError("file dialogs need Excel on Windows or macOS")
+
+
+def _ask_save_file(app: Any, title: str, default: str) -> str | None:
+    """A file-save dialog proposing ``default`` (a full path); None when cancelled."""
+    if sys.platform.startswith("win"):
+        result = app.api.GetSaveAsFilename(default, "JSON files (*.json),*.json", 1, title)
+        return result if isinstance(result, str) and result else None
+    if sys.platform == "darwin":
+        import osax  # noqa: PLC0415
+        from appscript.reference import CommandError  # noqa: PLC0415
+        sa = osax.OSAX(pid=app.pid)
+        sa.activate()
+        try:
+            return sa.choose_file_name(with_prompt=title, default_name=Path(default).name).path
+        except CommandError:
+            return None
+    raise InputError("file dialogs need Excel on Windows or macOS")
+
+
+# ---------------------------------------------------------------- actions
+
+def _import_json(s: _Session) -> list[str]:
+    path = _ask_open_file(s.app, "Choose the IMS JSON downloaded from the GST portal", JSON_FILES)
+    if not path:
+        return ["Nothing imported: no file was chosen."]
+    download = load_download(path)
+    into = s.read(required=False)
+    out, _ = actions.import_download(download, into)
+    s.write(out.book, full=True)
+    return out.messages
+
+
+def _validate(s: _Session) -> list[str]:
+    out = actions.validate(s.read())
+    s.write(out.book, out.marks, recolour=True)
+    return out.messages
+
+
+def _refresh_summary(s: _Session) -> list[str]:
+    out = actions.refresh_summary(s.read())
+    s.write(out.book)
+    return out.messages
+
+
+def _export(s: _Session) -> list[str]:
+    from .cli import write_parts  # noqa: PLC0415 - the CLI's numbering of split uploads
+    book = s.read()
+    parts, out = actions.export(book)
+    folder = Path(s.book.fullname).parent
+    stem = Path(s.book.name).stem
+    path = _ask_save_file(s.app, "Save the upload JSON for the GST portal",
+                          str(folder / f"{stem}_upload.json"))
+    if not path:
+        return ["Export cancelled: no file was written."]
+    paths = write_parts(parts, Path(path))
+    return out.messages + [f"Wrote {p}" for p in paths]
+
+
+def _import_errors(s: _Session) -> list[str]:
+    path = _ask_open_file(s.app, "Choose the error file downloaded from the GST portal", JSON_FILES)
+    if not path:
+        return ["Nothing imported: no file was chosen."]
+    errors = load_portal_errors(path)
+    out = actions.import_portal_errors(s.read(), errors)
+    s.write(out.book)
+    return out.messages
+
+
+def _reconcile(s: _Session) -> list[str]:
+    fn = _core("reconcile")
+    book = s.read()
+    has_books = any(any(v not in (None, "") for v in r) for r in book.books[1:])
+    use_sheet = False
+    if has_books:
+        answer = s.app.alert(f"Reconcile with the purchase register on the '{BOOKS_SHEET}' sheet?\n\n"
+                             "Yes: use the Books sheet.\nNo: choose a register file instead.",
+                             title=f"{TITLE}: {s.info.label}", buttons="yes_no_cancel")
+        if answer == "cancel":
+            return ["Reconcile cancelled."]
+        use_sheet = answer == "yes"
+    if use_sheet:
+        out = fn(book, None, BOOKS_SHEET)
+    else:
+        path = _ask_open_file(s.app, "Choose your purchase register", REGISTER_FILES)
+        if not path:
+            return ["Reconcile cancelled: no register was chosen."]
+        from .xlsx import read_grid  # noqa: PLC0415
+        grid, sheet = read_grid(path)
+        out = fn(book, grid, Path(path).name, sheet=sheet or None)
+    s.write(out.book, out.marks)
+    return out.messages
+
+
+def _apply_suggestions(s: _Session) -> list[str]:
+    fn = _core("apply_suggestions")
+    book = s.read()
+    refs = s.selected_refs(book)
+    if refs is not None:
+        answer = s.app.alert(f"Apply the suggested actions to the {len(refs):,} selected row(s) only?\n\n"
+                             "Yes: the selected rows.\nNo: every row still at No Action.",
+                             title=f"{TITLE}: {s.info.label}", buttons="yes_no_cancel")
+        if answer == "cancel":
+            return ["Nothing applied."]
+        if answer == "no":
+            refs = None
+    out = fn(book, refs=refs)
+    s.write(out.book, out.marks)
+    return out.messages
+
+
+def _core(name: str) -> Callable[..., actions.Outcome]:
+    fn = getattr(actions, name, None)
+    if fn is None:
+        raise InputError(f"this version of ims-xl cannot {name.replace('_', ' ')} yet; "
+                         "update ims-xl (run the installer again)")
+    return fn
+
+
+#: Registry name -> handler; a test checks it covers every registry action.
+HANDLERS: dict[str, Callable[[_Session], list[str]]] = {
+    "import_json": _import_json,
+    "validate": _validate,
+    "refresh_summary": _refresh_summary,
+    "reconcile": _reconcile,
+    "apply_suggestions": _apply_suggestions,
+    "export": _export,
+    "import_errors": _import_errors,
+}
+
+
+# ---------------------------------------------------------------- reading and writing
+
+def _runs(flags: list[bool] | np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True values."""
+    a = np.asarray(flags, dtype=bool)
+    if not a.any():
+        return []
+    d = np.diff(np.r_[0, a.astype(np.int8), 0])
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+
+
+def _groups(keys: list[Any]) -> list[tuple[int, int, Any]]:
+    """[start, end, key) of each run of equal neighbouring keys."""
+    out: list[tuple[int, int, Any]] = []
+    for j, k in enumerate(keys):
+        if out and out[-1][2] == k and out[-1][1] == j:
+            out[-1] = (out[-1][0], j + 1, k)
+        else:
+            out.append((j, j + 1, k))
+    return out
+
+
+def _mark_runs(marks: dict[tuple[int, int], str]) -> list[tuple[int, int, int, str]]:
+    """(column, first row, end row, mark) of each vertical run of same-mark cells."""
+    by: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for (i, j), m in marks.items():
+        if m:
+            by[(j, m)].append(i)
+    out = []
+    for (j, m), rows in sorted(by.items()):
+        flags = np.zeros(max(rows) + 1, dtype=bool)
+        flags[rows] = True
+        out += [(j, a, b, m) for a, b in _runs(flags)]
+    return out
+
+
+def _safe_text(values: list[Any], fmt: str) -> list[Any]:
+    """Values for cells whose format is not Text: strings get Excel's text prefix (') so
+    "01", "1/2" or "=x" are stored as typed, not as a number, a date or a formula."""
+    if fmt == TEXT:
+        return values
+    return ["'" + v if isinstance(v, str) and v else v for v in values]
+
+
+def _rows_of(columns: list[list[Any]]) -> list[list[Any]]:
+    return [list(r) for r in zip(*columns)]
+
+
+class _Session:
+    """One action on one workbook: the xlwings objects it touches live only here."""
+
+    def __init__(self, book: Any, app: Any, info: ActionInfo):
+        self.book, self.app, self.info = book, app, info
+        self.sheets: dict[str, Any] = {}
+        self.extent: dict[str, tuple[int, int]] = {}
+        self.before: ReviewBook | None = None
+
+    def progress(self, text: str) -> None:
+        """Show a step in the status bar (restored by ``app.properties`` at the end)."""
+        self.app.status_bar = f"{TITLE}: {self.info.label}: {text}"
+
+    # ------------------------------------------------------------ reading
+
+    def read(self, required: bool = True) -> ReviewBook | None:
+        """Every sheet but the Read me, one bulk read each, into a review book.
+
+        Returns None when ``required`` is False and the workbook is not a review workbook
+        yet (a first import into a blank workbook).
+        """
+        for sheet in self.book.sheets:
+            self.sheets[sheet.name] = sheet
+        if not required and (DATA_SHEET not in self.sheets or META_SHEET not in self.sheets):
+            for name, sheet in self.sheets.items():  # not a review workbook yet: sizes only
+                last = sheet.used_range.last_cell
+                self.extent[name] = (last.row, last.column)
+            return None
+        grids = {}
+        for name, sheet in self.sheets.items():
+            if name == README_SHEET:
+                continue
+            self.progress(f"reading {name}")
+            grids[name] = self._read_sheet(name, sheet)
+        self.progress("checking")
+        self.before = book_from_grids(grids, self.book.name, list(self.sheets))
+        return self.before
+
+    def _read_sheet(self, name: str, sheet: Any) -> list[list[Any]]:
+        last = sheet.used_range.last_cell
+        nrows, ncols = last.row, last.column
+        self.extent[name] = (nrows, ncols)
+        # from A1 (the used range may start further in), always 2-D, cell errors as text
+        return sheet.range((1, 1), (nrows, ncols)).options(ndim=2, err_to_str=True).value
+
+    def selected_refs(self, book: ReviewBook) -> set[int] | None:
+        """The IMS refs of the rows selected on a section sheet, or None (no such selection)."""
+        sel = self.book.selection
+        if sel is None:
+            return None
+        sheet = sel.sheet.name
+        if sheet not in {s.sheet for s in SECTIONS}:
+            return None
+        wanted: set[int] = set()
+        for area in sel.address.replace("$", "").split(","):
+            ends = [int("".join(ch for ch in part if ch.isdigit()) or 0) for part in area.split(":")]
+            lo, hi = (min(ends), max(ends)) if all(ends) else (2, sys.maxsize)
+            wanted.update(range(max(lo, 2), min(hi, 2 + len(book.rows)) + 1))
+        rows = book.rows[book.rows["sheet"] == sheet]
+        refs = {int(r) for r, x in zip(rows["ref"], rows["excel_row"]) if int(x) in wanted}
+        return refs or None
+
+    # ------------------------------------------------------------ writing
+
+    def _sheet(self, name: str, after: str | None, hidden: bool = False) -> tuple[Any, bool]:
+        """The sheet ``name``, created after ``after`` when missing; (sheet, created)."""
+        if name in self.sheets:
+            return self.sheets[name], False
+        prev = self.sheets.get(after) if after else None
+        sheet = self.book.sheets.add(name, after=prev) if prev is not None else self.book.sheets.add(name)
+        if hidden:
+            sheet.visible = False
+        self.sheets[name] = sheet
+        self.extent[name] = (1, 1)
+        return sheet, True
+
+    def write(self, book: ReviewBook, marks: dict[tuple[int, str], str] | None = None, *,
+              full: bool = False, recolour: bool = False) -> None:
+        """Write ``book`` back: what changed since :meth:`read`, or everything (``full``).
+
+        ``marks`` are validation's ``{(ref, field): "error"|"warning"}``; ``recolour`` clears
+        fills left by an earlier validation even when there are no new marks.
+        """
+        order = [README_SHEET, SUMMARY_SHEET, *(s.sheet for s in SECTIONS), BOOKS_SHEET]
+        sheet, created = self._sheet(README_SHEET, None)
+        if created:
+            self._write_readme(sheet)
+        self.progress("writing the summary")
+        self._write_summary(self._sheet(SUMMARY_SHEET, README_SHEET)[0], book)
+        by_ref = index_marks(marks or {})
+        rows = positioned(book.rows)
+        for k, sec in enumerate(SECTIONS):
+            self.progress(f"writing {sec.sheet}")
+            sheet, created = self._sheet(sec.sheet, order[k + 1])
+            part = rows[rows["section"] == sec.key]
+            block = section_block(part, sec, by_ref)
+            changed = None if full or created else self._changed(sec, part)
+            if changed is None:
+                self._write_section_full(sheet, sec, block, created)
+            else:
+                self._write_section_changes(sheet, block, changed, recolour or bool(marks))
+        before = self.before
+        sheet, created = self._sheet(BOOKS_SHEET, SECTIONS[-1].sheet)
+        if created or (before is not None and book.books != before.books):
+            self._write_grid(sheet, BOOKS_SHEET, book.books or [list(BOOKS_HEADER)])
+        last = BOOKS_SHEET
+        if len(book.removed) and (full or before is None or len(before.removed) != len(book.removed)):
+            self._write_grid(self._sheet(REMOVED_SHEET, last)[0], REMOVED_SHEET, removed_grid(book))
+        if REMOVED_SHEET in self.sheets:
+            last = REMOVED_SHEET
+        for name, grid in getattr(book, "reports", {}).items():
+            if before is None or getattr(before, "reports", {}).get(name) != grid:
+                self._write_grid(self._sheet(name, last)[0], name, grid)
+            last = name
+        sheet, created = self._sheet(DATA_SHEET, last, hidden=True)
+        if full or created:
+            self.progress("writing the hidden copy of the download")
+            data = data_columns(book)
+            self._write_table(sheet, DATA_SHEET, [[h, *c] for h, c in zip(("ref", "section", "record"), data)],
+                              [GENERAL, TEXT, TEXT])
+        sheet, created = self._sheet(META_SHEET, DATA_SHEET, hidden=True)
+        if full or created or before is None or book.meta != before.meta:
+            meta = sorted(book.meta.items())
+            self._write_table(sheet, META_SHEET, [["key", *(k for k, _ in meta)], ["value", *(str(v) for _, v in meta)]],
+                              [TEXT, TEXT])
+
+    def _changed(self, sec: Section, part: pd.DataFrame) -> list[bool] | None:
+        """Which columns of the sheet change, when its rows stay where they are; else None.
+
+        A column's cells are a function of its field alone (``sheets.column_values``), so
+        comparing the field before and after the action tells which columns to write.
+        """
+        if self.before is None:
+            return None
+        old = self.before.rows[self.before.rows["sheet"] == sec.sheet].sort_values("excel_row", kind="stable")
+        n = len(old)
+        if (n != len(part) or (old["excel_row"].to_numpy() != np.arange(2, n + 2)).any()
+                or (old["ref"].to_numpy() != part["ref"].to_numpy()).any()):
+            return None
+        out = []
+        for c in columns_for(sec):
+            has_old, has_new = c.field in old, c.field in part
+            if c.kind == "ref" or not (has_old or has_new):
+                out.append(False)
+            elif has_old != has_new:
+                out.append(True)
+            else:
+                out.append(not old[c.field].reset_index(drop=True).equals(part[c.field].reset_index(drop=True)))
+        return out
+
+    def _formats(self, sheet: Any, cols: tuple[Column, ...], first: int, last_row: int,
+                 j0: int = 0, j1: int | None = None) -> list[str]:
+        """Set the number format of columns ``j0:j1`` for rows first..last_row, one call per
+        run of columns sharing a format; returns every column's format."""
+        fmts = [NUMBER_FORMAT[c.kind] for c in cols]
+        j1 = len(cols) if j1 is None else j1
+        for a, b, fmt in _groups(fmts[j0:j1]):
+            sheet.range((first, j0 + a + 1), (last_row, j0 + b)).number_format = fmt
+        return fmts
+
+    def _fills(self, sheet: Any, block: SectionBlock, n: int, clear_to: int) -> None:
+        """Base fills (input columns) per column run, then one call per run of marked cells."""
+        cols = block.columns
+        if clear_to > n + 1:
+            sheet.range((n + 2, 1), (clear_to, len(cols))).color = None
+        if n == 0:
+            return
+        base = [FILL["input"] if c.kind in INPUT_KINDS else None for c in cols]
+        for a, b, colour in _groups(base):
+            sheet.range((2, a + 1), (n + 1, b)).color = colour
+        for j, i0, i1, mark in _mark_runs(block.marks):
+            sheet.range((i0 + 2, j + 1), (i1 + 1, j + 1)).color = FILL[mark]
+
+    def _notes(self, sheet: Any, block: SectionBlock, clear: bool) -> None:
+        """Cell notes (the books value beside a differing cell): old ones deleted, new added.
+        One call per note: their number follows the differing cells, not the rows."""
+        if clear:
+            for note in sheet.notes:
+                note.delete()
+        for (i, j), text in sorted((block.notes or {}).items()):
+            sheet.range((i + 2, j + 1)).add_note(text)
+
+    def _write_section_full(self, sheet: Any, sec: Section, block: SectionBlock, created: bool) -> None:
+        cols = block.columns
+        n = len(block.values[0]) if block.values else 0
+        old_rows, _ = self.extent.get(sec.sheet, (1, 1))
+        if old_rows > n + 1:
+            sheet.range((n + 2, 1), (old_rows, len(cols))).clear_contents()
+        header = sheet.range((1, 1), (1, len(cols)))
+        header.number_format = TEXT
+        header.value = [[c.header for c in cols]]
+        if created:
+            header.color = FILL["header"]
+            header.font.bold = True
+            header.font.color = (255, 255, 255)
+            header.wrap_text = True
+            for a, b, width in _groups([0 if getattr(c, "hidden", c.kind == "ref") else c.width for c in cols]):
+                sheet.range((1, a + 1), (1, b)).column_width = width
+        fmts = self._formats(sheet, cols, 2, max(n + 1, 2))
+        if n:
+            values = [_safe_text(v, f) for v, f in zip(block.values, fmts)]
+            sheet.range((2, 1), (n + 1, len(cols))).value = _rows_of(values)
+        self._fills(sheet, block, n, old_rows)
+        self._notes(sheet, block, clear=not created)
+        idx = {c.field: j + 1 for j, c in enumerate(cols)}
+        end = max(n + 1, DROPDOWN_ROWS + 1)
+        sheet.range((2, idx["action_text"]), (end, idx["action_text"])).data_validation.set_list(
+            [ACTION_LABELS[a] for a in Action])
+        if "itc_red_text" in idx:
+            sheet.range((2, idx["itc_red_text"]), (end, idx["itc_red_text"])).data_validation.set_list(
+                ["Yes", "No"])
+
+    def _write_section_changes(self, sheet: Any, block: SectionBlock, changed: list[bool],
+                               recolour: bool) -> None:
+        """Only the contiguous column blocks that changed; fills when anything changed."""
+        cols = block.columns
+        n = len(block.values[0]) if block.values else 0
+        fmts = [NUMBER_FORMAT[c.kind] for c in cols]
+        if n:
+            for a, b in _runs(changed):
+                self._formats(sheet, cols, 2, n + 1, a, b)
+                values = [_safe_text(block.values[j], fmts[j]) for j in range(a, b)]
+                sheet.range((2, a + 1), (n + 1, b)).value = _rows_of(values)
+        if recolour or any(changed):
+            self._fills(sheet, block, n, n + 1)
+        if any(ch for ch, c in zip(changed, cols) if c.field in NOTE_FIELDS):
+            self._notes(sheet, block, clear=True)
+
+    def _write_table(self, sheet: Any, name: str, columns: list[list[Any]],
+                     formats: list[str]) -> None:
+        """A whole table from A1 (column-major ``columns``): clear what was there, number
+        formats per run of columns, one value write."""
+        nrows = max((len(c) for c in columns), default=0)
+        old_rows, old_cols = self.extent.get(name, (1, 1))
+        sheet.range((1, 1), (old_rows, old_cols)).clear_contents()
+        self.extent[name] = (max(nrows, 1), max(len(columns), 1))
+        if not nrows:
+            return
+        for a, b, fmt in _groups(formats):
+            sheet.range((1, a + 1), (nrows, b)).number_format = fmt
+        columns = [_safe_text(c + [None] * (nrows - len(c)), f) for c, f in zip(columns, formats)]
+        sheet.range((1, 1), (nrows, len(columns))).value = _rows_of(columns)
+
+    def _write_grid(self, sheet: Any, name: str, grid: list[list[Any]]) -> None:
+        """A sheet of plain values (Books, Removed records, reconcile reports), header bold."""
+        width = max((len(r) for r in grid), default=0)
+        columns = [[r[j] if j < len(r) else None for r in grid] for j in range(width)]
+        self._write_table(sheet, name, columns, [GENERAL] * width)
+        if width:
+            sheet.range((1, 1), (1, width)).font.bold = True
+
+    def _write_readme(self, sheet: Any) -> None:
+        lines = list(README_LINES) + [text for _, text in LEGEND]
+        sheet.range((1, 1), (len(lines), 1)).value = [[v] for v in _safe_text(lines, GENERAL)]
+        sheet.range((1, 1), (1, 1)).font.bold = True
+        first = len(README_LINES) + 1
+        for k, (mark, _) in enumerate(LEGEND):
+            sheet.range((first + k, 1), (first + k, 1)).color = FILL[mark]
+        sheet.range((1, 1), (1, 1)).column_width = 120
+
+    def _write_summary(self, sheet: Any, book: ReviewBook) -> None:
+        """The Summary sheet, laid out as the xlsx shell lays it out (``xlsx._write_summary``).
+        It is small and always rewritten, so it can never show stale figures."""
+        grid, amounts, headers = summary_grid(book)
+        width = 8
+        inputs = {(SUMMARY_RTIN_ROW, 2), (SUMMARY_PERIOD_ROW, 2)}  # Text cells: typed as is
+        rows = [[v if (i, j) in inputs else _safe_text([v], GENERAL)[0]
+                 for j, v in enumerate(list(r) + [None] * (width - len(r)), start=1)]
+                for i, r in enumerate(grid, start=1)]
+        old_rows, old_cols = self.extent.get(SUMMARY_SHEET, (1, 1))
+        sheet.range((1, 1), (max(old_rows, len(rows)), max(old_cols, width))).clear()
+        sheet.range((SUMMARY_RTIN_ROW, 2), (SUMMARY_PERIOD_ROW, 2)).number_format = TEXT
+        for (r0, c0), (r1, c1) in amounts:
+            sheet.range((r0, c0), (r1, c1)).number_format = INR_FORMAT
+        sheet.range((1, 1), (len(rows), width)).value = rows
+        sheet.range((SUMMARY_RTIN_ROW, 2), (SUMMARY_PERIOD_ROW, 2)).color = FILL["input"]
+        for r in headers:
+            rng = sheet.range((r, 1), (r, width))
+            rng.color = FILL["header"]
+            rng.font.color = (255, 255, 255)
+            rng.font.bold = True
+        sheet.range((1, 1), (1, 1)).font.bold = True
+        self.extent[SUMMARY_SHEET] = (len(rows), width)
+
+
+def summary_grid(book: ReviewBook) -> tuple[list[list[Any]], list[tuple[tuple[int, int], tuple[int, int]]], list[int]]:
+    """The Summary sheet's cells (as ``xlsx._write_summary`` writes them), the 1-based
+    (first, last) corners of its amount blocks, and its header rows."""
+    t = summary_tables(book)
+    grid: list[list[Any]] = [["IMS review summary"], [],
+                             ["Recipient GSTIN (your GSTIN)", book.meta.get("rtin", "")],
+                             ["Return period (MMYYYY)", book.meta.get("period", "")],
+                             ["Imported from", book.meta.get("source", "")],
+                             ["Imported at", book.meta.get("imported_at", "")],
+                             ["Figures as of the last ims-xl action; run Validate or Refresh summary after editing."],
+                             [],
+                             ["Section", "Action", "Records", "Taxable value", "IGST", "CGST", "SGST", "Cess"]]
+    headers = [len(grid)]
+    first = len(grid) + 1
+    for row in t["by_section"].itertuples(index=False):
+        grid.append([row.section, row.action, int(row.records),
+                     *(rupees(int(v)) for v in (row.txval, row.iamt, row.camt, row.samt, row.cess))])
+    amounts = [((first, 4), (max(len(grid), first), 8))]
+    grid.append([])
+    grid.append(["ITC by action (credit notes negative)", "IGST", "CGST", "SGST", "Cess", "Total"])
+    headers.append(len(grid))
+    first = len(grid) + 1
+    for row in t["itc"].itertuples(index=False):
+        grid.append([row.action, *(rupees(int(v)) for v in (row.iamt, row.camt, row.samt, row.cess, row.total))])
+    amounts.append(((first, 2), (max(len(grid), first), 6)))
+    return grid, amounts, headers
