@@ -1,0 +1,593 @@
+"""The upload (SAVE) file's contract, checked before anything is written (issue 5 item 3).
+
+:data:`UPLOAD_SCHEMA` is a JSON Schema (draft 2020-12) written from IMS_FORMAT.md §2.1-§2.3
+(envelope, record fields, the ITC-reduction block) and §3 (V1, V4, V5, V9, V10, V12). It is a
+plain dict: ``json.dumps(UPLOAD_SCHEMA)`` gives a schema any JSON Schema tool can use.
+
+:func:`validate_upload` checks a document against it (plus the rules a schema cannot say: the
+recipient GSTIN's check character, V6 and V7), and returns plain messages such as
+``invdata.b2b[3].inum: the invoice number must be text ...``; an empty list means valid.
+
+:func:`check_upload` proves each uploaded record is its downloaded record, changed only in
+``action``, ``prev_status`` (which must be the downloaded status, V11), ``remarks`` and the
+ITC-reduction fields (``ims-xl check-upload upload.json --against ims.json``).
+
+Pure core: no file I/O; only ``jsonschema`` beyond the standard library and pandas.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import jsonschema
+from jsonschema import Draft202012Validator, ValidationError
+
+from .gstin import GOVT_RE, NORMAL_RE, gstin_problem
+from .ims_json import ImsDownload, record_key
+from .model import (AMOUNT_KEYS, DECL_CAP, DECL_KEYS, NOT_SENT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY,
+                    SECTIONS)
+
+# ---------------------------------------------------------------- the schema
+
+#: IMS_FORMAT §4.1: a normal taxpayer's or a government department's GSTIN (the recipient).
+GSTIN_PATTERN = f"({NORMAL_RE.pattern})|({GOVT_RE.pattern})"
+#: A supplier GSTIN as the portal gives it: 2 digits, then 13 capital letters or digits.
+#: Looser than the recipient's on purpose: portal data is echoed, never judged on its checksum
+#: (IMS_FORMAT §4.2); validation warns about it instead.
+STIN_PATTERN = "^[0-9]{2}[0-9A-Z]{13}$"
+DATE_PATTERN = "^(0[1-9]|[12][0-9]|3[01])-(0[1-9]|1[0-2])-[0-9]{4}$"
+RTNPRD_PATTERN = "^(0[1-9]|1[0-2])[0-9]{4}$"
+#: ITC-reduction keys (V4): only on these sections, only with Accept.
+ITC_KEYS: tuple[str, ...] = ("itcRedReq", *DECL_KEYS)
+ITC_SECTIONS: tuple[str, ...] = tuple(s.key for s in SECTIONS if s.itc_reduction)
+#: Keys of a downloaded record never sent on SAVE (IMS_FORMAT §2.2), forbidden in the upload.
+FORBIDDEN_KEYS: tuple[str, ...] = ("hash", "srcfilstatus", "ispendactblocked", "ispendactnallwd",
+                                   "isRemarksBlocked", "isItcRedReqBlocked", "itcRedReqBlocked",
+                                   "tradenm", "error_msg")
+#: Keys a SAVE record may carry with values different from the download (check_upload).
+CHANGEABLE_KEYS: frozenset[str] = frozenset({"action", "prev_status", "remarks", *ITC_KEYS})
+ACTIONS = ["A", "R", "P", "N"]
+#: Decimal(15, 2) (IMS_FORMAT §2.2): 13 digits before the point.
+AMOUNT_LIMIT = 9999999999999.99
+
+
+def _text(desc: str, max_length: int | None = None, pattern: str | None = None) -> dict:
+    s: dict = {"type": "string", "description": desc}
+    if max_length is not None:
+        s["minLength"] = 1
+        s["maxLength"] = max_length
+    if pattern is not None:
+        s["pattern"] = pattern
+    return s
+
+
+def _amount(name: str, minimum: float = -AMOUNT_LIMIT) -> dict:
+    # multipleOf on floats misbehaves in plain jsonschema (4049.76 / 0.01 is not an integer in
+    # binary); validate_upload's validator checks it on the decimal text instead (_multiple_of).
+    return {"type": "number", "multipleOf": 0.01, "minimum": minimum, "maximum": AMOUNT_LIMIT,
+            "description": "a JSON number with at most 2 decimals (Decimal(15, 2))"
+                           + (", 0 or more" if minimum == 0 else "")}
+
+
+def _not_sent(why: str) -> dict:
+    return {"not": {}, "description": why}
+
+
+def _section_schema(key: str) -> dict:
+    sec = SECTION_BY_KEY[key]
+    word = "invoice" if sec.num_key == "inum" else "note"
+    props: dict = {
+        "stin": _text("the supplier GSTIN: text of 15 capital letters and digits", pattern=STIN_PATTERN),
+        sec.num_key: _text(f"the {word} number: text (a JSON string even if all digits, V12), "
+                           "1 to 16 characters", 16),
+        sec.date_key: _text(f"the {word} date: text dd-mm-yyyy", pattern=DATE_PATTERN),
+        "srcform": _text("the source return (srcform): text of 1 to 6 characters", 6),
+        "rtnprd": _text("the supplier's return period: text MMYYYY", pattern=RTNPRD_PATTERN),
+        "pos": _text("the place of supply: a 2-digit state code as text", pattern="^[0-9]{2}$"),
+        "action": {"enum": ACTIONS, "description": "the action: one of A, R, P, N (V1)"},
+        "prev_status": {"enum": ACTIONS, "description": "the previous status: the downloaded action, "
+                        "one of A, R, P, N (V11)"},
+        "remarks": {"type": "string", "maxLength": REMARKS_MAX_LEN,
+                    "description": f"remarks: text of at most {REMARKS_MAX_LEN} characters (V10)"},
+        **{k: _amount(k) for k in AMOUNT_KEYS},
+        **{k: _not_sent(f"'{k}' is not sent on SAVE (IMS_FORMAT §2.2); remove it") for k in FORBIDDEN_KEYS},
+    }
+    required = ["stin", sec.num_key, sec.date_key, "srcform", "rtnprd", "pos", *AMOUNT_KEYS,
+                "action", "prev_status"]
+    if sec.orig_num_key:
+        props[sec.orig_num_key] = _text(f"the original {word} number: text, 1 to 16 characters", 16)
+        props[sec.orig_date_key] = _text(f"the original {word} date: text dd-mm-yyyy", pattern=DATE_PATTERN)
+        required[3:3] = [sec.orig_num_key, sec.orig_date_key]
+    if sec.has_inv_typ:
+        props["inv_typ"] = _text("the invoice type: text of 1 to 15 characters (R for regular)", 15)
+        required.insert(3, "inv_typ")
+    schema: dict = {"type": "object", "required": required, "properties": props,
+                    # Unknown keys of the download are echoed as they came (README "The upload
+                    # JSON"; IMS_FORMAT §1.3 "and perhaps others"), so other keys are allowed.
+                    "additionalProperties": True}
+    rules: list[dict] = [
+        # only changed records are uploaded (ADV-658): the action differs from the status
+        {"if": {"properties": {"action": {"const": a}}, "required": ["action"]},
+         "then": {"properties": {"prev_status": {"not": {"const": a}, "description":
+                  "action equals prev_status: an unchanged record is not uploaded"}}}}
+        for a in ACTIONS
+    ]
+    rules.append({"if": {"required": ["remarks"]},
+                  "then": {"properties": {"action": {"enum": ["R", "P"], "description":
+                           "remarks are sent only with Reject (R) or Pending (P) (V9)"}}}})
+    schema["allOf"] = rules
+    if sec.itc_reduction:
+        props["itcRedReq"] = {"enum": ["Y", "N"], "description": "itcRedReq: Y or N (IMS_FORMAT §2.3)"}
+        for k in DECL_KEYS:
+            props[k] = _amount(k, minimum=0)
+        schema["dependentSchemas"] = {
+            "itcRedReq": {"properties": {"action": {"const": "A", "description":
+                          "the ITC-reduction answer is sent only with Accept (V4)"}}},
+            **{k: {"properties": {"itcRedReq": {"const": "Y", "description":
+                   "declared ITC-reduction amounts need itcRedReq Y (V5)"}},
+                   "required": ["itcRedReq", *DECL_KEYS]} for k in DECL_KEYS},
+        }
+    else:
+        for k in ITC_KEYS:
+            props[k] = _not_sent(f"'{k}' is not allowed on {key}: ITC reduction applies only to "
+                                 f"{', '.join(ITC_SECTIONS)} (V4)")
+    return schema
+
+
+UPLOAD_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://ims-xl.invalid/schema/ims-save-upload.json",
+    "title": "GST IMS offline upload (SAVE)",
+    "description": "Written from ims-xl's IMS_FORMAT.md §2.1-§2.3 and §3.",
+    "type": "object",
+    "required": ["rtin", "reqtyp", "invdata"],
+    "additionalProperties": False,
+    "properties": {
+        "rtin": _text("the recipient GSTIN (your GSTIN): 15 characters, normal or government pattern",
+                      pattern=GSTIN_PATTERN),
+        "reqtyp": {"const": "SAVE", "description": "reqtyp must be SAVE"},
+        "invdata": {
+            "type": "object",
+            "description": "invdata: the sections with changed records",
+            "propertyNames": {"enum": [s.key for s in SECTIONS],
+                              "description": "a section key: one of " + ", ".join(s.key for s in SECTIONS)},
+            "properties": {s.key: {"type": "array", "minItems": 1,
+                                   "description": f"{s.key}: a non-empty list of records (empty sections are left out)",
+                                   "items": {"$ref": f"#/$defs/{s.key}"}} for s in SECTIONS},
+        },
+    },
+    "$defs": {s.key: _section_schema(s.key) for s in SECTIONS},
+}
+
+
+def _multiple_of(validator, dB, instance, schema):
+    """``multipleOf`` on the decimal text of the number, exactly (a float prints as its
+    shortest round-tripping text, which is what the JSON file holds)."""
+    if not validator.is_type(instance, "number"):
+        return
+    try:
+        q = Decimal(str(instance)) / Decimal(str(dB))
+        bad = not q.is_finite() or q != q.to_integral_value()
+    except (InvalidOperation, ValueError, OverflowError):
+        bad = True
+    if bad:
+        yield ValidationError(f"{instance!r} is not a multiple of {dB}")
+
+
+_Validator = jsonschema.validators.extend(Draft202012Validator, {"multipleOf": _multiple_of})
+Draft202012Validator.check_schema(UPLOAD_SCHEMA)
+_VALIDATOR = _Validator(UPLOAD_SCHEMA)
+
+
+# ---------------------------------------------------------------- messages
+
+def _path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(the document)"
+
+
+def _short(v: object) -> str:
+    if isinstance(v, str):
+        return repr(v if len(v) <= 40 else v[:37] + "...")
+    if isinstance(v, bool) or v is None:
+        return {True: "true", False: "false", None: "null"}[v]
+    if isinstance(v, (int, float, Decimal)):
+        return f"number {v}"
+    if isinstance(v, list):
+        return f"a list of {len(v)}"
+    if isinstance(v, dict):
+        return "an object"
+    return type(v).__name__
+
+
+def _message(err: ValidationError) -> str:
+    path = list(err.absolute_path)
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return f"{_path(path)}: the key '{missing}' is missing"
+    if err.validator == "dependentRequired":
+        return f"{_path(path)}: {err.message}"
+    if err.validator == "additionalProperties":
+        return f"{_path(path)}: only rtin, reqtyp and invdata belong in the envelope ({err.message})"
+    if err.validator == "propertyNames":
+        return f"{_path(path)}: {_short(err.instance)} is not a section; use " + \
+            ", ".join(s.key for s in SECTIONS)
+    if err.validator == "minItems":
+        return f"{_path(path)}: an empty section; leave it out"
+    desc = err.schema.get("description") if isinstance(err.schema, dict) else None
+    if desc:
+        return f"{_path(path)}: {desc}; found {_short(err.instance)}"
+    return f"{_path(path)}: {err.message}"
+
+
+def _sort_key(err: ValidationError) -> tuple:
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in err.absolute_path)
+
+
+def _semantic(doc: dict) -> list[str]:
+    """Rules a JSON Schema cannot state: the recipient's check character, V6, V7."""
+    out: list[str] = []
+    rtin = doc.get("rtin")
+    if isinstance(rtin, str) and (NORMAL_RE.match(rtin) or GOVT_RE.match(rtin)):
+        problem = gstin_problem(rtin)
+        if problem:
+            out.append(f"rtin: {problem}")
+    invdata = doc.get("invdata")
+    if not isinstance(invdata, dict):
+        return out
+    for key in ITC_SECTIONS:
+        recs = invdata.get(key)
+        if not isinstance(recs, list):
+            continue
+        for i, r in enumerate(recs):
+            if not isinstance(r, dict) or "declIgst" not in r:
+                continue
+            dec = {}
+            for k in (*DECL_KEYS, *DECL_CAP.values()):
+                v = r.get(k)
+                if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+                    try:
+                        dec[k] = Decimal(str(v))
+                    except InvalidOperation:
+                        pass
+            if "declCgst" in dec and "declSgst" in dec and dec["declCgst"] != dec["declSgst"]:
+                out.append(f"invdata.{key}[{i}].declCgst: declared CGST {r['declCgst']} must equal "
+                           f"declared SGST {r['declSgst']} (V7)")
+            for k, cap in DECL_CAP.items():
+                if k in dec and cap in dec and dec[k] > abs(dec[cap]):
+                    out.append(f"invdata.{key}[{i}].{k}: {r[k]} is more than the note's {cap} "
+                               f"{r[cap]} (V6)")
+    return out
+
+
+#: Up to this many records jsonschema checks every record itself (about 0.8 ms a record).
+FULL_CHECK_RECORDS = 2000
+
+
+def _records(doc: object) -> list[tuple[str, int, dict]]:
+    inv = doc.get("invdata") if isinstance(doc, dict) else None
+    if not isinstance(inv, dict):
+        return []
+    return [(k, i, r) for k, recs in inv.items() if k in SECTION_BY_KEY and isinstance(recs, list)
+            for i, r in enumerate(recs)]
+
+
+def validate_upload(doc: object) -> list[str]:
+    """Check an upload document (as parsed from JSON, floats or Decimals) against
+    :data:`UPLOAD_SCHEMA` and the rules a schema cannot state.
+
+    Up to :data:`FULL_CHECK_RECORDS` records, jsonschema validates the whole document. Above
+    that (jsonschema alone would take 80 s for 100,000 records), jsonschema validates the
+    envelope with the first record of each section, a checker compiled from the same schema
+    dict (:func:`compile_schema`, proven to give jsonschema's verdict by tests/test_schema.py)
+    checks every record, and jsonschema explains each record the compiled checker refuses.
+
+    Returns:
+        Plain messages, each starting with the JSON path (``invdata.b2b[3].inum: ...``),
+        in document order; empty when the upload is valid.
+    """
+    records = _records(doc)
+    if len(records) <= FULL_CHECK_RECORDS:
+        errors = list(_VALIDATOR.iter_errors(doc))
+    else:
+        head = dict(doc)
+        head["invdata"] = {k: (v[:1] if isinstance(v, list) and k in SECTION_BY_KEY else v)
+                           for k, v in doc["invdata"].items()}
+        errors = [e for e in _VALIDATOR.iter_errors(head)
+                  if not (len(e.absolute_path) > 2 and e.absolute_path[0] == "invdata")]
+        for key, i, rec in records:
+            if _FAST[key](rec):
+                continue
+            errs = list(_SECTION_VALIDATORS[key].iter_errors(rec))
+            if not errs:  # pragma: no cover - the compiled checker disagrees with jsonschema
+                raise AssertionError(f"invdata.{key}[{i}]: compiled check and jsonschema disagree")
+            for e in errs:
+                e.path.extendleft(reversed(["invdata", key, i]))
+            errors += errs
+    msgs = list(dict.fromkeys(_message(e) for e in sorted(errors, key=_sort_key)))
+    if isinstance(doc, dict):
+        msgs += _semantic(doc)
+    return msgs
+
+
+# ---------------------------------------------------------------- a compiled checker
+
+_ANNOTATIONS = frozenset({"description", "title", "$schema", "$id", "$defs", "$comment"})
+_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, (int, float, Decimal)) and not isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+def _is_num(v: object) -> bool:
+    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+
+
+def _multiple_fast(m: float):
+    """A fast ``multipleOf`` for m = 0.01 (the amounts); the exact general rule otherwise."""
+    if m != 0.01:
+        return lambda v: not any(_multiple_of(_VALIDATOR, m, v, {}))
+
+    def check(v: object) -> bool:
+        if isinstance(v, int) or not _is_num(v):
+            return True
+        if isinstance(v, float):
+            t = repr(v)
+            if "e" not in t and "n" not in t:
+                dot = t.find(".")  # repr is the shortest text: no trailing zeros but "x.0"
+                return dot < 0 or len(t) - dot - 1 <= 2
+        return not any(_multiple_of(_VALIDATOR, m, v, {}))
+    return check
+
+
+def compile_schema(schema: object, root: dict | None = None):
+    """Compile a JSON Schema that uses only the keywords of :data:`UPLOAD_SCHEMA` into a
+    fast ``check(instance) -> bool`` with jsonschema's semantics (``multipleOf`` exact on
+    the decimal text, as :data:`_Validator` does). About 30x faster than jsonschema here.
+
+    Raises:
+        ValueError: the schema uses a keyword this compiler does not know.
+    """
+    import re
+    root = root if root is not None else schema
+    if schema is True or schema == {}:
+        return lambda v: True
+    if schema is False:
+        return lambda v: False
+    if not isinstance(schema, dict):
+        raise ValueError(f"not a schema: {schema!r}")
+    checks: list = []
+    obj_checks: list = []  # checks that apply to objects only (the caller tests the type once)
+    for kw, arg in schema.items():
+        if kw in _ANNOTATIONS or kw == "then":
+            continue
+        if kw == "type":
+            checks.append(_TYPES[arg])
+        elif kw == "pattern":
+            rx = re.compile(arg)
+            checks.append(lambda v, rx=rx: not isinstance(v, str) or rx.search(v) is not None)
+        elif kw == "minLength":
+            checks.append(lambda v, n=arg: not isinstance(v, str) or len(v) >= n)
+        elif kw == "maxLength":
+            checks.append(lambda v, n=arg: not isinstance(v, str) or len(v) <= n)
+        elif kw in ("enum", "const"):
+            members = arg if kw == "enum" else [arg]
+            if not all(isinstance(m, str) for m in members):
+                raise ValueError(f"{kw} with non-text members is not supported")
+            allowed = frozenset(members)
+            checks.append(lambda v, a=allowed: isinstance(v, str) and v in a)
+        elif kw == "minimum":
+            checks.append(lambda v, m=arg: not _is_num(v) or v >= m)
+        elif kw == "maximum":
+            checks.append(lambda v, m=arg: not _is_num(v) or v <= m)
+        elif kw == "multipleOf":
+            checks.append(_multiple_fast(arg))
+        elif kw == "required":
+            req = tuple(arg)
+
+            def required(v, r=req):
+                for k in r:
+                    if k not in v:
+                        return False
+                return True
+            obj_checks.append(required)
+        elif kw == "properties":
+            subs = {k: compile_schema(x, root) for k, x in arg.items()}
+
+            def properties(v, s=subs):
+                for k, x in v.items():
+                    f = s.get(k)
+                    if f is not None and not f(x):
+                        return False
+                return True
+            obj_checks.append(properties)
+        elif kw == "additionalProperties":
+            if arg is True:
+                continue
+            if arg is not False:
+                raise ValueError("additionalProperties must be true or false here")
+            known = frozenset(schema.get("properties", {}))
+            obj_checks.append(lambda v, k=known: all(x in k for x in v))
+        elif kw == "propertyNames":
+            sub = compile_schema(arg, root)
+            obj_checks.append(lambda v, s=sub: all(s(k) for k in v))
+        elif kw == "items":
+            sub = compile_schema(arg, root)
+            checks.append(lambda v, s=sub: not isinstance(v, list) or all(s(x) for x in v))
+        elif kw == "minItems":
+            checks.append(lambda v, n=arg: not isinstance(v, list) or len(v) >= n)
+        elif kw == "not":
+            sub = compile_schema(arg, root)
+            checks.append(lambda v, s=sub: not s(v))
+        elif kw == "allOf":
+            subs = tuple(compile_schema(x, root) for x in arg)
+
+            def all_of(v, ss=subs):
+                for f in ss:
+                    if not f(v):
+                        return False
+                return True
+            checks.append(all_of)
+        elif kw == "if":
+            cond = compile_schema(arg, root)
+            then = compile_schema(schema.get("then", True), root)
+            checks.append(lambda v, c=cond, t=then: not c(v) or t(v))
+        elif kw == "dependentSchemas":
+            subs = {k: compile_schema(x, root) for k, x in arg.items()}
+
+            def dependent(v, s=subs):
+                for k, f in s.items():
+                    if k in v and not f(v):
+                        return False
+                return True
+            obj_checks.append(dependent)
+        elif kw == "$ref":
+            if not arg.startswith("#/$defs/"):
+                raise ValueError(f"$ref {arg!r} is not supported")
+            name = arg[len("#/$defs/"):]
+            cache: dict = {}
+
+            def ref(v, c=cache, t=root["$defs"][name]):
+                f = c.get(0)
+                if f is None:
+                    f = c[0] = compile_schema(t, root)
+                return f(v)
+            checks.append(ref)
+        else:
+            raise ValueError(f"keyword {kw!r} is not supported by compile_schema")
+    if obj_checks:
+        ocs = tuple(obj_checks)
+
+        def on_object(v, ocs=ocs):
+            if not isinstance(v, dict):
+                return True
+            for f in ocs:
+                if not f(v):
+                    return False
+            return True
+        checks.append(on_object)
+    if len(checks) == 1:
+        return checks[0]
+    cs = tuple(checks)
+
+    def every(v, cs=cs):
+        for f in cs:
+            if not f(v):
+                return False
+        return True
+    return every
+
+
+_FAST = {s.key: compile_schema(UPLOAD_SCHEMA["$defs"][s.key], UPLOAD_SCHEMA) for s in SECTIONS}
+_SECTION_VALIDATORS = {s.key: _Validator(UPLOAD_SCHEMA["$defs"][s.key]) for s in SECTIONS}
+
+
+# ---------------------------------------------------------------- upload vs download
+
+def _same(a: object, b: object) -> bool:
+    """Equal as JSON values: numbers by exact decimal value, everything else by type and value."""
+    num = (int, float, Decimal)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, num) and isinstance(b, num):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except InvalidOperation:
+            return False
+    if isinstance(a, num) or isinstance(b, num):
+        return False
+    return type(a) is type(b) and a == b
+
+
+def _show(v: object) -> str:
+    return _short(v) if not isinstance(v, (int, float, Decimal)) or isinstance(v, bool) else \
+        f"{v} (number)"
+
+
+def check_upload(upload: object, download: ImsDownload) -> list[str]:
+    """Prove that every uploaded record is its downloaded record.
+
+    Each record of ``upload["invdata"]`` is matched with the download by section, supplier
+    GSTIN and document number (case and spaces ignored) and then by return period. It must
+    hold exactly the downloaded record's sendable keys with equal values (numbers compared as
+    exact decimals; an identifier must stay text), except ``action``, ``prev_status`` (which
+    must equal the downloaded action, V11), ``remarks`` and the ITC-reduction keys.
+
+    Returns:
+        One message per difference, per uploaded record missing from the download, per
+        record uploaded twice, and for a recipient GSTIN that differs from the download's;
+        empty when the upload is proven.
+    """
+    msgs: list[str] = []
+    if not isinstance(upload, dict) or not isinstance(upload.get("invdata"), dict):
+        return ["the upload has no 'invdata' object: it is not an IMS SAVE file"]
+    rtin = upload.get("rtin")
+    if download.rtin and isinstance(rtin, str) and rtin.strip().upper() != download.rtin:
+        msgs.append(f"rtin: the upload is for {rtin}, the download for {download.rtin}")
+    recs = download.records
+    index: dict[str, list[int]] = {}
+    for i, (sec, stin, doc) in enumerate(zip(recs["section"], recs["stin"], recs["doc_no"])):
+        index.setdefault(record_key(sec, stin, doc), []).append(i)
+    statuses = recs["action"].tolist()
+    seen: dict[tuple[str, str], str] = {}
+    for skey, items in upload["invdata"].items():
+        sec = SECTION_BY_KEY.get(skey)
+        if sec is None:
+            msgs.append(f"invdata.{skey}: not an IMS section")
+            continue
+        if not isinstance(items, list):
+            msgs.append(f"invdata.{skey}: not a list of records")
+            continue
+        for j, rec in enumerate(items):
+            where = f"invdata.{skey}[{j}]"
+            if not isinstance(rec, dict):
+                msgs.append(f"{where}: not a record (an object)")
+                continue
+            stin, num, prd = rec.get("stin"), rec.get(sec.num_key), rec.get("rtnprd")
+            label = f"{where} ({sec.num_key} {num!s} of {stin!s})"
+            if not isinstance(stin, str) or not isinstance(num, str):
+                msgs.append(f"{label}: stin and {sec.num_key} must be text to be matched")
+                continue
+            key = record_key(skey, stin, num)
+            ident = (key, str(prd))
+            if ident in seen:
+                msgs.append(f"{label}: uploaded twice (also at {seen[ident]})")
+                continue
+            seen[ident] = where
+            cands = index.get(key, [])
+            if not cands:
+                msgs.append(f"{label}: not in the download")
+                continue
+            same_prd = [i for i in cands if download.originals[i].get("rtnprd") == prd]
+            if not same_prd:
+                got = ", ".join(sorted({str(download.originals[i].get('rtnprd', '')) for i in cands}))
+                msgs.append(f"{label}: return period {prd!s} differs from the download's ({got})")
+                continue
+            diffs_by_cand = [_record_diffs(rec, download.originals[i], statuses[i]) for i in same_prd]
+            best = min(diffs_by_cand, key=len)
+            msgs += [f"{label}: {d}" for d in best]
+    return msgs
+
+
+def _record_diffs(rec: dict, orig: dict, status: str) -> list[str]:
+    out: list[str] = []
+    expected = {k: v for k, v in orig.items() if k not in NOT_SENT_KEYS}
+    for k, v in rec.items():
+        if k in CHANGEABLE_KEYS:
+            continue
+        if k not in expected:
+            why = "not sent on SAVE" if k in NOT_SENT_KEYS else "not in the downloaded record"
+            out.append(f"{k}: {why} (uploaded {_show(v)})")
+        elif not _same(v, expected[k]):
+            out.append(f"{k}: uploaded {_show(v)}, downloaded {_show(expected[k])}")
+    for k, v in expected.items():
+        if k not in rec:
+            out.append(f"{k}: missing (downloaded {_show(v)})")
+    if rec.get("prev_status") != status:
+        out.append(f"prev_status: uploaded {_show(rec.get('prev_status'))}, the downloaded status is "
+                   f"'{status}' (the portal refuses a stale prev_status, IMSSAV0010)")
+    return out
