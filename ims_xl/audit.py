@@ -1,0 +1,310 @@
+"""The audit trail: every change of action, kept in a ``Log`` sheet that ims-xl only appends to
+(issue 5 item 4). Pure core: grids and frames in, grids out; no file I/O.
+
+What is logged. A record's *effective action* is the word typed in its Action cell (parsed
+with :func:`model.parse_action`) or, when that is blank or unknown, its portal status. Every
+change of effective action becomes one row: when, where (sheet and Excel row), which
+document (supplier GSTIN, number), old → new, and the source:
+
+* ``typed``: found when a workbook is read. The state last logged for each record
+  (:func:`last_logged_state`; a record never logged counts at its portal status) is compared
+  with the workbook, so actions typed by hand in Excel between two runs of ims-xl are logged
+  at the next run (:func:`typed_changes`), once.
+* ``suggestion applied``, ``re-import``: the tool changed actions; the shell calls
+  :func:`diff_actions` on the rows before and after the step.
+* ``portal error``: the portal refused an uploaded action (:func:`portal_error_rows`): old =
+  the action sent, new = the portal status that stays in force, note = the portal's message.
+  The workbook keeps the typed action (to send again once corrected), so these rows do not
+  move :func:`last_logged_state`.
+
+Append-only, and how an edit of the log is detected. Each row carries two hidden columns after
+:data:`LOG_COLUMNS`: the record's natural key (section|GSTIN|number, as ``ReviewBook.rows["key"]``)
+and a running checksum: ``checksum[i] = sha256(checksum[i-1] + the row's cells)`` (first 16
+hex digits), where ``checksum[i-1]`` is the previous row's *stored* value. A row edited,
+inserted, deleted or moved by hand breaks the link at that row and only there, so
+:func:`verify_log` names the Excel rows concerned. Deleting rows at the end leaves no broken
+link; that is caught by the *seal* ``"<rows>:<last checksum>"`` (:func:`log_seal`), which the
+shell keeps in the hidden ``_ims_meta`` sheet (``book.meta["log_seal"]``). When
+:func:`append_log` finds an edit it never repairs or rewrites anything: it appends one
+``log check`` row saying which rows changed, whose key column holds ``sealed:<digest of every
+row above it as found>``; later runs accept the content sealed that way and report only new
+edits. The checksum is not a signature: anyone able to run SHA-256 can forge a consistent log.
+It detects accidental edits, sorting, and casual tampering, which is what an accountant's
+workbook needs; the backups (:mod:`ims_xl.safety`) keep earlier copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+import pandas as pd
+
+from .model import ACTION_LABELS, SECTIONS, Action, parse_action
+
+LOG_SHEET = "Log"
+LOG_COLUMNS: tuple[str, ...] = ("When", "Sheet", "Row", "GSTIN of supplier", "Document number",
+                                "Old action", "New action", "Source", "Note")
+KEY_COLUMN = "Record key"
+CHECKSUM_COLUMN = "Checksum"
+#: The Log sheet's header row: the visible columns, then the key and the running checksum.
+LOG_HEADER: tuple[str, ...] = (*LOG_COLUMNS, KEY_COLUMN, CHECKSUM_COLUMN)
+SOURCES: tuple[str, ...] = ("typed", "suggestion applied", "re-import", "portal error", "log check")
+#: Sources whose rows do not change the state the workbook holds (see module docstring).
+_STATELESS = frozenset({"portal error", "log check"})
+_GENESIS = "ims-xl log v1"
+_SEALED = "sealed:"
+_W = len(LOG_HEADER)
+
+
+def now_text(moment: datetime | None = None) -> str:
+    """A local time stamp that neither Excel nor a reader turns into a date cell:
+    ``2026-11-23 17:05:03 UTC+05:30``."""
+    m = (moment or datetime.now().astimezone())
+    if m.tzinfo is None:
+        m = m.astimezone()
+    off = m.strftime("%z")
+    return f"{m:%Y-%m-%d %H:%M:%S} UTC{off[:3]}:{off[3:]}"
+
+
+def _text(v: object) -> str:
+    """A cell as text, the same whichever reader gave it (12 and 12.0 are "12")."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if v != v:
+            return ""
+        if v.is_integer():
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, datetime):
+        return f"{v:%Y-%m-%d %H:%M:%S}"
+    if isinstance(v, date):
+        return f"{v:%Y-%m-%d}"
+    return str(v)
+
+
+def _label(code: str) -> str:
+    return ACTION_LABELS[Action(code)]
+
+
+# ---------------------------------------------------------------- changes
+
+def effective(rows: pd.DataFrame) -> pd.Series:
+    """Each record's effective action code: the typed word, else the portal status.
+
+    (Not ``review.effective_actions``: under pandas 3 its ``Series.map`` turns the ``None`` of
+    a blank or unknown word into NaN and it fails; see the report of issue 5.)
+    """
+    codes = []
+    for t, a in zip(rows["action_text"].tolist(), rows["action"].tolist()):
+        p = parse_action(t) if isinstance(t, str) else None
+        codes.append(p.value if p is not None else a)
+    return pd.Series(codes, index=rows.index, dtype=object)
+
+
+_effective = effective
+
+
+def diff_actions(before_rows: pd.DataFrame, after_rows: pd.DataFrame, source: str, when: str,
+                 note: str = "") -> list[list[object]]:
+    """Log rows for every record whose effective action differs between two states.
+
+    Records are matched by ``key``; records only on one side (new or gone in a re-import) are
+    not changes of action. Each row is ``LOG_COLUMNS`` plus the record key (the checksum is
+    added by :func:`append_log`). ``note`` defaults to the record's ``reimport_note`` for
+    ``re-import`` and to its ``portal_errors`` for ``portal error``.
+
+    Args:
+        before_rows, after_rows: ``ReviewBook.rows`` frames (``key``, ``sheet``,
+            ``excel_row``, ``stin``, ``doc_no``, ``action``, ``action_text``).
+        source: one of :data:`SOURCES`.
+        when: the time stamp to write (:func:`now_text`).
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown log source {source!r}")
+    if not len(after_rows) or not len(before_rows):
+        return []
+    old = pd.Series(_effective(before_rows).to_numpy(), index=before_rows["key"].to_numpy())
+    old = old[~old.index.duplicated()]
+    new = _effective(after_rows)
+    common = after_rows["key"].isin(old.index).to_numpy()
+    olds = old.reindex(after_rows["key"].to_numpy()).to_numpy()
+    changed = common & (olds != new.to_numpy())
+    if not changed.any():
+        return []
+    part = after_rows.loc[changed].assign(log_old=olds[changed], log_new=new.to_numpy()[changed])
+    order = {s.sheet: i for i, s in enumerate(SECTIONS)}
+    part = part.assign(log_s=part["sheet"].map(order).fillna(99)).sort_values(["log_s", "excel_row"], kind="stable")
+    note_col = {"re-import": "reimport_note", "portal error": "portal_errors"}.get(source)
+    out: list[list[object]] = []
+    for r in part.itertuples(index=False):
+        d = r._asdict()
+        text = note or (str(d.get(note_col) or "") if note_col else "")
+        out.append([when, d["sheet"], int(d["excel_row"]), d["stin"], d["doc_no"], _label(d["log_old"]),
+                    _label(d["log_new"]), source, text, d["key"]])
+    return out
+
+
+def _positions(header: list[object]) -> dict[str, int]:
+    names = [_text(h).strip() for h in header]
+    pos = {h: names.index(h) for h in LOG_HEADER if h in names}
+    return pos if {"New action", KEY_COLUMN, "Source"} <= set(pos) else {h: i for i, h in enumerate(LOG_HEADER)}
+
+
+def _cell(row: list[object], i: int) -> str:
+    return _text(row[i]) if i < len(row) else ""
+
+
+def last_logged_state(log_grid: list[list[object]] | None) -> dict[str, str]:
+    """Record key -> the action code the log last recorded for it (latest row wins).
+
+    ``portal error`` and ``log check`` rows do not change it. Rows whose New action is not an
+    action word (edited by hand) are skipped.
+    """
+    if not log_grid:
+        return {}
+    pos = _positions(log_grid[0])
+    state: dict[str, str] = {}
+    for row in log_grid[1:]:
+        key = _cell(row, pos[KEY_COLUMN])
+        if not key or key.startswith(_SEALED) or _cell(row, pos["Source"]) in _STATELESS:
+            continue
+        a = parse_action(_cell(row, pos["New action"]))
+        if a is not None:
+            state[key] = a.value
+    return state
+
+
+def typed_changes(rows: pd.DataFrame, log_grid: list[list[object]] | None, when: str) -> list[list[object]]:
+    """Log rows for actions typed by hand since the last logged state (source ``typed``).
+
+    Call it right after reading a workbook, before any step changes actions. A record that
+    was never logged counts at its portal status.
+    """
+    if not len(rows):
+        return []
+    state = last_logged_state(log_grid)
+    logged = [state.get(k, a) for k, a in zip(rows["key"], rows["action"])]
+    before = rows[["key", "action"]].assign(action_text=[_label(a) for a in logged])
+    return diff_actions(before, rows, "typed", when)
+
+
+def portal_error_rows(before_rows: pd.DataFrame, after_rows: pd.DataFrame, when: str) -> list[list[object]]:
+    """Log rows for records that received a portal error in this import of the error file:
+    old = the action sent (effective action), new = the portal status kept in force, note =
+    the portal's message."""
+    if not len(after_rows) or "portal_errors" not in after_rows:
+        return []
+    prev = {}
+    if len(before_rows) and "portal_errors" in before_rows:
+        prev = dict(zip(before_rows["key"], before_rows["portal_errors"].astype(str)))
+    eff = _effective(after_rows).to_numpy()
+    out: list[list[object]] = []
+    for r, e in zip(after_rows.itertuples(index=False), eff):
+        msg = str(r.portal_errors or "")
+        if not msg or prev.get(r.key, "") == msg:
+            continue
+        out.append([when, r.sheet, int(r.excel_row), r.stin, r.doc_no, _label(e), _label(r.action),
+                    "portal error", msg, r.key])
+    return out
+
+
+# ---------------------------------------------------------------- the log itself
+
+def _content(row: list[object]) -> str:
+    return "\x1f".join(_cell(row, i) for i in range(_W - 1))
+
+
+def _link(prev: str, row: list[object]) -> str:
+    return hashlib.sha256(f"{prev}\x1e{_content(row)}".encode("utf-8")).hexdigest()[:16]
+
+
+def _digest(rows: list[list[object]]) -> str:
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(("\x1f".join(_cell(r, i) for i in range(_W)) + "\x1e").encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def _body(grid: list[list[object]] | None) -> list[list[object]]:
+    rows = [list(r) for r in (grid or [])[1:]]
+    while rows and all(_text(v).strip() == "" for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def log_seal(grid: list[list[object]] | None) -> str:
+    """``"<rows>:<last checksum>"``: keep it outside the Log sheet (``book.meta["log_seal"]``)
+    so that rows deleted from the end of the log are noticed."""
+    rows = _body(grid)
+    return f"{len(rows)}:{_cell(rows[-1], _W - 1) if rows else ''}"
+
+
+def verify_log(grid: list[list[object]] | None, seal: str = "") -> list[str]:
+    """What was changed by hand in a Log grid since ims-xl wrote it; empty when intact.
+
+    Edits already reported and sealed by a ``log check`` row are not reported again.
+    """
+    problems: list[str] = []
+    rows = _body(grid)
+    if grid and tuple(_text(h).strip() for h in grid[0][:_W]) != LOG_HEADER:
+        problems.append("the Log sheet's header row was changed")
+    start = 0
+    for i in range(len(rows) - 1, -1, -1):
+        key = _cell(rows[i], _W - 2)
+        if key.startswith(_SEALED) and key == _SEALED + _digest(rows[:i]):
+            start = i
+            break
+    bad = []
+    for i in range(start, len(rows)):
+        prev = _cell(rows[i - 1], _W - 1) if i else _GENESIS
+        if _cell(rows[i], _W - 1) != _link(prev, rows[i]):
+            bad.append(i + 2)  # Excel row: the header is row 1
+    if bad:
+        shown = ", ".join(map(str, bad[:20])) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "")
+        what = "row" if len(bad) == 1 else "rows"
+        verb = "was" if len(bad) == 1 else "were"
+        problems.append(f"Log {what} {shown} {verb} changed, added, moved or removed by hand after "
+                        "ims-xl wrote them")
+    if seal:
+        n_txt, _, last = seal.partition(":")
+        n = int(n_txt) if n_txt.isdigit() else 0
+        if n and (len(rows) < n or _cell(rows[n - 1], _W - 1) != last):
+            problems.append(f"rows were removed from the Log sheet (ims-xl had written {n:,} rows; "
+                            f"{len(rows):,} are left)" if len(rows) < n else
+                            f"the Log sheet's row {n + 1} no longer holds the last row ims-xl wrote")
+    return problems
+
+
+def append_log(existing_grid: list[list[object]] | None, new_rows: list[list[object]],
+               seal: str = "", when: str | None = None) -> list[list[object]]:
+    """The Log grid with ``new_rows`` appended; existing rows are never changed.
+
+    ``new_rows`` come from :func:`diff_actions`, :func:`typed_changes` or
+    :func:`portal_error_rows` (``LOG_COLUMNS`` + key); each gets its running checksum. When
+    :func:`verify_log` finds edits (``seal`` is the value :func:`log_seal` gave last time),
+    one ``log check`` row naming them is appended first. Returns a new grid (header first).
+    """
+    header = [list(existing_grid[0])] if existing_grid else [list(LOG_HEADER)]
+    rows = _body(existing_grid)
+    out = header + rows
+    problems = verify_log(existing_grid, seal) if existing_grid or seal else []
+    if not existing_grid and seal and not seal.startswith("0:"):
+        problems = [f"the Log sheet was deleted (it had {seal.partition(':')[0]} rows)"]
+    stamp = when or (str(new_rows[0][0]) if new_rows else now_text())
+    pending: list[list[object]] = []
+    if problems:
+        pending.append([stamp, "", "", "", "", "", "", "log check",
+                        "; ".join(problems) + "; they are kept as found", _SEALED + _digest(rows)])
+    for r in new_rows:
+        if len(r) != _W - 1:
+            raise ValueError(f"a log row has {len(r)} cells, expected {_W - 1}")
+        pending.append(list(r))
+    prev = _cell(rows[-1], _W - 1) if rows else _GENESIS
+    for r in pending:
+        prev = _link(prev, r)
+        out.append(r + [prev])
+    return out
