@@ -1,0 +1,370 @@
+"""Safety of the files ims-xl reads and writes (issue 5 items 1 and 2). A shell module: it
+touches files, but imports no workbook library.
+
+* :func:`backup`: a timestamped copy of a workbook in ``.ims-xl-backups/`` beside it before a
+  write changes it; the newest few are kept.
+* :func:`neutralise_csv_cell` / :func:`neutralise_frame`: formula injection (OWASP "CSV
+  Injection") in text ims-xl writes to CSV.
+* :func:`check_xlsx_safe`: refuse zip bombs, XML entity declarations (billion laughs, XXE),
+  encrypted or non-zip files, before python-calamine or openpyxl parse the workbook.
+* :func:`check_json_size`: refuse a download too large to import within the memory budget.
+* :func:`stale_temp_files` / :func:`remove_stale_temp_files`: temporary files that a killed
+  write left beside a workbook (``xlsx.atomic_write`` names them ``.~<stem>-*``).
+
+Memory budget (measured with ``/usr/bin/time -v`` on ``ims-xl sample --records N`` files, CPython
+3.11, pandas 3.1, 2-core CI machine; see the report of issue 5)::
+
+    step                      100,000 records   300,000 records   per record
+    import (JSON -> xlsx)        620 MB            1,479 MB           4.3 KB
+    validate (xlsx)              843 MB            2,162 MB           6.6 KB
+    import --into (re-import)    926 MB            (see MAX_JSON_BYTES)
+
+The JSON file is 401 bytes a record and the workbook unpacks to 2.0 KB a record. The step
+that needs most per record (re-import, then validate) sets the limits, so that every step on
+the largest accepted input stays under about 4 GB.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from xml.parsers import expat
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+BACKUP_DIR = ".ims-xl-backups"
+#: The largest IMS download accepted by default: 240 MB, about 600,000 records (401 bytes
+#: each), for which re-import and validate peak at about 4 GB (7 KB a record + 0.2 GB).
+MAX_JSON_BYTES = 240 * 1000 * 1000
+#: Environment variable to raise or lower the JSON limit, in MB, on a machine with more memory.
+MAX_JSON_ENV = "IMS_XL_MAX_JSON_MB"
+#: Uncompressed size of all parts of an .xlsx: 1.2 GB is 600,000 records of a review workbook.
+MAX_XLSX_UNCOMPRESSED = 1200 * 1000 * 1000
+#: Compression ratio above which a part larger than :data:`RATIO_MIN_BYTES` is a zip bomb.
+#: A review workbook's sheets compress about 13:1; deflate's ceiling is about 1032:1.
+MAX_XLSX_RATIO = 200
+RATIO_MIN_BYTES = 1 << 20
+#: Parts in an .xlsx (a workbook with 100 sheets has about 300).
+MAX_XLSX_MEMBERS = 10_000
+#: Bytes of an XML part read before its root element must have started.
+PROLOG_LIMIT = 1 << 20
+_XML_PARTS = (".xml", ".rels", ".vml")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+# ---------------------------------------------------------------- backups
+
+def _stamp() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+
+
+def backups_of(path: str | Path) -> list[Path]:
+    """The backups of ``path`` kept in its backup folder, oldest first."""
+    p = Path(path)
+    folder = p.parent / BACKUP_DIR
+    if not folder.is_dir():
+        return []
+    rx = re.compile(rf"^{re.escape(p.stem)}\.(\d{{8}}-\d{{6}}-\d{{6}})(-\d+)?{re.escape(p.suffix)}$")
+    found = [(m.group(1), int((m.group(2) or "-0")[1:]), f) for f in folder.iterdir()
+             if (m := rx.match(f.name)) and f.is_file()]
+    return [f for _, _, f in sorted(found)]
+
+
+def backup(path: str | Path, keep: int = 5) -> Path | None:
+    """Copy ``path`` to ``.ims-xl-backups/<stem>.<YYYYmmdd-HHMMSS-ffffff><suffix>`` beside it and
+    keep the newest ``keep`` backups of it. ``None`` when ``path`` does not exist yet.
+
+    The copy is written to a temporary name and renamed, so a backup is whole or absent.
+
+    Raises:
+        InputError: the backup cannot be written (nothing has been changed yet).
+        ValueError: ``keep`` is less than 1.
+    """
+    if keep < 1:
+        raise ValueError("keep at least one backup")
+    p = Path(path)
+    if not p.is_file():
+        return None
+    folder = p.parent / BACKUP_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        dst = folder / f"{p.stem}.{_stamp()}{p.suffix}"
+        n = 1
+        while dst.exists():
+            dst = folder / f"{p.stem}.{_stamp()}-{n}{p.suffix}"
+            n += 1
+        tmp = folder / f".~{dst.name}"
+        shutil.copy2(p, tmp)
+        os.replace(tmp, dst)
+    except OSError as exc:
+        raise InputError(f"{p.name}: cannot keep a backup in {folder} ({exc.strerror or exc}); "
+                         "nothing was changed") from None
+    for old in backups_of(p)[:-keep]:
+        try:
+            old.unlink()
+        except OSError:
+            pass  # an old backup that cannot be removed only costs space
+    return dst
+
+
+# ---------------------------------------------------------------- stale temporary files
+
+def stale_temp_files(path: str | Path, older_than: float = 0.0) -> list[Path]:
+    """Temporary files a killed write of ``path`` may have left (``.~<stem>-*``, the names
+    ``xlsx.atomic_write`` gives), last modified more than ``older_than`` seconds ago."""
+    p = Path(path)
+    if not p.parent.is_dir():
+        return []
+    now = time.time()
+    out = []
+    for f in p.parent.glob(f".~{glob_escape(p.stem)}-*"):
+        try:
+            if f.is_file() and now - f.stat().st_mtime > older_than:
+                out.append(f)
+        except OSError:
+            continue
+    return sorted(out)
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def remove_stale_temp_files(path: str | Path, older_than: float = 3600.0) -> list[Path]:
+    """Remove what :func:`stale_temp_files` finds (by default older than an hour, so a write
+    still running in another process is left alone). Returns the files removed."""
+    gone = []
+    for f in stale_temp_files(path, older_than):
+        try:
+            f.unlink()
+            gone.append(f)
+        except OSError:
+            pass
+    return gone
+
+
+# ---------------------------------------------------------------- formula injection
+
+#: OWASP CSV Injection: cells starting with these are formulas (or become one) in Excel,
+#: LibreOffice and Google Sheets. The full-width forms are also read as formulas by some
+#: East Asian Excel builds.
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def neutralise_csv_cell(v: object) -> str:
+    """The text to write for one CSV cell: text starting with ``= + - @`` TAB or CR gets a
+    leading ``'`` (OWASP), so no spreadsheet runs it; numbers (and text that is just a
+    signed decimal number, like ``-1500.00``) are left alone; ``None``/NaN give ``""``."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v != v:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, float, Decimal, np.integer, np.floating)):
+        return str(v)
+    t = str(v)
+    if t.startswith(DANGEROUS_START) and not _PLAIN_NUMBER.match(t):
+        return "'" + t
+    return t
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells (and column names) are neutralised; numeric columns,
+    numbers and empty cells are left as they are, so ``to_csv`` writes them unchanged.
+
+    Write the result with ``quoting=csv.QUOTE_ALL``: a delimiter inside a cell (``a;=cmd``
+    opened where ``;`` separates fields) is then never split into a cell of its own.
+    """
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if s.dtype.kind in "biufcmM":
+            continue
+        vals = s.to_numpy(dtype=object)
+        for i, v in enumerate(vals):
+            if isinstance(v, str) and v.startswith(DANGEROUS_START):
+                vals[i] = neutralise_csv_cell(v)
+        out[c] = pd.Series(vals, index=s.index, dtype=object)
+    out.columns = [neutralise_csv_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+# ---------------------------------------------------------------- hostile workbooks
+
+class _Refused(Exception):
+    pass
+
+
+class _RootStarted(Exception):
+    pass
+
+
+def _prolog_problem(chunks) -> str | None:
+    """Feed an XML part's first bytes to expat until its root element starts; say what is
+    hostile in its prolog (a DOCTYPE, hence entity declarations), or ``None``."""
+    p = expat.ParserCreate()
+
+    def doctype(*_a):
+        raise _Refused("declares a DOCTYPE (XML entity declarations are refused)")
+
+    def entity(*_a):
+        raise _Refused("declares an XML entity")
+
+    def start(*_a):
+        raise _RootStarted()
+
+    p.StartDoctypeDeclHandler = doctype
+    p.EntityDeclHandler = entity
+    p.StartElementHandler = start
+    seen = b""
+    read = 0
+    try:
+        for chunk in chunks:
+            read += len(chunk)
+            if len(seen) < 4096:
+                seen += chunk[:4096]
+            p.Parse(chunk, False)
+            if read > PROLOG_LIMIT:
+                return f"has more than {PROLOG_LIMIT // 1024} KB before its first element"
+        p.Parse(b"", True)
+    except _RootStarted:
+        return None
+    except _Refused as exc:
+        return str(exc)
+    except expat.ExpatError:
+        # malformed: the reader will say so; still refuse a DOCTYPE seen in the raw bytes
+        for enc in ("utf-8", "utf-16"):
+            try:
+                text = seen.decode(enc, errors="ignore").upper()
+            except LookupError:  # pragma: no cover
+                continue
+            if "<!DOCTYPE" in text or "<!ENTITY" in text:
+                return "declares a DOCTYPE (XML entity declarations are refused)"
+        return None
+    return None
+
+
+def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 1 << 16):
+    with zf.open(info) as f:
+        while True:
+            b = f.read(size)
+            if not b:
+                return
+            yield b
+
+
+def check_xlsx_safe(path: str | Path, max_uncompressed: int = MAX_XLSX_UNCOMPRESSED,
+                    max_ratio: float = MAX_XLSX_RATIO, max_members: int = MAX_XLSX_MEMBERS,
+                    verify_data: bool = True) -> None:
+    """Refuse an .xlsx that is not safe to open, before any workbook library parses it.
+
+    Refused: a file that is not a zip (an old .xls, a password-protected workbook, JSON, CSV
+    ...), a damaged zip, more than ``max_members`` parts, parts that unpack to more than
+    ``max_uncompressed`` bytes in all, a part compressed more than ``max_ratio``:1 (a zip
+    bomb), an encrypted part, and any XML part whose prolog declares a DOCTYPE (entity
+    expansion, external entities). With ``verify_data`` every part is also unpacked once as
+    a stream and its CRC checked, so a zip whose directory lies about sizes is refused too
+    (about 1.3 s for a 100,000-record review workbook).
+
+    Raises:
+        InputError: the message names the file and what is wrong.
+    """
+    p = Path(path)
+    name = p.name
+    if not p.is_file():
+        raise InputError(f"{p}: file not found" if not p.exists() else f"{p}: is a folder; give an .xlsx file")
+    try:
+        with open(p, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    if head == _OLE:
+        raise InputError(f"{name}: an old .xls workbook or a password-protected one; open it in Excel "
+                         "and save it as .xlsx without a password")
+    if not head.startswith(b"PK"):
+        kind = "a JSON file" if head.lstrip()[:1] in (b"{", b"[") else "not an Excel .xlsx file"
+        raise InputError(f"{name}: cannot be opened as a workbook: {kind}")
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+            if len(infos) > max_members:
+                raise InputError(f"{name}: has {len(infos):,} parts (more than {max_members:,}); "
+                                 "refused as unsafe")
+            total = sum(i.file_size for i in infos)
+            if total > max_uncompressed:
+                raise InputError(f"{name}: unpacks to {total / 1e6:,.0f} MB, more than ims-xl opens safely "
+                                 f"({max_uncompressed / 1e6:,.0f} MB); split the workbook or the download")
+            for i in infos:
+                if i.flag_bits & 0x1:
+                    raise InputError(f"{name}: part {i.filename} is encrypted; save the workbook without a password")
+                ratio = i.file_size / max(i.compress_size, 1)
+                if i.file_size > RATIO_MIN_BYTES and ratio > max_ratio:
+                    raise InputError(f"{name}: part {i.filename} is compressed {ratio:,.0f}:1 (a zip bomb); "
+                                     "refused as unsafe")
+            for i in infos:
+                is_xml = i.filename.lower().endswith(_XML_PARTS)
+                if not is_xml and not verify_data:
+                    continue
+                stream = _chunks(zf, i)
+                if is_xml:
+                    problem = _prolog_problem(stream)  # consumes only the first chunks
+                    if problem:
+                        raise InputError(f"{name}: part {i.filename} {problem}; refused as unsafe")
+                if verify_data:
+                    for _ in stream:  # the rest of the part: sizes and CRC-32 are checked at its end
+                        pass
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError,
+            RuntimeError, OSError) as exc:
+        raise InputError(f"{name}: the workbook is damaged or not a real .xlsx ({exc}); "
+                         "open it in Excel and save it again") from None
+
+
+# ---------------------------------------------------------------- large downloads
+
+def json_limit() -> int:
+    """The JSON size limit in bytes: :data:`MAX_JSON_BYTES`, or ``IMS_XL_MAX_JSON_MB`` MB."""
+    v = os.environ.get(MAX_JSON_ENV, "").strip()
+    if v:
+        try:
+            mb = float(v)
+            if mb > 0:
+                return int(mb * 1000 * 1000)
+        except ValueError:
+            pass
+    return MAX_JSON_BYTES
+
+
+def check_json_size(path: str | Path, max_bytes: int | None = None) -> None:
+    """Refuse an IMS download larger than ``max_bytes`` (default :func:`json_limit`) before
+    reading it, saying why and what to do.
+
+    Raises:
+        InputError: the file is too large (or cannot be found).
+    """
+    p = Path(path)
+    limit = json_limit() if max_bytes is None else max_bytes
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    if size > limit:
+        raise InputError(
+            f"{p.name}: {size / 1e6:,.0f} MB is more than ims-xl can review safely in memory "
+            f"({limit / 1e6:,.0f} MB, about {limit // 401:,} records, keeps every step under "
+            f"4 GB); download IMS one section or one period at a time, or on a computer with "
+            f"more memory set {MAX_JSON_ENV} to a larger size in MB")
