@@ -48,12 +48,11 @@ from . import __version__, actions
 from .errors import ImsXlError, InputError
 from .ims_json import load_download, load_portal_errors
 from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
-                     REMOVED_SHEET, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW, SUMMARY_SHEET, Column,
+                     REMOVED_SHEET, SUMMARY_SHEET, Column,
                      columns_for)
 from .model import ACTION_LABELS, SECTIONS, Action, Section
-from .money import rupees
 from .registry import ACTION_BY_NAME, ActionInfo
-from .review import ReviewBook, positioned, summary_tables
+from .review import ReviewBook, positioned
 from .sheets import SectionBlock, book_from_grids, data_columns, index_marks, removed_grid, section_block
 from .xlsx import DATE_FORMAT, INR_FORMAT, LEGEND, README_LINES
 
@@ -244,14 +243,14 @@ def _reconcile(s: _Session) -> list[str]:
             return ["Reconcile cancelled."]
         use_sheet = answer == "yes"
     if use_sheet:
-        out = fn(book, None, BOOKS_SHEET)
+        out = fn(book, None, "Books sheet")
     else:
         path = _ask_open_file(s.app, "Choose your purchase register", REGISTER_FILES)
         if not path:
             return ["Reconcile cancelled: no register was chosen."]
         from .xlsx import read_grid  # noqa: PLC0415
         grid, sheet = read_grid(path)
-        out = fn(book, grid, Path(path).name, sheet=sheet or None)
+        out = fn(book, grid, Path(path).name + (f", sheet '{sheet}'" if sheet else ""), sheet or None)
     s.write(out.book, out.marks)
     return out.messages
 
@@ -602,53 +601,84 @@ class _Session:
         sheet.range((1, 1), (1, 1)).column_width = 120
 
     def _write_summary(self, sheet: Any, book: ReviewBook) -> None:
-        """The Summary sheet, laid out as the xlsx shell lays it out (``xlsx._write_summary``).
-        It is small and always rewritten, so it can never show stale figures."""
-        grid, amounts, headers = summary_grid(book)
-        width = 8
-        inputs = {(SUMMARY_RTIN_ROW, 2), (SUMMARY_PERIOD_ROW, 2)}  # Text cells: typed as is
-        rows = [[v if (i, j) in inputs else _safe_text([v], GENERAL)[0]
-                 for j, v in enumerate(list(r) + [None] * (width - len(r)), start=1)]
-                for i, r in enumerate(grid, start=1)]
+        """The Summary sheet, cell for cell as the xlsx shell lays it out. It is small and
+        always rewritten, so it never shows stale figures."""
+        cells = summary_cells(book)
+        nrows = max(r for r, _ in cells) + 1
+        width = max(c for _, c in cells) + 1
+        grid: list[list[Any]] = [[None] * width for _ in range(nrows)]
+        for (r, c), (v, style) in cells.items():
+            grid[r][c] = v if style == "input" else _safe_text([v], GENERAL)[0]  # input: Text cells
         old_rows, old_cols = self.extent.get(SUMMARY_SHEET, (1, 1))
-        sheet.range((1, 1), (max(old_rows, len(rows)), max(old_cols, width))).clear()
-        sheet.range((SUMMARY_RTIN_ROW, 2), (SUMMARY_PERIOD_ROW, 2)).number_format = TEXT
-        for (r0, c0), (r1, c1) in amounts:
-            sheet.range((r0, c0), (r1, c1)).number_format = INR_FORMAT
-        sheet.range((1, 1), (len(rows), width)).value = rows
-        sheet.range((SUMMARY_RTIN_ROW, 2), (SUMMARY_PERIOD_ROW, 2)).color = FILL["input"]
-        for r in headers:
-            rng = sheet.range((r, 1), (r, width))
+        sheet.range((1, 1), (max(old_rows, nrows), max(old_cols, width))).clear()
+        styled = {style: [k for k, (_, st) in cells.items() if st == style]
+                  for style in ("input", "amount", "header", "bold", "title")}
+        for style, fmt in (("input", TEXT), ("amount", INR_FORMAT)):
+            for r0, r1, c0, c1 in _boxes(styled[style]):
+                sheet.range((r0 + 1, c0 + 1), (r1 + 1, c1 + 1)).number_format = fmt
+        sheet.range((1, 1), (nrows, width)).value = grid
+        for r0, r1, c0, c1 in _boxes(styled["input"]):
+            sheet.range((r0 + 1, c0 + 1), (r1 + 1, c1 + 1)).color = FILL["input"]
+        for r0, r1, c0, c1 in _boxes(styled["header"]):
+            rng = sheet.range((r0 + 1, c0 + 1), (r1 + 1, c1 + 1))
             rng.color = FILL["header"]
             rng.font.color = (255, 255, 255)
             rng.font.bold = True
-        sheet.range((1, 1), (1, 1)).font.bold = True
-        self.extent[SUMMARY_SHEET] = (len(rows), width)
+        for r0, r1, c0, c1 in _boxes(styled["bold"] + styled["title"]):
+            sheet.range((r0 + 1, c0 + 1), (r1 + 1, c1 + 1)).font.bold = True
+        self.extent[SUMMARY_SHEET] = (nrows, width)
 
 
-def summary_grid(book: ReviewBook) -> tuple[list[list[Any]], list[tuple[tuple[int, int], tuple[int, int]]], list[int]]:
-    """The Summary sheet's cells (as ``xlsx._write_summary`` writes them), the 1-based
-    (first, last) corners of its amount blocks, and its header rows."""
-    t = summary_tables(book)
-    grid: list[list[Any]] = [["IMS review summary"], [],
-                             ["Recipient GSTIN (your GSTIN)", book.meta.get("rtin", "")],
-                             ["Return period (MMYYYY)", book.meta.get("period", "")],
-                             ["Imported from", book.meta.get("source", "")],
-                             ["Imported at", book.meta.get("imported_at", "")],
-                             ["Figures as of the last ims-xl action; run Validate or Refresh summary after editing."],
-                             [],
-                             ["Section", "Action", "Records", "Taxable value", "IGST", "CGST", "SGST", "Cess"]]
-    headers = [len(grid)]
-    first = len(grid) + 1
-    for row in t["by_section"].itertuples(index=False):
-        grid.append([row.section, row.action, int(row.records),
-                     *(rupees(int(v)) for v in (row.txval, row.iamt, row.camt, row.samt, row.cess))])
-    amounts = [((first, 4), (max(len(grid), first), 8))]
-    grid.append([])
-    grid.append(["ITC by action (credit notes negative)", "IGST", "CGST", "SGST", "Cess", "Total"])
-    headers.append(len(grid))
-    first = len(grid) + 1
-    for row in t["itc"].itertuples(index=False):
-        grid.append([row.action, *(rupees(int(v)) for v in (row.iamt, row.camt, row.samt, row.cess, row.total))])
-    amounts.append(((first, 2), (max(len(grid), first), 6)))
-    return grid, amounts, headers
+class _CellRecorder:
+    """A stand-in for an XlsxWriter worksheet: keeps what ``xlsx._write_summary`` writes, so
+    the Summary's layout and figures are defined in one place only."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], tuple[Any, str]] = {}
+
+    def set_column(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def write(self, row: int, col: int, value: Any, style: str | None = None) -> None:
+        self.cells[(row, col)] = (value, style or "")
+
+    write_string = write_number = write
+
+    def write_row(self, row: int, col: int, values: list[Any], style: str | None = None) -> None:
+        for j, v in enumerate(values):
+            self.write(row, col + j, v, style)
+
+
+class _StyleNames:
+    """Hands ``xlsx._write_summary`` the name of each style instead of an XlsxWriter format."""
+
+    def get(self, base: str, mark: str = "", quote: bool = False) -> str:
+        return base
+
+
+def summary_cells(book: ReviewBook) -> dict[tuple[int, int], tuple[Any, str]]:
+    """``{(row, col): (value, style)}`` (0-based) of the Summary sheet as the xlsx shell
+    writes it; style is ``title``, ``bold``, ``input``, ``header``, ``amount`` or ""."""
+    from .xlsx import _write_summary  # noqa: PLC0415 - the one definition of the layout
+    rec = _CellRecorder()
+    _write_summary(rec, _StyleNames(), book)
+    return rec.cells
+
+
+def _boxes(cells: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """Cover cells with few rectangles: vertical runs per column, merged across neighbouring
+    columns with the same run. (first row, last row, first col, last col), 0-based."""
+    runs: list[tuple[int, int, int]] = []
+    for c in sorted({c for _, c in cells}):
+        rows = sorted(r for r, cc in cells if cc == c)
+        flags = np.zeros(rows[-1] + 1, dtype=bool)
+        flags[rows] = True
+        runs += [(a, b - 1, c) for a, b in _runs(flags)]
+    boxes: list[list[int]] = []
+    for r0, r1, c in sorted(runs):
+        same = [b for b in boxes if b[0] == r0 and b[1] == r1 and b[3] == c - 1]
+        if same:
+            same[0][3] = c
+        else:
+            boxes.append([r0, r1, c, c])
+    return [(b[0], b[1], b[2], b[3]) for b in boxes]

@@ -605,11 +605,11 @@ class Range(_Counted):
     def add_note(self, text: str) -> Note:
         if not isinstance(text, str) or not text:
             raise ValueError("Note text must be a non-empty string")
-        if self.shape != (1, 1):
+        if self.shape != (1, 1):  # xlwings' own checks, each a call to Excel
             raise ValueError("A note can only be added to a single cell")
-        key = (self._r0, self._c0)
-        if key in self._sheet._notes:
+        if self.note is not None:
             raise ValueError("This cell already has a note")
+        key = (self._r0, self._c0)
         self._sheet._notes[key] = text
         return Note(self._sheet, key)
 
