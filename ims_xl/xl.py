@@ -61,6 +61,8 @@ TEXT = "@"
 GENERAL = "General"
 #: Rows given the Action dropdown at least (the template's own validation covers as many).
 DROPDOWN_ROWS = 1000
+#: Cell notes cost about four calls to Excel each: above this many, none are added.
+MAX_NOTES = 1000
 #: Excel's MsgBox shows at most 1024 characters.
 ALERT_MAX = 1000
 
@@ -109,7 +111,8 @@ def run_action(name: str, book: Any = None) -> list[str]:
     try:
         with app.properties(screen_updating=False, calculation="manual",
                             status_bar=f"{TITLE}: {info.label}..."):
-            lines = HANDLERS[name](_Session(book, app, info))
+            session = _Session(book, app, info)
+            lines = HANDLERS[name](session) + session.notices
     except ImsXlError as exc:
         lines = [str(exc)]
         app.alert(_fit(lines), title=f"{TITLE}: {info.label}", mode="critical")
@@ -314,18 +317,26 @@ def _groups(keys: list[Any]) -> list[tuple[int, int, Any]]:
     return out
 
 
-def _mark_runs(marks: dict[tuple[int, int], str]) -> list[tuple[int, int, int, str]]:
-    """(column, first row, end row, mark) of each vertical run of same-mark cells."""
+def _mark_runs(marks: dict[tuple[int, int], str]) -> list[tuple[int, int, int, int, str]]:
+    """(first column, last column, first row, end row, mark) of each rectangle of same-mark
+    cells: vertical runs per column, joined across neighbouring columns with the same run
+    (an amount mismatch marks IGST, CGST and SGST of the same rows)."""
     by: dict[tuple[int, str], list[int]] = defaultdict(list)
     for (i, j), m in marks.items():
         if m:
             by[(j, m)].append(i)
-    out = []
-    for (j, m), rows in sorted(by.items()):
+    runs = []
+    for (j, m), rows in by.items():
         flags = np.zeros(max(rows) + 1, dtype=bool)
         flags[rows] = True
-        out += [(j, a, b, m) for a, b in _runs(flags)]
-    return out
+        runs += [(a, b, m, j) for a, b in _runs(flags)]
+    out: list[list[Any]] = []
+    for a, b, m, j in sorted(runs):
+        if out and out[-1][2:] == [a, b, m] and out[-1][1] == j - 1:
+            out[-1][1] = j
+        else:
+            out.append([j, j, a, b, m])
+    return [(j0, j1, a, b, m) for j0, j1, a, b, m in out]
 
 
 def _safe_text(values: list[Any], fmt: str) -> list[Any]:
@@ -348,6 +359,8 @@ class _Session:
         self.sheets: dict[str, Any] = {}
         self.extent: dict[str, tuple[int, int]] = {}
         self.before: ReviewBook | None = None
+        self.note_total = 0
+        self.notices: list[str] = []
 
     def progress(self, text: str) -> None:
         """Show a step in the status bar (restored by ``app.properties`` at the end)."""
@@ -431,11 +444,12 @@ class _Session:
         self._write_summary(self._sheet(SUMMARY_SHEET, README_SHEET)[0], book)
         by_ref = index_marks(marks or {})
         rows = positioned(book.rows)
-        for k, sec in enumerate(SECTIONS):
+        parts = [rows[rows["section"] == sec.key] for sec in SECTIONS]
+        blocks = [section_block(part, sec, by_ref) for part, sec in zip(parts, SECTIONS)]
+        self.note_total = sum(len(b.notes or {}) for b in blocks)
+        for k, (sec, part, block) in enumerate(zip(SECTIONS, parts, blocks)):
             self.progress(f"writing {sec.sheet}")
             sheet, created = self._sheet(sec.sheet, order[k + 1])
-            part = rows[rows["section"] == sec.key]
-            block = section_block(part, sec, by_ref)
             changed = None if full or created else self._changed(sec, part)
             if changed is None:
                 self._write_section_full(sheet, sec, block, created)
@@ -510,15 +524,22 @@ class _Session:
         base = [FILL["input"] if c.kind in INPUT_KINDS else None for c in cols]
         for a, b, colour in _groups(base):
             sheet.range((2, a + 1), (n + 1, b)).color = colour
-        for j, i0, i1, mark in _mark_runs(block.marks):
-            sheet.range((i0 + 2, j + 1), (i1 + 1, j + 1)).color = FILL[mark]
+        for j0, j1, i0, i1, mark in _mark_runs(block.marks):
+            sheet.range((i0 + 2, j0 + 1), (i1 + 1, j1 + 1)).color = FILL[mark]
 
     def _notes(self, sheet: Any, block: SectionBlock, clear: bool) -> None:
         """Cell notes (the books value beside a differing cell): old ones deleted, new added.
-        One call per note: their number follows the differing cells, not the rows."""
+        Each note costs about four calls to Excel, so they are added only when few cells
+        differ (``MAX_NOTES``); 'Match reasons' states the books values in any case."""
         if clear:
             for note in sheet.notes:
                 note.delete()
+        if self.note_total > MAX_NOTES:
+            if block.notes and not self.notices:
+                self.notices.append(f"{self.note_total:,} cells differ from the books: their books values "
+                                    f"are in 'Match reasons' (cell notes are added when at most "
+                                    f"{MAX_NOTES:,} cells differ)")
+            return
         for (i, j), text in sorted((block.notes or {}).items()):
             sheet.range((i + 2, j + 1)).add_note(text)
 

@@ -639,6 +639,25 @@ def test_reconcile_with_a_file_matches_the_cli(tmp_path, dialogs):
     assert dialogs.asked[-1] == "Choose your purchase register"
     assert cli.main(["reconcile", str(same), "--books", str(tmp_path / "register.csv")]) == 0
     assert_same_sections(book, same)
+    import openpyxl
+    wb = openpyxl.load_workbook(same)
+    for sec in SECTIONS:   # the same cell notes (the books value of each differing cell)
+        cli_notes = {(c.row, c.column): c.comment.text for r in wb[sec.sheet].iter_rows()
+                     for c in r if c.comment}
+        assert book._sheet(sec.sheet)._notes == cli_notes, sec.sheet
+    assert sum(len(book._sheet(s.sheet)._notes) for s in SECTIONS) > 0
+
+
+@needs_reconcile
+def test_reconcile_leaves_out_cell_notes_when_many_cells_differ(tmp_path, dialogs, monkeypatch):
+    from ims_xl.sample_books import generate_register, write_register_csv
+    book, data = imported(tmp_path, dialogs, 50, seed=5)
+    write_register_csv(tmp_path / "register.csv", generate_register(data, 5)[0])
+    dialogs.open = str(tmp_path / "register.csv")
+    monkeypatch.setattr(xl, "MAX_NOTES", 2)
+    lines = xl.run_action("reconcile", book)
+    assert "their books values are in 'Match reasons'" in lines[-1]
+    assert sum(len(book._sheet(s.sheet)._notes) for s in SECTIONS) == 0
 
 
 def _paste_register(book: xs.Book, data: dict) -> None:
