@@ -490,9 +490,12 @@ _SECTION_VALIDATORS = {s.key: _Validator(UPLOAD_SCHEMA["$defs"][s.key]) for s in
 
 def _same(a: object, b: object) -> bool:
     """Equal as JSON values: numbers by exact decimal value, everything else by type and value."""
+    ta, tb = type(a), type(b)
+    if ta is tb and ta is not float:
+        return a == b
+    if ta is bool or tb is bool:
+        return False
     num = (int, float, Decimal)
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
     if isinstance(a, num) and isinstance(b, num):
         try:
             return Decimal(str(a)) == Decimal(str(b))
@@ -500,7 +503,7 @@ def _same(a: object, b: object) -> bool:
             return False
     if isinstance(a, num) or isinstance(b, num):
         return False
-    return type(a) is type(b) and a == b
+    return ta is tb and a == b
 
 
 def _show(v: object) -> str:
@@ -511,9 +514,11 @@ def _show(v: object) -> str:
 def check_upload(upload: object, download: ImsDownload) -> list[str]:
     """Prove that every uploaded record is its downloaded record.
 
-    Each record of ``upload["invdata"]`` is matched with the download by section, supplier
-    GSTIN and document number (case and spaces ignored) and then by return period. It must
-    hold exactly the downloaded record's sendable keys with equal values (numbers compared as
+    ``upload`` is one upload document, or a list of the parts of a split upload (checked
+    together: a record in two parts is a duplicate; messages then start with ``part N:``).
+    Each record of ``invdata`` is matched with the download by section, supplier GSTIN and
+    document number (case and spaces ignored) and then by return period. It must hold
+    exactly the downloaded record's sendable keys with equal values (numbers compared as
     exact decimals; an identifier must stay text), except ``action``, ``prev_status`` (which
     must equal the downloaded action, V11), ``remarks`` and the ITC-reduction keys.
 
@@ -522,18 +527,31 @@ def check_upload(upload: object, download: ImsDownload) -> list[str]:
         record uploaded twice, and for a recipient GSTIN that differs from the download's;
         empty when the upload is proven.
     """
+    parts = upload if isinstance(upload, list) else [upload]
+    recs = download.records
+    keys = (recs["section"].astype(str) + "|" + recs["stin"].astype(str).str.strip().str.upper() + "|"
+            + recs["doc_no"].astype(str).str.strip().str.upper()).tolist()
+    index: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        index.setdefault(k, []).append(i)
+    statuses = recs["action"].tolist()
+    seen: dict[tuple[str, str], str] = {}
+    msgs: list[str] = []
+    for n, doc in enumerate(parts, start=1):
+        prefix = f"part {n}: " if len(parts) > 1 else ""
+        msgs += [prefix + m for m in _check_part(doc, download, index, statuses, seen, prefix)]
+    return msgs
+
+
+def _check_part(upload: object, download: ImsDownload, index: dict[str, list[int]], statuses: list[str],
+                seen: dict[tuple[str, str], str], prefix: str) -> list[str]:
     msgs: list[str] = []
     if not isinstance(upload, dict) or not isinstance(upload.get("invdata"), dict):
         return ["the upload has no 'invdata' object: it is not an IMS SAVE file"]
     rtin = upload.get("rtin")
     if download.rtin and isinstance(rtin, str) and rtin.strip().upper() != download.rtin:
         msgs.append(f"rtin: the upload is for {rtin}, the download for {download.rtin}")
-    recs = download.records
-    index: dict[str, list[int]] = {}
-    for i, (sec, stin, doc) in enumerate(zip(recs["section"], recs["stin"], recs["doc_no"])):
-        index.setdefault(record_key(sec, stin, doc), []).append(i)
-    statuses = recs["action"].tolist()
-    seen: dict[tuple[str, str], str] = {}
+    originals = download.originals
     for skey, items in upload["invdata"].items():
         sec = SECTION_BY_KEY.get(skey)
         if sec is None:
@@ -557,18 +575,17 @@ def check_upload(upload: object, download: ImsDownload) -> list[str]:
             if ident in seen:
                 msgs.append(f"{label}: uploaded twice (also at {seen[ident]})")
                 continue
-            seen[ident] = where
+            seen[ident] = prefix + where
             cands = index.get(key, [])
             if not cands:
                 msgs.append(f"{label}: not in the download")
                 continue
-            same_prd = [i for i in cands if download.originals[i].get("rtnprd") == prd]
+            same_prd = [i for i in cands if originals[i].get("rtnprd") == prd]
             if not same_prd:
-                got = ", ".join(sorted({str(download.originals[i].get('rtnprd', '')) for i in cands}))
+                got = ", ".join(sorted({str(originals[i].get('rtnprd', '')) for i in cands}))
                 msgs.append(f"{label}: return period {prd!s} differs from the download's ({got})")
                 continue
-            diffs_by_cand = [_record_diffs(rec, download.originals[i], statuses[i]) for i in same_prd]
-            best = min(diffs_by_cand, key=len)
+            best = min((_record_diffs(rec, originals[i], statuses[i]) for i in same_prd), key=len)
             msgs += [f"{label}: {d}" for d in best]
     return msgs
 

@@ -348,3 +348,15 @@ def test_upload_cli_like_round_trip(tmp_path, built):
     p.write_bytes(parts[0])
     doc = read_json_bytes(Path(p).read_bytes(), p.name)
     assert validate_upload(doc) == [] and check_upload(doc, dl) == []
+
+
+def test_check_upload_of_split_parts(built):
+    """The parts of a split upload are checked together: a record in two parts is a duplicate."""
+    dl, _, small = built
+    docs = [_doc(p) for p in small]
+    assert check_upload(docs, dl) == []
+    first_sec = next(iter(docs[0]["invdata"]))
+    docs[-1]["invdata"].setdefault(first_sec, []).append(copy.deepcopy(docs[0]["invdata"][first_sec][0]))
+    msgs = check_upload(docs, dl)
+    assert len(msgs) == 1 and msgs[0].startswith(f"part {len(docs)}: ") and \
+        f"uploaded twice (also at part 1: invdata.{first_sec}[0])" in msgs[0], msgs
