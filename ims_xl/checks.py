@@ -20,7 +20,7 @@ from .layout import columns_for
 from .model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
                     Action, Finding, Settings, Severity, parse_action)
 from .money import AmountError, format_inr, paise_from_cell, parse_amount
-from .review import SHOWN_FIELDS, ReviewBook
+from .review import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -91,18 +91,12 @@ def _blank(s: pd.Series) -> pd.Series:
 
 def typed_actions(rows: pd.DataFrame) -> pd.Series:
     """The typed action code per row: 'A'/'R'/'P'/'N', '' when blank, '?' when unknown."""
-    def code(v: object) -> str:
-        if v is None or (isinstance(v, float) and pd.isna(v)) or str(v).strip() == "":
-            return ""
-        a = parse_action(v)
-        return a.value if a is not None else "?"
-    return rows["action_text"].map(code)
+    return typed_codes(rows["action_text"])
 
 
 def final_actions(rows: pd.DataFrame) -> pd.Series:
     """The action that will be uploaded or kept: typed, else the portal status."""
-    t = typed_actions(rows)
-    return t.where(~t.isin(["", "?"]), rows["action"])
+    return effective_actions(rows)
 
 
 def _yesno(v: object) -> str:

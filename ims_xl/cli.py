@@ -101,6 +101,8 @@ def cmd_export(a: argparse.Namespace) -> int:
         book = actions.replace(book, meta={**book.meta, "rtin": a.rtin.upper()})
     try:
         parts, out = actions.export(book, Settings())
+    except InputError as exc:  # an unknown action word: name the workbook too
+        raise InputError(f"{Path(a.workbook).name}: {exc}") from None
     except ValidationFailed as exc:
         errors = [f for f in actions.validate(book).findings if f.severity is Severity.ERROR]
         print(_findings_table(errors[:50]))

@@ -159,9 +159,10 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
         raise InputError(f"{where}: a record must be a JSON object, found {type(rec).__name__}")
     orig: dict = {}
     for k, v in rec.items():
-        k = FLAG_ALIASES.get(k, k)
-        if k in orig and k in FLAG_ALIASES.values():
-            continue  # both spellings present: the current name wins
+        if k in FLAG_ALIASES:
+            k = FLAG_ALIASES[k]
+            if k in rec:
+                continue  # both spellings present: the current name wins, wherever it stands
         orig[k] = v
     row: dict = {"ref": ref, "section": section.key}
     # identifiers: strings end to end (V12)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -156,16 +157,43 @@ class MergeReport:
     removed_with_work: list[str]
 
 
+def cell_text(v: object) -> str:
+    """A typed cell as stripped text: None, NaN and blanks are ""."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return str(v).strip()
+
+
+def typed_codes(action_text: pd.Series) -> pd.Series:
+    """The typed action code per cell: 'A'/'R'/'P'/'N', '' when blank, '?' when unknown."""
+    def code(v: object) -> str:
+        t = cell_text(v)
+        if t == "":
+            return ""
+        a = parse_action(t)
+        return a.value if a is not None else "?"
+    return action_text.map(code).astype(object)
+
+
+def _work_masks(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(action changed, remarks typed, ITC entries changed) per row."""
+    t = typed_codes(rows["action_text"])
+    acted = (t != "") & (t != rows["action"])
+    remarks = rows["remarks_text"].map(cell_text) != ""
+    ans = rows["itc_red_text"].map(lambda v: cell_text(v).lower())
+    itc = ans != rows["itc_red_req"].map({"Y": "yes", "N": "no"}).fillna("")
+    for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
+        typed = rows[c + "_in"].map(cell_text)
+        down = rows[c].map(lambda v: "" if pd.isna(v) else str(rupees(int(v))))
+        itc |= (typed != down) & ~((typed == "") & (down == ""))
+    return acted, remarks, itc
+
+
 def has_work(rows: pd.DataFrame) -> pd.Series:
     """True where the accountant entered something: an action other than the portal status,
-    remarks, or an ITC-reduction answer different from the downloaded one."""
-    typed = rows["action_text"].map(parse_action)
-    acted = typed.map(lambda a: a.value if a is not None else "?") != rows["action"]
-    blank_typed = rows["action_text"].map(lambda v: v is None or str(v).strip() == "")
-    remarks = rows["remarks_text"].map(lambda v: v is not None and str(v).strip() != "")
-    itc = rows["itc_red_text"].map(lambda v: "" if v is None else str(v).strip().lower()) != \
-        rows["itc_red_req"].map({"Y": "yes", "N": "no"}).fillna("")
-    return (acted & ~blank_typed) | remarks | itc
+    remarks, or ITC-reduction entries different from the downloaded ones."""
+    acted, remarks, itc = _work_masks(rows)
+    return acted | remarks | itc
 
 
 def _describe(r: pd.Series) -> str:
@@ -198,8 +226,22 @@ def merge_download(old: ReviewBook, download: ImsDownload) -> tuple[ReviewBook, 
         idx = new.index[common]
         work_by_key = pd.Series(work.values, index=prev["key"].values)
         had_work = work_by_key.loc[new.loc[common, "key"]].to_numpy()
+        # carry what the accountant entered, field by field; untouched fields take the new
+        # download's values (a status changed on the portal must not be undone by an old default)
+        acted, typed_rem, itc_changed = (m.set_axis(prev["key"].values).loc[new.loc[common, "key"]].to_numpy()
+                                         for m in _work_masks(prev))
+        blank_action = typed_codes(old_part["action_text"]).to_numpy() == ""
         for c in carry_cols:
-            new.loc[idx, c] = old_part[c].to_numpy()
+            if c == "action_text":
+                keep = acted | blank_action
+            elif c == "remarks_text":
+                keep = typed_rem
+            elif c in ("itc_red_text", "decl_igst_in", "decl_cgst_in", "decl_sgst_in", "decl_cess_in"):
+                keep = itc_changed
+            else:
+                keep = np.ones(len(idx), dtype=bool)
+            new[c] = new[c].astype(object)  # typed cells may hold text, numbers or blanks
+            new.loc[idx[keep], c] = old_part[c].to_numpy()[keep]
         # keep the accountant's order: old rows keep their sheet position
         new.loc[idx, "excel_row"] = old_part["excel_row"].to_numpy()
         diff = pd.Series(False, index=idx)
@@ -293,9 +335,8 @@ def apply_portal_errors(book: ReviewBook, errors: pd.DataFrame) -> tuple[ReviewB
 
 def effective_actions(rows: pd.DataFrame) -> pd.Series:
     """The action each row will have: the typed one, or the portal status when blank/unknown."""
-    typed = rows["action_text"].map(parse_action)
-    return pd.Series([t.value if t is not None else a for t, a in zip(typed, rows["action"])],
-                     index=rows.index, dtype=object)
+    t = typed_codes(rows["action_text"])
+    return t.where(~t.isin(["", "?"]), rows["action"])
 
 
 def summary_tables(book: ReviewBook) -> dict[str, pd.DataFrame]:

@@ -72,14 +72,19 @@ def _cell(v: object, ref: str, s: int) -> str:
 
 
 def rows_xml(columns: list[list], styles: list[np.ndarray], first_row: int,
-             chunk: int = 20000) -> Iterator[str]:
+             chunk: int = 20000, defaults: list[int] | None = None) -> Iterator[str]:
     """Yield the XML of the rows, ``chunk`` rows at a time (bounded memory).
 
     ``columns[j]`` holds column j's values top to bottom; ``styles[j]`` their xf indices.
+    An empty cell is written only when its style differs from its column's usual one (an
+    empty cell a check coloured must still show its colour).
     """
     n = len(columns[0]) if columns else 0
     letters = [col_letter(j) for j in range(len(columns))]
     style_lists = [st.tolist() for st in styles]
+    usual = defaults if defaults is not None else [int(np.bincount(st).argmax()) if len(st) else 0
+                                                     for st in styles]
+    odd = {(i, j) for j, st in enumerate(styles) for i in np.flatnonzero(st != usual[j]).tolist()}
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
         parts: list[str] = []
@@ -88,7 +93,9 @@ def rows_xml(columns: list[list], styles: list[np.ndarray], first_row: int,
             parts.append(f'<row r="{r}">')
             for j, col in enumerate(columns):
                 v = col[i]
-                if v is None:
+                if v is None or v == "":
+                    if (i, j) in odd:
+                        parts.append(f'<c r="{letters[j]}{r}" s="{style_lists[j][i]}"/>')
                     continue
                 parts.append(_cell(v, f"{letters[j]}{r}", style_lists[j][i]))
             parts.append("</row>")

@@ -213,11 +213,12 @@ def _write_summary(ws, fmts: _Formats, book: ReviewBook) -> None:
             ws.write_number(r, 3, rupees(int(row.itc)), fmts.get("amount"))
 
 
-def _body(block: SectionBlock, styles: list[np.ndarray]):
+def _body(block: SectionBlock, styles: list[np.ndarray], fmts: _Formats):
     """(row generator, dimension) for :func:`sheetxml.inject_rows`."""
     n = len(block.values[0]) if block.values else 0
     ref = f"A1:{col_letter(len(block.columns) - 1)}{n + 1}"
-    return (lambda: rows_xml(block.values, styles, 2), ref)
+    defaults = [fmts.get(_base_of(c))._get_xf_index() for c in block.columns]
+    return (lambda: rows_xml(block.values, styles, 2, defaults=defaults), ref)
 
 
 def atomic_write(path: Path, write) -> None:
@@ -286,7 +287,7 @@ def write_review(book: ReviewBook, path: str | Path,
             _write_section(ws, fmts, block, len(part))
             for (i, j), text in (block.notes or {}).items():
                 ws.write_comment(i + 1, j, text, {"x_scale": 1.5})
-            bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = _body(block, _styles(block, fmts))
+            bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = _body(block, _styles(block, fmts), fmts)
         ws = wb.add_worksheet(BOOKS_SHEET)
         ws.freeze_panes(1, 0)
         ws.set_column(0, 20, 16, fmts.get("text"))

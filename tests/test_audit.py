@@ -137,10 +137,6 @@ def test_reimport_logs_portal_status_changes(sample, book):
     assert diff_actions(old.iloc[:10], new.iloc[5:], "re-import", WHEN2) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: review.has_work (and review.effective_actions) fail with "
-                   "AttributeError under pandas 3 when an Action cell is blank or unknown: Series.map "
-                   "turns parse_action's None into NaN, and NaN.value is called. So re-import into a "
-                   "workbook with a blank Action cell is an internal error (exit 3)")
 def test_reimport_through_merge_download_with_blank_actions(sample, book):
     dl2, changed = _new_download(sample, "ims3.json")
     rows = book.rows.copy()

@@ -239,8 +239,6 @@ def test_unknown_action_word_at_export(tmp_path: Path, wb: Path, capsys) -> None
     assert snapshot(tmp_path) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the export's unknown-action message does not name the workbook "
-                   "file (actions.export raises \"sheet 'B2B', row 3, column 'Action': ...\" without it)")
 def test_unknown_action_message_names_the_file(tmp_path: Path, wb: Path, capsys) -> None:
     apply_edits(wb, [{"sheet": "B2B", "row": 3, "column": "Action", "value": "Approved"}])
     capsys.readouterr()

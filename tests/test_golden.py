@@ -36,12 +36,7 @@ CASE_NAMES = sorted(p.name for p in CASES.iterdir() if (p / "ims.json").exists()
 REGEN = os.environ.get("IMS_XL_REGEN") == "1"
 
 #: Cases that fail because of a known product bug (remove the entry when it is fixed).
-KNOWN_BUGS: dict[str, str] = {
-    "action_blank": "BUG: validate crashes (exit 3, AttributeError in review.effective_actions) "
-                    "when an Action cell is blank",
-    "action_unknown": "BUG: validate crashes (exit 3, AttributeError in review.effective_actions) "
-                      "when an Action cell holds an unknown word",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _params() -> list:

@@ -134,9 +134,6 @@ def test_both_spellings_present_current_name_first() -> None:
     assert bool(dl.records["pend_blocked"].iloc[0]) is False
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when a record carries both spellings and the legacy one "
-                   "(ispendactnallwd / itcRedReqBlocked) comes first, the legacy value wins, although "
-                   "ims_json._record says 'the current name wins'")
 def test_both_spellings_present_legacy_name_first_current_wins() -> None:
     rec = record("b2b", 1, ispendactblocked=None)
     rec["ispendactnallwd"] = "N"

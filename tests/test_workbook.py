@@ -366,9 +366,6 @@ def test_validation_fills_errors_column_and_colours_cells(tmp_path: Path) -> Non
     assert not _fill(ws.cell(2, hm["Remarks"])).endswith("F8CBAD")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an offending cell that is empty (e.g. 'Whether ITC to be reduced' "
-                   "left blank on an Accept) is not coloured: sheetxml.rows_xml skips None values, so the "
-                   "error fill is never written")
 def test_validation_colours_an_empty_offending_cell(tmp_path: Path) -> None:
     ws, hm = _validated(tmp_path, [{"sheet": "B2B-CN", "doc_no": "CN-1", "column": "Action", "value": "Accept"}])
     assert "itc-reduction-answer-missing" in ws.cell(2, hm["Sheet validation errors"]).value

@@ -488,7 +488,6 @@ def test_validate_writes_findings_and_colours_then_clears_them(tmp_path, dialogs
     assert b2b._fill(2, rm) == FILL["input"] and b2b._fill(3, rm) == FILL["input"]
 
 
-@CORE_BUG_NAN_ACTION
 def test_validate_flags_unknown_action_words_and_error_cells(tmp_path, dialogs):
     book, _ = imported(tmp_path, dialogs, 40)
     b2b = book._sheet("B2B")
@@ -528,7 +527,6 @@ def test_export_cancelled_writes_nothing(tmp_path, dialogs):
     assert not list(tmp_path.glob("*upload*"))
 
 
-@CORE_BUG_MERGE_DTYPE
 def test_reimport_keeps_typed_actions_and_marks_supplier_changes(tmp_path, dialogs):
     book, data = imported(tmp_path, dialogs, 30)
     b2b = book._sheet("B2B")
