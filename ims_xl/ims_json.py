@@ -78,7 +78,9 @@ def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> obje
     try:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        hint = "the file is cut short; download it again" if exc.pos >= len(text.rstrip()) - 1 else "the file is damaged; download it again"
+        tail = text.rstrip()[-1:]
+        cut = exc.pos >= len(text.rstrip()) - 1 or tail not in ("}", "]")
+        hint = "the file is cut short; download it again" if cut else "the file is damaged; download it again"
         raise InputError(f"{source}: broken JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}): {hint}") from None
 
 

@@ -181,6 +181,8 @@ def removed_grid(book: ReviewBook) -> list[list[object]]:
                 v = None
             elif f == "val":
                 v = int(v) / 100
+            elif f == "action" and v in ("A", "R", "P", "N"):
+                v = ACTION_LABELS[Action(v)]
             row.append(v)
         grid.append(row)
     return grid
