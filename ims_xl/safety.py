@@ -11,17 +11,22 @@ touches files, but imports no workbook library.
 * :func:`stale_temp_files` / :func:`remove_stale_temp_files`: temporary files that a killed
   write left beside a workbook (``xlsx.atomic_write`` names them ``.~<stem>-*``).
 
-Memory budget (measured with ``/usr/bin/time -v`` on ``ims-xl sample --records N`` files, CPython
-3.11, pandas 3.1, 2-core CI machine; see the report of issue 5)::
+Memory budget: peak RSS measured with ``/usr/bin/time -v`` on files made by ``ims-xl sample
+--records N`` (CPython 3.11, pandas 3.1, 2-core machine; MiB)::
 
-    step                      100,000 records   300,000 records   per record
-    import (JSON -> xlsx)        620 MB            1,479 MB           4.3 KB
-    validate (xlsx)              843 MB            2,162 MB           6.6 KB
-    import --into (re-import)    926 MB            (see MAX_JSON_BYTES)
+    step                                  100,000 records   300,000 records   per record
+    import JSON -> review workbook              605             1,445          4.3 KiB
+    validate (imported workbook)                824             2,111          6.6 KiB
+    import --into (re-import)                   904             2,522          8.3 KiB
+    run --books --apply-suggestions           1,027             2,917          9.7 KiB
+    validate (reconciled workbook)            1,086             3,092         10.3 KiB
 
-The JSON file is 401 bytes a record and the workbook unpacks to 2.0 KB a record. The step
-that needs most per record (re-import, then validate) sets the limits, so that every step on
-the largest accepted input stays under about 4 GB.
+The download is 401 bytes a record; a review workbook unpacks to 2.0 KB a record (3.9 KB once
+reconciled: Books sheet, notes). The heaviest step, validating a reconciled workbook, needs
+82 MiB + 10.3 KiB a record, so 4 GB (3.7 GiB) holds about 370,000 records: the default limit
+is a 145 MB download (361,000 records, peak 3.9 GB), 1.6 GB unpacked for a workbook. A 1,000,000-record
+download (401 MB) is refused up front; ``IMS_XL_MAX_JSON_MB`` raises the limit on a computer
+with more memory (both limits scale with it).
 """
 
 from __future__ import annotations
@@ -42,13 +47,16 @@ import pandas as pd
 from .errors import InputError
 
 BACKUP_DIR = ".ims-xl-backups"
-#: The largest IMS download accepted by default: 240 MB, about 600,000 records (401 bytes
-#: each), for which re-import and validate peak at about 4 GB (7 KB a record + 0.2 GB).
-MAX_JSON_BYTES = 240 * 1000 * 1000
+#: The largest IMS download accepted by default: 145 MB, about 361,000 records (401 bytes
+#: each), for which the heaviest step peaks at about 3.9 GB (module docstring).
+MAX_JSON_BYTES = 145 * 1000 * 1000
 #: Environment variable to raise or lower the JSON limit, in MB, on a machine with more memory.
 MAX_JSON_ENV = "IMS_XL_MAX_JSON_MB"
-#: Uncompressed size of all parts of an .xlsx: 1.2 GB is 600,000 records of a review workbook.
-MAX_XLSX_UNCOMPRESSED = 1200 * 1000 * 1000
+#: Uncompressed size of all parts of an .xlsx: the reconciled review workbook of the largest
+#: accepted download unpacks to 1.39 GB (3.85 KB a record).
+MAX_XLSX_UNCOMPRESSED = 1600 * 1000 * 1000
+#: Unpacked workbook bytes allowed per byte of the JSON limit when IMS_XL_MAX_JSON_MB raises it.
+_XLSX_PER_JSON_BYTE = 10.7
 #: Compression ratio above which a part larger than :data:`RATIO_MIN_BYTES` is a zip bomb.
 #: A review workbook's sheets compress about 13:1; deflate's ceiling is about 1032:1.
 MAX_XLSX_RATIO = 200
@@ -264,14 +272,14 @@ def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 1 << 16):
             yield b
 
 
-def check_xlsx_safe(path: str | Path, max_uncompressed: int = MAX_XLSX_UNCOMPRESSED,
+def check_xlsx_safe(path: str | Path, max_uncompressed: int | None = None,
                     max_ratio: float = MAX_XLSX_RATIO, max_members: int = MAX_XLSX_MEMBERS,
                     verify_data: bool = True) -> None:
     """Refuse an .xlsx that is not safe to open, before any workbook library parses it.
 
     Refused: a file that is not a zip (an old .xls, a password-protected workbook, JSON, CSV
     ...), a damaged zip, more than ``max_members`` parts, parts that unpack to more than
-    ``max_uncompressed`` bytes in all, a part compressed more than ``max_ratio``:1 (a zip
+    ``max_uncompressed`` bytes in all (default :func:`xlsx_limit`), a part compressed more than ``max_ratio``:1 (a zip
     bomb), an encrypted part, and any XML part whose prolog declares a DOCTYPE (entity
     expansion, external entities). With ``verify_data`` every part is also unpacked once as
     a stream and its CRC checked, so a zip whose directory lies about sizes is refused too
@@ -282,6 +290,7 @@ def check_xlsx_safe(path: str | Path, max_uncompressed: int = MAX_XLSX_UNCOMPRES
     """
     p = Path(path)
     name = p.name
+    max_uncompressed = xlsx_limit() if max_uncompressed is None else max_uncompressed
     if not p.is_file():
         raise InputError(f"{p}: file not found" if not p.exists() else f"{p}: is a folder; give an .xlsx file")
     try:
@@ -345,6 +354,12 @@ def json_limit() -> int:
         except ValueError:
             pass
     return MAX_JSON_BYTES
+
+
+def xlsx_limit() -> int:
+    """The unpacked-size limit for workbooks: :data:`MAX_XLSX_UNCOMPRESSED`, raised in
+    proportion when ``IMS_XL_MAX_JSON_MB`` raises the download limit."""
+    return max(MAX_XLSX_UNCOMPRESSED, int(json_limit() * _XLSX_PER_JSON_BYTE))
 
 
 def check_json_size(path: str | Path, max_bytes: int | None = None) -> None:

@@ -308,7 +308,12 @@ def test_json_size_limit(tmp_path, monkeypatch):
         check_json_size(huge, max_bytes=1)
 
 
-def test_limits_are_consistent():
-    """The workbook limit admits the review workbook of the largest accepted download."""
+def test_limits_are_consistent(monkeypatch):
+    """The workbook limit admits the reconciled review workbook (3.85 KB a record unpacked) of
+    the largest accepted download, and both follow IMS_XL_MAX_JSON_MB; the largest accepted
+    download stays under 4 GB at the measured 82 MiB + 10.3 KiB a record."""
     records = safety.MAX_JSON_BYTES // 401
-    assert records * 1993 <= safety.MAX_XLSX_UNCOMPRESSED
+    assert records * 3851 <= safety.xlsx_limit()
+    assert (82 * 1024 + 10.3 * records) * 1024 < 4.0e9
+    monkeypatch.setenv(safety.MAX_JSON_ENV, "1000")
+    assert safety.xlsx_limit() >= (1000 * 1000 * 1000 // 401) * 3851
