@@ -47,13 +47,6 @@ XL_SOURCE = Path(xl.__file__).read_text(encoding="utf-8")
 XLWINGS_DIR = Path(xlwings.__file__).parent
 FILL = {k: xl._rgb(v) for k, v in COLOURS.items()}
 HAS_RECONCILE = hasattr(actions, "reconcile") and hasattr(actions, "apply_suggestions")
-#: Bugs in the core (ims_xl/review.py) that the CLI shows too; reported, not the shell's to fix.
-CORE_BUG_NAN_ACTION = pytest.mark.xfail(strict=False, reason=(
-    "core bug: review.effective_actions/has_work use Series.map(parse_action); pandas 3.1 turns "
-    "its None into NaN, so any unknown Action word crashes summary_tables (ims-xl validate exits 3 too)"))
-CORE_BUG_MERGE_DTYPE = pytest.mark.xfail(strict=False, reason=(
-    "core bug: review.merge_download assigns object values into a float64 input column "
-    "(decl_*_in) with .loc and pandas 3.1 raises TypeError (ims-xl import --into fails too)"))
 needs_reconcile = pytest.mark.skipif(not HAS_RECONCILE, reason="ims_xl.actions.reconcile / "
                                      "apply_suggestions are not in this checkout yet")
 
@@ -802,7 +795,7 @@ def _assert_same(small, large, names):
             assert st[key] == lt[key], key
 
 
-ALL = ("import_json", "refresh_summary", "export", "import_errors", "validate")
+ALL = ("import_json", "refresh_summary", "export", "import_errors", "import_json", "validate")
 
 
 def test_workbook_calls_do_not_grow_with_rows_every_action(tmp_path):
