@@ -72,8 +72,10 @@ NUMBER_FORMAT: dict[str, str] = {
     "input_yesno": TEXT, "amount": INR_FORMAT, "input_amount": INR_FORMAT, "date": DATE_FORMAT,
     "output": GENERAL, "ref": GENERAL,
 }
-#: Fields whose change means the cell notes change (``sheets.section_block`` derives them).
+#: Fields whose change means the cell notes change (``sheets.section_block`` derives them),
+#: and how those notes begin (``sheets.section_block``: "Books: <value> (Books row n)").
 NOTE_FIELDS = frozenset({"match_detail"})
+NOTE_PREFIX = "Books: "
 INPUT_KINDS = frozenset({"action", "input_text", "input_yesno", "input_amount"})
 JSON_FILES = (("JSON files", "*.json"),)
 REGISTER_FILES = (("Purchase register (Excel or CSV)", "*.xlsx;*.xlsm;*.xls;*.csv;*.txt"),)
@@ -119,7 +121,7 @@ def run_action(name: str, book: Any = None) -> list[str]:
         return lines
     except Exception as exc:  # the boundary: never a raw traceback for the accountant
         log = write_log(exc, name, book)
-        lines = [f"Internal error in '{info.label}' ({type(exc).__name__}). Nothing more was changed.",
+        lines = [f"Internal error in '{info.label}' ({type(exc).__name__}).",
                  f"Details are in {log}", "Please send that file to whoever supports ims-xl."]
         app.alert(_fit(lines), title=f"{TITLE}: {info.label}", mode="critical")
         return lines
@@ -533,7 +535,8 @@ class _Session:
         differ (``MAX_NOTES``); 'Match reasons' states the books values in any case."""
         if clear:
             for note in sheet.notes:
-                note.delete()
+                if note.text.startswith(NOTE_PREFIX):  # ours; the accountant's own notes stay
+                    note.delete()
         if self.note_total > MAX_NOTES:
             if block.notes and not self.notices:
                 self.notices.append(f"{self.note_total:,} cells differ from the books: their books values "
