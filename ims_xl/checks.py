@@ -377,7 +377,7 @@ def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[
         else:
             show = lambda r, col=col, e=expected[col]: f"Downloaded '{_shown_text(e[r.name])}', sheet shows '{_shown_text(r[col])}'"
         out += _emit(rows, diff & applies, "downloaded-value-edited", f,
-                     lambda r, show=show: show(r) + ": the upload uses the downloaded value",
+                     lambda r, show=show: show(r) + ": the cell is restored; the upload always uses the downloaded value",
                      value=lambda r, col=col: _shown_text(r[col]))
     return out
 
