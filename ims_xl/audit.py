@@ -41,6 +41,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from .model import ACTION_LABELS, SECTIONS, Action, parse_action
+from .review import effective_actions
 
 LOG_SHEET = "Log"
 LOG_COLUMNS: tuple[str, ...] = ("When", "Sheet", "Row", "GSTIN of supplier", "Document number",
@@ -93,16 +94,11 @@ def _label(code: str) -> str:
 # ---------------------------------------------------------------- changes
 
 def effective(rows: pd.DataFrame) -> pd.Series:
-    """Each record's effective action code: the typed word, else the portal status.
-
-    (Not ``review.effective_actions``: under pandas 3 its ``Series.map`` turns the ``None`` of
-    a blank or unknown word into NaN and it fails; see the report of issue 5.)
-    """
-    codes = []
-    for t, a in zip(rows["action_text"].tolist(), rows["action"].tolist()):
-        p = parse_action(t) if isinstance(t, str) else None
-        codes.append(p.value if p is not None else a)
-    return pd.Series(codes, index=rows.index, dtype=object)
+    """Each record's effective action code: the typed word, else the portal status
+    (``review.effective_actions``, the same reading the summary and the upload use)."""
+    if not len(rows):
+        return pd.Series(dtype=object)
+    return effective_actions(rows).astype(object)
 
 
 _effective = effective
