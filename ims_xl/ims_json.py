@@ -37,6 +37,8 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "hash", "unknown_keys",
 )
 DECL_COLUMNS: tuple[str, ...] = ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")
+#: Amounts are "Decimal(15, 2)" (IMS_FORMAT §5): at most 13 digits of rupees.
+MAX_PAISE = 10**15 - 1
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> obje
         raise InputError(f"{source}: this is {kind} (it starts with {first!r}); give {what} file")
     try:
         return json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise InputError(f"{source}: the JSON is nested too deeply to be {what}") from None
     except json.JSONDecodeError as exc:
         tail = text.rstrip()[-1:]
         cut = exc.pos >= len(text.rstrip()) - 1 or tail not in ("}", "]")
@@ -99,7 +103,7 @@ def _find_sections(obj: object, source: str) -> tuple[dict, dict]:
             return container["imsDetails"], container
         if any(s.key in container for s in SECTIONS):
             return container, container
-    keys = ", ".join(sorted(map(str, obj))[:8]) or "none"
+    keys = ", ".join(repr(k) for k in sorted(map(str, obj))[:8]) or "none"
     raise InputError(
         f"{source}: not an IMS download: no 'imsDetails' and none of the sections b2b, b2ba, "
         f"b2bdn, b2bdna, b2bcn, b2bcna, ecom, ecoma (keys found: {keys}); download it from "
@@ -201,6 +205,8 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
             row[k] = paise_from_json(v)
         except AmountError as exc:
             raise InputError(f"{where}: field {k}: {exc}") from None
+        if abs(row[k]) > MAX_PAISE:
+            raise InputError(f"{where}: field {k}: {v} is beyond the portal's Decimal(15, 2)")
         orig[k] = json_number(row[k])
     for k, col in zip(DECL_KEYS, DECL_COLUMNS):
         v = orig.get(k)
@@ -211,6 +217,8 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
             row[col] = paise_from_json(v)
         except AmountError as exc:
             raise InputError(f"{where}: field {k}: {exc}") from None
+        if abs(row[col]) > MAX_PAISE:
+            raise InputError(f"{where}: field {k}: {v} is beyond the portal's Decimal(15, 2)")
         orig[k] = json_number(row[col])
     action = str(orig.get("action", "N") or "N").strip().upper()
     if action not in ("A", "R", "P", "N"):

@@ -24,6 +24,9 @@ def paise_from_decimal(value: Decimal) -> int:
         raise AmountError(f"{value} is not an amount")
     # integer arithmetic on the digits: exact at any size (Decimal's context rounds at 28 digits)
     sign, digits, exp = value.as_tuple()
+    # refuse absurd sizes before any arithmetic: 10**(huge) would take minutes of CPU
+    if len(digits) + exp > 40 or exp < -40:
+        raise AmountError(f"{value} is not a realistic amount")
     n = int("".join(map(str, digits)) or "0")
     if exp >= -2:
         p = n * 10 ** (exp + 2)

@@ -223,6 +223,9 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
                                 "re-create the workbook with ims-xl import") from None
         items.append((sec, rec))
         refs.append(ref)
+    if len(set(refs)) != len(refs):
+        raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} holds a record twice; "
+                            "re-create the workbook with ims-xl import")
     originals = [rec for _, rec in items]
     try:
         records = records_from_originals([s.key for s, _ in items], originals, refs)

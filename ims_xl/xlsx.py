@@ -331,7 +331,12 @@ def write_review(book: ReviewBook, path: str | Path,
 # ---------------------------------------------------------------- reading
 
 def _grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
-    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    try:
+        return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine's XmlError, ZipError ...: a damaged part
+        raise InputError(f"{Path(str(wb.path)).name if getattr(wb, 'path', None) else 'workbook'}: "
+                         f"sheet '{name}' is damaged ({type(exc).__name__}); open and re-save it in Excel, "
+                         "or restore a backup") from None
 
 
 def open_workbook(path: str | Path) -> CalamineWorkbook:

@@ -238,10 +238,6 @@ def test_entity_attack_gets_a_clear_message(tmp_path, good_xlsx):
         check_xlsx_safe(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: xlsx.read_review (and read_grid) let python-calamine's XmlError "
-                   "through when a sheet's XML is malformed or uses an undeclared entity: exit 3 'internal "
-                   "error' instead of InputError naming the file and sheet (open_workbook only guards the "
-                   "opening, not the sheet reads)")
 def test_malformed_sheet_xml_is_an_input_error(tmp_path, good_xlsx):
     from ims_xl.xlsx import read_review
     with zipfile.ZipFile(good_xlsx) as z:
