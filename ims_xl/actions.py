@@ -7,7 +7,9 @@ and write the files or the open workbook, and call these same functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace  # noqa: F401 (replace re-exported for the shells)
+import json
+from dataclasses import dataclass, field, replace
+from decimal import Decimal  # noqa: F401 (replace re-exported for the shells)
 
 import pandas as pd
 
@@ -92,6 +94,13 @@ def export(book: ReviewBook, settings: Settings = Settings()) -> tuple[list[byte
         raise ValidationFailed(f"{len(errors):,} validation error(s): fix them first (run validate to see "
                                "them in the workbook); nothing was written")
     parts = build_upload(book, settings)
+    from .schema import validate_upload  # the upload's JSON Schema (IMS_FORMAT §2), last gate
+    for k, part in enumerate(parts, 1):
+        problems = validate_upload(json.loads(part, parse_float=Decimal))
+        if problems:
+            raise ValidationFailed(f"upload part {k} fails the upload schema: {problems[0]}"
+                                   f"{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}; "
+                                   "nothing was written; please report this")
     changed = int((typed_actions(book.rows).replace({"": None, "?": None}).fillna(book.rows["action"])
                    != book.rows["action"]).sum())
     out = replace(out, messages=out.messages + [f"{changed:,} changed record(s) to upload in {len(parts)} file(s)"])
@@ -178,3 +187,29 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
     if c["skipped"]:
         msgs.append(f"{c['skipped']:,} Pending suggestion(s) skipped: Pending is blocked on those records")
     return Outcome(book=new, messages=msgs)
+
+
+def with_log(before: ReviewBook | None, after: ReviewBook, source: str | None = None,
+             when: str | None = None) -> tuple[ReviewBook, list[str]]:
+    """Append to the audit trail every change of action between two states of a workbook.
+
+    Actions typed by hand since ims-xl last wrote the workbook are logged as ``typed``;
+    changes the action made are logged with ``source`` (``re-import``, ``suggestion
+    applied``, ``portal error``). The Log is only ever appended to; edits found in it are
+    reported (returned as messages) and noted in one ``log check`` row.
+    """
+    from . import audit
+    when = when or audit.now_text()
+    base = before if before is not None else after
+    log, seal = base.log, base.meta.get("log_seal", "")
+    problems = audit.verify_log(log, seal)
+    rows = audit.typed_changes(base.rows, log, when) if before is not None else []
+    if before is not None and source == "portal error":
+        rows += audit.portal_error_rows(before.rows, after.rows, when)
+    elif before is not None and source:
+        rows += audit.diff_actions(before.rows, after.rows, source, when)
+    if not rows and not problems and not log:
+        return after, []
+    grid = audit.append_log(log, rows, seal=seal, when=when)
+    book = replace(after, log=grid, meta={**after.meta, "log_seal": audit.log_seal(grid)})
+    return book, [f"Log sheet: {p}" for p in problems]

@@ -43,7 +43,7 @@ import pandas as pd
 from .model import ACTION_LABELS, SECTIONS, Action, parse_action
 from .review import effective_actions
 
-LOG_SHEET = "Log"
+from .layout import LOG_SHEET  # noqa: E402  (one name for the sheet, shared with the shells)
 LOG_COLUMNS: tuple[str, ...] = ("When", "Sheet", "Row", "GSTIN of supplier", "Document number",
                                 "Old action", "New action", "Source", "Note")
 KEY_COLUMN = "Record key"

@@ -57,6 +57,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "cgst-sgst-unequal": (W, "CGST and SGST differ"),
     "tax-head-vs-pos": (W, "the tax head does not fit the supplier's state and the place of supply"),
     "duplicate-record": (W, "the same document of the same supplier appears more than once"),
+    "download-field-missing": (E, "a changed record lacks a field the portal requires on upload"),
     "internal-error": (E, "a check failed to run: please report it with the log"),
 }
 
@@ -382,9 +383,26 @@ def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[
     return out
 
 
+def check_required_fields(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """A record to be uploaded must carry every key SAVE requires (IMS_FORMAT §2.2)."""
+    changed = final_actions(rows) != rows["action"]
+    out: list[Finding] = []
+    has_typ = rows["section"].map(lambda k: SECTION_BY_KEY[k].has_inv_typ)
+    amended = rows["section"].map(lambda k: SECTION_BY_KEY[k].is_amendment)
+    for f, need in (("srcform", None), ("rtnprd", None), ("pos", None), ("doc_date", None),
+                    ("inv_typ", has_typ), ("orig_doc_no", amended), ("orig_doc_date", amended)):
+        miss = changed & (rows[f].astype(str).str.strip() == "")
+        if need is not None:
+            miss &= need
+        out += _emit(rows, miss, "download-field-missing", f,
+                     lambda r, f=f: f"The download has no {f} for this record, and the portal requires it on "
+                                    "upload: download the IMS JSON again, or leave this record's action unchanged")
+    return out
+
+
 CHECKS: tuple[Check, ...] = (check_meta, check_actions, check_itc_reduction, check_remarks,
                              check_unsent_changes, check_identifiers, check_documents,
-                             check_duplicates, check_edited_downloads)
+                             check_duplicates, check_edited_downloads, check_required_fields)
 
 
 def run_checks(book: ReviewBook, settings: Settings = Settings(),

@@ -19,6 +19,7 @@ from pathlib import Path
 from . import __version__, actions
 from .errors import ImsXlError, InputError, ValidationFailed
 from .ims_json import load_download, load_portal_errors
+from .safety import check_json_size, neutralise_frame
 from .model import Settings, Severity
 from .registry import ACTION_BY_NAME
 from .xlsx import atomic_write, read_review, write_review
@@ -46,8 +47,20 @@ def _findings_table(findings) -> str:
     return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths))] + [fmt(r) for r in rows])
 
 
+def _save(before, out, target, source: str | None = None, marks=None) -> list[str]:
+    """Log the changes of action (audit trail), then write the workbook."""
+    book, problems = actions.with_log(before, out.book, source)
+    write_review(book, target, marks)
+    return problems
+
+
+def _load(path: str):
+    check_json_size(path)
+    return load_download(path)
+
+
 def cmd_import(a: argparse.Namespace) -> int:
-    download = load_download(a.json)
+    download = _load(a.json)
     if bool(a.out) == bool(a.into):
         raise InputError("give either --out NEW.xlsx (a new review workbook) or --into REVIEW.xlsx (re-import)")
     if a.out and Path(a.out).exists() and not a.force:
@@ -56,8 +69,8 @@ def cmd_import(a: argparse.Namespace) -> int:
     into = read_review(a.into) if a.into else None
     out, _ = actions.import_download(download, into, a.rtin or "", a.period or "")
     target = a.into or a.out
-    write_review(out.book, target)
-    _say(*out.messages, f"Wrote {target}")
+    problems = _save(into, out, target, "re-import" if into is not None else None)
+    _say(*out.messages, *problems, f"Wrote {target}")
     return EXIT_OK
 
 
@@ -65,7 +78,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
     book = read_review(a.workbook)
     out = actions.validate(book, Settings())
     if not a.dry_run:
-        write_review(out.book, a.workbook, out.marks)
+        out = actions.replace(out, messages=out.messages + _save(book, out, a.workbook, None, out.marks))
     if a.json:
         print(json.dumps([{"code": f.code, "severity": f.severity.value, "sheet": f.sheet, "row": f.row,
                            "field": f.field, "message": f.message, "value": f.value}
@@ -114,17 +127,18 @@ def cmd_export(a: argparse.Namespace) -> int:
 
 
 def cmd_import_errors(a: argparse.Namespace) -> int:
+    check_json_size(a.errors)
     errors = load_portal_errors(a.errors)
     book = read_review(a.workbook)
     out = actions.import_portal_errors(book, errors)
-    write_review(out.book, a.workbook)
-    _say(*out.messages, f"Wrote {a.workbook}")
+    problems = _save(book, out, a.workbook, "portal error")
+    _say(*out.messages, *problems, f"Wrote {a.workbook}")
     return EXIT_OK
 
 
 def cmd_summary(a: argparse.Namespace) -> int:
     book = read_review(a.workbook)
-    write_review(actions.refresh_summary(book).book, a.workbook)
+    _say(*_save(book, actions.refresh_summary(book), a.workbook))
     from .review import summary_tables
     from .money import format_inr
     t = summary_tables(book)["itc"]
@@ -166,7 +180,9 @@ def _match_settings(a: argparse.Namespace):
 
 def write_matches(frame, path: Path) -> None:
     """``matches.csv`` (issue 3 item 6), written atomically, UTF-8."""
-    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))
+    # text starting with = + - @ is prefixed with ' so a spreadsheet never runs it as a formula
+    atomic_write(path, lambda tmp: neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8",
+                                                                 lineterminator="\n"))
 
 
 def _register_grid(a: argparse.Namespace):
@@ -184,16 +200,16 @@ def cmd_reconcile(a: argparse.Namespace) -> int:
     target = a.out or a.workbook
     if a.matches:
         write_matches(out.table, Path(a.matches))
-    write_review(out.book, target)
-    _say(*out.messages, f"Wrote {target}" + (f" and {a.matches}" if a.matches else ""))
+    problems = _save(book, out, target)
+    _say(*out.messages, *problems, f"Wrote {target}" + (f" and {a.matches}" if a.matches else ""))
     return EXIT_OK
 
 
 def cmd_apply_suggestions(a: argparse.Namespace) -> int:
     book = read_review(a.workbook)
     out = actions.apply_suggestions(book, None, set(a.status) if a.status else None)
-    write_review(out.book, a.workbook)
-    _say(*out.messages, f"Wrote {a.workbook}")
+    problems = _save(book, out, a.workbook, "suggestion applied")
+    _say(*out.messages, *problems, f"Wrote {a.workbook}")
     return EXIT_OK
 
 
@@ -201,7 +217,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     """The main job: import, reconcile (with --books), validate, export into one folder."""
     out_dir = Path(a.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    download = load_download(a.json)
+    download = _load(a.json)
     grid, source = _register_grid(a)  # read before writing anything: a bad register stops here
     imp, _ = actions.import_download(download, None, a.rtin or "", a.period or "")
     book = imp.book
@@ -214,7 +230,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         msgs.append(f"Wrote {out_dir / 'matches.csv'}")
         if a.apply_suggestions:
             app = actions.apply_suggestions(book)
-            book = app.book
+            book, _ = actions.with_log(book, app.book, "suggestion applied")
             msgs += app.messages
     review = out_dir / "review.xlsx"
     val = actions.validate(book, Settings())
@@ -230,6 +246,31 @@ def cmd_run(a: argparse.Namespace) -> int:
         msgs += ex.messages[1:] + [f"Wrote {p}" for p in paths]
     _say(*msgs)
     return code
+
+
+def cmd_check_upload(a: argparse.Namespace) -> int:
+    """Prove each uploaded record equals its downloaded record but for the review fields."""
+    from .ims_json import read_json_bytes
+    from .schema import check_upload, validate_upload
+    download = _load(a.against)
+    docs, problems = [], []
+    for f in a.upload:
+        p = Path(f)
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+        doc = read_json_bytes(data, p.name, "an upload JSON")
+        problems += [f"{p.name}: {m}" for m in validate_upload(doc)]
+        docs.append(doc)
+    problems += check_upload(docs if len(docs) > 1 else docs[0], download)
+    for m in problems:
+        print(m)
+    n = sum(len(v) for d in docs if isinstance(d, dict) for v in (d.get("invdata") or {}).values()
+            if isinstance(v, list))
+    print(f"{len(problems):,} problem(s) in {n:,} uploaded record(s)" if problems else
+          f"All {n:,} uploaded record(s) match the download except their action, remarks and ITC reduction")
+    return EXIT_FINDINGS if problems else EXIT_OK
 
 
 def cmd_doctor(a: argparse.Namespace) -> int:
@@ -316,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")
     s.add_argument("--date-window", type=int, help="days (default 3)")
     s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("check-upload", help="prove an upload JSON changes nothing but actions, remarks "
+                       "and ITC reduction, against the download")
+    s.add_argument("upload", nargs="+", help="the upload JSON file(s)")
+    s.add_argument("--against", required=True, help="the IMS JSON it was made from")
+    s.set_defaults(func=cmd_check_upload)
 
     s = sub.add_parser("doctor", help="check an installation and say how to fix what is wrong")
     s.set_defaults(func=cmd_doctor)

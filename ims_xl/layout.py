@@ -16,6 +16,7 @@ README_SHEET = "Read me"
 SUMMARY_SHEET = "Summary"
 BOOKS_SHEET = "Books"
 REMOVED_SHEET = "Removed records"
+LOG_SHEET = "Log"            # the audit trail (audit.py): appended to, never rewritten
 MISSING_SHEET = "Missing in IMS"
 SUPPLIERS_SHEET = "Suppliers"
 #: Report sheets written by reconcile and carried as they are until the next reconcile.

@@ -42,6 +42,7 @@ class ReviewBook:
         removed: records gone from a newer download that carried the accountant's work.
         extra_sheets: sheets the accountant added, kept as values (name -> grid).
         reports: report sheets written by reconcile (``Missing in IMS``, ``Suppliers``).
+        log: the append-only ``Log`` sheet, the audit trail of action changes (``audit.py``).
     """
 
     meta: dict[str, str]
@@ -51,6 +52,7 @@ class ReviewBook:
     removed: pd.DataFrame = field(default_factory=pd.DataFrame)
     extra_sheets: dict[str, list[list[object]]] = field(default_factory=dict)
     reports: dict[str, list[list[object]]] = field(default_factory=dict)
+    log: list[list[object]] = field(default_factory=list)
 
     @property
     def rtin(self) -> str:
@@ -290,7 +292,7 @@ def merge_download(old: ReviewBook, download: ImsDownload) -> tuple[ReviewBook, 
                          removed_with_work=removed_list)
     book = ReviewBook(meta=meta, rows=new, originals=fresh.originals, books=old.books,
                       removed=removed.reset_index(drop=True), extra_sheets=old.extra_sheets,
-                      reports=old.reports)
+                      reports=old.reports, log=old.log)
     return book, report
 
 

@@ -19,14 +19,14 @@ import pandas as pd
 
 from .errors import InputError, TemplateError
 from .ims_json import build_records, records_from_originals
-from .layout import (BOOKS_SHEET, DATA_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
+from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
 from .model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, Section
 from .review import ReviewBook, _default_inputs, as_displayed
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
-                          META_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
+                          META_SHEET, LOG_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
 #: Text starting with these would be a formula if typed; it is always stored as text.
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -280,8 +280,11 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
             removed["val"] = [int(round(float(v) * 100)) if isinstance(v, (int, float)) else 0 for v in removed["val"]]
     extra = {n: [list(r) for r in grids[n]] for n in names if n not in KNOWN_SHEETS and n in grids}
     reports = {n: [list(r) for r in grids[n]] for n in REPORT_SHEETS if grids.get(n)}
+    log = [list(r) for r in grids.get(LOG_SHEET) or []]
+    while log and all(v in ("", None) for v in log[-1]):
+        log.pop()
     return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), books=books,
-                      removed=removed, extra_sheets=extra, reports=reports)
+                      removed=removed, extra_sheets=extra, reports=reports, log=log)
 
 
 def _read_section(grid: list[list[object]], source: str, sec: Section,

@@ -51,7 +51,7 @@ import xlwings as xw
 from . import __version__, actions
 from .errors import ImsXlError, InputError
 from .ims_json import load_download, load_portal_errors
-from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
+from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET,
                      REMOVED_SHEET, SUMMARY_SHEET, Column,
                      columns_for)
 from .model import ACTION_LABELS, SECTIONS, Action, Section
@@ -199,7 +199,7 @@ def _import_json(s: _Session) -> list[str]:
     download = load_download(path)
     into = s.read(required=False)
     out, _ = actions.import_download(download, into)
-    s.write(out.book, full=True)
+    s.write(out.book, full=True, source="re-import" if into is not None else None)
     return out.messages
 
 
@@ -235,7 +235,7 @@ def _import_errors(s: _Session) -> list[str]:
         return ["Nothing imported: no file was chosen."]
     errors = load_portal_errors(path)
     out = actions.import_portal_errors(s.read(), errors)
-    s.write(out.book)
+    s.write(out.book, source="portal error")
     return out.messages
 
 
@@ -277,7 +277,7 @@ def _apply_suggestions(s: _Session) -> list[str]:
         if answer == "no":
             refs = None
     out = fn(book, refs=refs)
-    s.write(out.book, out.marks)
+    s.write(out.book, out.marks, source="suggestion applied")
     return out.messages
 
 
@@ -436,12 +436,16 @@ class _Session:
         return sheet, True
 
     def write(self, book: ReviewBook, marks: dict[tuple[int, str], str] | None = None, *,
-              full: bool = False, recolour: bool = False) -> None:
+              full: bool = False, recolour: bool = False, source: str | None = None) -> None:
         """Write ``book`` back: what changed since :meth:`read`, or everything (``full``).
 
         ``marks`` are validation's ``{(ref, field): "error"|"warning"}``; ``recolour`` clears
-        fills left by an earlier validation even when there are no new marks.
+        fills left by an earlier validation even when there are no new marks. Changes of
+        action are first appended to the Log sheet (``actions.with_log``; ``source`` names
+        what made them, typed changes are found by comparison).
         """
+        book, problems = actions.with_log(self.before, book, source)
+        self.notices += problems
         order = [README_SHEET, SUMMARY_SHEET, *(s.sheet for s in SECTIONS), BOOKS_SHEET]
         sheet, created = self._sheet(README_SHEET, None)
         if created:
@@ -474,6 +478,11 @@ class _Session:
             if before is None or getattr(before, "reports", {}).get(name) != grid:
                 self._write_grid(self._sheet(name, last)[0], name, grid)
             last = name
+        if book.log and (before is None or book.log != before.log):
+            sheet, _ = self._sheet(LOG_SHEET, last)  # all text: the checksums must stay true
+            self._write_table(sheet, LOG_SHEET, [list(c) for c in zip(*book.log)], [TEXT] * len(book.log[0]))
+        if LOG_SHEET in self.sheets:
+            last = LOG_SHEET
         sheet, created = self._sheet(DATA_SHEET, last, hidden=True)
         if full or created:
             self.progress("writing the hidden copy of the download")

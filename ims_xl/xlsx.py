@@ -24,12 +24,13 @@ from python_calamine import CalamineWorkbook
 
 from .errors import InputError, TemplateError
 from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
-                     REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
+                     LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column)
 from .model import ACTION_LABELS, SECTIONS, Action
 from .money import rupees
 from .matching import status_summary
 from .review import ReviewBook, positioned, summary_tables
+from .safety import backup, check_xlsx_safe, remove_stale_temp_files
 from .sheetxml import col_letter, inject_rows, rows_xml
 from .sheets import (FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
                      removed_grid, section_block)
@@ -225,6 +226,7 @@ def atomic_write(path: Path, write) -> None:
     """Call ``write(tmp_path)`` then move the temporary file over ``path`` in one step."""
     path = Path(path)
     refuse_if_open(path)
+    remove_stale_temp_files(path)  # left by a killed earlier run, older than an hour
     fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem + "-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -299,6 +301,16 @@ def write_review(book: ReviewBook, path: str | Path,
                 ws.set_column(0, 20, 16)
                 _write_grid(ws, fmts, book.reports[name])
                 ws.autofilter(0, 0, max(len(book.reports[name]) - 1, 1), len(book.reports[name][0]) - 1)
+        if book.log:
+            ws = wb.add_worksheet(LOG_SHEET)
+            ws.freeze_panes(1, 0)
+            ws.set_column(0, 8, 18, fmts.get("text"))
+            ws.set_column(9, 10, 18, fmts.get("text"), {"hidden": True})
+            ws.write_row(0, 0, book.log[0], fmts.get("header"))
+            for i, row in enumerate(book.log[1:], start=1):  # text, so the checksums stay true
+                for j, v in enumerate(row):
+                    if v not in (None, ""):
+                        ws.write_string(i, j, str(v), fmts.get("text", quote=str(v).startswith(FORMULA_START)))
         if len(book.removed):
             ws = wb.add_worksheet(REMOVED_SHEET)
             ws.set_column(0, len(REMOVED_COLUMNS), 18)
@@ -325,6 +337,9 @@ def write_review(book: ReviewBook, path: str | Path,
         finally:
             os.unlink(pkg)
 
+    refuse_if_open(path)
+    if path.exists():
+        backup(path, keep=5)  # the last few versions, beside the workbook
     atomic_write(path, write)
 
 
@@ -346,6 +361,7 @@ def open_workbook(path: str | Path) -> CalamineWorkbook:
         raise InputError(f"{p}: file not found")
     if p.is_dir():
         raise InputError(f"{p}: is a folder; give an .xlsx file")
+    check_xlsx_safe(p)  # zip bombs, entity declarations, non-zip files: refused before parsing
     try:
         return CalamineWorkbook.from_path(str(p))
     except Exception as exc:  # calamine raises several unrelated types for a bad file

@@ -241,14 +241,14 @@ def test_log_survives_a_workbook_round_trip(tmp_path, book):
     new[0][4] = "=HYPERLINK(\"http://x\")"  # a hostile document number stays text
     grid = append_log(None, new)
     wb = tmp_path / "review.xlsx"
-    write_review(replace(book, rows=rows, extra_sheets={"Log": grid}), wb)
-    back = read_review(wb).extra_sheets["Log"]
+    write_review(replace(book, rows=rows, log=grid), wb)
+    back = read_review(wb).log
     assert verify_log(back, log_seal(grid)) == []
     assert typed_changes(read_review(wb).rows, back, WHEN2) == []
     x = openpyxl.load_workbook(wb)
     x["Log"]["G3"] = "Pending" if x["Log"]["G3"].value != "Pending" else "Accept"
     x.save(wb)
-    back = read_review(wb).extra_sheets["Log"]
+    back = read_review(wb).log
     assert verify_log(back) == ["Log row 3 was changed, added, moved or removed by hand after ims-xl wrote them"]
 
 

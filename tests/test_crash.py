@@ -54,12 +54,14 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 real_replace, real_chmod = os.replace, os.chmod
+# the faults aim at the workbook's own replace, not the backup copy made just before it
 if fault == "before-replace":
-    os.replace = lambda a, b: die()
+    os.replace = lambda a, b: die() if os.fspath(b) == target else real_replace(a, b)
 elif fault == "after-replace":
     def _after(a, b):
         real_replace(a, b)
-        die()
+        if os.fspath(b) == target:
+            die()
     os.replace = _after
 elif fault == "before-chmod":
     os.chmod = lambda *a, **k: die()
@@ -137,7 +139,8 @@ def _outcome(target: Path, prev: bytes | None) -> str:
 
 def _leftovers(folder: Path, target: Path, tmpdir: Path) -> tuple[list[Path], list[Path]]:
     """(files beside the target other than itself, files left in the writer's TMPDIR)."""
-    beside = sorted(f for f in folder.iterdir() if f != target and f.name not in ("big.pkl",))
+    # the backup folder (safety.backup, made before each replace) is expected, not a leftover
+    beside = sorted(f for f in folder.iterdir() if f != target and f.name not in ("big.pkl", ".ims-xl-backups"))
     assert beside == safety.stale_temp_files(target), f"unexpected files beside the workbook: {beside}"
     assert all(f.name.startswith(".~" + target.stem + "-") for f in beside)
     return beside, sorted(tmpdir.iterdir())

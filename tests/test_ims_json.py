@@ -220,13 +220,13 @@ def test_unknown_keys_survive_the_workbook(tmp_path: Path) -> None:
 
 EXACT = b"""{"imsDetails": {"b2b": [
  {"stin": "%(s)s", "inum": "A1", "inv_typ": "R", "idt": "01-10-2025", "val": 0.3, "txval": 0.1,
-  "iamt": 0.2, "camt": 0, "samt": 0, "cess": 0.0, "pos": "27", "action": "N"},
+  "iamt": 0.2, "camt": 0, "samt": 0, "cess": 0.0, "pos": "27", "action": "N", "srcform": "R1", "rtnprd": "102025"},
  {"stin": "%(s)s", "inum": "A2", "inv_typ": "R", "idt": "01-10-2025", "val": 142700, "txval": 120932.18,
-  "iamt": 0, "camt": 10883.91, "samt": 10883.910, "cess": 0, "pos": "27", "action": "N"},
+  "iamt": 0, "camt": 10883.91, "samt": 10883.910, "cess": 0, "pos": "27", "action": "N", "srcform": "R1", "rtnprd": "102025"},
  {"stin": "%(s)s", "inum": "A3", "inv_typ": "R", "idt": "01-10-2025", "val": 1E7, "txval": 8474576.27,
-  "iamt": 0, "camt": 762711.865e0, "samt": 762711.87, "cess": 1e-2, "pos": "27", "action": "N"},
+  "iamt": 0, "camt": 762711.865e0, "samt": 762711.87, "cess": 1e-2, "pos": "27", "action": "N", "srcform": "R1", "rtnprd": "102025"},
  {"stin": "%(s)s", "inum": "A4", "inv_typ": "R", "idt": "01-10-2025", "val": 9999999999999.99,
-  "txval": 1234567890123.45, "iamt": 0, "camt": 0.07, "samt": 0.07, "cess": 0, "pos": "27", "action": "N"}
+  "txval": 1234567890123.45, "iamt": 0, "camt": 0.07, "samt": 0.07, "cess": 0, "pos": "27", "action": "N", "srcform": "R1", "rtnprd": "102025"}
 ]}}""".replace(b"%(s)s", SUP_MH.encode())
 
 

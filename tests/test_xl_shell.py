@@ -575,7 +575,11 @@ def test_refresh_summary_writes_only_the_summary(tmp_path, dialogs):
     rec = book._rec
     rec.reset()
     xl.run_action("refresh_summary", book)
-    assert rec.calls["Range.value="] == 1, "only the Summary table is written"
+    # the Summary, plus the audit trail: the three typed actions go to the Log sheet, and its
+    # seal to the hidden meta sheet; no section sheet is rewritten
+    assert rec.calls["Range.value="] == 3, "only the Summary, the Log and the meta sheet are written"
+    log = book._sheet("Log")._grid()
+    assert [r[7] for r in log[1:]] == ["typed"] * 3 and {r[6] for r in log[1:]} == {"Accept"}
     summary = book._sheet(SUMMARY_SHEET)._grid()
     b2b_accepted = [r for r in summary if r[:2] == ["B2B", "Accept"]]
     assert b2b_accepted and b2b_accepted[0][2] >= 3
