@@ -196,22 +196,11 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
     if "rtnprd" in orig:
         row["rtnprd"] = normalise_rtnprd(row["rtnprd"], row["doc_date"])
         orig["rtnprd"] = row["rtnprd"]
-    for k in AMOUNT_KEYS:
+    # amounts: exact paise; a missing document amount is 0, a missing declared amount absent
+    for k, col, blank in [*((k, k, 0) for k in AMOUNT_KEYS), *((k, c, None) for k, c in zip(DECL_KEYS, DECL_COLUMNS))]:
         v = orig.get(k)
         if v is None or v == "":
-            row[k] = 0
-            continue
-        try:
-            row[k] = paise_from_json(v)
-        except AmountError as exc:
-            raise InputError(f"{where}: field {k}: {exc}") from None
-        if abs(row[k]) > MAX_PAISE:
-            raise InputError(f"{where}: field {k}: {v} is beyond the portal's Decimal(15, 2)")
-        orig[k] = json_number(row[k])
-    for k, col in zip(DECL_KEYS, DECL_COLUMNS):
-        v = orig.get(k)
-        if v is None or v == "":
-            row[col] = None
+            row[col] = blank
             continue
         try:
             row[col] = paise_from_json(v)
