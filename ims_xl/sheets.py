@@ -350,3 +350,56 @@ def to_date(v: object) -> date | None:
     if isinstance(v, datetime):
         return v.date()
     return v if isinstance(v, date) else None
+
+
+def summary_cells(book: ReviewBook) -> dict[tuple[int, int], tuple[object, str]]:
+    """The Summary sheet as ``{(row, col): (value, style)}`` (0-based), shared by the shells.
+
+    Style is ``title``, ``bold``, ``input``, ``header``, ``amount`` or "". Amounts are rupees.
+    """
+    from .matching import status_summary
+    from .review import summary_tables
+    cells: dict[tuple[int, int], tuple[object, str]] = {}
+
+    def put(r: int, c: int, values: list[object], style: str = "") -> None:
+        for j, v in enumerate(values):
+            cells[(r, c + j)] = (v, style)
+
+    put(0, 0, ["IMS review summary"], "title")
+    put(SUMMARY_RTIN_ROW - 1, 0, ["Recipient GSTIN (your GSTIN)"], "bold")
+    put(SUMMARY_RTIN_ROW - 1, 1, [book.meta.get("rtin", "")], "input")
+    put(SUMMARY_PERIOD_ROW - 1, 0, ["Return period (MMYYYY)"], "bold")
+    put(SUMMARY_PERIOD_ROW - 1, 1, [book.meta.get("period", "")], "input")
+    put(4, 0, ["Imported from", book.meta.get("source", "")])
+    put(5, 0, ["Imported at", book.meta.get("imported_at", "")])
+    put(6, 0, ["Figures as of the last ims-xl action; run Validate or Refresh summary after editing."])
+    t = summary_tables(book)
+    r = 8
+    put(r, 0, ["Section", "Action", "Records", "Taxable value", "IGST", "CGST", "SGST", "Cess"], "header")
+    for row in t["by_section"].itertuples(index=False):
+        r += 1
+        put(r, 0, [row.section, row.action, int(row.records)])
+        put(r, 3, [int(v) / 100 for v in (row.txval, row.iamt, row.camt, row.samt, row.cess)], "amount")
+    r += 2
+    put(r, 0, ["GSTR-2B preview: ITC by action (credit notes negative)", "IGST", "CGST", "SGST",
+               "Cess", "Total"], "header")
+    flows = [0, 0, 0, 0, 0]
+    for row in t["itc"].itertuples(index=False):
+        r += 1
+        vals = [int(v) for v in (row.iamt, row.camt, row.samt, row.cess, row.total)]
+        put(r, 0, [row.action])
+        put(r, 1, [v / 100 for v in vals], "amount")
+        if row.action in ("Accepted", "No Action (deemed accepted)"):
+            flows = [a + b for a, b in zip(flows, vals)]
+    r += 1
+    put(r, 0, ["ITC that flows to GSTR-2B (Accepted + No Action)"], "bold")
+    put(r, 1, [v / 100 for v in flows], "amount")
+    st = status_summary(book.rows)
+    if len(st):
+        r += 2
+        put(r, 0, ["Match status", "Action", "Records", "ITC"], "header")
+        for row in st.itertuples(index=False):
+            r += 1
+            put(r, 0, [row.status, row.action, int(row.records)])
+            put(r, 3, [int(row.itc) / 100], "amount")
+    return cells

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import __version__, actions
+from . import __version__, actions, sheets
 from .errors import ImsXlError, InputError
 from .ims_json import load_download, load_portal_errors
 from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET,
@@ -666,40 +666,9 @@ class _Session:
         self.extent[SUMMARY_SHEET] = (nrows, width)
 
 
-class _CellRecorder:
-    """A stand-in for an XlsxWriter worksheet: keeps what ``xlsx._write_summary`` writes, so
-    the Summary's layout and figures are defined in one place only."""
-
-    def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], tuple[Any, str]] = {}
-
-    def set_column(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def write(self, row: int, col: int, value: Any, style: str | None = None) -> None:
-        self.cells[(row, col)] = (value, style or "")
-
-    write_string = write_number = write
-
-    def write_row(self, row: int, col: int, values: list[Any], style: str | None = None) -> None:
-        for j, v in enumerate(values):
-            self.write(row, col + j, v, style)
-
-
-class _StyleNames:
-    """Hands ``xlsx._write_summary`` the name of each style instead of an XlsxWriter format."""
-
-    def get(self, base: str, mark: str = "", quote: bool = False) -> str:
-        return base
-
-
 def summary_cells(book: ReviewBook) -> dict[tuple[int, int], tuple[Any, str]]:
-    """``{(row, col): (value, style)}`` (0-based) of the Summary sheet as the xlsx shell
-    writes it; style is ``title``, ``bold``, ``input``, ``header``, ``amount`` or ""."""
-    from .xlsx import _write_summary  # noqa: PLC0415 - the one definition of the layout
-    rec = _CellRecorder()
-    _write_summary(rec, _StyleNames(), book)
-    return rec.cells
+    """``{(row, col): (value, style)}`` (0-based) of the Summary sheet, as every shell writes it."""
+    return sheets.summary_cells(book)
 
 
 def _boxes(cells: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:

@@ -28,12 +28,11 @@ from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET,
                      SUMMARY_SHEET, Column)
 from .model import ACTION_LABELS, SECTIONS, Action
 from .money import rupees
-from .matching import status_summary
-from .review import ReviewBook, positioned, summary_tables
+from .review import ReviewBook, positioned
 from .safety import backup, check_xlsx_safe, remove_stale_temp_files
 from .sheetxml import col_letter, inject_rows, rows_xml
 from .sheets import (FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
-                     removed_grid, section_block)
+                     removed_grid, section_block, summary_cells)
 
 #: Indian digit grouping (lakh, crore) for amounts: Excel allows two conditions per format.
 INR_FORMAT = '[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00'
@@ -169,49 +168,15 @@ def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = Tru
 
 
 def _write_summary(ws, fmts: _Formats, book: ReviewBook) -> None:
+    """The Summary sheet, from :func:`sheets.summary_cells` (its one definition)."""
     ws.set_column(0, 0, 34)
     ws.set_column(1, 8, 16)
-    ws.write(0, 0, "IMS review summary", fmts.get("title"))
-    ws.write(SUMMARY_RTIN_ROW - 1, 0, "Recipient GSTIN (your GSTIN)", fmts.get("bold"))
-    ws.write_string(SUMMARY_RTIN_ROW - 1, 1, book.meta.get("rtin", ""), fmts.get("input"))
-    ws.write(SUMMARY_PERIOD_ROW - 1, 0, "Return period (MMYYYY)", fmts.get("bold"))
-    ws.write_string(SUMMARY_PERIOD_ROW - 1, 1, book.meta.get("period", ""), fmts.get("input"))
-    ws.write_row(4, 0, ["Imported from", book.meta.get("source", "")])
-    ws.write_row(5, 0, ["Imported at", book.meta.get("imported_at", "")])
-    ws.write_row(6, 0, ["Figures as of the last ims-xl action; run Validate or Refresh summary after editing."])
-    t = summary_tables(book)
-    r = 8
-    ws.write_row(r, 0, ["Section", "Action", "Records", "Taxable value", "IGST", "CGST", "SGST", "Cess"],
-                 fmts.get("header"))
-    for row in t["by_section"].itertuples(index=False):
-        r += 1
-        ws.write_row(r, 0, [row.section, row.action, int(row.records)])
-        for j, v in enumerate((row.txval, row.iamt, row.camt, row.samt, row.cess)):
-            ws.write_number(r, 3 + j, rupees(int(v)), fmts.get("amount"))
-    r += 2
-    ws.write_row(r, 0, ["GSTR-2B preview: ITC by action (credit notes negative)", "IGST", "CGST", "SGST",
-                        "Cess", "Total"], fmts.get("header"))
-    flows = [0, 0, 0, 0, 0]
-    for row in t["itc"].itertuples(index=False):
-        r += 1
-        vals = (row.iamt, row.camt, row.samt, row.cess, row.total)
-        ws.write(r, 0, row.action)
-        for j, v in enumerate(vals):
-            ws.write_number(r, 1 + j, rupees(int(v)), fmts.get("amount"))
-        if row.action in ("Accepted", "No Action (deemed accepted)"):
-            flows = [a + int(b) for a, b in zip(flows, vals)]
-    r += 1
-    ws.write(r, 0, "ITC that flows to GSTR-2B (Accepted + No Action)", fmts.get("bold"))
-    for j, v in enumerate(flows):
-        ws.write_number(r, 1 + j, rupees(v), fmts.get("amount"))
-    st = status_summary(book.rows)
-    if len(st):
-        r += 2
-        ws.write_row(r, 0, ["Match status", "Action", "Records", "ITC"], fmts.get("header"))
-        for row in st.itertuples(index=False):
-            r += 1
-            ws.write_row(r, 0, [row.status, row.action, int(row.records)])
-            ws.write_number(r, 3, rupees(int(row.itc)), fmts.get("amount"))
+    for (r, c), (v, style) in sorted(summary_cells(book).items()):
+        f = fmts.get(style) if style else None
+        if isinstance(v, str):
+            ws.write_string(r, c, v, f)
+        else:
+            ws.write_number(r, c, v, f)
 
 
 def _body(block: SectionBlock, styles: list[np.ndarray], fmts: _Formats):
