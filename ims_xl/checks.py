@@ -18,7 +18,7 @@ import pandas as pd
 from .gstin import POS_CODES, gstin_problem, state_of
 from .layout import columns_for
 from .model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
-                    Action, Finding, Settings, Severity, parse_action)
+                    Action, Finding, Settings, Severity)
 from .money import AmountError, format_inr, paise_from_cell, parse_amount
 from .review import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
 

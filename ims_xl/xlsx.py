@@ -24,10 +24,9 @@ from python_calamine import CalamineWorkbook
 
 from .errors import InputError, TemplateError
 from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
-                     LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
+                     LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS,
                      SUMMARY_SHEET, Column)
 from .model import ACTION_LABELS, SECTIONS, Action
-from .money import rupees
 from .review import ReviewBook, positioned
 from .safety import backup, check_xlsx_safe, remove_stale_temp_files
 from .sheetxml import col_letter, inject_rows, rows_xml
