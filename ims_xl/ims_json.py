@@ -187,10 +187,10 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
             text = "0" + text
         row[dst] = text.strip() if dst not in ("remarks", "tradenm") else text
         if src in orig and orig[src] is not None and src not in ("tradenm", "remarks"):
-            orig[src] = row[dst]
+            # the upload echoes the downloaded text exactly (a stray space included: the
+            # portal matches records on it); only numbers become their text (V12)
+            orig[src] = text
     row["stin"] = row["stin"].upper()
-    if "stin" in orig:
-        orig["stin"] = row["stin"]
     if row["doc_no"] == "":
         raise InputError(f"{where}: the document number ({section.num_key}) is missing")
     if "rtnprd" in orig:
@@ -438,6 +438,11 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     for s_ in ("stin", "doc_no", "doc_date", "pos"):
         if not all(isinstance(v, str) for v in out[s_]):
             raise ValueError(f"{s_} is not text")
+    # the originals keep the downloaded text; the frame holds it trimmed, as build_records does
+    for s_ in ("stin", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
+               "srcform", "rtnprd", "srcfilstatus", "hash"):
+        out[s_] = pd.Series(out[s_], dtype=object).str.strip()
+    out["stin"] = out["stin"].str.upper()
     for k in AMOUNT_KEYS:
         v = pd.to_numeric(raw[k], errors="raise") if k in raw else pd.Series(np.zeros(n))
         p = np.rint(v.fillna(0).to_numpy(dtype=float) * 100)
