@@ -28,6 +28,8 @@ DEFAULT_OUT = HERE / "dist" / "ims_review_template.xlsx"
 def build(out: Path = DEFAULT_OUT) -> Path:
     """Write the blank template to ``out`` and return its path."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        out.unlink()  # a build product: no backup of the previous build
     book = empty_book()
     write_review(book, out, created=FIXED_TIME)
     return out
