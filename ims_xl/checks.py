@@ -58,6 +58,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "tax-head-vs-pos": (W, "the tax head does not fit the supplier's state and the place of supply"),
     "duplicate-record": (W, "the same document of the same supplier appears more than once"),
     "download-field-missing": (E, "a changed record lacks a field the portal requires on upload"),
+    "cell-error": (E, "a cell you fill in holds an Excel error (#N/A, #REF! ...)"),
     "internal-error": (E, "a check failed to run: please report it with the log"),
 }
 
@@ -140,7 +141,8 @@ def declared_paise(v: object) -> int | None | str:
 def check_actions(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
     """V1 (known action words), blank actions, V2 (Pending blocked), No Action after an action."""
     t = typed_actions(rows)
-    out = _emit(rows, t == "?", "action-unknown", "action_text",
+    is_error = rows["action_text"].map(lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS)
+    out = _emit(rows, (t == "?") & ~is_error, "action-unknown", "action_text",
                 lambda r: f"'{r['action_text']}' is not an action: choose Accept, Reject, Pending or No Action")
     out += _emit(rows, t == "", "action-blank", "action_text",
                  lambda r: f"Action is blank: the record stays {ACTION_LABELS[Action(r['action'])]} on the portal")
@@ -400,9 +402,28 @@ def check_required_fields(rows: pd.DataFrame, meta: dict, s: Settings) -> list[F
     return out
 
 
+#: Excel's error values, as xlwings (err_to_str) and the xlsx shell read them.
+EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!",
+                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
+def check_cell_errors(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """An Excel error in a cell the accountant fills in is never read as a blank or a word."""
+    out: list[Finding] = []
+    for f in ("action_text", "remarks_text", "itc_red_text", "decl_igst_in", "decl_cgst_in",
+              "decl_sgst_in", "decl_cess_in"):
+        if f not in rows:
+            continue
+        bad = rows[f].map(lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS)
+        out += _emit(rows, bad, "cell-error", f,
+                     lambda r, f=f: f"The cell holds the Excel error {str(r[f]).strip()}: type the value again")
+    return out
+
+
 CHECKS: tuple[Check, ...] = (check_meta, check_actions, check_itc_reduction, check_remarks,
                              check_unsent_changes, check_identifiers, check_documents,
-                             check_duplicates, check_edited_downloads, check_required_fields)
+                             check_duplicates, check_edited_downloads, check_required_fields,
+                             check_cell_errors)
 
 
 def run_checks(book: ReviewBook, settings: Settings = Settings(),

@@ -14,6 +14,7 @@ validation, which the Action dropdown needs.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +25,7 @@ from python_calamine import CalamineWorkbook
 
 from .errors import InputError, TemplateError
 from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
-                     LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS,
+                     LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS,
                      SUMMARY_SHEET, Column)
 from .model import ACTION_LABELS, SECTIONS, Action
 from .review import ReviewBook, positioned
@@ -352,7 +353,53 @@ def read_review(path: str | Path) -> ReviewBook:
         grids = {n: _grid(wb, n) for n in names if n != README_SHEET}
     finally:
         wb.close()
+    _restore_error_cells(p, grids)
     return book_from_grids(grids, p.name, names)
+
+
+_SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
+_REL_TAG = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*>')
+
+
+def _attr(tag: bytes, name: bytes) -> bytes:
+    m = re.search(rb'\s' + name + rb'="([^"]*)"', tag)
+    return m.group(1) if m else b""
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>')
+
+
+def _restore_error_cells(path: Path, grids: dict[str, list[list[object]]]) -> None:
+    """Put Excel error values (``#N/A``, ``#REF!`` ...) back into the grids of the section
+    sheets: python-calamine reads them as empty cells, which would silently turn a broken
+    Action or Remarks cell into a blank one. Validation then reports them (``cell-error``)."""
+    import html
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        rid = {_attr(t, b"r:id"): _attr(t, b"name") for t in _SHEET_TAG.findall(z.read("xl/workbook.xml"))}
+        rels = {_attr(t, b"Id"): _attr(t, b"Target") for t in _REL_TAG.findall(z.read("xl/_rels/workbook.xml.rels"))}
+        for r, name_b in rid.items():
+            name = html.unescape(name_b.decode("utf-8"))
+            if name not in grids or name not in SECTION_SHEETS or r not in rels:
+                continue
+            target = rels[r].decode("utf-8").lstrip("/")
+            part = target if target.startswith("xl/") else "xl/" + target
+            data = z.read(part)
+            if b't="e"' not in data:
+                continue
+            grid = grids[name]
+            for col, row, val in _ERROR_CELL.findall(data):
+                i, j = int(row) - 1, _col_index(col.decode())
+                while len(grid) <= i:
+                    grid.append([])
+                line = grid[i] = list(grid[i])
+                line.extend([None] * (j + 1 - len(line)))
+                line[j] = html.unescape(val.decode("utf-8"))
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[object]], str]:

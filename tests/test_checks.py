@@ -51,7 +51,7 @@ def test_codes_are_stable() -> None:
     errors = {"action-unknown", "pending-blocked", "itc-reduction-blocked", "itc-reduction-answer-missing",
               "itc-reduction-answer-invalid", "itc-declared-without-yes", "itc-declared-invalid",
               "itc-declared-exceeds-tax", "itc-cgst-sgst-differ", "remarks-too-long", "rtin-missing",
-              "rtin-invalid", "download-field-missing", "internal-error"}
+              "rtin-invalid", "download-field-missing", "cell-error", "internal-error"}
     assert {c for c, (s, _) in CODES.items() if s is Severity.ERROR} == errors
     warnings = {"action-blank", "itc-reduction-not-allowed", "remarks-not-sent", "change-not-uploaded",
                 "no-action-reset", "identifier-numeric", "doc-number-too-long", "downloaded-value-edited",

@@ -456,10 +456,10 @@ def test_validate_writes_findings_and_colours_then_clears_them(tmp_path, dialogs
     b2b._set(2, rm, "x" * 300)                 # too long: an error on the Remarks cell
     b2b._set(3, rm, xs.CellError("#N/A"))      # a broken formula left an error in the cell
     lines = xl.run_action("validate", book)
-    assert lines[0].startswith("1 error(s), 1 warning(s)"), lines
+    assert lines[0].startswith("2 error(s), 1 warning(s)"), lines
     assert "remarks-too-long" in b2b._cell(2, e)
-    assert "remarks-not-sent" in b2b._cell(3, e), "cell errors must be read as text (err_to_str), not lost"
-    assert b2b._fill(2, rm) == FILL["error"] and b2b._fill(3, rm) == FILL["warning"]
+    assert "cell-error" in b2b._cell(3, e), "cell errors must be read as text (err_to_str), not lost"
+    assert b2b._fill(2, rm) == FILL["error"] and b2b._fill(3, rm) == FILL["error"]
     assert b2b._fill(2, a) == FILL["input"] and b2b._fill(4, rm) == FILL["input"]
     assert b2b._cell(4, e) is None
     # the same content through the CLI gives the same cells
