@@ -180,7 +180,7 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
         raise InputError("no suggestions in this workbook yet: run Reconcile with books first")
     new, c = apply(book, refs, statuses)
     msgs = [f"Applied {c['applied']:,} suggested action(s) to rows at No Action; "
-            f"{c['kept']:,} row(s) keep the action you chose"]
+            f"{c['kept']:,} row(s) not at No Action (your action or the portal's) are left as they are"]
     if c["needs_itc_answer"]:
         msgs.append(f"{c['needs_itc_answer']:,} amended record(s) suggested Accept were left at No Action: "
                     "answer 'Whether ITC to be reduced' first (an amendment may be downward)")
