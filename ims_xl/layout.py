@@ -120,6 +120,7 @@ def columns_for(section: Section) -> tuple[Column, ...]:
              Column("suggested_remarks", "Suggested remarks", "output", 30),
              Column("match_fields", "Differing fields", "output", 18),
              Column("match_detail", "Match detail (ims-xl)", "output", 10, hidden=True),
+             Column("cell_marks", "Cell marks (ims-xl)", "output", 10, hidden=True),
              Column("ref", "IMS ref (do not edit)", "ref", 6, hidden=True)]
     return tuple(cols)
 
@@ -127,7 +128,31 @@ def columns_for(section: Section) -> tuple[Column, ...]:
 #: Fields the accountant types, with their frame dtype meaning: raw cell values, parsed by checks.
 INPUT_FIELDS: tuple[str, ...] = ("action_text", "remarks_text", "itc_red_text", "decl_igst_in",
                                  "decl_cgst_in", "decl_sgst_in", "decl_cess_in")
-OUTPUT_FIELDS: tuple[str, ...] = ("sheet_errors", "portal_errors", "reimport_note", *RECONCILE_FIELDS)
+OUTPUT_FIELDS: tuple[str, ...] = ("sheet_errors", "portal_errors", "reimport_note", *RECONCILE_FIELDS,
+                                  "cell_marks")
+
+#: Which marks a column can carry, for the conditional-format rules that colour the cells
+#: from the hidden ``Cell marks`` column (``|field=mark|...``). Errors first: they win.
+MARK_ORDER: tuple[str, ...] = ("error", "warning", "portal", "reimport", "diff_taxhead", "diff_amount",
+                               "diff_date", "diff_number", "diff_gstin", "missing")
+_MARKS_BY_FIELD: dict[str, tuple[str, ...]] = {
+    "doc_no": ("portal", "diff_number", "missing"), "orig_doc_no": ("diff_number",),
+    "portal_errors": ("portal",), "reimport_note": ("reimport",), "stin": ("diff_gstin",),
+    "doc_date": ("diff_date",), "orig_doc_date": ("diff_date",),
+    **{f: ("diff_amount",) for f in ("txval", "cess", "val")},
+    **{f: ("diff_amount", "diff_taxhead") for f in ("iamt", "camt", "samt")},
+}
+
+
+def mark_rules(section: Section) -> list[tuple[int, str, str]]:
+    """``(column index, mark, field)`` for every colour a cell of this sheet can take."""
+    out = []
+    for j, c in enumerate(columns_for(section)):
+        if c.hidden:
+            continue
+        kinds = ("error", "warning") + _MARKS_BY_FIELD.get(c.field, ())
+        out += [(j, m, c.field) for m in MARK_ORDER if m in kinds]
+    return sorted(out, key=lambda t: (MARK_ORDER.index(t[1]), t[0]))
 
 #: Columns that must be present for a sheet to be usable (others may be deleted by the user).
 REQUIRED_FIELDS: frozenset[str] = frozenset({"ref", "action_text"})

@@ -115,6 +115,13 @@ def section_block(rows: pd.DataFrame, section: Section,
             for fld, sev in marks_by_ref.get(int(ref), ()):
                 if fld in idx:
                     marks[(i, idx[fld])] = sev
+    # the hidden Cell marks column: what conditional formatting colours ("|field=mark|...")
+    per_row: dict[int, list[str]] = {}
+    for (i, j), mark in sorted(marks.items()):
+        if mark:
+            per_row.setdefault(i, []).append(f"{cols[j].field}={mark}")
+    values[idx["cell_marks"]] = ["|" + "|".join(per_row[i]) + "|" if i in per_row else None
+                                 for i in range(len(rows))]
     for j, c in enumerate(cols):
         if c.kind in ("text", "input_text", "output", "action"):
             for i, v in enumerate(values[j]):

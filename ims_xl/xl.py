@@ -277,7 +277,7 @@ def _apply_suggestions(s: _Session) -> list[str]:
         if answer == "no":
             refs = None
     out = fn(book, refs=refs)
-    s.write(out.book, out.marks, source="suggestion applied")
+    s.write(out.book, out.marks, source="suggestion applied", entries=True)
     return out.messages
 
 
@@ -436,7 +436,8 @@ class _Session:
         return sheet, True
 
     def write(self, book: ReviewBook, marks: dict[tuple[int, str], str] | None = None, *,
-              full: bool = False, recolour: bool = False, source: str | None = None) -> None:
+              full: bool = False, recolour: bool = False, source: str | None = None,
+              entries: bool = False) -> None:
         """Write ``book`` back: what changed since :meth:`read`, or everything (``full``).
 
         ``marks`` are validation's ``{(ref, field): "error"|"warning"}``; ``recolour`` clears
@@ -461,6 +462,14 @@ class _Session:
             self.progress(f"writing {sec.sheet}")
             sheet, created = self._sheet(sec.sheet, order[k + 1])
             changed = None if full or created else self._changed(sec, part)
+            if changed is not None:  # the marks are derived when writing: compare the cells
+                j = next(k for k, c in enumerate(block.columns) if c.field == "cell_marks")
+                old = self.before.rows[self.before.rows["sheet"] == sec.sheet].sort_values("excel_row", kind="stable")
+                was = [v or "" for v in old["cell_marks"]] if "cell_marks" in old else [""] * len(old)
+                changed[j] = was != [v or "" for v in block.values[j]]
+                if entries:  # the accountant's columns and ims-xl's, whether or not they changed:
+                    # the same blocks on every sheet, so the calls never depend on the data
+                    changed = [ch or c.editable or c.kind == "output" for ch, c in zip(changed, block.columns)]
             if changed is None:
                 self._write_section_full(sheet, sec, block, created)
             else:
@@ -536,28 +545,23 @@ class _Session:
             sheet.range((n + 2, 1), (clear_to, len(cols))).color = None
         if n == 0:
             return
+        # one call per run of columns: the base fill. The marks are coloured by the workbook's
+        # conditional-format rules from the hidden 'Cell marks' column, written with the values,
+        # so the number of calls never depends on how many cells are marked.
         base = [FILL["input"] if c.kind in INPUT_KINDS else None for c in cols]
         for a, b, colour in _groups(base):
             sheet.range((2, a + 1), (n + 1, b)).color = colour
-        for j0, j1, i0, i1, mark in _mark_runs(block.marks):
-            sheet.range((i0 + 2, j0 + 1), (i1 + 1, j1 + 1)).color = FILL[mark]
 
     def _notes(self, sheet: Any, block: SectionBlock, clear: bool) -> None:
-        """Cell notes (the books value beside a differing cell): old ones deleted, new added.
-        Each note costs about four calls to Excel, so they are added only when few cells
-        differ (``MAX_NOTES``); 'Match reasons' states the books values in any case."""
+        """Remove ims-xl's cell notes left by the command line (the accountant's own stay).
+
+        The Excel shell adds none: a note costs about four calls to Excel, so notes would make
+        the cost grow with the number of differences; 'Match reasons' and 'Differing fields'
+        give the books values, and the cells are coloured by conditional formatting."""
         if clear:
             for note in sheet.notes:
                 if note.text.startswith(NOTE_PREFIX):  # ours; the accountant's own notes stay
                     note.delete()
-        if self.note_total > MAX_NOTES:
-            if block.notes and not self.notices:
-                self.notices.append(f"{self.note_total:,} cells differ from the books: their books values "
-                                    f"are in 'Match reasons' (cell notes are added when at most "
-                                    f"{MAX_NOTES:,} cells differ)")
-            return
-        for (i, j), text in sorted((block.notes or {}).items()):
-            sheet.range((i + 2, j + 1)).add_note(text)
 
     def _write_section_full(self, sheet: Any, sec: Section, block: SectionBlock, created: bool) -> None:
         cols = block.columns

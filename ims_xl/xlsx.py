@@ -26,7 +26,7 @@ from python_calamine import CalamineWorkbook
 from .errors import InputError, TemplateError
 from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
                      LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS,
-                     SUMMARY_SHEET, Column)
+                     SUMMARY_SHEET, Column, mark_rules)
 from .model import ACTION_LABELS, SECTIONS, Action
 from .review import ReviewBook, positioned
 from .safety import backup, check_xlsx_safe, remove_stale_temp_files
@@ -98,6 +98,13 @@ class _Formats:
             "bold": {"bold": True},
         }
 
+    def cf(self, mark: str):
+        """The (differential) format of a conditional-format colour."""
+        key = ("cf", mark)
+        if key not in self.cache:
+            self.cache[key] = self.wb.add_format({"bg_color": COLOURS[mark], "pattern": 1})
+        return self.cache[key]
+
     def get(self, base: str, mark: str = "", quote: bool = False):
         key = (base + ("'" if quote else ""), mark)
         if key not in self.cache:
@@ -116,7 +123,7 @@ def _base_of(col: Column) -> str:
             "input_amount": "input_amount", "output": "wrap", "ref": "plain"}[col.kind]
 
 
-def _write_section(ws, fmts: _Formats, block: SectionBlock, n: int) -> None:
+def _write_section(ws, fmts: _Formats, block: SectionBlock, n: int, section) -> None:
     """Header, widths, filters, frozen pane and dropdowns through XlsxWriter; the rows
     themselves are streamed in later by :func:`sheetxml.inject_rows`."""
     cols = block.columns
@@ -134,6 +141,13 @@ def _write_section(ws, fmts: _Formats, block: SectionBlock, n: int) -> None:
         "input_title": "Action", "input_message": "Accept, Reject, Pending or No Action",
         "error_title": "Action", "error_message": "Choose Accept, Reject, Pending or No Action",
         "error_type": "warning"})
+    # colours follow the hidden Cell marks column through conditional formatting, so any
+    # shell (the Excel one included) colours every cell by writing that one column
+    letter = col_letter(idx["cell_marks"])
+    for j, mark, field in mark_rules(section):
+        ws.conditional_format(1, j, 1048575, j, {
+            "type": "formula", "criteria": f'=ISNUMBER(SEARCH("|{field}={mark}|",${letter}2))',
+            "format": fmts.cf(mark), "stop_if_true": True})
     if "itc_red_text" in idx:
         ws.data_validation(1, idx["itc_red_text"], end, idx["itc_red_text"], {
             "validate": "list", "source": ["Yes", "No"], "error_type": "warning"})
@@ -251,7 +265,7 @@ def write_review(book: ReviewBook, path: str | Path,
             ws = wb.add_worksheet(sec.sheet)
             part = rows[rows["section"] == sec.key]
             block = section_block(part, sec, by_ref)
-            _write_section(ws, fmts, block, len(part))
+            _write_section(ws, fmts, block, len(part), sec)
             for (i, j), text in (block.notes or {}).items():
                 ws.write_comment(i + 1, j, text, {"x_scale": 1.5})
             bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = _body(block, _styles(block, fmts), fmts)
