@@ -9,16 +9,14 @@ Each action does three things and nothing more:
 2. call the same core action as the CLI (``ims_xl.actions``, looked up in the registry);
 3. write back in bulk what changed: one write per table or contiguous column block,
    number formats set per column block *before* the values (Excel retypes ``"01"`` as 1
-   otherwise), fills set per rectangle of same-mark cells (a vertical run, joined across
-   neighbouring columns with the same run). Never a loop over cells.
+   otherwise), the base fill per run of columns. Never a loop over cells.
 
-No GST logic lives here (the Summary's layout and figures come from the xlsx shell's own
-writer). The number of xlwings calls an action makes does not depend on the number of rows
-(``tests/test_xl_shell.py`` counts them for 10 and 100,000 records). The data-dependent
-parts are the fills, one call per rectangle of flagged cells, and reconcile's cell notes,
-a few calls per differing cell and only when at most ``MAX_NOTES`` cells differ. A
-reconcile of 20,000 records against the sample register made about 8,200 fill calls:
-colouring every difference is the costly part of a big reconcile in Excel.
+No GST logic lives here (the Summary's layout and figures come from ``sheets.summary_cells``).
+The number of xlwings calls an action makes depends neither on the number of rows nor on the
+number of marked cells (``tests/test_xl_shell.py`` counts them for 10 and 100,000 records,
+every action): each coloured cell is listed in the hidden ``Cell marks`` column, written with
+the other values, and the workbook's conditional formats colour the cells from it. The shell
+adds no cell notes (a few calls each); it only removes stale ones the command line wrote.
 
 xlwings itself splits a single ``value`` read or write that is larger than the engine's cell
 budget (classic xlwings 0.37.8: writes above 100,000 cells, reads above 4,000,000 cells on
@@ -39,7 +37,6 @@ import platform
 import sys
 import tempfile
 import traceback
-from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -65,8 +62,6 @@ TEXT = "@"
 GENERAL = "General"
 #: Rows given the Action dropdown at least (the template's own validation covers as many).
 DROPDOWN_ROWS = 1000
-#: Cell notes cost about four calls to Excel each: above this many, none are added.
-MAX_NOTES = 1000
 #: Excel's MsgBox shows at most 1024 characters.
 ALERT_MAX = 1000
 
@@ -323,28 +318,6 @@ def _groups(keys: list[Any]) -> list[tuple[int, int, Any]]:
     return out
 
 
-def _mark_runs(marks: dict[tuple[int, int], str]) -> list[tuple[int, int, int, int, str]]:
-    """(first column, last column, first row, end row, mark) of each rectangle of same-mark
-    cells: vertical runs per column, joined across neighbouring columns with the same run
-    (an amount mismatch marks IGST, CGST and SGST of the same rows)."""
-    by: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for (i, j), m in marks.items():
-        if m:
-            by[(j, m)].append(i)
-    runs = []
-    for (j, m), rows in by.items():
-        flags = np.zeros(max(rows) + 1, dtype=bool)
-        flags[rows] = True
-        runs += [(a, b, m, j) for a, b in _runs(flags)]
-    out: list[list[Any]] = []
-    for a, b, m, j in sorted(runs):
-        if out and out[-1][2:] == [a, b, m] and out[-1][1] == j - 1:
-            out[-1][1] = j
-        else:
-            out.append([j, j, a, b, m])
-    return [(j0, j1, a, b, m) for j0, j1, a, b, m in out]
-
-
 def _safe_text(values: list[Any], fmt: str) -> list[Any]:
     """Values for cells whose format is not Text: strings get Excel's text prefix (') so
     "01", "1/2" or "=x" are stored as typed, not as a number, a date or a formula."""
@@ -365,7 +338,6 @@ class _Session:
         self.sheets: dict[str, Any] = {}
         self.extent: dict[str, tuple[int, int]] = {}
         self.before: ReviewBook | None = None
-        self.note_total = 0
         self.notices: list[str] = []
 
     def progress(self, text: str) -> None:
@@ -457,7 +429,6 @@ class _Session:
         rows = positioned(book.rows)
         parts = [rows[rows["section"] == sec.key] for sec in SECTIONS]
         blocks = [section_block(part, sec, by_ref) for part, sec in zip(parts, SECTIONS)]
-        self.note_total = sum(len(b.notes or {}) for b in blocks)
         for k, (sec, part, block) in enumerate(zip(SECTIONS, parts, blocks)):
             self.progress(f"writing {sec.sheet}")
             sheet, created = self._sheet(sec.sheet, order[k + 1])
