@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
@@ -350,15 +350,6 @@ def _read_section(grid: list[list[object]], source: str, sec: Section,
         out["action_text"] = [text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
                               for x in out["action_text"]]
     return out
-
-
-def to_date(v: object) -> date | None:
-    """A cell value as a date when it is one."""
-    if isinstance(v, datetime):
-        return v.date()
-    return v if isinstance(v, date) else None
-
-
 def summary_cells(book: ReviewBook) -> dict[tuple[int, int], tuple[object, str]]:
     """The Summary sheet as ``{(row, col): (value, style)}`` (0-based), shared by the shells.
 

@@ -7,31 +7,19 @@ core level, where a book is built from a download and cells are "typed" into its
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from conftest import RTIN, SUP_KA, SUP_MH, download, record
+from conftest import RTIN, SUP_KA, SUP_MH, download, record, typed_book
 
 from ims_xl.checks import CHECKS, CODES, annotate, findings_frame, run_checks
 from ims_xl.ims_json import parse_download
 from ims_xl.model import FINDING_COLUMNS, Finding, Settings, Severity
-from ims_xl.review import ReviewBook, new_book
+from ims_xl.review import new_book
 
 
-def book_of(records: dict[str, list[dict]], typed: dict[tuple[str, str], dict] | None = None,
-            rtin: str = RTIN, period: str = "") -> ReviewBook:
-    """A fresh book, with ``typed`` {(section, doc_no): {field: value}} entered in its rows."""
-    dl = parse_download(download(records), "ims.json")
-    book = new_book(dl, rtin=rtin, period=period)
-    rows = book.rows.copy()
-    for (sec, doc), fields in (typed or {}).items():
-        m = (rows["section"] == sec) & (rows["doc_no"] == doc)
-        assert m.sum() == 1, (sec, doc)
-        for k, v in fields.items():
-            rows.loc[m, k] = v
-    return replace(book, rows=rows)
+book_of = typed_book  # the shared fixture factory (conftest)
 
 
 def flat(findings: list[Finding]) -> list[tuple]:
