@@ -346,22 +346,16 @@ def generate_register(download: dict, seed: int) -> tuple[list[list[object]], li
                     p, doc_no = "none", r["doc_no"]
             else:
                 p = "none"
-        elif p == "number-typo":
+        elif p in ("number-typo", "typo-and-value"):
             new = _typo(doc_no, rng)
             if new is None or normalise_doc_no(new) in used[key]:
                 p = "none"
             else:
                 doc_no = new
                 used[key].add(normalise_doc_no(new))
-        elif p == "typo-and-value":
-            # the true document is booked with a mistyped number and another amount: nothing
-            # tells it apart from a different document (a recall loss by construction)
-            new = _typo(doc_no, rng)
-            if new is None or normalise_doc_no(new) in used[key]:
-                p = "none"
-            else:
-                doc_no = new
-                used[key].add(normalise_doc_no(new))
+            if p == "typo-and-value":
+                # the true document is booked with a mistyped number and another amount: nothing
+                # tells it apart from a different document (a recall loss by construction)
                 delta = max(int(am["txval"] * (0.05 + rand() * 0.2)), 1000)
                 am["txval"] += delta
                 am["val"] += delta
