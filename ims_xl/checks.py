@@ -20,7 +20,7 @@ from .layout import columns_for
 from .model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
                     Action, Finding, Settings, Severity)
 from .money import AmountError, format_inr, paise_from_cell, parse_amount
-from .review import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
+from .review import SHOWN_FIELDS, ReviewBook, cell_text, effective_actions, typed_codes
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -87,10 +87,6 @@ def _emit(rows: pd.DataFrame, mask: pd.Series, code: str, field: str,
     return out
 
 
-def _blank(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: v is None or (isinstance(v, float) and pd.isna(v)) or str(v).strip() == "")
-
-
 def typed_actions(rows: pd.DataFrame) -> pd.Series:
     """The typed action code per row: 'A'/'R'/'P'/'N', '' when blank, '?' when unknown."""
     return typed_codes(rows["action_text"])
@@ -103,9 +99,7 @@ def final_actions(rows: pd.DataFrame) -> pd.Series:
 
 def _yesno(v: object) -> str:
     """'Y', 'N', '' (blank) or '?' (anything else) from a typed answer."""
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return ""
-    t = str(v).strip().lower()
+    t = cell_text(v).lower()
     if t == "":
         return ""
     if t in ("y", "yes", "true", "1"):
@@ -205,7 +199,7 @@ def check_itc_reduction(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Fin
 def check_remarks(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
     """V9 (remarks only on Reject/Pending, never when blocked) and V10 (length)."""
     act = final_actions(rows)
-    rem = rows["remarks_text"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v).strip())
+    rem = rows["remarks_text"].map(cell_text)
     has = rem != ""
     sent = has & act.isin(["R", "P"]) & ~rows["remarks_blocked"]
     out = _emit(rows, has & rows["remarks_blocked"], "remarks-not-sent", "remarks_text",
@@ -221,7 +215,7 @@ def check_unsent_changes(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Fi
     """Warn when remarks or ITC answers changed on a record whose action did not change."""
     act = final_actions(rows)
     same = act == rows["action"]
-    rem = rows["remarks_text"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v).strip())
+    rem = rows["remarks_text"].map(cell_text)
     rem_changed = (rem != "") & (rem != rows["remarks"].str.strip()) & act.isin(["R", "P"])
     ans = rows["itc_red_text"].map(_yesno)
     itc_changed = (ans != rows["itc_red_req"]) & (ans != "") & (act == "A")

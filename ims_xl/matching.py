@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
 from .checks import typed_actions
 from .model import ACTION_LABELS, SECTION_BY_KEY, Action
 from .money import rupees
 from .reconcile import IMS_COLUMNS, MatchStatus, ReconcileResult
-from .review import ReviewBook, effective_actions
+from .review import ReviewBook, cell_text, effective_actions
 
 #: Human names of the IMS fields the matcher reports as differing.
 FIELD_NAMES: dict[str, str] = {"txval": "Taxable value", "iamt": "IGST", "camt": "CGST", "samt": "SGST",
@@ -90,13 +89,13 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
         sel &= rows["match_status"].isin(statuses)
     at_no_action = final == "N"
     blocked_pending = (sug == "P") & rows["pend_blocked"]
-    ans = rows["itc_red_text"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    ans = rows["itc_red_text"].map(cell_text)
     needs_itc = (sug == "A") & rows["section"].isin(_ASK_ITC) & ~rows["itc_blocked"] & (ans == "")
     go = sel & at_no_action & ~blocked_pending & ~needs_itc
     rows.loc[go, "action_text"] = sug[go].map(lambda a: ACTION_LABELS[Action(a)])
     credit = go & (sug == "A") & rows["section"].isin(_CREDIT) & ~rows["itc_blocked"] & (ans == "")
     rows.loc[credit, "itc_red_text"] = "Yes"
-    rem_blank = rows["remarks_text"].map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "")
+    rem_blank = rows["remarks_text"].map(cell_text) == ""
     pend = go & (sug == "P") & rem_blank & ~rows["remarks_blocked"]
     rows.loc[pend, "remarks_text"] = rows.loc[pend, "suggested_remarks"]
     counts = {"applied": int(go.sum()), "kept": int((sel & ~at_no_action).sum()),

@@ -22,7 +22,7 @@ import pandas as pd
 from .checks import _yesno, declared_paise, final_actions
 from .model import DECL_KEYS, NOT_SENT_KEYS, SECTION_BY_KEY, SECTIONS, Settings
 from .money import json_number
-from .review import ReviewBook
+from .review import ReviewBook, cell_text
 
 _DECL_CAP = (("declIgst", "decl_igst", "iamt"), ("declCgst", "decl_cgst", "camt"),
              ("declSgst", "decl_sgst", "samt"), ("declCess", "decl_cess", "cess"))
@@ -59,8 +59,7 @@ def upload_record(row: pd.Series, original: dict, action: str) -> dict:
         rec[k] = v
     rec["action"] = action
     rec["prev_status"] = row["action"]
-    remarks = row["remarks_text"]
-    remarks = "" if remarks is None or (isinstance(remarks, float) and pd.isna(remarks)) else str(remarks).strip()
+    remarks = cell_text(row["remarks_text"])
     if remarks and action in ("R", "P") and not row["remarks_blocked"]:
         rec["remarks"] = remarks
     if action == "A":
