@@ -1,9 +1,14 @@
 """Reading the IMS JSON the portal gives, and its error files (IMS_FORMAT §1, §2.5-2.6, §5).
 
 Parse tolerantly: the offline download (``{"imsDetails": {...}}``), the API shape (sections at
-top level or under ``data``), a BOM, ``Y``/``N`` or boolean flags, both spellings of the
+top level or under ``data``), every spelling of a section key (``b2bcn``, ``B2BCN``, ``CN``,
+``cn``), UTF-8/16/32 with or without a BOM, ``Y``/``N`` or boolean flags, both spellings of the
 ITC-reduction blocked flag, ``rtnprd`` as ``MMYYYY`` or ``MM``. Amounts are parsed as
-``Decimal`` and held as integer paise; identifiers stay strings; unknown keys are kept.
+``Decimal`` and held as integer paise; identifiers stay strings; unknown record keys are kept.
+
+Never drop records silently: records under a key that is not a section, a section given
+twice, a large-download token instead of records, a lone surrogate or an absurd number are
+refused with one line naming the place.
 
 Each record is kept twice: as a flat row of the records frame (for review and checks) and as
 its *original* dict, normalised only where the upload must be strict (flags to ``Y``/``N``,
@@ -13,6 +18,7 @@ amounts to exact JSON numbers, ``rtnprd`` to ``MMYYYY``), from which the upload 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -62,23 +68,114 @@ class ImsDownload:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> object:
-    """Decode UTF-8 (BOM or not) and parse JSON with exact decimals, or raise InputError."""
-    if not data.strip():
-        raise InputError(f"{source}: the file is empty; download {what} again from the GST portal")
+#: Byte-order marks, longest first: UTF-32 LE starts with the UTF-16 LE mark. Notepad's
+#: "Unicode" is UTF-16 LE with a BOM, "Unicode big endian" UTF-16 BE; RECONPRO reads with
+#: ``utf-8-sig`` (IMS_FORMAT §5), so a UTF-8 BOM is common too.
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+)
+#: A JSON escape of a UTF-16 surrogate: the only way a lone surrogate reaches a decoded string
+#: (the UTF-8/16/32 decoders refuse encoded ones). A cheap test before walking the tree.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+#: JSON integers longer than this are read as Decimal, never ``int``: no amount or identifier
+#: is this long (money refuses more than 40 digits), and ``int()`` of a long digit string
+#: raises ValueError beyond ``sys.get_int_max_str_digits()`` (4300 by default).
+_MAX_INT_DIGITS = 40
+
+
+def _parse_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else Decimal(text)
+
+
+def _decode(data: bytes, source: str, what: str) -> str:
+    """The text of ``data``: UTF-8, UTF-16 or UTF-32, with a byte-order mark or without."""
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{source}: starts as {name} text but byte {exc.start + len(bom)} is not "
+                                 f"{name}; save it again as UTF-8, or give {what} file") from None
+    # without a mark, zero bytes among the first four tell UTF-16/32 (RFC 8259 §8.1, json's own test)
+    codec = json.detect_encoding(data[:4]) if b"\x00" in data[:4] else "utf-8"
+    if codec != "utf-8":
+        name = codec[:6].upper()
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source}: looks like {name} text but byte {exc.start} is not {name}; "
+                             f"save it again as UTF-8, or give {what} file") from None
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         if data[:4] == b"PK\x03\x04":
             raise InputError(f"{source}: this is an Excel or zip file, not JSON; give {what} file") from None
         raise InputError(f"{source}: not UTF-8 text (byte {exc.start}); give {what} file") from None
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _find_lone_surrogate(obj: object) -> tuple[list, bool] | None:
+    """The path to the first string (value, or key when the flag is True) holding a lone
+    surrogate, walking iteratively (the JSON may be nested deeply)."""
+    stack: list[tuple[list, object]] = [([], obj)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, str):
+            if _has_lone_surrogate(v):
+                return path, False
+        elif isinstance(v, dict):
+            items = list(v.items())
+            for k, sub in reversed(items):
+                if _has_lone_surrogate(k):
+                    return [*path, k], True
+                stack.append(([*path, k], sub))
+        elif isinstance(v, list):
+            stack.extend(([*path, i], sub) for i, sub in reversed(list(enumerate(v))))
+    return None
+
+
+def _describe_path(path: list) -> str:
+    """``section b2b, record 3, field inum`` for a place inside a section, else the key path."""
+    for i, step in enumerate(path):
+        if isinstance(step, int) and i > 0 and isinstance(path[i - 1], str):
+            sec = section_for_key(path[i - 1])
+            if sec is not None:
+                where = f"section {sec.key}, record {step + 1}"
+                rest = [str(s) for s in path[i + 1:]]
+                return f"{where}, field {'.'.join(_printable(r) for r in rest)}" if rest else where
+    return "at " + (" > ".join(_printable(str(s)) for s in path) or "top level")
+
+
+def _printable(text: str) -> str:
+    """Text safe to print on any console: lone surrogates as ``\\udXXX`` escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> object:
+    """Decode the text (see :data:`_BOMS`) and parse JSON with exact decimals, or raise InputError."""
+    if not data.strip():
+        raise InputError(f"{source}: the file is empty; download {what} again from the GST portal")
+    text = _decode(data, source, what)
+    if not text.strip():
+        raise InputError(f"{source}: the file is empty; download {what} again from the GST portal")
     head = text.lstrip()[:1]
     if head not in ("{", "["):
-        first = text.lstrip().splitlines()[0][:60] if text.strip() else ""
+        first = _printable(text.lstrip().splitlines()[0][:60])
         kind = "a CSV file" if ("," in first or ";" in first or "\t" in first) else "not JSON"
         raise InputError(f"{source}: this is {kind} (it starts with {first!r}); give {what} file")
     try:
-        return json.loads(text, parse_float=Decimal)
+        obj = json.loads(text, parse_float=Decimal, parse_int=_parse_int)
     except RecursionError:
         raise InputError(f"{source}: the JSON is nested too deeply to be {what}") from None
     except json.JSONDecodeError as exc:
@@ -86,29 +183,158 @@ def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> obje
         cut = exc.pos >= len(text.rstrip()) - 1 or tail not in ("}", "]")
         hint = "the file is cut short; download it again" if cut else "the file is damaged; download it again"
         raise InputError(f"{source}: broken JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}): {hint}") from None
+    if _SURROGATE_ESCAPE.search(text):
+        found = _find_lone_surrogate(obj)
+        if found is not None:
+            # a lone "\ud800" escape is valid JSON syntax but no character: it cannot be
+            # written to the workbook or the upload (UTF-8), so refuse it here, where it is named
+            path, in_key = found
+            place = _describe_path(path) + (" (in the field name)" if in_key else "")
+            raise InputError(f"{source}: {place}: the text holds a broken character (a lone UTF-16 "
+                             "surrogate escape such as \\ud800); correct that text or download the "
+                             "JSON again")
+    return obj
 
 
-def _find_sections(obj: object, source: str) -> tuple[dict, dict]:
-    """Return (sections dict, top-level dict holding meta keys) for any accepted shape."""
+#: Every spelling of a section key, lower-cased, to its canonical key (IMS_FORMAT §1.1):
+#: the response keys, the ``section=`` query / category names (``DN``, ``CN``, ``ECOMA``...;
+#: IC builds keys from categories such as ``B2BCN``), and the older short keys ``dn, dna,
+#: cn, cna`` (§2.1). Keys are matched case-insensitively: GSPs return ``B2B`` as well as ``b2b``.
+SECTION_SPELLINGS: dict[str, str] = {
+    **{s.key: s.key for s in SECTIONS},
+    "dn": "b2bdn", "dna": "b2bdna", "cn": "b2bcn", "cna": "b2bcna",
+}
+#: Keys a record carries and an envelope list does not: a list holding dicts with any of
+#: them holds records (IMS_FORMAT §1.2; ``ctin`` is the GSTR-1/2B supplier key, §6).
+RECORD_MARKERS: frozenset[str] = frozenset({"stin", "ctin", "inum", "nt_num", "oinum", "ont_num"})
+#: Sections in the IMS counts but not in the action APIs (IMS_FORMAT §1.1).
+COUNT_ONLY_SECTIONS: frozenset[str] = frozenset(
+    {"isd", "isda", "isdcn", "isdcna", "impg", "impga", "impgsez", "impgseza"})
+#: How deep ``data`` wrappers may nest: a GSP's own ``data`` around GSTN's ``data`` (§1.1).
+_MAX_DATA_DEPTH = 2
+
+
+def section_for_key(key: str) -> Section | None:
+    """The section a JSON key names in any accepted spelling (``B2BCN``, ``cn``...), or None."""
+    canonical = SECTION_SPELLINGS.get(key.lower()) if isinstance(key, str) else None
+    return SECTION_BY_KEY[canonical] if canonical else None
+
+
+def _is_record(value: object) -> bool:
+    return isinstance(value, dict) and not RECORD_MARKERS.isdisjoint(value)
+
+
+def _place(path: tuple[str, ...]) -> str:
+    return "at top level" if not path else "under " + " > ".join(repr(p) for p in path)
+
+
+def _envelopes(obj: dict, source: str) -> list[tuple[tuple[str, ...], dict]]:
+    """The dicts that may hold sections: the top level, ``data`` (twice nested at most), and
+    ``imsDetails`` in any of them (IMS_FORMAT §1.1, §1.3)."""
+    chain: list[tuple[tuple[str, ...], dict]] = [((), obj)]
+    while len(chain) <= _MAX_DATA_DEPTH and isinstance(chain[-1][1].get("data"), dict):
+        chain.append(((*chain[-1][0], "data"), chain[-1][1]["data"]))
+    out: list[tuple[tuple[str, ...], dict]] = []
+    for path, env in chain:
+        out.append((path, env))
+        ims = env.get("imsDetails")
+        if isinstance(ims, dict):
+            out.append(((*path, "imsDetails"), ims))
+        elif ims is not None:
+            raise InputError(f"{source}: 'imsDetails' {_place(path)} must hold the sections (b2b, b2ba ...) "
+                             f"as an object, found {type(ims).__name__}; download the JSON again")
+    return out
+
+
+def _refuse_other_files(chain: list[tuple[tuple[str, ...], dict]], source: str) -> None:
+    """Refuse the portal's other answers and files, saying what each is."""
+    for path, env in chain:
+        if "imsDetailsErr" in env or "error_report" in env:
+            raise InputError(f"{source}: this is the portal's error file; use 'ims-xl import-errors' for it")
+        if "invdata" in env:
+            raise InputError(f"{source}: this is an upload (SAVE) file, not a download; give the IMS JSON "
+                             "downloaded from the portal")
+        if "token" in env and not any(section_for_key(k) and env[k] for k in env):
+            # GETINV answers a large download with a token and an estimate instead of records
+            # (IMS_FORMAT §1.1); the records come from FILEDET once the files are ready
+            est = env.get("est")
+            wait = f" (est: ready in about {_printable(str(est))} minutes)" if est not in (None, "") else ""
+            raise InputError(
+                f"{source}: no records here: the portal answered with a token for a large download"
+                f"{wait}; fetch the records with that token (GSTN API action FILEDET) once ready, "
+                "or download the JSON from IMS Dashboard > Offline > Download JSON")
+
+
+def _find_sections(obj: object, source: str) -> tuple[dict[str, list], list[dict]]:
+    """Every section's records, by canonical key, and the envelope dicts for meta keys
+    (innermost first), for any accepted shape.
+
+    No record is left out silently: a list of records under a key that is not a section
+    spelling, or outside the places sections are read from, is refused, naming the key.
+    """
     if not isinstance(obj, dict):
         raise InputError(f"{source}: not an IMS download (the JSON is a list, not an object)")
-    if "imsDetailsErr" in obj:
-        raise InputError(f"{source}: this is the portal's error file; use 'ims-xl import-errors' for it")
-    if "invdata" in obj:
-        raise InputError(f"{source}: this is an upload (SAVE) file, not a download; give the IMS JSON downloaded from the portal")
-    for container in (obj, obj.get("data") if isinstance(obj.get("data"), dict) else None):
-        if container is None:
-            continue
-        if isinstance(container.get("imsDetails"), dict):
-            return container["imsDetails"], container
-        if any(s.key in container for s in SECTIONS):
-            return container, container
-    keys = ", ".join(repr(k) for k in sorted(map(str, obj))[:8]) or "none"
-    raise InputError(
-        f"{source}: not an IMS download: no 'imsDetails' and none of the sections b2b, b2ba, "
-        f"b2bdn, b2bdna, b2bcn, b2bcna, ecom, ecoma (keys found: {keys}); download it from "
-        "IMS Dashboard > Offline > Download JSON"
-    )
+    envelopes = _envelopes(obj, source)
+    chain = [(p, e) for p, e in envelopes if not p or p[-1] == "data"]
+    _refuse_other_files(chain, source)
+    envelope_ids = {id(e) for _, e in envelopes}
+    found: dict[str, list[tuple[tuple[str, ...], str, list]]] = {}
+    any_section_key = False
+    stack: list[tuple[tuple[str, ...], object]] = [((), obj)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, dict):
+            is_envelope = id(v) in envelope_ids
+            for k, sub in v.items():
+                sec = section_for_key(k) if is_envelope else None
+                if sec is None:
+                    stack.append(((*path, k), sub))
+                    continue
+                any_section_key = True
+                if sub is None:
+                    continue
+                if not isinstance(sub, list):
+                    spelled = "" if k == sec.key else f" (key {k!r})"
+                    raise InputError(f"{source}: section {sec.key}{spelled} must be a list of records, "
+                                     f"found {type(sub).__name__}")
+                found.setdefault(sec.key, []).append((path, k, sub))
+        elif isinstance(v, list):
+            n = sum(1 for item in v if _is_record(item))
+            if n:
+                key = path[-1] if path else ""
+                if key.lower() in COUNT_ONLY_SECTIONS:
+                    what = (f"{key!r} holds ISD or import records, which IMS counts but cannot "
+                            "action (IMS_FORMAT §1.1); remove that key to review the rest")
+                elif section_for_key(key):
+                    what = (f"section key {key!r} {_place(path[:-1])} is not where an IMS download "
+                            "keeps its sections (top level, 'imsDetails' or 'data'); move it there")
+                else:
+                    what = (f"key {key!r} {_place(path[:-1])} holds {n} record(s) but is not an IMS "
+                            "section (b2b, b2ba, b2bdn, b2bdna, b2bcn, b2bcna, ecom, ecoma, or B2B, "
+                            "DN, DNA, CN, CNA, ECOM, ECOMA in any case); rename it to the section its "
+                            "records belong to, or remove it")
+                raise InputError(f"{source}: {_printable(what)}; ims-xl does not leave records out")
+            stack.extend(((*path, f"[{i}]"), item) for i, item in enumerate(v))
+    sections: dict[str, list] = {}
+    for skey, holders in found.items():
+        filled = [(p, k, recs) for p, k, recs in holders if recs]
+        if len(filled) > 1:
+            # Two spellings of one section both holding records are refused, not merged: they
+            # may be the same records twice (a GSP writing the current and the older key), and
+            # merging would then act on every record twice in the upload; keeping one would
+            # drop the other. Only the file's owner can tell which.
+            where = " and ".join(f"{k!r} {_place(p)}" for p, k, _ in filled)
+            raise InputError(f"{source}: section {skey} is given twice, as {_printable(where)}, both with "
+                             "records; keep one key (join the lists if they differ) or download the JSON again")
+        sections[skey] = filled[0][2] if filled else []
+    if not any_section_key:
+        keys = ", ".join(_printable(repr(k)) for k in sorted(map(str, obj))[:8]) or "none"
+        raise InputError(
+            f"{source}: not an IMS download: no 'imsDetails' and none of the sections b2b, b2ba, "
+            f"b2bdn, b2bdna, b2bcn, b2bcna, ecom, ecoma (keys found: {keys}); download it from "
+            "IMS Dashboard > Offline > Download JSON"
+        )
+    return sections, [e for _, e in reversed(chain)]
 
 
 def _flag(value: object) -> str:
@@ -125,6 +351,21 @@ def _flag(value: object) -> str:
     return t
 
 
+def _short_value(value: object, limit: int = 30) -> str:
+    """A value for a one-line message: a 5,000-digit amount shows its start and its length."""
+    text = _printable(str(value))
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _short(exc: Exception, value: object) -> str:
+    """The message of ``exc`` with ``value`` shortened (see :func:`_short_value`)."""
+    msg = str(exc)
+    for shown in (repr(value), str(value)):
+        if len(shown) > 30 and shown in msg:
+            return msg.replace(shown, _short_value(shown))
+    return _short_value(msg, 200)
+
+
 def _ident(value: object) -> tuple[str, bool]:
     """An identifier as a string; second item True when it arrived as a number."""
     if value is None:
@@ -133,6 +374,8 @@ def _ident(value: object) -> tuple[str, bool]:
         return str(value), True
     if isinstance(value, (int, Decimal)):
         d = Decimal(value)
+        if not d.is_finite() or d.adjusted() > _MAX_INT_DIGITS:
+            return str(d), True  # no int(): 1E+99999999 would take minutes and gigabytes
         return (str(int(d)) if d == d.to_integral_value() else str(d)), True
     return str(value), False
 
@@ -205,9 +448,9 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
         try:
             row[col] = paise_from_json(v)
         except AmountError as exc:
-            raise InputError(f"{where}: field {k}: {exc}") from None
+            raise InputError(f"{where}: field {k}: {_short(exc, v)}") from None
         if abs(row[col]) > MAX_PAISE:
-            raise InputError(f"{where}: field {k}: {v} is beyond the portal's Decimal(15, 2)")
+            raise InputError(f"{where}: field {k}: {_short_value(v)} is beyond the portal's Decimal(15, 2)")
         orig[k] = json_number(row[col])
     action = str(orig.get("action", "N") or "N").strip().upper()
     if action not in ("A", "R", "P", "N"):
@@ -285,26 +528,18 @@ def build_records(items: list[tuple[Section, object]], source: str,
 
 def parse_download(obj: object, source: str) -> ImsDownload:
     """Turn a parsed JSON object into an :class:`ImsDownload`, or raise InputError."""
-    sections, top = _find_sections(obj, source)
+    sections, holders = _find_sections(obj, source)
     items: list[tuple[Section, object]] = []
     rtin = ""
     for sec in SECTIONS:
-        recs = sections.get(sec.key)
-        if recs is None:
-            continue
-        if not isinstance(recs, list):
-            raise InputError(f"{source}: section {sec.key} must be a list of records, found {type(recs).__name__}")
-        for rec in recs:
+        for rec in sections.get(sec.key, ()):
             if not rtin and isinstance(rec, dict) and isinstance(rec.get("rtin"), str):
                 rtin = rec["rtin"].strip().upper()
             items.append((sec, rec))
     df, originals, warnings = build_records(items, source)
-    unknown_sections = [k for k in sections if k not in SECTION_BY_KEY and isinstance(sections[k], list)]
-    if unknown_sections:
-        warnings.append(f"{source}: sections not handled by the offline tool were ignored: {', '.join(unknown_sections)}")
-    for holder in (top, obj):
+    for holder in holders:
         for k in ("rtin", "gstin"):
-            v = holder.get(k) if isinstance(holder, dict) else None
+            v = holder.get(k)
             if isinstance(v, str) and v.strip():
                 rtin = v.strip().upper()
                 break
@@ -312,9 +547,9 @@ def parse_download(obj: object, source: str) -> ImsDownload:
             continue
         break
     period = ""
-    for holder in (top, obj):
+    for holder in holders:
         for k in ("rtnprd", "ret_period", "fp", "period"):
-            v = holder.get(k) if isinstance(holder, dict) else None
+            v = holder.get(k)
             if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).strip():
                 period = str(v).strip()
                 break

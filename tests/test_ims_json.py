@@ -305,7 +305,8 @@ def test_not_an_ims_download(obj, words: str) -> None:
     (b'{"imsDetails": {"b2b": [', "cut short"),
     (b"stin,inum,val\n27AAA,1,100\n", "CSV"),
     (b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe", "Excel or zip"),
-    (b"\xff\xfe{\x00", "not UTF-8"),
+    (b'{"b2b": "\xff"}', "not UTF-8"),
+    (b"\xff\xfe{\x00\x00", "starts as UTF-16 text"),
     (b"hello world", "not JSON"),
 ])
 def test_unreadable_bytes(data: bytes, words: str) -> None:
