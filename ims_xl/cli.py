@@ -13,16 +13,17 @@ import os
 import sys
 import tempfile
 import traceback
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__, actions
+from . import __version__, actions, xlsx
 from .errors import ImsXlError, InputError, ValidationFailed
 from .ims_json import load_download, load_portal_errors
-from .safety import check_json_size, neutralise_frame
+from .safety import check_json_size, check_output_path, hold_workbooks, neutralise_frame, write_error
 from .model import Settings, Severity
 from .registry import ACTION_BY_NAME
-from .xlsx import atomic_write, read_review, write_review
+from .xlsx import atomic_write_many, check_review_target, read_review, refuse_if_open, write_review
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -47,6 +48,24 @@ def _findings_table(findings) -> str:
     return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths))] + [fmt(r) for r in rows])
 
 
+#: The workbooks the running command holds locked, for the Ctrl-C message.
+_CHANGING: list[Path] = []
+
+
+@contextmanager
+def _changing(*workbooks: str | Path):
+    """Hold each workbook for the whole read -> change -> write of a command (README: never
+    two writers on one workbook). Targets that cannot be written, or are open in Excel or
+    LibreOffice, are refused here, before any work."""
+    paths = [Path(w) for w in workbooks]
+    for p in paths:
+        check_review_target(p)
+        refuse_if_open(p)
+    with hold_workbooks(*paths):
+        _CHANGING.extend(paths)
+        yield
+
+
 def _save(before, out, target, source: str | None = None, marks=None) -> list[str]:
     """Log the changes of action (audit trail), then write the workbook."""
     book, problems = actions.with_log(before, out.book, source)
@@ -63,22 +82,26 @@ def cmd_import(a: argparse.Namespace) -> int:
     download = _load(a.json)
     if bool(a.out) == bool(a.into):
         raise InputError("give either --out NEW.xlsx (a new review workbook) or --into REVIEW.xlsx (re-import)")
-    if a.out and Path(a.out).exists() and not a.force:
-        raise InputError(f"{a.out} already exists: use --into {a.out} to re-import keeping your work, "
-                         "or --force to replace it")
-    into = read_review(a.into) if a.into else None
-    out, _ = actions.import_download(download, into, a.rtin or "", a.period or "")
     target = a.into or a.out
-    problems = _save(into, out, target, "re-import" if into is not None else None)
+    with _changing(target):
+        if a.out and Path(a.out).exists() and not a.force:
+            raise InputError(f"{a.out} already exists: use --into {a.out} to re-import keeping your work, "
+                             "or --force to replace it")
+        into = read_review(a.into) if a.into else None
+        out, _ = actions.import_download(download, into, a.rtin or "", a.period or "")
+        problems = _save(into, out, target, "re-import" if into is not None else None)
     _say(*out.messages, *problems, f"Wrote {target}")
     return EXIT_OK
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    book = read_review(a.workbook)
-    out = actions.validate(book, Settings())
-    if not a.dry_run:
-        out = actions.replace(out, messages=out.messages + _save(book, out, a.workbook, None, out.marks))
+    if a.dry_run:
+        out = actions.validate(read_review(a.workbook), Settings())
+    else:
+        with _changing(a.workbook):
+            book = read_review(a.workbook)
+            out = actions.validate(book, Settings())
+            out = actions.replace(out, messages=out.messages + _save(book, out, a.workbook, None, out.marks))
     if a.json:
         print(json.dumps([{"code": f.code, "severity": f.severity.value, "sheet": f.sheet, "row": f.row,
                            "field": f.field, "message": f.message, "value": f.value}
@@ -94,12 +117,12 @@ def cmd_validate(a: argparse.Namespace) -> int:
 def write_parts(parts: list[bytes], out: Path) -> list[Path]:
     """Write the upload file(s): ``out`` for one part, ``out_1``, ``out_2`` ... for several.
 
-    Each file is written atomically; numbered parts left from an earlier, larger export are
-    removed so no stale part can be uploaded by mistake.
+    The parts are all written to temporary files first and only then moved over their
+    targets, so a full disk leaves no mix of new and old parts; numbered parts left from an
+    earlier, larger export are removed so no stale part can be uploaded by mistake.
     """
     paths = [out] if len(parts) == 1 else [out.with_name(f"{out.stem}_{i}{out.suffix}") for i in range(1, len(parts) + 1)]
-    for p, data in zip(paths, parts):
-        atomic_write(p, lambda tmp, data=data: Path(tmp).write_bytes(data))
+    atomic_write_many([(p, lambda tmp, data=data: Path(tmp).write_bytes(data)) for p, data in zip(paths, parts)])
     i = len(parts) + 1 if len(parts) > 1 else 1
     while (stale := out.with_name(f"{out.stem}_{i}{out.suffix}")).exists():
         if b'"reqtyp":"SAVE"' in stale.read_bytes()[:200]:
@@ -109,36 +132,47 @@ def write_parts(parts: list[bytes], out: Path) -> list[Path]:
 
 
 def cmd_export(a: argparse.Namespace) -> int:
-    book = read_review(a.workbook)
-    if a.rtin:
-        book = actions.replace(book, meta={**book.meta, "rtin": a.rtin.upper()})
-    try:
-        parts, out = actions.export(book, Settings())
-    except InputError as exc:  # an unknown action word: name the workbook too
-        raise InputError(f"{Path(a.workbook).name}: {exc}") from None
-    except ValidationFailed as exc:
-        errors = [f for f in actions.validate(book).findings if f.severity is Severity.ERROR]
-        print(_findings_table(errors[:50]))
-        print(f"ims-xl: {exc}", file=sys.stderr)
-        return EXIT_FINDINGS
-    paths = write_parts(parts, Path(a.out))
-    _say(*out.messages, *(f"Wrote {p}" for p in paths))
+    check_output_path(a.out)
+    with _changing(a.workbook):
+        read = read_review(a.workbook)
+        book = actions.replace(read, meta={**read.meta, "rtin": a.rtin.upper()}) if a.rtin else read
+        try:
+            parts, out = actions.export(book, Settings())
+        except InputError as exc:  # an unknown action word: name the workbook too
+            raise InputError(f"{Path(a.workbook).name}: {exc}") from None
+        except ValidationFailed as exc:
+            errors = [f for f in actions.validate(book).findings if f.severity is Severity.ERROR]
+            print(_findings_table(errors[:50]))
+            print(f"ims-xl: {exc}", file=sys.stderr)
+            return EXIT_FINDINGS
+        # actions typed by hand reach the Log at export too (README, audit trail): the workbook
+        # is written back as validated (the --rtin override is not stored), then the upload
+        logged, problems = actions.with_log(read, actions.replace(out.book, meta=read.meta), None)
+        msgs = [*out.messages, *problems]
+        if logged.log != read.log:
+            write_review(logged, a.workbook, out.marks)
+            n = len(logged.log) - max(len(read.log), 1)
+            msgs.append(f"Log sheet: {n:,} row(s) added for actions typed by hand; wrote {a.workbook}")
+        paths = write_parts(parts, Path(a.out))
+    _say(*msgs, *(f"Wrote {p}" for p in paths))
     return EXIT_OK
 
 
 def cmd_import_errors(a: argparse.Namespace) -> int:
     check_json_size(a.errors)
     errors = load_portal_errors(a.errors)
-    book = read_review(a.workbook)
-    out = actions.import_portal_errors(book, errors)
-    problems = _save(book, out, a.workbook, "portal error")
+    with _changing(a.workbook):
+        book = read_review(a.workbook)
+        out = actions.import_portal_errors(book, errors)
+        problems = _save(book, out, a.workbook, "portal error")
     _say(*out.messages, *problems, f"Wrote {a.workbook}")
     return EXIT_OK
 
 
 def cmd_summary(a: argparse.Namespace) -> int:
-    book = read_review(a.workbook)
-    _say(*_save(book, actions.refresh_summary(book), a.workbook))
+    with _changing(a.workbook):
+        book = read_review(a.workbook)
+        _say(*_save(book, actions.refresh_summary(book), a.workbook))
     from .review import summary_tables
     from .money import format_inr
     t = summary_tables(book)["itc"]
@@ -149,8 +183,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
 
 def cmd_sample(a: argparse.Namespace) -> int:
     from .sample import generate_download, write_download
-    out = Path(a.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _make_folder(Path(a.out_dir))
     data = generate_download(records=a.records, seed=a.seed)
     p = out / "ims_download.json"
     write_download(p, data)
@@ -181,8 +214,19 @@ def _match_settings(a: argparse.Namespace):
 def write_matches(frame, path: Path) -> None:
     """``matches.csv`` (issue 3 item 6), written atomically, UTF-8."""
     # text starting with = + - @ is prefixed with ' so a spreadsheet never runs it as a formula
-    atomic_write(path, lambda tmp: neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8",
-                                                                 lineterminator="\n"))
+    safe = neutralise_frame(frame)
+    atomic_write_many([(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))])
+
+
+def _make_folder(folder: Path) -> Path:
+    """Create an output folder (and its parents), or say in one line why it cannot be."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: is a file, not a folder; choose another --out-dir")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(folder, exc) from None
+    return folder
 
 
 def _register_grid(a: argparse.Namespace):
@@ -194,56 +238,80 @@ def _register_grid(a: argparse.Namespace):
 
 
 def cmd_reconcile(a: argparse.Namespace) -> int:
-    book = read_review(a.workbook)
-    grid, source = _register_grid(a)
-    out = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
     target = a.out or a.workbook
     if a.matches:
-        write_matches(out.table, Path(a.matches))
-    problems = _save(book, out, target)
+        check_output_path(a.matches)
+    with _changing(target):
+        book = read_review(a.workbook)
+        grid, source = _register_grid(a)
+        out = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
+        if a.matches:
+            write_matches(out.table, Path(a.matches))
+        problems = _save(book, out, target)
     _say(*out.messages, *problems, f"Wrote {target}" + (f" and {a.matches}" if a.matches else ""))
     return EXIT_OK
 
 
 def cmd_apply_suggestions(a: argparse.Namespace) -> int:
-    book = read_review(a.workbook)
-    out = actions.apply_suggestions(book, None, set(a.status) if a.status else None)
-    problems = _save(book, out, a.workbook, "suggestion applied")
+    with _changing(a.workbook):
+        book = read_review(a.workbook)
+        out = actions.apply_suggestions(book, None, set(a.status) if a.status else None)
+        problems = _save(book, out, a.workbook, "suggestion applied")
     _say(*out.messages, *problems, f"Wrote {a.workbook}")
     return EXIT_OK
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    """The main job: import, reconcile (with --books), validate, export into one folder."""
+    """The main job: import, reconcile (with --books), validate, export into one folder.
+
+    A ``review.xlsx`` already in the folder holds the accountant's work: the download is
+    re-imported into it, keeping every action, remark and ITC answer (README: never lose
+    typed work); a file of that name that is not a review workbook is never overwritten.
+    """
     out_dir = Path(a.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: is a file, not a folder; choose another --out-dir")
     download = _load(a.json)
     grid, source = _register_grid(a)  # read before writing anything: a bad register stops here
-    imp, _ = actions.import_download(download, None, a.rtin or "", a.period or "")
-    book = imp.book
-    msgs = list(imp.messages)
-    if grid is not None:
-        rec = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
-        book = rec.book
-        msgs += rec.messages
-        write_matches(rec.table, out_dir / "matches.csv")
-        msgs.append(f"Wrote {out_dir / 'matches.csv'}")
-        if a.apply_suggestions:
-            app = actions.apply_suggestions(book)
-            book, _ = actions.with_log(book, app.book, "suggestion applied")
-            msgs += app.messages
+    _make_folder(out_dir)
     review = out_dir / "review.xlsx"
-    val = actions.validate(book, Settings())
-    write_review(val.book, review, val.marks)
-    msgs += val.messages + [f"Wrote {review}"]
-    code = EXIT_OK
-    if any(f.severity is Severity.ERROR for f in val.findings):
-        msgs.append("Validation errors: no upload JSON written; fix them in review.xlsx, then run ims-xl export")
-        code = EXIT_FINDINGS
-    else:
-        parts, ex = actions.export(book, Settings())
-        paths = write_parts(parts, out_dir / "upload.json")
-        msgs += ex.messages[1:] + [f"Wrote {p}" for p in paths]
+    with _changing(review):
+        existing = None
+        if review.exists():
+            try:
+                existing = read_review(review)
+            except ImsXlError as exc:
+                raise InputError(f"{review} already exists and is not a review workbook this job can update "
+                                 f"({exc}); it is left as it is: choose another --out-dir, or move that file "
+                                 "away") from None
+        imp, report = actions.import_download(download, existing, a.rtin or "", a.period or "")
+        book = imp.book
+        msgs = list(imp.messages)
+        if existing is not None:
+            book, problems = actions.with_log(existing, book, "re-import")
+            msgs += problems + [f"{review} already existed: updated it with this download, keeping your entries "
+                                f"on {report.kept_work:,} record(s)"]
+        if grid is not None:
+            rec = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
+            book = rec.book
+            msgs += rec.messages
+            write_matches(rec.table, out_dir / "matches.csv")
+            msgs.append(f"Wrote {out_dir / 'matches.csv'}")
+            if a.apply_suggestions:
+                app = actions.apply_suggestions(book)
+                book, _ = actions.with_log(book, app.book, "suggestion applied")
+                msgs += app.messages
+        val = actions.validate(book, Settings())
+        write_review(val.book, review, val.marks)
+        msgs += val.messages + [f"Wrote {review}"]
+        code = EXIT_OK
+        if any(f.severity is Severity.ERROR for f in val.findings):
+            msgs.append("Validation errors: no upload JSON written; fix them in review.xlsx, then run ims-xl export")
+            code = EXIT_FINDINGS
+        else:
+            parts, ex = actions.export(book, Settings())
+            paths = write_parts(parts, out_dir / "upload.json")
+            msgs += ex.messages[1:] + [f"Wrote {p}" for p in paths]
     _say(*msgs)
     return code
 
@@ -299,7 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--into", help="an existing review workbook to update (re-import)")
     s.add_argument("--rtin", help="your GSTIN, when the download does not carry it")
     s.add_argument("--period", help="the return period, MMYYYY")
-    s.add_argument("--force", action="store_true", help="replace --out if it exists")
+    s.add_argument("--force", action="store_true",
+                   help="with --out: replace the workbook if it exists; with --into: re-import even a "
+                        "download of another GSTIN")
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("validate", help=_help("validate"), description=_help("validate"))
@@ -376,17 +446,36 @@ def _log_internal(exc: BaseException) -> Path:
     return log
 
 
+def _written_note() -> str:
+    """What this command wrote before it stopped, if anything (appended to its last line)."""
+    if not xlsx.WRITTEN:
+        return ""
+    return f" (already written: {', '.join(dict.fromkeys(str(p) for p in xlsx.WRITTEN))})"
+
+
+def _interrupted() -> str:
+    """The Ctrl-C line: the files written before the interruption, and the workbook(s) the
+    command was changing that were not changed (their replace is the last step and never
+    happened), never "no file was changed" when one was."""
+    done = list(dict.fromkeys(str(p) for p in xlsx.WRITTEN))
+    said = [f"written before the interruption: {', '.join(done)}"] if done else []
+    said += [f"{p} was not changed" for p in dict.fromkeys(str(p) for p in _CHANGING) if p not in done]
+    return "; ".join(said) if said else "no file was changed"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ims-xl`` console script."""
     parser = build_parser()
     a = parser.parse_args(argv)
+    xlsx.WRITTEN.clear()
+    _CHANGING.clear()
     try:
         return a.func(a)
     except ImsXlError as exc:
-        print(f"ims-xl: error: {exc}", file=sys.stderr)
+        print(f"ims-xl: error: {exc}{_written_note()}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("ims-xl: interrupted; no file was changed", file=sys.stderr)
+        print(f"ims-xl: interrupted; {_interrupted()}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # the boundary: never a raw traceback for the accountant
         log = _log_internal(exc)

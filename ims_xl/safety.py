@@ -10,6 +10,10 @@ touches files, but imports no workbook library.
 * :func:`check_json_size`: refuse a download too large to import within the memory budget.
 * :func:`stale_temp_files` / :func:`remove_stale_temp_files`: temporary files that a killed
   write left beside a workbook (``xlsx.atomic_write`` names them ``.~<stem>-*``).
+* :func:`hold_workbooks`: one ims-xl writer at a time per workbook (README, "Reliability and
+  safety"), through the ``filelock`` library's lock file ``.~ims-xl.<name>.lock`` beside it.
+* :func:`check_output_path` / :func:`write_error`: a target that cannot be written, and an
+  ``OSError`` while writing, become one line naming the file and what to do (README, exit 2).
 
 Memory budget: peak RSS measured with ``/usr/bin/time -v`` on files made by ``ims-xl sample
 --records N`` (CPython 3.11, pandas 3.1, 2-core machine; MiB)::
@@ -31,11 +35,13 @@ with more memory (both limits scale with it).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
 import time
 import zipfile
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -87,11 +93,14 @@ def backups_of(path: str | Path) -> list[Path]:
     return [f for _, _, f in sorted(found)]
 
 
-def backup(path: str | Path, keep: int = 5) -> Path | None:
+def backup(path: str | Path, keep: int = 5, prune: bool = True) -> Path | None:
     """Copy ``path`` to ``.ims-xl-backups/<stem>.<YYYYmmdd-HHMMSS-ffffff><suffix>`` beside it and
     keep the newest ``keep`` backups of it. ``None`` when ``path`` does not exist yet.
 
-    The copy is written to a temporary name and renamed, so a backup is whole or absent.
+    The copy is written to a temporary name and renamed, so a backup is whole or absent: the
+    temporary copy is removed whatever stops it (a full disk, Ctrl-C). With ``prune=False``
+    older backups are left for :func:`prune_backups`, so a write that then fails can take its
+    backup back with :func:`discard_backup` without having cost an older one.
 
     Raises:
         InputError: the backup cannot be written (nothing has been changed yet).
@@ -103,6 +112,8 @@ def backup(path: str | Path, keep: int = 5) -> Path | None:
     if not p.is_file():
         return None
     folder = p.parent / BACKUP_DIR
+    made_folder = not folder.exists()
+    tmp = None
     try:
         folder.mkdir(exist_ok=True)
         dst = folder / f"{p.stem}.{_stamp()}{p.suffix}"
@@ -113,15 +124,46 @@ def backup(path: str | Path, keep: int = 5) -> Path | None:
         tmp = folder / f".~{dst.name}"
         shutil.copy2(p, tmp)
         os.replace(tmp, dst)
-    except OSError as exc:
-        raise InputError(f"{p.name}: cannot keep a backup in {folder} ({exc.strerror or exc}); "
-                         "nothing was changed") from None
-    for old in backups_of(p)[:-keep]:
-        try:
-            old.unlink()
-        except OSError:
-            pass  # an old backup that cannot be removed only costs space
+    except BaseException as exc:
+        _remove_quietly(tmp)
+        if made_folder:
+            _rmdir_if_empty(folder)
+        if isinstance(exc, OSError):
+            raise InputError(f"{p.name}: cannot keep a backup in {folder} ({_reason(exc)}); "
+                             f"{_what_to_do(exc)}; nothing was changed") from None
+        raise
+    if prune:
+        prune_backups(p, keep)
     return dst
+
+
+def prune_backups(path: str | Path, keep: int = 5) -> None:
+    """Keep the newest ``keep`` backups of ``path``; an old one that cannot be removed only costs space."""
+    for old in backups_of(path)[:-keep]:
+        _remove_quietly(old)
+
+
+def discard_backup(made: Path | None) -> None:
+    """Remove a backup just made for a write that did not happen (nothing to restore from it),
+    and the backup folder if that leaves it empty."""
+    if made is not None:
+        _remove_quietly(made)
+        _rmdir_if_empty(made.parent)
+
+
+def _remove_quietly(f: Path | None) -> None:
+    if f is not None:
+        try:
+            Path(f).unlink()
+        except OSError:
+            pass
+
+
+def _rmdir_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()  # only succeeds when empty
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------- stale temporary files
@@ -135,6 +177,8 @@ def stale_temp_files(path: str | Path, older_than: float = 0.0) -> list[Path]:
     now = time.time()
     out = []
     for f in p.parent.glob(f".~{glob_escape(p.stem)}-*"):
+        if f.name.startswith(LOCK_PREFIX) and f.name.endswith(LOCK_SUFFIX):
+            continue  # another workbook's ims-xl lock file (workbook "ims.xlsx" globs ".~ims-*")
         try:
             if f.is_file() and now - f.stat().st_mtime > older_than:
                 out.append(f)
@@ -199,7 +243,8 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
         s = out[c]
         if s.dtype.kind in "biufcmM":
             continue
-        vals = s.to_numpy(dtype=object)
+        # a copy: under pandas copy-on-write an object column's array is a read-only view
+        vals = s.to_numpy(dtype=object, copy=True)
         for i, v in enumerate(vals):
             if isinstance(v, str) and v.startswith(DANGEROUS_START):
                 vals[i] = neutralise_csv_cell(v)
@@ -383,3 +428,128 @@ def check_json_size(path: str | Path, max_bytes: int | None = None) -> None:
             f"({limit / 1e6:,.0f} MB, about {limit // 401:,} records, keeps every step under "
             f"4 GB); download IMS one section or one period at a time, or on a computer with "
             f"more memory set {MAX_JSON_ENV} to a larger size in MB")
+
+
+# ---------------------------------------------------------------- files that cannot be written
+
+_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno in _FULL:
+        return "the disk is full"
+    if exc.errno == errno.EROFS:
+        return "the folder is read-only"
+    if exc.errno in _DENIED:
+        return "no permission to write there"
+    return exc.strerror or type(exc).__name__
+
+
+def _what_to_do(exc: OSError) -> str:
+    if exc.errno in _FULL:
+        return "free some space (or choose a folder on another disk) and try again"
+    if exc.errno in _DENIED:
+        return "choose another folder, or ask for write access to this one"
+    return "check the folder and try again"
+
+
+def write_error(path: str | Path, exc: OSError, existed: bool | None = None) -> InputError:
+    """The one line for an ``OSError`` met while writing ``path`` (README: exit 2, the file
+    and what to do). ``existed`` says whether ``path`` was there before the write; the atomic
+    writers only ever fail before their final rename, so it is unchanged (or still absent)."""
+    p = Path(path)
+    if exc.errno == errno.ENOENT and not p.parent.is_dir():
+        return InputError(f"{p.parent}: folder not found; create it or choose another folder; nothing was written")
+    if exc.errno == errno.EISDIR or p.is_dir():
+        return InputError(f"{p}: is a folder; give a file name; nothing was written")
+    existed = p.exists() if existed is None else existed
+    tail = f"{p.name} was not changed" if existed else f"{p.name} was not written"
+    return InputError(f"{p}: cannot be written ({_reason(exc)}); {_what_to_do(exc)}; {tail}")
+
+
+def check_output_path(path: str | Path) -> None:
+    """Refuse, before any work, a file target that is a folder or whose folder does not exist."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; give a file name")
+    if not p.parent.is_dir():
+        raise InputError(f"{p.parent}: folder not found; create it or choose another folder")
+
+
+# ---------------------------------------------------------------- one writer at a time
+
+#: The ims-xl lock file beside a workbook ``NAME``: ``.~ims-xl.NAME.lock`` (hidden on macOS
+#: and Linux; removed when the command ends).
+LOCK_PREFIX, LOCK_SUFFIX = ".~ims-xl.", ".lock"
+#: Seconds a command waits for another ims-xl command on the same workbook before refusing.
+LOCK_WAIT_SECONDS = 5.0
+#: Environment variable that changes :data:`LOCK_WAIT_SECONDS` (tests use a short wait).
+LOCK_WAIT_ENV = "IMS_XL_LOCK_WAIT"
+
+
+def lock_file(path: str | Path) -> Path:
+    """The ims-xl lock file of workbook ``path``."""
+    p = Path(path)
+    return p.parent / f"{LOCK_PREFIX}{p.name}{LOCK_SUFFIX}"
+
+
+def lock_wait() -> float:
+    """:data:`LOCK_WAIT_SECONDS`, or ``IMS_XL_LOCK_WAIT`` seconds when set to a number >= 0."""
+    v = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    try:
+        if v and float(v) >= 0:
+            return float(v)
+    except ValueError:
+        pass
+    return LOCK_WAIT_SECONDS
+
+
+@contextmanager
+def hold_workbooks(*paths: str | Path, wait: float | None = None):
+    """Hold the ims-xl lock of each workbook for the whole read -> change -> write of a command,
+    so that two commands never write one workbook at once and neither loses the other's work
+    (README, "Reliability and safety"). A second command waits up to :func:`lock_wait`
+    seconds, then is refused with one line.
+
+    The lock is ``filelock.FileLock`` (``flock`` on macOS and Linux, ``LockFileEx`` on
+    Windows): the operating system releases it when a process dies, so a killed command never
+    leaves a workbook locked. Each path's folder must exist (``filelock`` would create it).
+
+    Raises:
+        InputError: another ims-xl command holds the lock, or the lock file cannot be made.
+    """
+    import filelock
+
+    wait = lock_wait() if wait is None else wait
+    ordered = sorted({Path(os.path.abspath(p)) for p in paths})  # one order: no deadlock
+    with ExitStack() as stack:
+        for p in ordered:
+            lf = lock_file(p)
+            lock = filelock.FileLock(str(lf), timeout=wait)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise InputError(f"{p.name} is being changed by another ims-xl command (lock file {lf}); "
+                                 "wait for it to finish and try again") from None
+            except OSError as exc:
+                raise InputError(f"{p.name}: cannot make the lock file {lf.name} in {p.parent} "
+                                 f"({_reason(exc)}); {_what_to_do(exc)}; nothing was changed") from None
+            stack.callback(_release, lock, lf)
+        yield ordered
+
+
+def _release(lock, lf: Path) -> None:
+    """Release ``lock``, removing its file so no lock file is left beside the workbook.
+
+    The file is unlinked while still locked: a waiting command that had opened it finds its
+    link count 0 once it gets the lock and opens the path afresh (``filelock`` checks this on
+    Unix), so two holders never exist. On Windows ``filelock`` removes the file itself; with
+    its soft-lock fallback (a file system without ``flock``) releasing removes it as well.
+    """
+    try:
+        soft = bool(getattr(getattr(lock, "_context", None), "soft_fallback", False))
+        if os.name == "posix" and not soft:
+            _remove_quietly(lf)
+    finally:
+        lock.release()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +30,8 @@ from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET,
                      SUMMARY_SHEET, Column, mark_rules)
 from .model import ACTION_LABELS, SECTIONS, Action
 from .review import ReviewBook, positioned
-from .safety import backup, check_xlsx_safe, remove_stale_temp_files
+from .safety import (backup, check_output_path, check_xlsx_safe, discard_backup, prune_backups,
+                     remove_stale_temp_files, write_error)
 from .sheetxml import col_letter, inject_rows, rows_xml
 from .sheets import (FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
                      removed_grid, section_block, summary_cells)
@@ -201,22 +203,78 @@ def _body(block: SectionBlock, styles: list[np.ndarray], fmts: _Formats):
     return (lambda: rows_xml(block.values, styles, 2, defaults=defaults), ref)
 
 
+#: Every file replaced by :func:`atomic_write_many` in this process, in order: what an
+#: interrupted command has already written (cli's Ctrl-C message names them, README: never
+#: claim "not changed" for a file that was written).
+WRITTEN: list[Path] = []
+
+
 def atomic_write(path: Path, write) -> None:
     """Call ``write(tmp_path)`` then move the temporary file over ``path`` in one step."""
-    path = Path(path)
-    refuse_if_open(path)
-    remove_stale_temp_files(path)  # left by a killed earlier run, older than an hour
-    fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem + "-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    atomic_write_many([(path, write)])
+
+
+def atomic_write_many(items, done: list[Path] | None = None) -> None:
+    """Write each ``(path, write)``: every ``write(tmp_path)`` first, each to a temporary file
+    beside its target, and only when all succeeded move them over their targets, so a full
+    disk or Ctrl-C while writing leaves every target as it was and no temporary file behind
+    (README: never a half-written file). Each target replaced is appended to ``done`` and
+    :data:`WRITTEN`.
+
+    Raises:
+        InputError: a target is open in Excel or LibreOffice, or cannot be written (one line:
+            the file, why, and what to do; nothing was changed).
+    """
+    staged: list[tuple[Path, str, bool]] = []
     try:
-        write(tmp)
-        # mkstemp makes the file private; give it the mode the target had (or the usual one)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        for path, write in items:
+            path = Path(path)
+            check_output_path(path)
+            refuse_if_open(path)
+            remove_stale_temp_files(path)  # left by a killed earlier run, older than an hour
+            existed = path.exists()
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem + "-", suffix=path.suffix, dir=path.parent)
+            except OSError as exc:
+                raise write_error(path, exc, existed) from None
+            os.close(fd)
+            staged.append((path, tmp, existed))
+            try:
+                write(tmp)
+                # mkstemp makes the file private; give it the mode the target had (or the usual one)
+                os.chmod(tmp, path.stat().st_mode & 0o777 if existed else 0o666 & ~_umask())
+            except OSError as exc:
+                raise write_error(path, exc, existed) from None
+        for path, tmp, existed in staged:
+            _replace(tmp, path, existed, done)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for _, tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def _replace(tmp: str, path: Path, existed: bool, done: list[Path] | None) -> None:
+    """``os.replace`` and the record of it as one step for Ctrl-C: SIGINT is held back between
+    them, so a file is never replaced without being named as written."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    held = False
+    if mask is not None:
+        try:
+            mask(signal.SIG_BLOCK, {signal.SIGINT})
+            held = True
+        except (OSError, ValueError):
+            pass
+    try:
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise write_error(path, exc, existed) from None
+        WRITTEN.append(path)
+        if done is not None:
+            done.append(path)
+    finally:
+        if held:
+            mask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _umask() -> int:
@@ -226,10 +284,49 @@ def _umask() -> int:
 
 
 def refuse_if_open(path: Path) -> None:
-    """Excel keeps a lock file ``~$name`` beside a workbook it has open: refuse to replace it."""
-    lock = Path(path).with_name("~$" + Path(path).name)
+    """Excel keeps a lock file ``~$name`` beside a workbook it has open, LibreOffice
+    ``.~lock.name#``: refuse to replace a workbook either has open (README)."""
+    p = Path(path)
+    lock = p.with_name("~$" + p.name)
     if lock.exists():
-        raise InputError(f"{Path(path).name} is open in Excel (lock file {lock.name}); close it and try again")
+        raise InputError(f"{p.name} is open in Excel (lock file {lock.name}); close it and try again")
+    lock = p.with_name(".~lock." + p.name + "#")
+    if lock.exists():
+        raise InputError(f"{p.name} is open in LibreOffice (lock file {lock.name}); close it and try again "
+                         "(if LibreOffice is not running, delete that lock file)")
+
+
+#: Review workbooks are .xlsx: XlsxWriter writes an .xlsx package, which under an .xlsm name
+#: (no VBA project, macro-free content type) Excel refuses to open, and .xlsb/.xls/.ods are
+#: other formats altogether.
+REVIEW_SUFFIX = ".xlsx"
+
+
+def not_xlsx_message(path: Path) -> str:
+    """The one line for a review workbook that is not an .xlsx, saying how to save it as one."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext == ".ods":
+        return (f"{p.name}: an OpenDocument spreadsheet; ims-xl works on .xlsx review workbooks: save it as "
+                "an .xlsx in LibreOffice (File > Save As > Excel 2007-365) and use that file")
+    if ext in (".xlsm", ".xlsb", ".xls"):
+        return (f"{p.name}: a {ext} workbook; ims-xl keeps review workbooks only as .xlsx (rewriting a {ext} "
+                "file would break it or drop its macros): save it as an .xlsx in Excel (File > Save As > "
+                "Excel Workbook) and use that file")
+    return f"{p.name}: a review workbook must be an .xlsx file; give a name ending in .xlsx"
+
+
+def check_review_target(path: str | Path) -> None:
+    """Refuse, before any work, a review workbook target ims-xl cannot write as it is: a
+    folder, a missing folder, or a name not ending in .xlsx.
+
+    Raises:
+        InputError: one line naming the file and what to do.
+    """
+    p = Path(path)
+    check_output_path(p)
+    if p.suffix.lower() != REVIEW_SUFFIX:
+        raise InputError(not_xlsx_message(p))
 
 
 def write_review(book: ReviewBook, path: str | Path,
@@ -240,8 +337,7 @@ def write_review(book: ReviewBook, path: str | Path,
     ``marks`` maps (ref, field) to ``error``/``warning`` for the cells validation coloured.
     """
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"{path.parent}: folder not found")
+    check_review_target(path)
     by_ref = index_marks(marks or {})
     rows = positioned(book.rows)
 
@@ -310,16 +406,27 @@ def write_review(book: ReviewBook, path: str | Path,
             ws.write_row(i, 0, [k, str(v)])
         ws.hide()
         wb.worksheets()[0].activate()
-        wb.close()
+        try:
+            wb.close()
+        except xlsxwriter.exceptions.FileCreateError as exc:  # XlsxWriter wraps the OSError
+            raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from None
         try:
             inject_rows(pkg, tmp, bodies)
         finally:
             os.unlink(pkg)
 
     refuse_if_open(path)
-    if path.exists():
-        backup(path, keep=5)  # the last few versions, beside the workbook
-    atomic_write(path, write)
+    # the last few versions, beside the workbook; pruned only once the new one is in place, and
+    # taken back if it is not, so a failed write neither leaves a backup nor costs an older one
+    made = backup(path, keep=5, prune=False) if path.exists() else None
+    done: list[Path] = []
+    try:
+        atomic_write_many([(path, write)], done)
+    except BaseException:
+        if not done:
+            discard_backup(made)
+        raise
+    prune_backups(path, 5)
 
 
 # ---------------------------------------------------------------- reading
@@ -357,7 +464,10 @@ def read_review(path: str | Path) -> ReviewBook:
         TemplateError: it is not a review workbook, or a needed column or sheet was deleted.
     """
     p = Path(path)
+    if p.suffix.lower() in (".ods", ".xlsb"):
+        raise InputError(not_xlsx_message(p))
     wb = open_workbook(p)
+    _refuse_other_packages(p)
     try:
         names = list(wb.sheet_names)
         if DATA_SHEET not in names or META_SHEET not in names:
@@ -369,6 +479,27 @@ def read_review(path: str | Path) -> ReviewBook:
         wb.close()
     _restore_error_cells(p, grids)
     return book_from_grids(grids, p.name, names)
+
+
+def _refuse_other_packages(p: Path) -> None:
+    """An .ods or .xlsb is a zip too, and python-calamine reads both, but neither is an .xlsx
+    package (no ``xl/workbook.xml``): refuse it by its content, whatever its name."""
+    import zipfile
+    names: set[str] = set()
+    ods = False
+    try:
+        with zipfile.ZipFile(p) as z:
+            names = set(z.namelist())
+            ods = "mimetype" in names and b"opendocument" in z.read("mimetype")[:200]
+    except (zipfile.BadZipFile, OSError):
+        pass
+    if "xl/workbook.xml" in names:
+        return
+    kind = "an OpenDocument spreadsheet" if ods else "an .xlsb workbook" if "xl/workbook.bin" in names \
+        else "not an .xlsx package"
+    how = "in LibreOffice (File > Save As > Excel 2007-365)" if ods else "in Excel (File > Save As > Excel Workbook)"
+    raise InputError(f"{p.name}: {kind}; ims-xl works on .xlsx review workbooks: save it as an .xlsx {how} "
+                     "and use that file")
 
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
