@@ -78,9 +78,15 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (b"\xff\xfe", "utf-16-le", "UTF-16"),
     (b"\xfe\xff", "utf-16-be", "UTF-16"),
 )
-#: A JSON escape of a UTF-16 surrogate: the only way a lone surrogate reaches a decoded string
-#: (the UTF-8/16/32 decoders refuse encoded ones). A cheap test before walking the tree.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+#: A JSON escape of a UTF-16 surrogate is the only way a lone surrogate reaches a decoded
+#: string (the UTF-8/16/32 decoders refuse encoded ones). This finds, in the text, a high
+#: surrogate escape not followed by a low one, a low one not preceded by a high one, or an
+#: escaped backslash before "ud8.." (which could fool the second test): a cheap test before
+#: walking the tree, which a file full of escaped emoji pairs does not trigger.
+_LONE_SURROGATE_HINT = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|\\\\u[dD][89abAB]")
 #: JSON integers longer than this are read as Decimal, never ``int``: no amount or identifier
 #: is this long (money refuses more than 40 digits), and ``int()`` of a long digit string
 #: raises ValueError beyond ``sys.get_int_max_str_digits()`` (4300 by default).
@@ -183,7 +189,7 @@ def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> obje
         cut = exc.pos >= len(text.rstrip()) - 1 or tail not in ("}", "]")
         hint = "the file is cut short; download it again" if cut else "the file is damaged; download it again"
         raise InputError(f"{source}: broken JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}): {hint}") from None
-    if _SURROGATE_ESCAPE.search(text):
+    if _LONE_SURROGATE_HINT.search(text):
         found = _find_lone_surrogate(obj)
         if found is not None:
             # a lone "\ud800" escape is valid JSON syntax but no character: it cannot be
@@ -248,15 +254,19 @@ def _envelopes(obj: dict, source: str) -> list[tuple[tuple[str, ...], dict]]:
 
 def _refuse_other_files(chain: list[tuple[tuple[str, ...], dict]], source: str) -> None:
     """Refuse the portal's other answers and files, saying what each is."""
-    for path, env in chain:
+    for _, env in chain:
         if "imsDetailsErr" in env or "error_report" in env:
             raise InputError(f"{source}: this is the portal's error file; use 'ims-xl import-errors' for it")
         if "invdata" in env:
             raise InputError(f"{source}: this is an upload (SAVE) file, not a download; give the IMS JSON "
                              "downloaded from the portal")
-        if "token" in env and not any(section_for_key(k) and env[k] for k in env):
-            # GETINV answers a large download with a token and an estimate instead of records
-            # (IMS_FORMAT §1.1); the records come from FILEDET once the files are ready
+
+
+def _refuse_token(chain: list[tuple[tuple[str, ...], dict]], has_records: bool, source: str) -> None:
+    """Refuse a large-download answer: GETINV then gives a ``token`` and ``est`` (estimated
+    minutes) instead of records, which come from FILEDET once ready (IMS_FORMAT §1.1)."""
+    for _, env in chain:
+        if "token" in env and ("est" in env or not has_records):
             est = env.get("est")
             wait = f" (est: ready in about {_printable(str(est))} minutes)" if est not in (None, "") else ""
             raise InputError(
@@ -327,6 +337,7 @@ def _find_sections(obj: object, source: str) -> tuple[dict[str, list], list[dict
             raise InputError(f"{source}: section {skey} is given twice, as {_printable(where)}, both with "
                              "records; keep one key (join the lists if they differ) or download the JSON again")
         sections[skey] = filled[0][2] if filled else []
+    _refuse_token(chain, any(sections.values()), source)
     if not any_section_key:
         keys = ", ".join(_printable(repr(k)) for k in sorted(map(str, obj))[:8]) or "none"
         raise InputError(
@@ -611,7 +622,7 @@ def parse_portal_errors(obj: object, source: str) -> pd.DataFrame:
                                  "message": str(e.get("error_msg", "") or "")})
     elif isinstance(root.get("imsDetailsErr"), dict):
         for skey, recs in root["imsDetailsErr"].items():
-            sec = SECTION_BY_KEY.get(str(skey).lower())
+            sec = section_for_key(str(skey))
             if sec is None or not isinstance(recs, list):
                 raise InputError(f"{source}: imsDetailsErr section {skey!r} is not an IMS section")
             for r in recs:

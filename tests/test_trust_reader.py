@@ -306,3 +306,45 @@ def test_a_5000_digit_document_number_does_not_crash(tmp_path: Path) -> None:
     dl = parse_download(read_json_bytes(text.encode(), "ims.json"), "ims.json")
     assert dl.records["doc_no"].iloc[0] == HUGE
     assert any("arrived as a number" in w for w in dl.warnings)
+
+
+def test_an_escaped_backslash_before_ud800_is_plain_text_and_is_read(tmp_path: Path, capsys) -> None:
+    # the JSON text "C:\\ud800\\x" is the characters C : \ u d 8 0 0 \ x, no surrogate
+    doc = {"b2b": [record("b2b", 1, remarks="C:\\ud800\\x")]}
+    src = write(tmp_path, doc)
+    assert b"\\\\ud800" in src.read_bytes()
+    rc, err, out = cli_import(tmp_path, src, capsys)
+    assert rc == 0, err
+    assert list(read_review(out).rows["remarks"]) == ["C:\\ud800\\x"]
+
+
+def test_an_escaped_backslash_then_a_lone_low_surrogate_is_refused() -> None:
+    # "\\ud800" (plain text) followed by the escape "\udc00" (a lone low surrogate)
+    text = json.dumps({"b2b": [record("b2b", 1, remarks="RMK")]}).replace('"RMK"', '"\\\\ud800\\udc00"')
+    with pytest.raises(InputError, match="section b2b, record 1, field remarks"):
+        parse_download(read_json_bytes(text.encode(), "ims.json"), "ims.json")
+
+
+@pytest.mark.parametrize("doc, refused_", [
+    # token and est beside records: the records may be partial, the rest waits behind FILEDET
+    ({"data": {"b2b": [record("b2b", 1)], "token": "f1c3", "est": "5"}, "status_cd": "1"}, True),
+    # a bare token with no records at all (est missing)
+    ({"data": {"token": "f1c3"}, "status_cd": "1"}, True),
+    # a key named token with records and no est: not a large-download answer
+    ({"data": {"b2b": [record("b2b", 1)]}, "token": "session-1"}, False),
+])
+def test_token_refusal_reader(doc: dict, refused_: bool) -> None:
+    if refused_:
+        with pytest.raises(InputError, match="token for a large download"):
+            parse_download(doc, "ims.json")
+    else:
+        assert len(parse_download(doc, "ims.json").records) == 1
+
+
+def test_offline_error_file_with_upper_case_section_keys() -> None:
+    # offline error file: download-shaped records with error_msg under imsDetailsErr (§2.6)
+    from ims_xl.ims_json import parse_portal_errors
+    doc = {"imsDetailsErr": {"B2BCN": [dict(record("b2bcn", 1), error_msg="bad note")],
+                             "dn": [dict(record("b2bdn", 1), error_msg="bad debit note")]}}
+    df = parse_portal_errors(doc, "err.json")
+    assert sorted(zip(df["section"], df["message"])) == [("b2bcn", "bad note"), ("b2bdn", "bad debit note")]
