@@ -512,7 +512,7 @@ def hold_workbooks(*paths: str | Path, wait: float | None = None):
     (README, "Reliability and safety"). A second command waits up to :func:`lock_wait`
     seconds, then is refused with one line.
 
-    The lock is ``filelock.FileLock`` (``flock`` on macOS and Linux, ``LockFileEx`` on
+    The lock is ``filelock.FileLock`` (``flock`` on macOS and Linux, ``msvcrt.locking`` on
     Windows): the operating system releases it when a process dies, so a killed command never
     leaves a workbook locked. Each path's folder must exist (``filelock`` would create it).
 
