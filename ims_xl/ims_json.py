@@ -460,6 +460,8 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
             row[col] = paise_from_json(v)
         except AmountError as exc:
             raise InputError(f"{where}: field {k}: {_short(exc, v)}") from None
+        except OverflowError:  # a float near 1e308 (a workbook cell) times 100 is infinite
+            raise InputError(f"{where}: field {k}: {_short_value(v)} is not a realistic amount") from None
         if abs(row[col]) > MAX_PAISE:
             raise InputError(f"{where}: field {k}: {_short_value(v)} is beyond the portal's Decimal(15, 2)")
         orig[k] = json_number(row[col])

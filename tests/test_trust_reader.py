@@ -348,3 +348,11 @@ def test_offline_error_file_with_upper_case_section_keys() -> None:
                              "dn": [dict(record("b2bdn", 1), error_msg="bad debit note")]}}
     df = parse_portal_errors(doc, "err.json")
     assert sorted(zip(df["section"], df["message"])) == [("b2bcn", "bad note"), ("b2bdn", "bad debit note")]
+
+
+def test_a_float_amount_near_the_float_limit_is_refused_not_a_crash() -> None:
+    # originals read back from a review workbook may hold floats (not the download's Decimals)
+    from ims_xl.ims_json import build_records
+    from ims_xl.model import SECTION_BY_KEY
+    with pytest.raises(InputError, match="section b2b, record 1: field val: 1e\\+307 is not a realistic amount"):
+        build_records([(SECTION_BY_KEY["b2b"], record("b2b", 1, val=1e307))], "r.xlsx")
