@@ -367,9 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--into", help="an existing review workbook to update (re-import)")
     s.add_argument("--rtin", help="your GSTIN, when the download does not carry it")
     s.add_argument("--period", help="the return period, MMYYYY")
-    s.add_argument("--force", action="store_true",
-                   help="with --out: replace the workbook if it exists; with --into: re-import even a "
-                        "download of another GSTIN")
+    s.add_argument("--force", action="store_true", help="replace --out if it exists")
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("validate", help=_help("validate"), description=_help("validate"))
