@@ -451,6 +451,8 @@ def open_workbook(path: str | Path) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_path(str(p))
     except Exception as exc:  # calamine raises several unrelated types for a bad file
+        if (kind := _package_kind(p)) in ("ods", "xlsb"):
+            raise InputError(_other_package_message(p, kind)) from None
         head = p.read_bytes()[:8]
         kind = "a JSON file" if head.lstrip()[:1] in (b"{", b"[") else "not an Excel .xlsx file"
         raise InputError(f"{p.name}: cannot be opened as a workbook: {kind} ({type(exc).__name__})") from None
@@ -481,25 +483,35 @@ def read_review(path: str | Path) -> ReviewBook:
     return book_from_grids(grids, p.name, names)
 
 
-def _refuse_other_packages(p: Path) -> None:
-    """An .ods or .xlsb is a zip too, and python-calamine reads both, but neither is an .xlsx
-    package (no ``xl/workbook.xml``): refuse it by its content, whatever its name."""
+def _package_kind(p: Path) -> str:
+    """``xlsx``, ``ods`` or ``xlsb`` by the zip's content, whatever the file's name (``""``:
+    none of them). Called after :func:`safety.check_xlsx_safe`; reads only the directory."""
     import zipfile
-    names: set[str] = set()
-    ods = False
     try:
         with zipfile.ZipFile(p) as z:
             names = set(z.namelist())
-            ods = "mimetype" in names and b"opendocument" in z.read("mimetype")[:200]
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "mimetype" in names and b"opendocument" in z.read("mimetype")[:200]:
+                return "ods"
+            return "xlsb" if "xl/workbook.bin" in names else ""
     except (zipfile.BadZipFile, OSError):
-        pass
-    if "xl/workbook.xml" in names:
-        return
-    kind = "an OpenDocument spreadsheet" if ods else "an .xlsb workbook" if "xl/workbook.bin" in names \
-        else "not an .xlsx package"
-    how = "in LibreOffice (File > Save As > Excel 2007-365)" if ods else "in Excel (File > Save As > Excel Workbook)"
-    raise InputError(f"{p.name}: {kind}; ims-xl works on .xlsx review workbooks: save it as an .xlsx {how} "
-                     "and use that file")
+        return ""
+
+
+def _other_package_message(p: Path, kind: str) -> str:
+    what = {"ods": "an OpenDocument spreadsheet", "xlsb": "an .xlsb workbook"}.get(kind, "not an .xlsx package")
+    how = "in LibreOffice (File > Save As > Excel 2007-365)" if kind == "ods" else \
+        "in Excel (File > Save As > Excel Workbook)"
+    return f"{p.name}: {what}; ims-xl works on .xlsx review workbooks: save it as an .xlsx {how} and use that file"
+
+
+def _refuse_other_packages(p: Path) -> None:
+    """An .ods or .xlsb is a zip too, and python-calamine reads both, but neither is an .xlsx
+    package (no ``xl/workbook.xml``): refuse it by its content, whatever its name."""
+    kind = _package_kind(p)
+    if kind != "xlsx":
+        raise InputError(_other_package_message(p, kind))
 
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
