@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from decimal import Decimal  # noqa: F401 (replace re-exported for the shells)
+from decimal import Decimal
 
 import pandas as pd
 
-from .checks import annotate, run_checks, typed_actions
+from .checks import annotate, run_checks
 from .errors import InputError, ValidationFailed
 from .ims_json import ImsDownload
 from .model import Finding, Settings, Severity
@@ -78,21 +78,21 @@ def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
 def export(book: ReviewBook, settings: Settings = Settings()) -> tuple[list[bytes], Outcome]:
     """Validate, then build the upload file(s).
 
+    Validation runs the upload contract on every record to be sent (``checks.
+    check_upload_contract``), so a book without validation errors always gives an upload
+    the contract accepts; the schema gate below is a second look that should never refuse.
+
     Raises:
-        InputError: an Action cell holds an unknown word (names the sheet, row and word).
-        ValidationFailed: validation found errors; nothing is to be written.
+        ValidationFailed: validation found errors (an unknown action word among them, V1);
+            nothing is to be written.
     """
     out = validate(book, settings)
-    unknown = [f for f in out.findings if f.code == "action-unknown"]
-    if unknown:
-        f = unknown[0]
-        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
-        raise InputError(f"sheet '{f.sheet}', row {f.row}, column '{f.field}': '{f.value}' is not an action"
-                         f"{more}; choose Accept, Reject, Pending or No Action")
     errors = [f for f in out.findings if f.severity is Severity.ERROR]
     if errors:
-        raise ValidationFailed(f"{len(errors):,} validation error(s): fix them first (run validate to see "
-                               "them in the workbook); nothing was written")
+        f = errors[0]
+        where = f"sheet '{f.sheet}', row {f.row}, column '{f.field}'" if f.row is not None else f"'{f.field}'"
+        raise ValidationFailed(f"{len(errors):,} validation error(s), the first at {where}: {f.message}; "
+                               "fix them first (run validate to see them all in the workbook); nothing was written")
     parts = build_upload(book, settings)
     from .schema import validate_upload  # the upload's JSON Schema (IMS_FORMAT §2), last gate
     for k, part in enumerate(parts, 1):
@@ -101,9 +101,8 @@ def export(book: ReviewBook, settings: Settings = Settings()) -> tuple[list[byte
             raise ValidationFailed(f"upload part {k} fails the upload schema: {problems[0]}"
                                    f"{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}; "
                                    "nothing was written; please report this")
-    changed = int((typed_actions(book.rows).replace({"": None, "?": None}).fillna(book.rows["action"])
-                   != book.rows["action"]).sum())
-    out = replace(out, messages=out.messages + [f"{changed:,} changed record(s) to upload in {len(parts)} file(s)"])
+    sent = sum(len(recs) for part in parts for recs in json.loads(part)["invdata"].values())
+    out = replace(out, messages=out.messages + [f"{sent:,} changed record(s) to upload in {len(parts)} file(s)"])
     return parts, out
 
 

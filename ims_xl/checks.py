@@ -19,8 +19,11 @@ from .gstin import POS_CODES, gstin_problem, state_of
 from .layout import columns_for
 from .model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
                     Action, Finding, Settings, Severity)
+from .inputs import cell_text, declared, texts, yes_nos
 from .money import AmountError, format_inr, paise_from_cell, parse_amount
-from .review import SHOWN_FIELDS, ReviewBook, cell_text, effective_actions, typed_codes
+from .review import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
+from .schema import record_problems, validate_upload
+from .upload import dumps, envelope, upload_plan, upload_record
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -58,6 +61,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "tax-head-vs-pos": (W, "the tax head does not fit the supplier's state and the place of supply"),
     "duplicate-record": (W, "the same document of the same supplier appears more than once"),
     "download-field-missing": (E, "a changed record lacks a field the portal requires on upload"),
+    "download-value-unsendable": (E, "a changed record holds a downloaded value the upload cannot carry"),
+    "upload-rule": (E, "the upload would refuse this record (a rule no other check names)"),
+    "duplicate-uploaded-once": (W, "the same record is changed on two rows: it is uploaded once"),
+    "duplicate-conflict": (E, "the same record has two different new actions on two rows"),
+    "hidden-record-edited": (E, "the hidden copy of a downloaded record was edited"),
     "cell-error": (E, "a cell you fill in holds an Excel error (#N/A, #REF! ...)"),
     "internal-error": (E, "a check failed to run: please report it with the log"),
 }
@@ -97,39 +105,6 @@ def final_actions(rows: pd.DataFrame) -> pd.Series:
     return effective_actions(rows)
 
 
-def _yesno(v: object) -> str:
-    """'Y', 'N', '' (blank) or '?' (anything else) from a typed answer."""
-    t = cell_text(v).lower()
-    if t == "":
-        return ""
-    if t in ("y", "yes", "true", "1"):
-        return "Y"
-    if t in ("n", "no", "false", "0"):
-        return "N"
-    return "?"
-
-
-def declared_paise(v: object) -> int | None | str:
-    """A typed ITC-reduction amount in paise, None when blank, or an error message."""
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return None
-    try:
-        if isinstance(v, bool):
-            return "not a number"
-        if isinstance(v, (int, float)):
-            p = paise_from_cell(v)
-        else:
-            t = str(v).strip()
-            if t == "":
-                return None
-            p = parse_amount(t)
-    except AmountError as exc:
-        return str(exc)
-    if p < 0:
-        return "negative"
-    return p
-
-
 # ---------------------------------------------------------------- cell and row checks
 
 def check_actions(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
@@ -150,64 +125,80 @@ def check_actions(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
 
 
 def check_itc_reduction(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
-    """V4-V8: the ITC-reduction block on the specified-record sections."""
-    allowed = rows["section"].map(lambda k: SECTION_BY_KEY[k].itc_reduction)
+    """V4-V8: the ITC-reduction block on the specified-record sections.
+
+    Every typed value goes through :mod:`inputs` cell by cell, so the rules fire whatever
+    dtype the column arrived in (object, float64 with NaN, Int64 with NA, str).
+    """
+    allowed = rows["section"].map(lambda k: SECTION_BY_KEY[k].itc_reduction).astype(bool)
     r = rows[allowed]
     if r.empty:
         return []
     act = final_actions(r)
-    ans = r["itc_red_text"].map(_yesno)
-    decl = {c: r[c + "_in"].map(declared_paise) for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")}
+    ans = yes_nos(r["itc_red_text"])
+    decl = {c: declared(r[c + "_in"]) for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess")}
     any_amount = pd.Series(False, index=r.index)
-    for v in decl.values():
-        any_amount |= v.map(lambda x: isinstance(x, int) and x > 0)
-    downloaded_ans = r["itc_red_req"]
+    for paise, _ in decl.values():
+        any_amount |= pd.Series([p is not None and p > 0 for p in paise], index=r.index, dtype=bool)
+    downloaded_ans = r["itc_red_req"].astype(str)
     entered = (ans != "") | any_amount
-    changed = (ans != downloaded_ans.where(downloaded_ans != "", "")) | any_amount
+    changed = (ans != downloaded_ans) | any_amount
+    blocked = r["itc_blocked"].astype(bool)
     # only records whose action changes are uploaded, so only they need a valid block
     accept = (act == "A") & (r["action"] != "A")
     out = _emit(r, entered & (act != "A") & changed & (ans != ""), "itc-reduction-not-allowed", "itc_red_text",
                 "ITC-reduction answer is sent only with Accept; it is ignored for this action")
-    out += _emit(r, accept & r["itc_blocked"] & changed & entered, "itc-reduction-blocked", "itc_red_text",
+    out += _emit(r, accept & blocked & changed & entered, "itc-reduction-blocked", "itc_red_text",
                  "The portal blocks the ITC-reduction answer on this record: clear it")
-    out += _emit(r, accept & ~r["itc_blocked"] & (ans == ""), "itc-reduction-answer-missing", "itc_red_text",
+    out += _emit(r, accept & ~blocked & (ans == ""), "itc-reduction-answer-missing", "itc_red_text",
                  "Accepted: answer 'Whether ITC to be reduced' with Yes or No")
     out += _emit(r, ans == "?", "itc-reduction-answer-invalid", "itc_red_text",
-                 lambda x: f"'{x['itc_red_text']}' is not Yes or No")
-    out += _emit(r, accept & (ans.isin(["N", ""])) & any_amount, "itc-declared-without-yes", "itc_red_text",
-                 "ITC-reduction amounts are filled but 'Whether ITC to be reduced' is not Yes: "
+                 lambda x: f"'{cell_text(x['itc_red_text'])}' is not Yes or No")
+    out += _emit(r, accept & ~blocked & (ans == "N") & any_amount, "itc-declared-without-yes", "itc_red_text",
+                 "ITC-reduction amounts are filled but 'Whether ITC to be reduced' is No: "
                  "answer Yes or clear the amounts")
     caps = {"decl_igst": "iamt", "decl_cgst": "camt", "decl_sgst": "samt", "decl_cess": "cess"}
-    for c, v in decl.items():
-        bad = v.map(lambda x: isinstance(x, str))
-        out += _emit(r, bad & accept, "itc-declared-invalid", c + "_in",
-                     lambda x, c=c, v=v: f"{x[c + '_in']!r}: {v[x.name]}: enter a number ≥ 0 with at most 2 decimals")
-        cap = r[caps[c]]
-        over = v.map(lambda x: isinstance(x, int)) & (v.map(lambda x: x if isinstance(x, int) else 0) > cap + s.amount_tolerance_paise)
-        out += _emit(r, over & accept & (ans == "Y"), "itc-declared-exceeds-tax", c + "_in",
-                     lambda x, c=c, v=v: f"{format_inr(v[x.name])} is more than the document's "
-                                         f"{caps[c].replace('amt', '').upper() if caps[c] != 'cess' else 'Cess'} "
-                                         f"{format_inr(int(x[caps[c]]))}")
-    cg = decl["decl_cgst"].map(lambda x: x if isinstance(x, int) else 0)
-    sg = decl["decl_sgst"].map(lambda x: x if isinstance(x, int) else 0)
-    out += _emit(r, accept & (ans == "Y") & (cg != sg), "itc-cgst-sgst-differ", "decl_sgst_in",
+    names = {"iamt": "IGST", "camt": "CGST", "samt": "SGST", "cess": "Cess"}
+    yes = accept & ~blocked & (ans == "Y")
+    for c, (paise, problem) in decl.items():
+        bad = problem.map(lambda q: q is not None).astype(bool)
+        out += _emit(r, bad & accept & ~blocked, "itc-declared-invalid", c + "_in",
+                     lambda x, c=c, q=problem: f"{cell_text(x[c + '_in'])!r}: {q[x.name]}: enter a number ≥ 0 "
+                                               "with at most 2 decimals",
+                     value=lambda x, c=c: cell_text(x[c + "_in"]))
+        cap = r[caps[c]].astype("int64").abs()
+        # no tolerance here: the portal refuses a declared amount above the tax by any amount (V6)
+        over = pd.Series([p is not None and p > int(k) for p, k in zip(paise, cap)],
+                         index=r.index, dtype=bool)
+        out += _emit(r, over & yes, "itc-declared-exceeds-tax", c + "_in",
+                     lambda x, c=c, p=paise: f"{format_inr(p[x.name])} is more than the document's "
+                                             f"{names[caps[c]]} {format_inr(abs(int(x[caps[c]])))}",
+                     value=lambda x, c=c: cell_text(x[c + "_in"]))
+    cg = decl["decl_cgst"][0].map(lambda p: p or 0)
+    sg = decl["decl_sgst"][0].map(lambda p: p or 0)
+    out += _emit(r, yes & (cg != sg).astype(bool), "itc-cgst-sgst-differ", "decl_sgst_in",
                  lambda x: f"CGST {format_inr(int(cg[x.name]))} and SGST {format_inr(int(sg[x.name]))} "
-                           "must be equal")
+                           "must be equal",
+                 value=lambda x: cell_text(x["decl_sgst_in"]))
     return out
 
 
 def check_remarks(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
     """V9 (remarks only on Reject/Pending, never when blocked) and V10 (length)."""
     act = final_actions(rows)
-    rem = rows["remarks_text"].map(cell_text)
+    rem = texts(rows["remarks_text"])
     has = rem != ""
-    sent = has & act.isin(["R", "P"]) & ~rows["remarks_blocked"]
-    out = _emit(rows, has & rows["remarks_blocked"], "remarks-not-sent", "remarks_text",
-                "Remarks are blocked for this record on the portal: they will not be sent")
-    out += _emit(rows, has & ~rows["remarks_blocked"] & ~act.isin(["R", "P"]), "remarks-not-sent", "remarks_text",
-                 lambda r: f"Remarks are sent only with Reject or Pending; not sent with {ACTION_LABELS[Action(act[r.name])]}")
+    blocked = rows["remarks_blocked"].astype(bool)
+    sent = has & act.isin(["R", "P"]) & ~blocked
+    out = _emit(rows, has & blocked, "remarks-not-sent", "remarks_text",
+                "Remarks are blocked for this record on the portal: they will not be sent",
+                value=lambda r: rem[r.name])
+    out += _emit(rows, has & ~blocked & ~act.isin(["R", "P"]), "remarks-not-sent", "remarks_text",
+                 lambda r: f"Remarks are sent only with Reject or Pending; not sent with {ACTION_LABELS[Action(act[r.name])]}",
+                 value=lambda r: rem[r.name])
     out += _emit(rows, sent & (rem.str.len() > REMARKS_MAX_LEN), "remarks-too-long", "remarks_text",
-                 lambda r: f"Remarks have {len(rem[r.name])} characters; shorten them to {REMARKS_MAX_LEN}")
+                 lambda r: f"Remarks have {len(rem[r.name])} characters; shorten them to {REMARKS_MAX_LEN}",
+                 value=lambda r: rem[r.name])
     return out
 
 
@@ -215,9 +206,9 @@ def check_unsent_changes(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Fi
     """Warn when remarks or ITC answers changed on a record whose action did not change."""
     act = final_actions(rows)
     same = act == rows["action"]
-    rem = rows["remarks_text"].map(cell_text)
-    rem_changed = (rem != "") & (rem != rows["remarks"].str.strip()) & act.isin(["R", "P"])
-    ans = rows["itc_red_text"].map(_yesno)
+    rem = texts(rows["remarks_text"])
+    rem_changed = (rem != "") & (rem != rows["remarks"].astype(str).str.strip()) & act.isin(["R", "P"])
+    ans = yes_nos(rows["itc_red_text"])
     itc_changed = (ans != rows["itc_red_req"]) & (ans != "") & (act == "A")
     return _emit(rows, same & (rem_changed | itc_changed), "change-not-uploaded", "action_text",
                  "Only records whose Action changed are uploaded: this record's other changes are not sent")
@@ -379,21 +370,85 @@ def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[
     return out
 
 
-def check_required_fields(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
-    """A record to be uploaded must carry every key SAVE requires (IMS_FORMAT §2.2)."""
-    changed = final_actions(rows) != rows["action"]
+#: Upload keys -> the row field whose column shows them (for locating a contract refusal).
+_KEY_FIELDS: dict[str, str] = {
+    "stin": "stin", "inum": "doc_no", "nt_num": "doc_no", "idt": "doc_date", "nt_dt": "doc_date",
+    "oinum": "orig_doc_no", "ont_num": "orig_doc_no", "oidt": "orig_doc_date", "ont_dt": "orig_doc_date",
+    "inv_typ": "inv_typ", "srcform": "srcform", "rtnprd": "rtnprd", "pos": "pos",
+    **{k: k for k in AMOUNT_KEYS},
+    "action": "action_text", "prev_status": "action", "remarks": "remarks_text", "itcRedReq": "itc_red_text",
+    "declIgst": "decl_igst_in", "declCgst": "decl_cgst_in", "declSgst": "decl_sgst_in", "declCess": "decl_cess_in",
+}
+#: Keys the accountant decides; everything else in an upload record is the downloaded value.
+_DECIDED_KEYS = frozenset({"action", "remarks", "itcRedReq", "declIgst", "declCgst", "declSgst", "declCess"})
+_LEAVE = ("leave this record's Action at its portal status and act on it on the portal, "
+          "or download the IMS JSON again and re-import it")
+
+
+def _show_value(v: object) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, str):
+        shown = v.encode("unicode_escape").decode("ascii") if not v.isprintable() else v
+        return f"'{shown}'"
+    return str(v)
+
+
+def check_upload_contract(book: ReviewBook, s: Settings) -> list[Finding]:
+    """Build every record the upload would carry and check it against the upload contract
+    (``schema.record_problems``: the JSON Schema of IMS_FORMAT §2 and V6/V7), so that
+    everything export would refuse is reported here, at its sheet, row and column.
+
+    A downloaded value the contract cannot carry (a 17-character invoice number, a GSTIN in
+    lower case or with a stray space, a date written 2025-10-15, a missing ``val``, ``iamt:
+    null`` ...) is an error on that record only, saying what to do. Also the duplicate rule
+    of :func:`upload.upload_plan` and the per-file size limit.
+    """
+    rows = book.rows
+    if rows.empty:
+        return []
+    plan = upload_plan(rows)
     out: list[Finding] = []
-    has_typ = rows["section"].map(lambda k: SECTION_BY_KEY[k].has_inv_typ)
-    amended = rows["section"].map(lambda k: SECTION_BY_KEY[k].is_amendment)
-    for f, need in (("srcform", None), ("rtnprd", None), ("pos", None), ("doc_date", None),
-                    ("inv_typ", has_typ), ("orig_doc_no", amended), ("orig_doc_date", amended)):
-        miss = changed & (rows[f].astype(str).str.strip() == "")
-        if need is not None:
-            miss &= need
-        out += _emit(rows, miss, "download-field-missing", f,
-                     lambda r, f=f: f"The download has no {f} for this record, and the portal requires it on "
-                                    "upload: download the IMS JSON again, or leave this record's action unchanged")
+    out += _emit(rows, plan["conflict"], "duplicate-conflict", "action_text",
+                 lambda r: f"The same record is on another row with a different new action "
+                           f"({ACTION_LABELS[Action(plan.at[r.name, 'act'])]} here): give both rows the same action")
+    ref_row = dict(zip(rows["ref"].astype("int64"), rows["excel_row"].astype("int64")))
+    out += _emit(rows, plan["dup_of"] >= 0, "duplicate-uploaded-once", "action_text",
+                 lambda r: f"The same record is changed on row {ref_row.get(int(plan.at[r.name, 'dup_of']), '?')}: "
+                           "it is uploaded once, from that row")
+    limit = s.upload_max_bytes - len(dumps(envelope(book.rtin or "X" * 15, {"b2bcna": []})))
+    for i, r in rows[plan["send"]].iterrows():
+        sec = SECTION_BY_KEY[r["section"]]
+        rec = upload_record(r, book.originals[int(r["ref"])], plan.at[i, "act"])
+        problems = record_problems(sec.key, rec)
+        seen: set[tuple[str, str]] = set()
+        for key, kind, msg in problems:
+            field = _KEY_FIELDS.get(key, "doc_no")
+            if (field, kind) in seen:
+                continue
+            seen.add((field, kind))
+            if key in _DECIDED_KEYS:
+                code, text = "upload-rule", f"The upload would refuse {key} {_show_value(rec.get(key))}: {msg}"
+            elif kind == "required":
+                code, text = ("download-field-missing",
+                              f"The download has no {key} for this record, and the portal requires it on upload: {_LEAVE}")
+            else:
+                code, text = ("download-value-unsendable",
+                              f"The downloaded {key} {_show_value(rec.get(key))} cannot be uploaded ({msg}): {_LEAVE}")
+            out += _emit(rows.loc[[i]], pd.Series(True, index=[i]), code, field, text,
+                         value=lambda _r, v=rec.get(key): "" if v is None else str(v))
+        if len(dumps(rec)) + 1 > limit:
+            out += _emit(rows.loc[[i]], pd.Series(True, index=[i]), "download-value-unsendable", "doc_no",
+                         f"This record is larger than the upload file limit of {s.upload_max_bytes:,} bytes: {_LEAVE}")
     return out
+
+
+def check_envelope(book: ReviewBook, s: Settings) -> list[Finding]:
+    """The upload envelope (IMS_FORMAT §2.1) as export will write it: the recipient GSTIN."""
+    if not book.rtin:
+        return []  # rtin-missing says it
+    problems = validate_upload(envelope(book.rtin, {}))
+    return [Finding("rtin-invalid", E, "Summary", 3, "Recipient GSTIN", p, book.rtin) for p in problems]
 
 
 #: Excel's error values, as xlwings (err_to_str) and the xlsx shell read them.
@@ -416,20 +471,37 @@ def check_cell_errors(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
 
 CHECKS: tuple[Check, ...] = (check_meta, check_actions, check_itc_reduction, check_remarks,
                              check_unsent_changes, check_identifiers, check_documents,
-                             check_duplicates, check_edited_downloads, check_required_fields,
-                             check_cell_errors)
+                             check_duplicates, check_edited_downloads, check_cell_errors)
+#: Checks that need the whole book (the hidden copy of the download), not only the rows.
+BOOK_CHECKS = (check_upload_contract, check_envelope)
 
 
 def run_checks(book: ReviewBook, settings: Settings = Settings(),
                checks: tuple[Check, ...] = CHECKS) -> list[Finding]:
     """Run every check; return findings sorted by sheet order, row and field."""
     out: list[Finding] = []
-    for check in checks:
+    for check in (*checks, *BOOK_CHECKS):
         try:
-            out += check(book.rows, book.meta, settings)
+            if check in BOOK_CHECKS:
+                out += check(book, settings)
+            else:
+                out += check(book.rows, book.meta, settings)
         except Exception as exc:  # a broken check must not hide the others' findings
             out.append(Finding("internal-error", E, "", None, check.__name__,
                                f"{check.__name__} failed: {type(exc).__name__}: {exc}"))
+    # the upload contract is the last word; where a named rule already refused that record,
+    # its plainer message is enough
+    named = {(f.sheet, f.row) for f in out if f.severity is E and f.code != "upload-rule"}
+    out = [f for f in out if f.code != "upload-rule" or (f.sheet, f.row) not in named]
+    seen_rtin = False
+    kept: list[Finding] = []
+    for f in out:  # one rtin-invalid finding is enough
+        if f.code == "rtin-invalid":
+            if seen_rtin:
+                continue
+            seen_rtin = True
+        kept.append(f)
+    out = kept
     order = {s.sheet: i for i, s in enumerate(SECTIONS)}
     return sorted(out, key=lambda f: (order.get(f.sheet, -1), f.row or 0, f.field, f.code))
 

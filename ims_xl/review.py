@@ -24,6 +24,7 @@ from .ims_json import DECL_COLUMNS, ImsDownload
 from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
 from .model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
 from .money import rupees
+from .inputs import cell_text, declared
 
 #: Downloaded fields whose visible cells are compared with the download.
 SHOWN_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(
@@ -159,13 +160,6 @@ class MergeReport:
     removed_with_work: list[str]
 
 
-def cell_text(v: object) -> str:
-    """A typed cell as stripped text: None, NaN and blanks are ""."""
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    return str(v).strip()
-
-
 def typed_codes(action_text: pd.Series) -> pd.Series:
     """The typed action code per cell: 'A'/'R'/'P'/'N', '' when blank, '?' when unknown."""
     def code(v: object) -> str:
@@ -185,9 +179,12 @@ def _work_masks(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     ans = rows["itc_red_text"].map(lambda v: cell_text(v).lower())
     itc = ans != rows["itc_red_req"].map({"Y": "yes", "N": "no"}).fillna("")
     for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
-        typed = rows[c + "_in"].map(cell_text)
-        down = rows[c].map(lambda v: "" if pd.isna(v) else str(rupees(int(v))))
-        itc |= (typed != down) & ~((typed == "") & (down == ""))
+        paise, problem = declared(rows[c + "_in"])
+        down = [None if pd.isna(v) else int(v) for v in rows[c].tolist()]
+        # a typed amount counts as entered when it differs from the downloaded one (blank
+        # equals absent), compared in paise so 100, 100.0 and "100.00" are the same entry
+        itc |= pd.Series([q is not None or p != d for p, q, d in zip(paise, problem, down)],
+                         index=rows.index, dtype=bool)
     return acted, remarks, itc
 
 

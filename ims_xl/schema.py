@@ -242,23 +242,52 @@ def _semantic(doc: dict) -> list[str]:
         if not isinstance(recs, list):
             continue
         for i, r in enumerate(recs):
-            if not isinstance(r, dict) or "declIgst" not in r:
-                continue
-            dec = {}
-            for k in (*DECL_KEYS, *DECL_CAP.values()):
-                v = r.get(k)
-                if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
-                    try:
-                        dec[k] = Decimal(str(v))
-                    except InvalidOperation:
-                        pass
-            if "declCgst" in dec and "declSgst" in dec and dec["declCgst"] != dec["declSgst"]:
-                out.append(f"invdata.{key}[{i}].declCgst: declared CGST {r['declCgst']} must equal "
-                           f"declared SGST {r['declSgst']} (V7)")
-            for k, cap in DECL_CAP.items():
-                if k in dec and cap in dec and dec[k] > abs(dec[cap]):
-                    out.append(f"invdata.{key}[{i}].{k}: {r[k]} is more than the note's {cap} "
-                               f"{r[cap]} (V6)")
+            out += [f"invdata.{key}[{i}].{k}: {m}" for k, m in _record_semantic(r)]
+    return out
+
+
+def _record_semantic(r: object) -> list[tuple[str, str]]:
+    """V6 and V7 on one record of a specified-record section: (key, message) pairs."""
+    if not isinstance(r, dict) or "declIgst" not in r:
+        return []
+    dec = {}
+    for k in (*DECL_KEYS, *DECL_CAP.values()):
+        v = r.get(k)
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+            try:
+                dec[k] = Decimal(str(v))
+            except InvalidOperation:
+                pass
+    out: list[tuple[str, str]] = []
+    if "declCgst" in dec and "declSgst" in dec and dec["declCgst"] != dec["declSgst"]:
+        out.append(("declCgst", f"declared CGST {r['declCgst']} must equal declared SGST {r['declSgst']} (V7)"))
+    for k, cap in DECL_CAP.items():
+        if k in dec and cap in dec and dec[k] > abs(dec[cap]):
+            out.append((k, f"{r[k]} is more than the note's {cap} {r[cap]} (V6)"))
+    return out
+
+
+def record_problems(section: str, rec: dict) -> list[tuple[str, str, str]]:
+    """Every reason the upload contract refuses one record of ``section``.
+
+    The same schema and rules as :func:`validate_upload`, for one record, so validation can
+    report each refusal at its sheet, row and column before export is tried.
+
+    Returns:
+        ``(key, kind, message)`` triples: ``key`` the record's JSON key at fault ("" for the
+        record as a whole), ``kind`` the JSON Schema keyword (``required``, ``pattern`` ...)
+        or ``rule`` for V6/V7; empty when the record may be sent.
+    """
+    out: list[tuple[str, str, str]] = []
+    if not _FAST[section](rec):
+        for e in _SECTION_VALIDATORS[section].iter_errors(rec):
+            path = list(e.absolute_path)
+            key = str(path[0]) if path else ""
+            if e.validator == "required":
+                key = e.message.split("'")[1] if "'" in e.message else ""
+            desc = e.schema.get("description") if isinstance(e.schema, dict) else None
+            out.append((key, str(e.validator), desc or e.message))
+    out += [(k, "rule", m) for k, m in _record_semantic(rec)]
     return out
 
 

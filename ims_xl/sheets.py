@@ -23,6 +23,7 @@ from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEE
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
 from .model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, Section
+from .inputs import cell_text
 from .review import ReviewBook, _default_inputs, as_displayed
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
@@ -80,6 +81,10 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
         return s.map({a.value: ACTION_LABELS[a] for a in Action}).tolist()
     if c.kind == "ref":
         return s.astype("int64").tolist()
+    if c.kind == "input_text":
+        # written back as the text the person saw (a remark Excel stored as a number or a
+        # date stays "12345" / "15-10-2025"), so a rewrite never turns it into a serial number
+        return [cell_text(v) or None for v in s.tolist()]
     return [None if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else v for v in s]
 
 

@@ -19,10 +19,10 @@ import json
 
 import pandas as pd
 
-from .checks import _yesno, declared_paise, final_actions
+from .inputs import cell_text, declared_paise, yes_no
 from .model import DECL_KEYS, NOT_SENT_KEYS, SECTION_BY_KEY, SECTIONS, Settings
 from .money import json_number
-from .review import ReviewBook, cell_text
+from .review import ReviewBook, effective_actions
 
 _DECL_CAP = (("declIgst", "decl_igst", "iamt"), ("declCgst", "decl_cgst", "camt"),
              ("declSgst", "decl_sgst", "samt"), ("declCess", "decl_cess", "cess"))
@@ -37,7 +37,7 @@ def itc_block(row: pd.Series) -> dict:
     sec = SECTION_BY_KEY[row["section"]]
     if not sec.itc_reduction or row["itc_blocked"]:
         return {}
-    ans = _yesno(row["itc_red_text"])
+    ans = yes_no(row["itc_red_text"])
     amounts = {k: declared_paise(row[c + "_in"]) for k, c, _ in _DECL_CAP}
     amounts = {k: (v if isinstance(v, int) else 0) for k, v in amounts.items()}
     if ans != "Y":
@@ -67,17 +67,54 @@ def upload_record(row: pd.Series, original: dict, action: str) -> dict:
     return rec
 
 
+def upload_plan(rows: pd.DataFrame) -> pd.DataFrame:
+    """Which rows are uploaded, with which action: the one reading shared by validation and
+    export (README "What validate passes, export sends").
+
+    Returns a frame on ``rows``' index with:
+        ``act``: the action each row will have (typed, else the portal status);
+        ``changed``: the action differs from the downloaded status;
+        ``send``: the row is written to the upload;
+        ``dup_of``: for a changed row not sent because the same record (section, supplier,
+        document number, return period) is sent from another row, that row's ref; else -1;
+        ``conflict``: the same record appears more than once with different new actions:
+        none of them is sent (validation makes it an error).
+
+    A record present twice in the download is uploaded once: the portal holds it once, and
+    ``check-upload`` refuses a record uploaded twice.
+    """
+    act = effective_actions(rows)
+    changed = (act != rows["action"]).astype(bool)
+    base = rows["key"].astype(str).str.replace(r"#\d+$", "", regex=True)
+    ident = base + "|" + rows["rtnprd"].astype(str).str.strip()
+    plan = pd.DataFrame({"act": act.astype(object), "changed": changed, "send": changed.copy(),
+                         "dup_of": -1, "conflict": False}, index=rows.index)
+    multi = ident[changed].duplicated(keep=False)
+    if multi.any():
+        sub = pd.DataFrame({"ident": ident[changed][multi], "act": act[changed][multi],
+                            "ref": rows.loc[changed, "ref"][multi].astype("int64")})
+        sub = sub.sort_values("ref", kind="stable")
+        for _, g in sub.groupby("ident", sort=False):
+            if g["act"].nunique() > 1:
+                plan.loc[g.index, "send"] = False
+                plan.loc[g.index, "conflict"] = True
+            else:
+                plan.loc[g.index[1:], "send"] = False
+                plan.loc[g.index[1:], "dup_of"] = int(g["ref"].iloc[0])
+    return plan
+
+
 def build_invdata(book: ReviewBook) -> dict[str, list[dict]]:
-    """The ``invdata`` object: changed records per section, in download order."""
+    """The ``invdata`` object: the records to send per section, in download order."""
     rows = book.rows.sort_values("ref", kind="stable")
-    act = final_actions(rows)
-    changed = act != rows["action"]
+    plan = upload_plan(rows)
     out: dict[str, list[dict]] = {}
     for sec in SECTIONS:
-        sel = rows[changed & (rows["section"] == sec.key)]
+        sel = rows[plan["send"] & (rows["section"] == sec.key)]
         if sel.empty:
             continue
-        out[sec.key] = [upload_record(r, book.originals[int(r["ref"])], act[i]) for i, r in sel.iterrows()]
+        out[sec.key] = [upload_record(r, book.originals[int(r["ref"])], plan.at[i, "act"])
+                        for i, r in sel.iterrows()]
     return out
 
 

@@ -8,6 +8,7 @@ Inputs are written by hand here (never copied from /work/shared/samples).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -139,6 +140,8 @@ def apply_edits(path: Path, edits: list[dict]) -> None:
     wb = openpyxl.load_workbook(path)
     for e in edits:
         ws = wb[e["sheet"]]
+        if isinstance(e["value"], dict) and "date" in e["value"]:  # a date typed into a cell
+            e = {**e, "value": datetime.fromisoformat(e["value"]["date"])}
         if "doc_no" in e:
             row = find_row(ws, SECTION_OF_SHEET[e["sheet"]], e["doc_no"])
         else:

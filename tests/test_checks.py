@@ -39,13 +39,14 @@ def test_codes_are_stable() -> None:
     errors = {"action-unknown", "pending-blocked", "itc-reduction-blocked", "itc-reduction-answer-missing",
               "itc-reduction-answer-invalid", "itc-declared-without-yes", "itc-declared-invalid",
               "itc-declared-exceeds-tax", "itc-cgst-sgst-differ", "remarks-too-long", "rtin-missing",
-              "rtin-invalid", "download-field-missing", "cell-error", "internal-error"}
+              "rtin-invalid", "download-field-missing", "cell-error", "internal-error",
+              "download-value-unsendable", "upload-rule", "duplicate-conflict", "hidden-record-edited"}
     assert {c for c, (s, _) in CODES.items() if s is Severity.ERROR} == errors
     warnings = {"action-blank", "itc-reduction-not-allowed", "remarks-not-sent", "change-not-uploaded",
                 "no-action-reset", "identifier-numeric", "doc-number-too-long", "downloaded-value-edited",
                 "gstin-invalid", "period-invalid", "pos-unknown", "date-invalid", "date-future",
                 "amount-negative", "value-below-taxable", "tax-head-both", "cgst-sgst-unequal",
-                "tax-head-vs-pos", "duplicate-record"}
+                "tax-head-vs-pos", "duplicate-record", "duplicate-uploaded-once"}
     assert {c for c, (s, _) in CODES.items() if s is Severity.WARNING} >= warnings
 
 
@@ -131,10 +132,13 @@ def test_itc_exceeds_message_gives_both_amounts() -> None:
     assert "1,00,000.00" in f[0].message and "90.00" in f[0].message
 
 
-def test_itc_tolerance_setting() -> None:
+def test_itc_tolerance_setting_never_loosens_v6() -> None:
+    """The upload contract refuses a declared amount above the tax by any amount (V6), so
+    the amount tolerance must not let validation pass what export would refuse."""
     book = book_of(CN, {("b2bcn", "CN-1"): {"action_text": "Accept", "itc_red_text": "Yes",
                                             "decl_cgst_in": 90.01, "decl_sgst_in": 90.01}})
-    assert run_checks(book, Settings(amount_tolerance_paise=1)) == []
+    codes = {f.code for f in run_checks(book, Settings(amount_tolerance_paise=100))}
+    assert codes == {"itc-declared-exceeds-tax"}
 
 
 def test_itc_blocked_and_not_on_accept() -> None:

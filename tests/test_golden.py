@@ -105,6 +105,8 @@ def test_golden(case: str, tmp_path: Path, capsys) -> None:
     if rc_export == 0:
         assert not has_error
         actual_upload = json.loads(up.read_bytes())
+        # what validate passes, export sends: the upload is proven against the download
+        assert run("check-upload", up, "--against", ims) == 0, capsys.readouterr().out
     else:
         assert not up.exists(), "a refused export must write nothing"
         assert not list(tmp_path.glob("upload*.json"))
@@ -130,10 +132,11 @@ def test_golden_cover_every_section() -> None:
 
 def test_golden_cover_every_code() -> None:
     """Every validation code except internal-error (tested in test_checks by injecting a
-    crashing check) is expected by some golden case."""
+    crashing check) and upload-rule (the contract's safety net behind the named rules,
+    tested in test_trust_rules) is expected by some golden case."""
     seen: set[str] = set()
     for name in CASE_NAMES:
         with open(CASES / name / "expected_findings.csv", encoding="utf-8", newline="") as fh:
             seen |= {r["code"] for r in csv.DictReader(fh)}
-    assert set(CODES) - seen == {"internal-error"}
+    assert set(CODES) - seen == {"internal-error", "upload-rule"}
     assert seen <= set(CODES)

@@ -1,0 +1,123 @@
+"""What the accountant typed, read the same way by validation, the upload and re-import.
+
+A typed cell reaches the core as whatever the shell's bulk read gave: ``str``, ``int``,
+``float`` (NaN for blank), ``datetime``, ``bool``, ``None``, numpy scalars, or pandas'
+``NA``. A column of them may arrive as ``object``, ``float64``, ``Int64`` or ``str`` dtype
+depending on which cells are blank. Every reader here works cell by cell on plain Python
+values and returns ``object`` series, so no rule changes meaning with the column's dtype
+(README "Validation"; IMS_FORMAT §3 V5-V7 must fire whatever the dtype).
+
+Pure core: no workbook library.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time
+
+import numpy as np
+import pandas as pd
+
+from .money import AmountError, paise_from_cell, parse_amount
+
+#: The date format of the review workbook's date cells (what Excel shows for them).
+SHOWN_DATE = "%d-%m-%Y"
+
+
+def is_blank(v: object) -> bool:
+    """None, NaN, pandas' NA/NaT and whitespace-only text are blank."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, (float, np.floating)):
+        return math.isnan(v)
+    if isinstance(v, str):
+        return v.strip() == ""
+    return False
+
+
+def cell_text(v: object) -> str:
+    """A typed cell as the text the person sees in it, stripped.
+
+    A number Excel stored for ``12345`` is the float 12345.0: it is sent as ``12345``, never
+    ``12345.0``; a date is written as the workbook shows dates (dd-mm-yyyy); TRUE/FALSE as
+    Excel spells them. Whole numbers up to 15 digits (Excel's precision) keep every digit.
+    """
+    if is_blank(v):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isinf(f):
+            return str(f)
+        if f.is_integer() and abs(f) < 1e15:
+            return str(int(f))
+        return repr(f)  # the shortest text that reads back as the same number
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, datetime):
+        if (v.hour, v.minute, v.second) != (0, 0, 0):
+            return v.strftime(SHOWN_DATE + " %H:%M")
+        return v.strftime(SHOWN_DATE)
+    if isinstance(v, date):
+        return v.strftime(SHOWN_DATE)
+    if isinstance(v, time):
+        return v.strftime("%H:%M")
+    return str(v).strip()
+
+
+def texts(s: pd.Series) -> pd.Series:
+    """:func:`cell_text` over a column, as an ``object`` series."""
+    return pd.Series([cell_text(v) for v in s.tolist()], index=s.index, dtype=object)
+
+
+def yes_no(v: object) -> str:
+    """'Y', 'N', '' (blank) or '?' (anything else) from a typed Yes/No answer."""
+    t = cell_text(v).lower()
+    if t == "":
+        return ""
+    if t in ("y", "yes", "true", "1"):
+        return "Y"
+    if t in ("n", "no", "false", "0"):
+        return "N"
+    return "?"
+
+
+def yes_nos(s: pd.Series) -> pd.Series:
+    return pd.Series([yes_no(v) for v in s.tolist()], index=s.index, dtype=object)
+
+
+def declared_paise(v: object) -> int | None | str:
+    """A typed ITC-reduction amount in paise, None when blank, or why it is not an amount.
+
+    Negative amounts are refused (V6: a number ≥ 0).
+    """
+    if is_blank(v):
+        return None
+    try:
+        if isinstance(v, (bool, np.bool_)):
+            return "not a number"
+        if isinstance(v, (int, np.integer)):
+            p = int(v) * 100
+        elif isinstance(v, (float, np.floating)):
+            p = paise_from_cell(float(v))
+        else:
+            p = parse_amount(str(v).strip())
+    except AmountError as exc:
+        return str(exc)
+    if p < 0:
+        return "negative"
+    return p
+
+
+def declared(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(paise, problem) per cell of a declared-amount column, both ``object`` series.
+
+    ``paise`` holds a Python ``int`` or ``None``; ``problem`` a message or ``None``. Kept as
+    objects on purpose: a column of ints and ``None`` would otherwise become float64, and
+    ``isinstance(x, int)`` tests would silently stop matching.
+    """
+    vals = [declared_paise(v) for v in s.tolist()]
+    paise = pd.Series([v if isinstance(v, int) else None for v in vals], index=s.index, dtype=object)
+    problem = pd.Series([v if isinstance(v, str) else None for v in vals], index=s.index, dtype=object)
+    return paise, problem
