@@ -34,16 +34,24 @@ class Outcome:
 
 
 def import_download(download: ImsDownload, into: ReviewBook | None = None,
-                    rtin: str = "", period: str = "") -> tuple[Outcome, MergeReport | None]:
-    """Import a download: a new book, or a re-import into ``into`` keeping the accountant's work."""
+                    rtin: str = "", period: str = "", force: bool = False,
+                    file_time: str = "") -> tuple[Outcome, MergeReport | None]:
+    """Import a download: a new book, or a re-import into ``into`` keeping the accountant's work.
+
+    ``file_time`` is when the download file was last saved (ISO text), to warn about a
+    download older than the one imported before; ``force`` re-imports a download of another
+    GSTIN into ``into`` (refused otherwise).
+    """
     msgs = list(download.warnings)
     if into is None:
         book = new_book(download, rtin, period)
+        if file_time:
+            book = replace(book, meta={**book.meta, "download_file_time": file_time})
         n = len(book.rows)
         msgs.insert(0, f"Imported {n:,} records from {download.source}")
         report = None
     else:
-        book, report = merge_download(into, download)
+        book, report = merge_download(into, download, force, file_time)
         if rtin or period:
             meta = dict(book.meta)
             meta.update({k: v for k, v in (("rtin", rtin.upper()), ("period", period)) if v})
@@ -51,7 +59,12 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
         msgs.insert(0, (f"Re-imported {download.source}: {report.added:,} new, {report.updated:,} changed, "
                         f"{report.unchanged:,} unchanged, {report.removed:,} no longer in the download; "
                         f"your entries kept on {report.kept_work:,} records"))
-        for title, items in (("Changed by the supplier after your review (marked in 'Re-import note')",
+        if report.older:
+            msgs.append(f"Warning: this looks like an older download: {report.older}; "
+                        "check that you imported the latest file")
+        for title, items in (("Back in the download: your entries restored from 'Removed records'",
+                              report.restored),
+                             ("Changed by the supplier after your review (marked in 'Re-import note')",
                               report.changed_after_review),
                              ("Portal status changed since the last download", report.status_changed),
                              ("Gone from the download; your entries kept on the 'Removed records' sheet",

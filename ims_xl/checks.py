@@ -349,6 +349,8 @@ def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[
     """Downloaded values edited in the sheet: the upload ignores the edit; say so."""
     from .review import shown_values  # the display form of the downloaded values
     out: list[Finding] = []
+    if "hidden_row" in rows:  # an edited hidden copy is not "downloaded": hidden-record-edited says so
+        rows = rows[rows["hidden_row"].fillna(0).astype("int64") == 0]
     expected = shown_values(rows)
     kinds = {f: ("amount" if f in AMOUNT_KEYS else "date" if f in ("doc_date", "orig_doc_date")
                  else "upper" if f == "stin" else "text") for f in SHOWN_FIELDS}
@@ -451,6 +453,19 @@ def check_envelope(book: ReviewBook, s: Settings) -> list[Finding]:
     return [Finding("rtin-invalid", E, "Summary", 3, "Recipient GSTIN", p, book.rtin) for p in problems]
 
 
+def check_hidden_copy(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """A record of the hidden copy (``_ims_data``) that no longer matches the seal made when
+    it was downloaded: the upload is built from that copy, so an edit there would reach the
+    portal. Each such record is an error naming it."""
+    if "hidden_row" not in rows:
+        return []
+    edited = rows["hidden_row"].fillna(0).astype("int64") > 0
+    return _emit(rows, edited, "hidden-record-edited", "doc_no",
+                 lambda r: f"The hidden copy of this downloaded record (sheet _ims_data, row {int(r['hidden_row'])}) "
+                           "was edited, so its amounts, dates or flags may no longer be the portal's: import the "
+                           "original download again (ims-xl import IMS.json --into this workbook) to restore it")
+
+
 #: Excel's error values, as xlwings (err_to_str) and the xlsx shell read them.
 EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!",
                           "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
@@ -471,7 +486,7 @@ def check_cell_errors(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
 
 CHECKS: tuple[Check, ...] = (check_meta, check_actions, check_itc_reduction, check_remarks,
                              check_unsent_changes, check_identifiers, check_documents,
-                             check_duplicates, check_edited_downloads, check_cell_errors)
+                             check_duplicates, check_edited_downloads, check_cell_errors, check_hidden_copy)
 #: Checks that need the whole book (the hidden copy of the download), not only the rows.
 BOOK_CHECKS = (check_upload_contract, check_envelope)
 

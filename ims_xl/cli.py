@@ -78,6 +78,14 @@ def _load(path: str):
     return load_download(path)
 
 
+def _file_time(path: str) -> str:
+    """When the download file was last saved (local time, sortable), to spot an older download."""
+    try:
+        return datetime.fromtimestamp(os.path.getmtime(path)).strftime("%Y-%m-%d %H:%M:%S")
+    except OSError:
+        return ""
+
+
 def cmd_import(a: argparse.Namespace) -> int:
     download = _load(a.json)
     if bool(a.out) == bool(a.into):
@@ -88,7 +96,7 @@ def cmd_import(a: argparse.Namespace) -> int:
             raise InputError(f"{a.out} already exists: use --into {a.out} to re-import keeping your work, "
                              "or --force to replace it")
         into = read_review(a.into) if a.into else None
-        out, _ = actions.import_download(download, into, a.rtin or "", a.period or "")
+        out, _ = actions.import_download(download, into, a.rtin or "", a.period or "", a.force, _file_time(a.json))
         problems = _save(into, out, target, "re-import" if into is not None else None)
     _say(*out.messages, *problems, f"Wrote {target}")
     return EXIT_OK
@@ -138,12 +146,10 @@ def cmd_export(a: argparse.Namespace) -> int:
         book = actions.replace(read, meta={**read.meta, "rtin": a.rtin.upper()}) if a.rtin else read
         try:
             parts, out = actions.export(book, Settings())
-        except InputError as exc:  # an unknown action word: name the workbook too
-            raise InputError(f"{Path(a.workbook).name}: {exc}") from None
-        except ValidationFailed as exc:
+        except ValidationFailed as exc:  # an unknown action word among them (V1): exit 1
             errors = [f for f in actions.validate(book).findings if f.severity is Severity.ERROR]
             print(_findings_table(errors[:50]))
-            print(f"ims-xl: {exc}", file=sys.stderr)
+            print(f"ims-xl: {Path(a.workbook).name}: {exc}", file=sys.stderr)
             return EXIT_FINDINGS
         # actions typed by hand reach the Log at export too (README, audit trail): the workbook
         # is written back as validated (the --rtin override is not stored), then the upload
@@ -284,7 +290,8 @@ def cmd_run(a: argparse.Namespace) -> int:
                 raise InputError(f"{review} already exists and is not a review workbook this job can update "
                                  f"({exc}); it is left as it is: choose another --out-dir, or move that file "
                                  "away") from None
-        imp, report = actions.import_download(download, existing, a.rtin or "", a.period or "")
+        imp, report = actions.import_download(download, existing, a.rtin or "", a.period or "", a.force,
+                                              _file_time(a.json))
         book = imp.book
         msgs = list(imp.messages)
         if existing is not None:
@@ -367,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--into", help="an existing review workbook to update (re-import)")
     s.add_argument("--rtin", help="your GSTIN, when the download does not carry it")
     s.add_argument("--period", help="the return period, MMYYYY")
-    s.add_argument("--force", action="store_true", help="replace --out if it exists")
+    s.add_argument("--force", action="store_true", help="replace --out if it exists; with --into, re-import "
+                   "even a download of another GSTIN")
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("validate", help=_help("validate"), description=_help("validate"))
@@ -420,6 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out-dir", required=True)
     s.add_argument("--rtin")
     s.add_argument("--period")
+    s.add_argument("--force", action="store_true",
+                   help="update an existing review.xlsx even with a download of another GSTIN")
     s.add_argument("--apply-suggestions", action="store_true",
                    help="set the suggested actions on rows still at No Action")
     s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")

@@ -168,7 +168,9 @@ REMOVED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("section", "Section"), ("stin", "GSTIN of supplier"), ("tradenm", "Trade/Legal name"),
     ("doc_no", "Document number"), ("doc_date", "Document date"), ("val", "Document value"),
     ("action", "Previous status"), ("action_text", "Your action"), ("remarks_text", "Your remarks"),
-    ("itc_red_text", "Whether ITC to be reduced"), ("removed_in", "Missing from download"),
+    ("itc_red_text", "Whether ITC to be reduced"), ("decl_igst_in", "ITC reduction IGST"),
+    ("decl_cgst_in", "ITC reduction CGST"), ("decl_sgst_in", "ITC reduction SGST"),
+    ("decl_cess_in", "ITC reduction Cess"), ("removed_in", "Missing from download"),
 )
 
 #: Fill colours by meaning (the Read me legend lists them).

@@ -13,14 +13,18 @@ frame has one row per IMS record:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from . import __version__
-from .ims_json import DECL_COLUMNS, ImsDownload
+from .errors import InputError
+from .ims_json import DECL_COLUMNS, ImsDownload, record_key
 from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
 from .model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
 from .money import rupees
@@ -44,6 +48,9 @@ class ReviewBook:
         extra_sheets: sheets the accountant added, kept as values (name -> grid).
         reports: report sheets written by reconcile (``Missing in IMS``, ``Suppliers``).
         log: the append-only ``Log`` sheet, the audit trail of action changes (``audit.py``).
+        seals: ref -> the digest of the record's text in the hidden copy, made when it was
+            downloaded (:func:`seal_of`) and kept apart from it: an edit of the hidden copy
+            cannot reach the upload unnoticed.
     """
 
     meta: dict[str, str]
@@ -54,6 +61,7 @@ class ReviewBook:
     extra_sheets: dict[str, list[list[object]]] = field(default_factory=dict)
     reports: dict[str, list[list[object]]] = field(default_factory=dict)
     log: list[list[object]] = field(default_factory=list)
+    seals: dict[int, str] = field(default_factory=dict)
 
     @property
     def rtin(self) -> str:
@@ -113,6 +121,31 @@ def as_displayed(records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _json_default(o: object):
+    if isinstance(o, Decimal):
+        return int(o) if o == o.to_integral_value() else float(o)
+    raise TypeError(type(o).__name__)
+
+
+def record_text(original: dict) -> str:
+    """A downloaded record as the hidden copy stores it: JSON, key order kept, numbers exact."""
+    return json.dumps(original, ensure_ascii=False, default=_json_default)
+
+
+def seal_of(section: str, text: str) -> str:
+    """The seal of one record of the hidden copy: SHA-256 of its section and stored text.
+
+    A check against accidents, like the Log's checksums, not a signature: anyone able to run
+    SHA-256 can forge one. Kept in its own column, so an edit of the record cell alone is
+    caught (README "Reliability and safety").
+    """
+    return hashlib.sha256(f"{section}\x1f{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def seals_for(originals: dict[int, dict], sections: dict[int, str]) -> dict[int, str]:
+    return {r: seal_of(sections[r], record_text(o)) for r, o in originals.items()}
+
+
 def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewBook:
     """A review book for a first import of ``download``."""
     rec = download.records.reset_index(drop=True)
@@ -126,9 +159,11 @@ def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewB
         "source": download.source,
         "imported_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "tool_version": __version__,
+        "newest_document": newest_document(rec),
     }
     originals = {int(r): o for r, o in zip(rec["ref"], download.originals)}
-    return ReviewBook(meta=meta, rows=rows, originals=originals)
+    seals = seals_for(originals, dict(zip(rec["ref"].astype(int), rec["section"])))
+    return ReviewBook(meta=meta, rows=rows, originals=originals, seals=seals)
 
 
 def empty_book() -> ReviewBook:
@@ -158,6 +193,10 @@ class MergeReport:
     changed_after_review: list[str]
     status_changed: list[str]
     removed_with_work: list[str]
+    #: records back in the download whose work was parked on Removed records, now restored
+    restored: list[str] = field(default_factory=list)
+    #: why this download looks older than the one imported before ("" when it does not)
+    older: str = ""
 
 
 def typed_codes(action_text: pd.Series) -> pd.Series:
@@ -199,7 +238,48 @@ def _describe(r: pd.Series) -> str:
     return f"{r['sheet']} {r['doc_no']} of {r['stin']}"
 
 
-def merge_download(old: ReviewBook, download: ImsDownload) -> tuple[ReviewBook, MergeReport]:
+#: The accountant's entries parked on Removed records and given back when the record returns.
+PARKED_FIELDS: tuple[str, ...] = ("action_text", "remarks_text", "itc_red_text", "decl_igst_in",
+                                  "decl_cgst_in", "decl_sgst_in", "decl_cess_in")
+
+
+def _removed_keys(removed: pd.DataFrame) -> pd.Series:
+    """The natural key (:func:`ims_json.record_key`) of each row of Removed records."""
+    if removed.empty or not {"section", "stin", "doc_no"} <= set(removed.columns):
+        return pd.Series([], dtype=object)
+    return pd.Series([record_key(cell_text(s), cell_text(g), cell_text(d)) for s, g, d in
+                      zip(removed["section"], removed["stin"], removed["doc_no"])], index=removed.index, dtype=object)
+
+
+def newest_document(records: pd.DataFrame) -> str:
+    """The newest document date of a download as yyyy-mm-dd ("" when none parses)."""
+    d = pd.to_datetime(records["doc_date"], format="%d-%m-%Y", errors="coerce") if len(records) else None
+    if d is None or d.isna().all():
+        return ""
+    return d.max().strftime("%Y-%m-%d")
+
+
+def older_download(old_meta: dict, download: ImsDownload, file_time: str = "") -> str:
+    """Why ``download`` looks older than the one the workbook was last made from, or "".
+
+    Two signs, either enough for a warning (never a refusal: an older file can be right):
+    the file was last modified before the previous download's file, or its newest document
+    is dated before the previous download's newest document (a later download of the same
+    IMS holds every document the earlier one did, and often newer ones).
+    """
+    prev_time, prev_newest = old_meta.get("download_file_time", ""), old_meta.get("newest_document", "")
+    newest = newest_document(download.records)
+    if file_time and prev_time and file_time < prev_time:
+        return (f"{download.source} was saved at {file_time}, before the download imported last "
+                f"({prev_time}); the portal statuses in it may be out of date")
+    if newest and prev_newest and newest < prev_newest:
+        return (f"{download.source}'s newest document is dated {newest}, before the newest of the download "
+                f"imported last ({prev_newest}); the portal statuses in it may be out of date")
+    return ""
+
+
+def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
+                   file_time: str = "") -> tuple[ReviewBook, MergeReport]:
     """Re-import: the new download's records, carrying over the accountant's work.
 
     * a record in both keeps every input (action, remarks, ITC answers) and its position;
@@ -208,8 +288,19 @@ def merge_download(old: ReviewBook, download: ImsDownload) -> tuple[ReviewBook, 
     * one whose portal status changed since the last download is marked likewise;
     * a record gone from the download is dropped from the sheets but, when it carried
       work, kept in ``removed`` with that work (and listed);
+    * a record back in the download whose entries were parked on ``removed`` (a partial
+      download, a record withdrawn then filed again) gets those entries back, and leaves
+      ``removed``;
     * new records are appended in download order.
+
+    Raises:
+        InputError: the download is of another GSTIN than the workbook's (unless ``force``).
     """
+    old_rtin = old.meta.get("rtin", "").strip().upper()
+    if download.rtin and old_rtin and download.rtin != old_rtin and not force:
+        raise InputError(f"{download.source} is a download for GSTIN {download.rtin}, but this workbook is for "
+                         f"{old_rtin}: import it into that GSTIN's workbook (ims-xl import {download.source} "
+                         "--out NEW.xlsx), or add --force to re-import it here anyway")
     fresh = new_book(download, old.meta.get("rtin", ""), old.meta.get("period", ""))
     new = fresh.rows
     prev = old.rows
@@ -269,12 +360,33 @@ def merge_download(old: ReviewBook, download: ImsDownload) -> tuple[ReviewBook, 
         kept = int(had_work.sum())
     else:
         unchanged = updated = kept = 0
+    # entries parked on Removed records come back with their record (the latest parking wins)
+    parked = old.removed.copy() if len(old.removed) else pd.DataFrame()
+    restored: list[str] = []
+    if len(parked):
+        pkeys = _removed_keys(parked)
+        latest = pd.Series(parked.index, index=pkeys.values)
+        latest = latest[~latest.index.duplicated(keep="last")]
+        back = (~common) & new["key"].isin(latest.index)
+        used = set()
+        for i in new.index[back]:
+            j = latest[new.at[i, "key"]]
+            for c in PARKED_FIELDS:
+                if c in parked.columns:
+                    v = parked.at[j, c]
+                    new[c] = new[c].astype(object)
+                    new.at[i, c] = None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+            note = f"Back in the download: your entries from the 'Removed records' sheet ({parked.at[j, 'removed_in'] if 'removed_in' in parked.columns else 'earlier'}) are restored"
+            new.at[i, "reimport_note"] = note
+            restored.append(_describe(new.loc[i]))
+            used.add(new.at[i, "key"])
+        parked = parked[~pkeys.isin(used).to_numpy()]
     gone = ~prev["key"].isin(new["key"]) if len(prev) else pd.Series(dtype=bool)
     removed_rows = prev[gone & work] if len(prev) else prev
     removed_list = [_describe(r) for _, r in removed_rows.iterrows()]
     removed = removed_rows.assign(removed_in=download.source)
-    if len(old.removed):
-        removed = pd.concat([old.removed, removed], ignore_index=True)
+    if len(parked):
+        removed = pd.concat([parked, removed], ignore_index=True)
     new.loc[~common, "excel_row"] = 0   # new records go after the accountant's rows
     new = positioned(new)
     meta = dict(old.meta)
@@ -283,11 +395,15 @@ def merge_download(old: ReviewBook, download: ImsDownload) -> tuple[ReviewBook, 
         meta["rtin"] = download.rtin
     if download.period:
         meta["period"] = download.period
+    older = older_download(old.meta, download, file_time)
+    meta["newest_document"] = newest_document(download.records)
+    if file_time:
+        meta["download_file_time"] = file_time
     report = MergeReport(added=int((~common).sum()), unchanged=unchanged, updated=updated,
                          removed=int(gone.sum()) if len(prev) else 0, kept_work=kept,
                          changed_after_review=changed_after, status_changed=status_changed,
-                         removed_with_work=removed_list)
-    book = ReviewBook(meta=meta, rows=new, originals=fresh.originals, books=old.books,
+                         removed_with_work=removed_list, restored=restored, older=older)
+    book = ReviewBook(meta=meta, rows=new, originals=fresh.originals, seals=fresh.seals, books=old.books,
                       removed=removed.reset_index(drop=True), extra_sheets=old.extra_sheets,
                       reports=old.reports, log=old.log)
     return book, report

@@ -24,7 +24,7 @@ from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEE
                      SUMMARY_SHEET, Column, columns_for)
 from .model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, Section
 from .inputs import cell_text
-from .review import ReviewBook, _default_inputs, as_displayed
+from .review import ReviewBook, _default_inputs, as_displayed, record_text, seal_of
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
                           META_SHEET, LOG_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
@@ -168,18 +168,22 @@ def index_marks(marks: dict[tuple[int, str], str]) -> dict[int, list[tuple[str, 
     return out
 
 
-def _json_default(o: object):
-    if isinstance(o, Decimal):
-        return int(o) if o == o.to_integral_value() else float(o)
-    raise TypeError(type(o).__name__)
+#: The hidden copy's header: a record's ref, section, JSON text and seal (review.seal_of).
+DATA_HEADER: tuple[str, ...] = ("ref", "section", "record", "seal")
 
 
 def data_columns(book: ReviewBook) -> list[list[object]]:
-    """The hidden copy of the download, column-major: ref, section, record JSON."""
+    """The hidden copy of the download, column-major: ref, section, record JSON, seal.
+
+    A record read from a workbook keeps the seal it was read with, never a new one: a
+    record edited in the hidden copy stays detectably edited until the original download
+    is imported again (README "Reliability and safety").
+    """
     refs = sorted(book.originals)
-    sec = book.rows.set_index("ref")["section"]
-    return [refs, sec.reindex(refs).tolist(),
-            [json.dumps(book.originals[r], ensure_ascii=False, default=_json_default) for r in refs]]
+    sec = book.rows.set_index("ref")["section"].reindex(refs).tolist()
+    texts = [record_text(book.originals[r]) for r in refs]
+    seals = [book.seals.get(r) or seal_of(s, t) for r, s, t in zip(refs, sec, texts)]
+    return [refs, sec, texts, seals]
 
 
 def removed_grid(book: ReviewBook) -> list[list[object]]:
@@ -223,16 +227,26 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
         if len(g) >= row and len(g[row - 1]) > 1:
             meta[key] = text_of(g[row - 1][1]).strip().upper()
     items, refs = [], []
-    for i, r in enumerate(grids[DATA_SHEET][1:], start=2):
+    data = grids[DATA_SHEET]
+    sealed = bool(data) and len(data[0]) > 3 and text_of(data[0][3]).strip() == "seal"
+    seals: dict[int, str] = {}
+    edited: dict[int, int] = {}  # ref -> row of the hidden copy whose record no longer matches its seal
+    for i, r in enumerate(data[1:], start=2):
         if not r or r[0] in ("", None):
             continue
         try:
             ref = int(r[0])
             sec = SECTION_BY_KEY[str(r[1])]
-            rec = json.loads(str(r[2]))  # written by us: numbers are exact (see records_from_originals)
+            text = str(r[2])
+            rec = json.loads(text)  # written by us: numbers are exact (see records_from_originals)
         except (ValueError, KeyError, IndexError, TypeError):
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
                                 "re-create the workbook with ims-xl import") from None
+        if sealed:
+            seal = text_of(r[3]).strip() if len(r) > 3 else ""
+            seals[ref] = seal or "-"
+            if seal != seal_of(sec.key, text):
+                edited[ref] = i
         items.append((sec, rec))
         refs.append(ref)
     if len(set(refs)) != len(refs):
@@ -295,7 +309,8 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
     log = [list(r) for r in grids.get(LOG_SHEET) or []]
     while log and all(v in ("", None) for v in log[-1]):
         log.pop()
-    return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), books=books,
+    rows["hidden_row"] = rows["ref"].map(lambda r: edited.get(int(r), 0)).astype("int64")
+    return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), seals=seals, books=books,
                       removed=removed, extra_sheets=extra, reports=reports, log=log)
 
 

@@ -54,7 +54,7 @@ from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, LOG_SHEET, 
 from .model import ACTION_LABELS, SECTIONS, Action, Section
 from .registry import ACTION_BY_NAME, ActionInfo
 from .review import ReviewBook, positioned
-from .sheets import SectionBlock, book_from_grids, data_columns, index_marks, removed_grid, section_block
+from .sheets import DATA_HEADER, SectionBlock, book_from_grids, data_columns, index_marks, removed_grid, section_block
 from .xlsx import DATE_FORMAT, INR_FORMAT, LEGEND, README_LINES
 
 TITLE = "GST IMS"
@@ -450,7 +450,9 @@ class _Session:
         if created or (before is not None and book.books != before.books):
             self._write_grid(sheet, BOOKS_SHEET, book.books or [list(BOOKS_HEADER)])
         last = BOOKS_SHEET
-        if len(book.removed) and (full or before is None or len(before.removed) != len(book.removed)):
+        # also when the sheet empties (records restored by a re-import): stale rows must go
+        if (len(book.removed) or REMOVED_SHEET in self.sheets) and (
+                full or before is None or len(before.removed) != len(book.removed)):
             self._write_grid(self._sheet(REMOVED_SHEET, last)[0], REMOVED_SHEET, removed_grid(book))
         if REMOVED_SHEET in self.sheets:
             last = REMOVED_SHEET
@@ -467,8 +469,8 @@ class _Session:
         if full or created:
             self.progress("writing the hidden copy of the download")
             data = data_columns(book)
-            self._write_table(sheet, DATA_SHEET, [[h, *c] for h, c in zip(("ref", "section", "record"), data)],
-                              [GENERAL, TEXT, TEXT])
+            self._write_table(sheet, DATA_SHEET, [[h, *c] for h, c in zip(DATA_HEADER, data)],
+                              [GENERAL, TEXT, TEXT, TEXT])
         sheet, created = self._sheet(META_SHEET, DATA_SHEET, hidden=True)
         if full or created or before is None or book.meta != before.meta:
             meta = sorted(book.meta.items())

@@ -33,7 +33,7 @@ from .review import ReviewBook, positioned
 from .safety import (backup, check_output_path, check_xlsx_safe, discard_backup, prune_backups,
                      remove_stale_temp_files, write_error)
 from .sheetxml import col_letter, inject_rows, rows_xml
-from .sheets import (FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
+from .sheets import (DATA_HEADER, FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
                      removed_grid, section_block, summary_cells)
 
 #: Indian digit grouping (lakh, crore) for amounts: Excel allows two conditions per format.
@@ -393,12 +393,12 @@ def write_review(book: ReviewBook, path: str | Path,
         for name, grid in book.extra_sheets.items():
             _write_grid(wb.add_worksheet(name), fmts, grid, header=False)
         ws = wb.add_worksheet(DATA_SHEET)
-        ws.write_row(0, 0, ["ref", "section", "record"])
+        ws.write_row(0, 0, list(DATA_HEADER))
         data = data_columns(book)
         plain = fmts.get("plain")._get_xf_index()
         bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = (
-            lambda: rows_xml(data, [np.full(len(data[0]), plain)] * 3, 2),
-            f"A1:C{len(data[0]) + 1}")
+            lambda: rows_xml(data, [np.full(len(data[0]), plain)] * len(DATA_HEADER), 2),
+            f"A1:{col_letter(len(DATA_HEADER) - 1)}{len(data[0]) + 1}")
         ws.hide()
         ws = wb.add_worksheet(META_SHEET)
         ws.write_row(0, 0, ["key", "value"])

@@ -1,0 +1,160 @@
+"""No typed work is ever lost, and the hidden copy is tamper-evident: re-import sequences
+and edits of ``_ims_data``, through the command line as the accountant runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import apply_edits, cell, run
+
+RTIN = "27AAPFU0939F1ZV"
+OTHER_RTIN = "29AAFCC9980M1ZR"
+SUP = "27AABCS1429B1ZU"
+
+
+def inv(n: int, **kw) -> dict:
+    r = {"stin": SUP, "tradenm": "Supplier AABCS", "inum": f"INV-{n}", "inv_typ": "R", "idt": "15-10-2025",
+         "val": 1180, "action": "N", "pos": "27", "txval": 1000, "iamt": 0, "camt": 90, "samt": 90, "cess": 0,
+         "srcform": "R1", "rtnprd": "102025", "srcfilstatus": "Filed", "ispendactblocked": "N",
+         "isRemarksBlocked": "N"}
+    r.update(kw)
+    return r
+
+
+def cn(n: int, **kw) -> dict:
+    r = {"stin": SUP, "nt_num": f"CN-{n}", "inv_typ": "R", "nt_dt": "16-10-2025", "val": 1180, "action": "N",
+         "pos": "27", "txval": 1000, "iamt": 0, "camt": 90, "samt": 90, "cess": 0, "srcform": "R1",
+         "rtnprd": "102025", "ispendactblocked": "N", "isRemarksBlocked": "N", "isItcRedReqBlocked": "N"}
+    r.update(kw)
+    return r
+
+
+def write(path: Path, sections: dict, rtin: str = RTIN) -> Path:
+    path.write_text(json.dumps({"rtin": rtin, "imsDetails": sections}), encoding="utf-8")
+    return path
+
+
+def upload_of(tmp: Path, wb: Path, ims: Path) -> dict:
+    out = tmp / "upload.json"
+    assert run("export", wb, "--out", out) == 0
+    assert run("check-upload", out, "--against", ims) == 0
+    return json.loads(out.read_bytes())
+
+
+def removed_rows(wb: Path) -> list[tuple]:
+    book = openpyxl.load_workbook(wb)
+    if "Removed records" not in book.sheetnames:
+        return []
+    return [r for r in book["Removed records"].iter_rows(min_row=2, values_only=True) if any(r)]
+
+
+@pytest.fixture
+def reviewed(tmp_path: Path) -> tuple[Path, Path]:
+    """A workbook with a Reject + remark on INV-2 and an accepted credit note with a partial
+    ITC reduction on CN-1."""
+    full = write(tmp_path / "full.json", {"b2b": [inv(1), inv(2), inv(3)], "b2bcn": [cn(1)]})
+    wb = tmp_path / "review.xlsx"
+    assert run("import", full, "--out", wb) == 0
+    apply_edits(wb, [{"sheet": "B2B", "doc_no": "INV-2", "column": "Action", "value": "Reject"},
+                     {"sheet": "B2B", "doc_no": "INV-2", "column": "Remarks", "value": "Not our purchase"},
+                     {"sheet": "B2B-CN", "doc_no": "CN-1", "column": "Action", "value": "Accept"},
+                     {"sheet": "B2B-CN", "doc_no": "CN-1", "column": "Whether ITC to be reduced", "value": "Yes"},
+                     {"sheet": "B2B-CN", "doc_no": "CN-1", "column": "ITC reduction CGST", "value": 45},
+                     {"sheet": "B2B-CN", "doc_no": "CN-1", "column": "ITC reduction SGST", "value": 45}])
+    return full, wb
+
+
+def test_work_parked_by_a_partial_download_comes_back_with_the_record(tmp_path, reviewed, capsys) -> None:
+    full, wb = reviewed
+    partial = write(tmp_path / "partial.json", {"b2b": [inv(1), inv(3)]})
+    assert run("import", partial, "--into", wb) == 0
+    assert {r[3] for r in removed_rows(wb)} == {"INV-2", "CN-1"}
+    capsys.readouterr()
+    assert run("import", full, "--into", wb) == 0
+    out = capsys.readouterr().out
+    assert "restored from 'Removed records': 2" in out and "INV-2" in out
+    assert cell(wb, "B2B", "INV-2", "Action") == "Reject"
+    assert cell(wb, "B2B", "INV-2", "Remarks") == "Not our purchase"
+    assert removed_rows(wb) == []
+    doc = upload_of(tmp_path, wb, full)
+    b2b = {r["inum"]: r for r in doc["invdata"]["b2b"]}
+    assert b2b["INV-2"]["action"] == "R" and b2b["INV-2"]["remarks"] == "Not our purchase"
+    note = doc["invdata"]["b2bcn"][0]
+    assert (note["action"], note["itcRedReq"], note["declCgst"], note["declSgst"]) == ("A", "Y", 45, 45)
+
+
+def test_a_record_withdrawn_then_filed_again_gets_its_work_back_and_is_marked(tmp_path, reviewed, capsys) -> None:
+    full, wb = reviewed
+    without = write(tmp_path / "without.json", {"b2b": [inv(1), inv(3)], "b2bcn": [cn(1)]})
+    assert run("import", without, "--into", wb) == 0
+    refiled = write(tmp_path / "refiled.json", {"b2b": [inv(1), inv(2, val=2360, txval=2000, camt=180, samt=180),
+                                                       inv(3)], "b2bcn": [cn(1)]})
+    assert run("import", refiled, "--into", wb) == 0
+    assert cell(wb, "B2B", "INV-2", "Action") == "Reject"
+    assert "restored" in cell(wb, "B2B", "INV-2", "Re-import note")
+    assert upload_of(tmp_path, wb, refiled)["invdata"]["b2b"][0]["val"] == 2360
+
+
+def test_a_download_of_another_gstin_is_refused_unless_forced(tmp_path, reviewed, capsys) -> None:
+    _, wb = reviewed
+    other = write(tmp_path / "other.json", {"b2b": [inv(1)]}, rtin=OTHER_RTIN)
+    before = wb.read_bytes()
+    capsys.readouterr()
+    assert run("import", other, "--into", wb) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and OTHER_RTIN in err and RTIN in err and "--force" in err
+    assert wb.read_bytes() == before
+    assert run("import", other, "--into", wb, "--force") == 0
+
+
+def test_an_older_download_after_a_newer_one_is_warned_about(tmp_path, reviewed, capsys) -> None:
+    full, wb = reviewed
+    old = write(tmp_path / "old.json", {"b2b": [inv(1, idt="01-09-2025")]})
+    past = time.time() - 86400 * 30
+    os.utime(old, (past, past))
+    os.utime(full, None)
+    assert run("import", full, "--into", wb) == 0
+    capsys.readouterr()
+    assert run("import", old, "--into", wb) == 0
+    out = capsys.readouterr().out
+    assert "older download" in out and "old.json" in out
+    # the same file again is not older than itself
+    capsys.readouterr()
+    assert run("import", old, "--into", wb) == 0
+    assert "older download" not in capsys.readouterr().out
+
+
+def _edit_hidden(wb: Path, doc_no: str, **changes) -> None:
+    book = openpyxl.load_workbook(wb)
+    ws = book["_ims_data"]
+    for row in ws.iter_rows(min_row=2):
+        rec = json.loads(row[2].value)
+        if rec.get("inum") == doc_no or rec.get("nt_num") == doc_no:
+            rec.update(changes)
+            row[2].value = json.dumps(rec, ensure_ascii=False)
+    book.save(wb)
+
+
+@pytest.mark.parametrize("changes", [{"txval": 100000, "val": 118000}, {"pos": "29"}, {"action": "A"},
+                                     {"ispendactblocked": "Y"}])
+def test_an_edited_hidden_record_is_an_error_and_reimport_restores_it(tmp_path, reviewed, capsys, changes) -> None:
+    full, wb = reviewed
+    _edit_hidden(wb, "INV-1", **changes)
+    capsys.readouterr()
+    assert run("validate", wb, "--json") == 1
+    found = [f for f in json.loads(capsys.readouterr().out) if f["code"] == "hidden-record-edited"]
+    assert [(f["sheet"], f["row"]) for f in found] == [("B2B", 2)] and "_ims_data" in found[0]["message"]
+    assert run("export", wb, "--out", tmp_path / "up.json") == 1 and not (tmp_path / "up.json").exists()
+    # a rewrite of the workbook (validate above) must not re-seal the edited record
+    assert run("validate", wb) == 1
+    assert run("import", full, "--into", wb) == 0
+    capsys.readouterr()
+    assert run("validate", wb, "--json") == 0
+    assert not [f for f in json.loads(capsys.readouterr().out) if f["code"] == "hidden-record-edited"]
+    assert {r["inum"]: r for r in upload_of(tmp_path, wb, full)["invdata"]["b2b"]}["INV-2"]["action"] == "R"
