@@ -18,22 +18,36 @@ class AmountError(ValueError):
     """A value that is not an amount with at most two decimals."""
 
 
+#: Characters of an offending value an AmountError message shows (README, "Exit codes": one
+#: line; a 5,000-digit amount must not become a 5,000-character message).
+SHOWN_CHARS = 30
+
+
+def shown(value: object, as_repr: bool = True) -> str:
+    """``value`` for a message: its repr (or str), cut to :data:`SHOWN_CHARS` characters
+    plus its length when longer (``'11111…' (5,000 characters)``)."""
+    text = repr(value) if as_repr else str(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
+
+
 def paise_from_decimal(value: Decimal) -> int:
     """Convert a Decimal rupee amount to integer paise; refuse more than 2 decimals."""
     if not value.is_finite():
-        raise AmountError(f"{value} is not an amount")
+        raise AmountError(f"{shown(value, False)} is not an amount")
     # integer arithmetic on the digits: exact at any size (Decimal's context rounds at 28 digits)
     sign, digits, exp = value.as_tuple()
     # refuse absurd sizes before any arithmetic: 10**(huge) would take minutes of CPU
     if len(digits) + exp > 40 or exp < -40:
-        raise AmountError(f"{value} is not a realistic amount")
+        raise AmountError(f"{shown(value, False)} is not a realistic amount")
     n = int("".join(map(str, digits)) or "0")
     if exp >= -2:
         p = n * 10 ** (exp + 2)
     else:
         div = 10 ** (-exp - 2)
         if n % div:
-            raise AmountError(f"{value} has more than 2 decimals")
+            raise AmountError(f"{shown(value, False)} has more than 2 decimals")
         p = n // div
     return -p if sign else p
 
@@ -41,7 +55,7 @@ def paise_from_decimal(value: Decimal) -> int:
 def paise_from_json(value: object) -> int:
     """Paise from a JSON amount (Decimal, int, or a numeric string)."""
     if isinstance(value, bool) or value is None:
-        raise AmountError(f"{value!r} is not an amount")
+        raise AmountError(f"{shown(value)} is not an amount")
     if isinstance(value, int):
         return value * 100
     if isinstance(value, Decimal):
@@ -50,7 +64,7 @@ def paise_from_json(value: object) -> int:
         return paise_from_cell(value)
     if isinstance(value, str):
         return parse_amount(value)
-    raise AmountError(f"{value!r} is not an amount")
+    raise AmountError(f"{shown(value)} is not an amount")
 
 
 def parse_amount(text: str) -> int:
@@ -64,13 +78,13 @@ def parse_amount(text: str) -> int:
     if neg:
         t = t[1:-1].strip()
         if t.startswith(("-", "+")):
-            raise AmountError(f"{text!r} is not a number: a bracketed amount carries no sign")
+            raise AmountError(f"{shown(text)} is not a number: a bracketed amount carries no sign")
     try:
         d = Decimal(t)
     except InvalidOperation:
-        raise AmountError(f"{text!r} is not a number") from None
+        raise AmountError(f"{shown(text)} is not a number") from None
     if not d.is_finite():
-        raise AmountError(f"{text!r} is not a number")
+        raise AmountError(f"{shown(text)} is not a number")
     p = paise_from_decimal(d)
     return -p if neg else p
 
@@ -78,12 +92,16 @@ def parse_amount(text: str) -> int:
 def paise_from_cell(value: float | int) -> int:
     """Paise from a spreadsheet number; refuse more than 2 decimals (beyond float noise)."""
     if isinstance(value, bool) or not math.isfinite(value):
-        raise AmountError(f"{value!r} is not an amount")
+        raise AmountError(f"{shown(value)} is not an amount")
     scaled = value * 100
+    # a float near 1e308 is finite but its paise are not (round() would raise OverflowError);
+    # refuse it, and anything past paise_from_decimal's 40 digits, as that function does
+    if not math.isfinite(scaled) or abs(value) >= 1e40:
+        raise AmountError(f"{shown(value)} is not a realistic amount")
     rounded = round(scaled)
     # float noise on x.yz * 100 is far below 1e-6 for any realistic amount
     if abs(scaled - rounded) > max(1e-6, abs(scaled) * 1e-14):
-        raise AmountError(f"{value!r} has more than 2 decimals")
+        raise AmountError(f"{shown(value)} has more than 2 decimals")
     return int(rounded)
 
 
@@ -102,7 +120,7 @@ def json_number(paise: int) -> int | float:
         return paise // 100
     f = paise / 100
     if round(f * 100) != paise:  # pragma: no cover - beyond Decimal(15, 2)
-        raise AmountError(f"{paise} paise cannot be written exactly")
+        raise AmountError(f"{shown(paise)} paise cannot be written exactly")
     return f
 
 

@@ -294,3 +294,43 @@ def test_double_negative_refused():
 def test_huge_amount_with_three_decimals_refused():
     with pytest.raises(AmountError):
         paise_from_decimal(Decimal("1234567890123456789012345678.001"))
+
+
+@pytest.mark.parametrize("value", [1e307, -1e307, 1.7976931348623157e308, 1e306, 1e40])
+def test_float_near_the_float_limit_is_an_amount_error(value):
+    # value * 100 overflows to inf (or is far beyond any amount): round() would raise
+    # OverflowError, an internal error (exit 3) instead of a one-line refusal (README, exit 2)
+    with pytest.raises(AmountError, match="is not a realistic amount"):
+        paise_from_cell(value)
+    with pytest.raises(AmountError):
+        paise_from_json(value)
+
+
+def test_largest_portal_amount_still_reads_from_a_cell():
+    assert paise_from_cell(9999999999999.99) == 999999999999999
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: parse_amount(t),
+    lambda t: paise_from_json(t),
+    lambda t: paise_from_decimal(Decimal(t)),
+    lambda t: paise_from_decimal(Decimal(t + ".001")),
+    lambda t: parse_amount("(" + "-" + t + ")"),
+    lambda t: parse_amount(t + "x"),
+])
+def test_amount_error_message_cuts_a_long_value(call):
+    # a 5,000-character value gives a one-line message of about 30 characters of it plus its
+    # length (README, "Exit codes": one line names the file and field, and what to do)
+    text = "9" * 5000
+    with pytest.raises(AmountError) as err:
+        call(text)
+    msg = str(err.value)
+    assert len(msg) < 120, msg
+    assert "5,00" in msg and "characters" in msg, msg   # 5,000 (or 5,004 with the decimals)
+
+
+def test_amount_error_message_keeps_a_short_value_whole():
+    with pytest.raises(AmountError, match=r"^'see bill' is not a number$"):
+        parse_amount("see bill")
+    with pytest.raises(AmountError, match=r"^1\.001 has more than 2 decimals$"):
+        paise_from_decimal(Decimal("1.001"))
