@@ -465,3 +465,26 @@ def test_refusals_on_hostile_files_are_one_line(hostile, capsys):
     (d / "errors.json").write_text('{"imsDetailsErr": {"=B2B": []}}', encoding="utf-8")
     cli(capsys, "import-errors", d / "errors.json", wb, allowed=(2,))
     assert wb.read_bytes() == before or openpyxl.load_workbook(wb)
+
+
+@pytest.mark.parametrize("amount", ["1e307", "9" * 5000, "=1E307", " -1,00,000.001 "])
+def test_hostile_register_amount_is_one_line(tmp_path, capsys, amount):
+    """A register amount near the float limit, 5,000 digits long, a formula, or with three
+    decimals: reconcile and run refuse it in one short line naming the row and column
+    (README, "Reconciling": a register with text in an amount column is refused with the row
+    and column named), and nothing is written."""
+    data, clean = hostile_download(7)
+    write_download(tmp_path / "ims.json", data)
+    grid = hostile_register(clean, 7)
+    hrow = next(i for i, r in enumerate(grid) if "Party GSTIN" in r)
+    grid[hrow + 1][grid[hrow].index("Taxable Amount")] = amount
+    write_register_csv(tmp_path / "books.csv", grid)
+    wb = tmp_path / "review.xlsx"
+    cli(capsys, "import", tmp_path / "ims.json", "--out", wb, allowed=(0,))
+    before = wb.read_bytes()
+    for args in (("reconcile", wb, "--books", tmp_path / "books.csv"),
+                 ("run", tmp_path / "ims.json", "--books", tmp_path / "books.csv", "--out-dir", tmp_path / "out")):
+        _, _, err = cli(capsys, *args, allowed=(2,))
+        assert "Taxable Amount" in err and len(err) < 300, err
+    assert wb.read_bytes() == before
+    assert not (tmp_path / "out" / "review.xlsx").exists()
