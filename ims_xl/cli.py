@@ -20,7 +20,8 @@ from pathlib import Path
 from . import __version__, actions, xlsx
 from .errors import ImsXlError, InputError, ValidationFailed
 from .ims_json import load_download, load_portal_errors
-from .safety import check_json_size, check_output_path, hold_workbooks, neutralise_frame, write_error
+from .safety import (check_json_size, check_output_path, file_saved_at, hold_workbooks, neutralise_frame,
+                     write_error)
 from .model import Settings, Severity
 from .registry import ACTION_BY_NAME
 from .xlsx import atomic_write_many, check_review_target, read_review, refuse_if_open, write_review
@@ -78,14 +79,6 @@ def _load(path: str):
     return load_download(path)
 
 
-def _file_time(path: str) -> str:
-    """When the download file was last saved (local time, sortable), to spot an older download."""
-    try:
-        return datetime.fromtimestamp(os.path.getmtime(path)).strftime("%Y-%m-%d %H:%M:%S")
-    except OSError:
-        return ""
-
-
 def cmd_import(a: argparse.Namespace) -> int:
     download = _load(a.json)
     if bool(a.out) == bool(a.into):
@@ -96,7 +89,7 @@ def cmd_import(a: argparse.Namespace) -> int:
             raise InputError(f"{a.out} already exists: use --into {a.out} to re-import keeping your work, "
                              "or --force to replace it")
         into = read_review(a.into) if a.into else None
-        out, _ = actions.import_download(download, into, a.rtin or "", a.period or "", a.force, _file_time(a.json))
+        out, _ = actions.import_download(download, into, a.rtin or "", a.period or "", a.force, file_saved_at(a.json))
         problems = _save(into, out, target, "re-import" if into is not None else None)
     _say(*out.messages, *problems, f"Wrote {target}")
     return EXIT_OK
@@ -291,7 +284,7 @@ def cmd_run(a: argparse.Namespace) -> int:
                                  f"({exc}); it is left as it is: choose another --out-dir, or move that file "
                                  "away") from None
         imp, report = actions.import_download(download, existing, a.rtin or "", a.period or "", a.force,
-                                              _file_time(a.json))
+                                              file_saved_at(a.json))
         book = imp.book
         msgs = list(imp.messages)
         if existing is not None:

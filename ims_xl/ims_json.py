@@ -338,7 +338,9 @@ def _find_sections(obj: object, source: str) -> tuple[dict[str, list], list[dict
                              "records; keep one key (join the lists if they differ) or download the JSON again")
         sections[skey] = filled[0][2] if filled else []
     _refuse_token(chain, any(sections.values()), source)
-    if not any_section_key:
+    # an 'imsDetails' object with no section in it is the offline file of a month without
+    # records (IMS_FORMAT §1.3): an empty download, not another kind of file
+    if not any_section_key and not any(p and p[-1] == "imsDetails" for p, _ in envelopes):
         keys = ", ".join(_printable(repr(k)) for k in sorted(map(str, obj))[:8]) or "none"
         raise InputError(
             f"{source}: not an IMS download: no 'imsDetails' and none of the sections b2b, b2ba, "

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .gstin import STATE_CODES, is_valid_gstin
-from .money import AmountError, paise_from_cell, paise_from_decimal, parse_amount
+from .money import AmountError, paise_from_cell, paise_from_decimal, parse_amount, shown
 
 __all__ = [
     "BOOKS_COLUMNS",
@@ -583,7 +583,7 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
             except AmountError:
                 raise RegisterError(
                     f"{where}: row {keep[j] + first_line}, column {used[f]!r} ({FIELDS[f]}): "
-                    f"{c!r} is not an amount") from None
+                    f"{shown(c)} is not an amount") from None
         amounts[f] = arr
     for f in HEAD_KEYS:
         amounts.setdefault(f, np.zeros(n, dtype=np.int64))

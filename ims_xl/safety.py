@@ -553,3 +553,12 @@ def _release(lock, lf: Path) -> None:
             _remove_quietly(lf)
     finally:
         lock.release()
+
+
+def file_saved_at(path: str | os.PathLike) -> str:
+    """When a file was last saved (local time, sortable text), "" when unknown: a re-import
+    warns about a download older than the one imported before (README, re-import)."""
+    try:
+        return datetime.fromtimestamp(os.path.getmtime(path)).strftime("%Y-%m-%d %H:%M:%S")
+    except OSError:
+        return ""

@@ -53,6 +53,7 @@ from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, LOG_SHEET, 
                      columns_for)
 from .model import ACTION_LABELS, SECTIONS, Action, Section
 from .registry import ACTION_BY_NAME, ActionInfo
+from .safety import file_saved_at
 from .review import ReviewBook, positioned
 from .sheets import DATA_HEADER, SectionBlock, book_from_grids, data_columns, index_marks, removed_grid, section_block
 from .xlsx import DATE_FORMAT, INR_FORMAT, LEGEND, README_LINES
@@ -193,7 +194,7 @@ def _import_json(s: _Session) -> list[str]:
         return ["Nothing imported: no file was chosen."]
     download = load_download(path)
     into = s.read(required=False)
-    out, _ = actions.import_download(download, into)
+    out, _ = actions.import_download(download, into, file_time=file_saved_at(path))
     s.write(out.book, full=True, source="re-import" if into is not None else None)
     return out.messages
 
@@ -221,6 +222,8 @@ def _export(s: _Session) -> list[str]:
     if not path:
         return ["Export cancelled: no file was written."]
     paths = write_parts(parts, Path(path))
+    # actions typed by hand reach the Log at export too, as on the command line (README)
+    s.write(out.book, out.marks, recolour=True)
     return out.messages + [f"Wrote {p}" for p in paths]
 
 

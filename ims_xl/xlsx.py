@@ -174,6 +174,9 @@ def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = Tru
     for i, row in enumerate(grid):
         if i == 0 and header:
             ws.write_row(0, 0, row, fmts.get("header"))
+            for j, v in enumerate(row):  # a register's first line is supplier text too
+                if isinstance(v, str) and v.startswith(FORMULA_START):
+                    ws.write_string(0, j, v, fmts.get("header", quote=True))
             continue
         ws.write_row(i, 0, [None if v == "" else v for v in row])
         for j, v in enumerate(row):
@@ -406,14 +409,15 @@ def write_review(book: ReviewBook, path: str | Path,
             ws.write_row(i, 0, [k, str(v)])
         ws.hide()
         wb.worksheets()[0].activate()
-        try:
-            wb.close()
-        except xlsxwriter.exceptions.FileCreateError as exc:  # XlsxWriter wraps the OSError
-            raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from None
-        try:
+        try:  # the intermediate package goes whatever happens: no temporary file is left behind
+            try:
+                wb.close()
+            except xlsxwriter.exceptions.FileCreateError as exc:  # XlsxWriter wraps the OSError
+                raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from None
             inject_rows(pkg, tmp, bodies)
         finally:
-            os.unlink(pkg)
+            if os.path.exists(pkg):
+                os.unlink(pkg)
 
     refuse_if_open(path)
     # the last few versions, beside the workbook; pruned only once the new one is in place, and

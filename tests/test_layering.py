@@ -15,7 +15,7 @@ import pytest
 PKG = Path(__file__).resolve().parent.parent / "ims_xl"
 
 CORE = ("__init__", "model", "money", "gstin", "ims_json", "review", "checks", "upload", "actions", "sheets",
-        "layout", "registry", "errors", "sample", "sample_books", "register", "reconcile", "matching", "schema", "audit")
+        "layout", "registry", "errors", "inputs", "sample", "sample_books", "register", "reconcile", "matching", "schema", "audit")
 SHELLS = ("xlsx", "sheetxml", "xl", "cli", "__main__", "doctor", "safety")
 FORBIDDEN = ("xlwings", "openpyxl", "xlsxwriter", "python_calamine", "argparse", "click")
 

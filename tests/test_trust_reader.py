@@ -356,3 +356,16 @@ def test_a_float_amount_near_the_float_limit_is_refused_not_a_crash() -> None:
     from ims_xl.model import SECTION_BY_KEY
     with pytest.raises(InputError, match="section b2b, record 1: field val: 1e\\+307 is not a realistic amount"):
         build_records([(SECTION_BY_KEY["b2b"], record("b2b", 1, val=1e307))], "r.xlsx")
+
+
+def test_an_offline_file_without_any_section_is_an_empty_download(tmp_path) -> None:
+    """The offline envelope of a month with no records (IMS_FORMAT §1.3) imports as an empty
+    review, while a JSON with neither 'imsDetails' nor a section is still refused."""
+    from ims_xl.cli import main
+    ok = tmp_path / "empty.json"
+    ok.write_text('{"rtin": "27AAPFU0939F1ZV", "imsDetails": {}}', encoding="utf-8")
+    assert main(["import", str(ok), "--out", str(tmp_path / "r.xlsx")]) == 0
+    bad = tmp_path / "other.json"
+    bad.write_text('{"rtin": "27AAPFU0939F1ZV", "details": {}}', encoding="utf-8")
+    assert main(["import", str(bad), "--out", str(tmp_path / "s.xlsx")]) == 2
+    assert not (tmp_path / "s.xlsx").exists()

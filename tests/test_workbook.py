@@ -66,7 +66,7 @@ def test_sheet_names_and_order(book) -> None:
 def test_hidden_data_sheets(book, built) -> None:
     assert book["_ims_data"].sheet_state == "hidden"
     assert book["_ims_meta"].sheet_state == "hidden"
-    assert [c.value for c in book["_ims_data"][1]] == ["ref", "section", "record"]
+    assert [c.value for c in book["_ims_data"][1]] == ["ref", "section", "record", "seal"]
     n = sum(len(v) for v in built[1]["imsDetails"].values())
     assert book["_ims_data"].max_row == n + 1
     for s in SHEETS[:11]:
