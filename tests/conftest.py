@@ -8,6 +8,7 @@ Inputs are written by hand here (never copied from /work/shared/samples).
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +17,16 @@ import pytest
 
 from ims_xl import cli
 from ims_xl.gstin import check_char
+
+#: ``IMS_XL_DEEP=1`` (set by .ci/run for the slow tier) gives the property and fuzz tests
+#: their deep budgets; the README's test command runs them at the fast budgets.
+DEEP = os.environ.get("IMS_XL_DEEP") == "1"
+
+
+def budget(fast: int, deep: int) -> int:
+    """The number of generated examples a property test runs in this tier."""
+    return deep if DEEP else fast
+
 
 SECTION_KEYS: tuple[str, ...] = ("b2b", "b2ba", "b2bdn", "b2bdna", "b2bcn", "b2bcna", "ecom", "ecoma")
 SHEET_OF: dict[str, str] = {"b2b": "B2B", "b2ba": "B2BA", "b2bdn": "B2B-DN", "b2bdna": "B2B-DNA",

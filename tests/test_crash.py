@@ -38,7 +38,8 @@ from ims_xl.ims_json import load_download
 from ims_xl.sample import generate_download, write_download
 from ims_xl.xlsx import read_review, write_review
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]  # kill tests are the heavy tier (.ci/run runs it)
 
 RECORDS = 20_000
 PREVIOUS = 120

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import (ITC_SECTIONS, NUM_KEY, ORIG_KEYS, DATE_KEY, RTIN, SECTION_KEYS, SHEET_OF, SUP_GJ, SUP_KA,
-                      SUP_MH, apply_edits, header_map, run, write_json)
+                      SUP_MH, apply_edits, budget, header_map, run, write_json)
 
 # No shrink phase: a failure is reported as generated (with its reproduce blob), so that a
 # regression costs seconds, not minutes of shrinking through real files.
-PROPS = settings(max_examples=8, deadline=None, derandomize=True, print_blob=True,
+PROPS = settings(max_examples=budget(4, 12), deadline=None, derandomize=True, print_blob=True,
                  phases=[Phase.explicit, Phase.reuse, Phase.generate],
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -193,6 +193,7 @@ def crop(width: int, rows: list[bytes], margin: int = 12) -> tuple[int, list[byt
     return x1 - x0 + 1, [r[3 * x0:3 * (x1 + 1)] for r in rows[y0:y1 + 1]]
 
 
+@needs_soffice
 def test_validated_workbook_renders_with_its_colours(tmp_path):
     review = validated_workbook(tmp_path)
     copy = print_copy(review, tmp_path / "print_b2b.xlsx")

@@ -820,6 +820,7 @@ def test_workbook_calls_do_not_grow_with_rows_every_action(tmp_path):
     _assert_same(small, large, names)
 
 
+@pytest.mark.slow
 def test_workbook_calls_same_for_10_and_100000_records(tmp_path):
     """The issue's bar: a first import and a validation with problems, 10 vs 100,000."""
     names = ("import_json", "validate")
