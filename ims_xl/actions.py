@@ -140,48 +140,192 @@ def require_rtin(book: ReviewBook) -> None:
         raise InputError("the recipient GSTIN is missing: type it on the Summary sheet (B3) or pass --rtin")
 
 
-def reconcile(book: ReviewBook, register_grid: list[list[object]] | None = None,
-              source: str = "Books sheet", sheet: str | None = None,
-              settings=None) -> Outcome:
+@dataclass(frozen=True)
+class RegisterFile:
+    """One purchase register as a shell read it: the cells of a CSV or of one worksheet.
+
+    ``optional`` marks a sheet the shell found by reading a whole workbook (not one the user
+    named): a sheet without a register header is then skipped with a note, not refused.
+    """
+
+    grid: list[list[object]]
+    source: str
+    sheet: str | None = None
+    optional: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}, sheet '{self.sheet}'" if self.sheet else self.source
+
+
+#: Keys of the workbook's saved register settings (``meta``), which the Excel ribbon and a
+#: later ``reconcile`` without ``--map`` use.
+BOOKS_MAP_KEY, VOUCHER_KINDS_KEY, BOOKS_BLOCKS_KEY = "books_map", "books_voucher_kinds", "books_blocks"
+
+
+def _saved_settings(book: ReviewBook, mapping: str | None, voucher_kinds: str | None
+                    ) -> tuple[dict[str, list[str]], dict[str, str], dict[str, str], list[str]]:
+    """The column mapping and voucher kinds to use (given now, else saved in the book), the
+    meta to save, and what to tell the user."""
+    from .register import RegisterError, map_text, parse_map, parse_voucher_kinds
+    meta: dict[str, str] = {}
+    msgs: list[str] = []
+    try:
+        if mapping is not None:
+            cols = parse_map(mapping) if mapping.strip() else {}
+            meta[BOOKS_MAP_KEY] = map_text(cols)
+        else:
+            cols = parse_map(book.meta.get(BOOKS_MAP_KEY, ""))
+            if cols:
+                msgs.append(f"Using the column mapping saved in this workbook: {map_text(cols)} "
+                            "(change it with --map; clear it with --map \"\")")
+        if voucher_kinds is not None:
+            kinds = parse_voucher_kinds(voucher_kinds)
+            meta[VOUCHER_KINDS_KEY] = voucher_kinds.strip()
+        else:
+            kinds = parse_voucher_kinds(book.meta.get(VOUCHER_KINDS_KEY, ""))
+            if kinds:
+                msgs.append(f"Using the voucher kinds saved in this workbook: "
+                            f"{book.meta[VOUCHER_KINDS_KEY]}")
+    except RegisterError as exc:
+        raise InputError(str(exc)) from None
+    return cols, kinds, meta, msgs
+
+
+def _stack(kept: list[tuple[str, list[list[object]]]]) -> tuple[list[list[object]], list[list]]:
+    """Registers one below the other (a blank row between), as the Books sheet holds them,
+    with each one's [name, first row, last row] on that sheet."""
+    grid: list[list[object]] = []
+    spans: list[list] = []
+    for name, g in kept:
+        if grid:
+            grid.append([])
+        start = len(grid) + 1
+        grid.extend(list(r) for r in g)
+        spans.append([name, start, len(grid)])
+    return grid, spans
+
+
+def _books_blocks(book: ReviewBook) -> list[tuple[str, list[list[object]]]]:
+    """The registers the Books sheet holds now, by name (one unnamed block when the
+    accountant pasted it), without the template's empty header."""
+    grid = book.books
+    if not grid or all(all(v in ("", None) for v in r) for r in grid[1:]):
+        return []
+    try:
+        spans = json.loads(book.meta.get(BOOKS_BLOCKS_KEY, "") or "[]")
+    except ValueError:
+        spans = []
+    if not spans or spans[-1][2] != len(grid):
+        return [("Books sheet", grid)]
+    return [(name, grid[a - 1:b]) for name, a, b in spans]
+
+
+def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object]] | None = None,
+              source: str = "Books sheet", sheet: str | None = None, settings=None, *,
+              mapping: str | None = None, voucher_kinds: str | None = None,
+              replace_books: bool = False) -> Outcome:
     """Match every IMS record with the purchase register and explain each decision.
 
-    ``register_grid`` is the register file's cells (CSV or a worksheet); ``None`` uses the
-    workbook's ``Books`` sheet as the accountant pasted it. Returns the outcome (rows with
-    status, books row, reasons, suggestion; the Books, Missing in IMS and Suppliers sheets)
-    with the ``matches.csv`` frame as its ``table``.
+    ``registers`` are the register files' cells (one :class:`RegisterFile` per CSV or
+    worksheet; a bare grid is one register named ``source``); ``None`` uses the workbook's
+    ``Books`` sheet as it stands. Registers are added to what the Books sheet holds (a
+    register of the same name is replaced; ``replace_books`` starts afresh), and all are
+    reconciled together. ``mapping`` (``--map`` text) and ``voucher_kinds`` are saved in the
+    book and used by later runs. Returns the outcome (rows with status, books row, reasons,
+    suggestion; the Books, Missing in IMS and Suppliers sheets) with the ``matches.csv``
+    frame as its ``table``.
 
     Raises:
-        InputError: the register cannot be used (the message names row and column).
+        InputError: the register cannot be used (the message names file, row and column).
     """
-    from .layout import BOOKS_SHEET, MISSING_SHEET, SUPPLIERS_SHEET
+    from .layout import MISSING_SHEET, SUPPLIERS_SHEET
     from .matching import apply_result, ims_frame, missing_in_ims_grid, suppliers_grid
     from .reconcile import MatchSettings, matches_frame
     from .reconcile import reconcile as match
     from .register import RegisterError, read_register_grid
     settings = settings or MatchSettings()
-    grid = register_grid if register_grid is not None else book.books
-    if register_grid is None:
-        sheet = sheet or BOOKS_SHEET
-    if not grid or all(all(v in ("", None) for v in r) for r in grid[1:]):
-        raise InputError(f"{source}: the purchase register is empty; paste it into the Books sheet "
-                         "or give the file with --books")
+    cols, kinds, meta, msgs = _saved_settings(book, mapping, voucher_kinds)
+    state = book.rtin[:2] if book.rtin[:2].isdigit() else ""
+    if registers is not None and registers and not isinstance(registers[0], RegisterFile):
+        registers = [RegisterFile(registers, source, sheet)]  # one grid, as older callers give it
+
+    def read(grid, src, sh):
+        return read_register_grid(grid, src, sh, cols, voucher_kinds=kinds, recipient_state=state)
+
+    files: list[RegisterFile] = list(registers or [])
+    read_now: list[tuple[RegisterFile, object]] = []
+    skipped: list[str] = []
+    first_error: str | None = None
     try:
-        reg = read_register_grid(grid, source, sheet)
+        for f in files:
+            if not f.grid or all(all(v in ("", None) for v in r) for r in f.grid):
+                if f.optional:
+                    skipped.append(f"'{f.sheet}' (empty)")
+                    continue
+                raise InputError(f"{f.name}: the purchase register is empty")
+            try:
+                read_now.append((f, read(f.grid, f.source, f.sheet)))
+            except RegisterError as exc:
+                if f.optional and ("no header row found" in str(exc) or "no data rows" in str(exc)):
+                    skipped.append(f"'{f.sheet}'")
+                    first_error = first_error or str(exc)
+                    continue
+                raise
     except RegisterError as exc:
         raise InputError(str(exc)) from None
+    if files and not read_now:
+        raise InputError(first_error or f"{files[0].name}: no register found")
+    if skipped:
+        msgs.append(f"{files[0].source}: sheets without register rows were left out: "
+                    + ", ".join(skipped))
+    if registers is None:
+        blocks = _books_blocks(book)
+        if not blocks:
+            raise InputError(f"{source}: the purchase register is empty; paste it into the Books "
+                             "sheet or give the file with --books")
+    else:
+        names = {f.name for f, _ in read_now}
+        before = [] if replace_books else _books_blocks(book)
+        kept = [(n, g) for n, g in before if n not in names]
+        if kept:
+            msgs.append("The Books sheet already held " + ", ".join(n for n, _ in kept)
+                        + ": kept, and reconciled together with the new register(s) "
+                        "(start afresh with --replace-books)")
+        blocks = kept + [(f.name, f.grid) for f, _ in read_now]
+    grid, spans = _stack(blocks)
+    # each register keeps its own rows' numbers on the Books sheet: books rows are sheet rows
+    fresh = {id(f.grid): r for f, r in read_now}
+    parts, warnings, described = [], [], []
+    try:
+        for (name, g), (_, first_row, _last) in zip(blocks, spans):
+            reg = fresh.get(id(g)) or read(g, source if name == "Books sheet" else name, None)
+            part = reg.books.copy()
+            shift = first_row - 1
+            part["books_row"] = part["books_row"] + shift
+            if shift:
+                part["source_rows"] = [",".join(str(int(x) + shift) for x in str(v).split(","))
+                                       for v in part["source_rows"]]
+            parts.append(part)
+            warnings += reg.warnings
+            described.append(f"{len(reg.books):,} documents of {name} (header on row "
+                             f"{reg.header_row}; columns: "
+                             + ", ".join(f"{k}={v}" for k, v in reg.mapping.items()) + ")")
+    except RegisterError as exc:
+        raise InputError(str(exc)) from None
+    books = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     ims = ims_frame(book.rows)
-    result = match(ims, reg.books, settings)
+    result = match(ims, books, settings)
     new = apply_result(book, result)
-    new = replace(new, books=[list(r) for r in grid],
-                  reports={MISSING_SHEET: missing_in_ims_grid(result, reg.books),
-                           SUPPLIERS_SHEET: suppliers_grid(new.rows, result, reg.books)})
+    new = replace(new, books=grid,
+                  meta={**new.meta, **meta, BOOKS_BLOCKS_KEY: json.dumps(spans)},
+                  reports={MISSING_SHEET: missing_in_ims_grid(result, books),
+                           SUPPLIERS_SHEET: suppliers_grid(new.rows, result, books)})
     counts = result.counts()
-    msgs = [f"Reconciled {len(ims):,} IMS records with {len(reg.books):,} documents of {source} "
-            f"(header on row {reg.header_row}; columns: " +
-            ", ".join(f"{k}={v}" for k, v in reg.mapping.items()) + ")"]
+    msgs.insert(0, f"Reconciled {len(ims):,} IMS records with " + "; ".join(described))
     msgs += [f"  {k}: {v:,}" for k, v in counts.items()]
-    msgs += reg.warnings[:20]
-    return Outcome(book=new, messages=msgs, table=matches_frame(result, ims, reg.books))
+    msgs += warnings[:20]
+    return Outcome(book=new, messages=msgs, table=matches_frame(result, ims, books))
 
 
 def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,

@@ -23,6 +23,7 @@ from .ims_json import load_download, load_portal_errors
 from .safety import (check_json_size, check_output_path, file_saved_at, hold_workbooks, neutralise_frame,
                      write_error)
 from .model import Settings, Severity
+from .register import FIELDS as FIELD_NAMES
 from .registry import ACTION_BY_NAME
 from .xlsx import atomic_write_many, check_review_target, read_review, refuse_if_open, write_review
 
@@ -228,12 +229,20 @@ def _make_folder(folder: Path) -> Path:
     return folder
 
 
-def _register_grid(a: argparse.Namespace):
+def _registers(a: argparse.Namespace) -> list[actions.RegisterFile] | None:
+    """Every --books file read (a whole workbook's sheets unless --sheet names one)."""
     if not a.books:
-        return None, "Books sheet"
-    from .xlsx import read_grid
-    grid, sheet = read_grid(a.books, getattr(a, "sheet", None))
-    return grid, Path(a.books).name + (f", sheet '{sheet}'" if sheet else "")
+        return None
+    from .xlsx import read_register_file
+    out = []
+    for path in a.books:
+        for grid, sheet, optional in read_register_file(path, getattr(a, "sheet", None)):
+            out.append(actions.RegisterFile(grid, Path(path).name, sheet or None, optional))
+    return out
+
+
+def _reconcile_options(a: argparse.Namespace) -> dict:
+    return {"mapping": a.map, "voucher_kinds": a.voucher_kind, "replace_books": a.replace_books}
 
 
 def cmd_reconcile(a: argparse.Namespace) -> int:
@@ -242,8 +251,7 @@ def cmd_reconcile(a: argparse.Namespace) -> int:
         check_output_path(a.matches)
     with _changing(target):
         book = read_review(a.workbook)
-        grid, source = _register_grid(a)
-        out = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
+        out = actions.reconcile(book, _registers(a), settings=_match_settings(a), **_reconcile_options(a))
         if a.matches:
             write_matches(out.table, Path(a.matches))
         problems = _save(book, out, target)
@@ -271,7 +279,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: is a file, not a folder; choose another --out-dir")
     download = _load(a.json)
-    grid, source = _register_grid(a)  # read before writing anything: a bad register stops here
+    registers = _registers(a)  # read before writing anything: a bad register stops here
     _make_folder(out_dir)
     review = out_dir / "review.xlsx"
     with _changing(review):
@@ -291,8 +299,8 @@ def cmd_run(a: argparse.Namespace) -> int:
             book, problems = actions.with_log(existing, book, "re-import")
             msgs += problems + [f"{review} already existed: updated it with this download, keeping your entries "
                                 f"on {report.kept_work:,} record(s)"]
-        if grid is not None:
-            rec = actions.reconcile(book, grid, source, a.sheet, _match_settings(a))
+        if registers is not None:
+            rec = actions.reconcile(book, registers, settings=_match_settings(a), **_reconcile_options(a))
             book = rec.book
             msgs += rec.messages
             write_matches(rec.table, out_dir / "matches.csv")
@@ -400,8 +408,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("reconcile", help=_help("reconcile"), description=_help("reconcile"))
     s.add_argument("workbook")
-    s.add_argument("--books", help="the purchase register (.csv or .xlsx); default: the Books sheet")
-    s.add_argument("--sheet", help="the register's sheet (for .xlsx; default: the first)")
+    s.add_argument("--books", action="append", metavar="REGISTER",
+                   help="a purchase register: .csv, .xlsx, .xls, .xlsb or .ods, every sheet with a register "
+                        "header unless --sheet names one; repeat for registers kept in several files "
+                        "(reconciled together); default: the Books sheet")
+    s.add_argument("--sheet", help="read only this sheet of the register workbook")
+    s.add_argument("--map", metavar="FIELD=HEADER,...",
+                   help="columns the synonyms do not find, e.g. \"doc_no=Bill Ref,txval=Purchase 18%%+Purchase 5%%\" "
+                        "(fields: " + ", ".join(FIELD_NAMES) + "); saved in the workbook for later runs; "
+                        "--map \"\" clears it")
+    s.add_argument("--voucher-kind", metavar="TYPE=KIND,...",
+                   help="what a voucher type is on the supplier's side, e.g. \"Debit Note=debit_note\" "
+                        "(default: a Debit Note voucher is the supplier's credit note, a Credit Note "
+                        "voucher the supplier's debit note, as Tally and Busy book them); saved in the workbook")
+    s.add_argument("--replace-books", action="store_true",
+                   help="replace what the Books sheet holds instead of adding these registers to it")
     s.add_argument("--out", help="write the reconciled workbook here (default: in place)")
     s.add_argument("--matches", help="also write one CSV row per IMS record and unpaired books row")
     s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")
@@ -416,8 +437,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("run", help="the main job: import, reconcile, validate and export into one folder")
     s.add_argument("json", help="the IMS JSON downloaded from the portal")
-    s.add_argument("--books", help="the purchase register (.csv or .xlsx) to reconcile with")
-    s.add_argument("--sheet", help="the register's sheet (for .xlsx)")
+    s.add_argument("--books", action="append", metavar="REGISTER",
+                   help="a purchase register: .csv, .xlsx, .xls, .xlsb or .ods, every sheet with a register "
+                        "header unless --sheet names one; repeat for registers kept in several files "
+                        "(reconciled together)")
+    s.add_argument("--sheet", help="read only this sheet of the register workbook")
+    s.add_argument("--map", metavar="FIELD=HEADER,...",
+                   help="columns the synonyms do not find, e.g. \"doc_no=Bill Ref,txval=Purchase 18%%+Purchase 5%%\" "
+                        "(fields: " + ", ".join(FIELD_NAMES) + "); saved in the workbook for later runs; "
+                        "--map \"\" clears it")
+    s.add_argument("--voucher-kind", metavar="TYPE=KIND,...",
+                   help="what a voucher type is on the supplier's side, e.g. \"Debit Note=debit_note\" "
+                        "(default: a Debit Note voucher is the supplier's credit note, a Credit Note "
+                        "voucher the supplier's debit note, as Tally and Busy book them); saved in the workbook")
+    s.add_argument("--replace-books", action="store_true",
+                   help="replace what the Books sheet holds instead of adding these registers to it")
     s.add_argument("--out-dir", required=True)
     s.add_argument("--rtin")
     s.add_argument("--period")

@@ -193,7 +193,7 @@ _TOKENS = re.compile(r"[0-9]+|[A-Z]+|[^0-9A-Z]+")
 _LEAD_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 #: Cheap pre-check: a financial-year token needs two digits around a - or /.
-_FY_HINT = re.compile(r"[0-9]{2}\s*[-/]\s*[0-9]{2}")
+_FY_HINT = re.compile(r"[0-9]{2}\s*[-/]\s*[0-9]{2}|(?<![0-9])[0-9]{4}(?![0-9])")
 
 
 def _consecutive_years(a: str, b: str) -> bool:
@@ -209,12 +209,22 @@ def _consecutive_years(a: str, b: str) -> bool:
 
 
 def _drop_fy(s: str) -> str:
-    """Remove financial-year tokens (``2024-25``, ``24-25``, ``2024/2025``, ``FY24-25``)."""
+    """Remove financial-year tokens (``2024-25``, ``24-25``, ``2024/2025``, ``FY24-25``,
+    ``2425`` between separators, ``FY2425``)."""
     toks = _TOKENS.findall(s)
     out: list[str] = []
     k = 0
     while k < len(toks):
         t = toks[k]
+        # a compact year pair standing alone between separators: ``INV/2526/42``, ``FY2526``
+        if (t.isdigit() and len(t) == 4 and _consecutive_years(t[:2], t[2:])
+                and (k == 0 or not toks[k - 1][-1:].isalnum() or toks[k - 1] == "FY")
+                and (k + 1 == len(toks) or not toks[k + 1][:1].isalnum())):
+            if out and out[-1] == "FY":
+                out.pop()
+            out.append(" ")
+            k += 1
+            continue
         if (t.isdigit() and k + 2 < len(toks) and toks[k + 1].strip() in ("-", "/")
                 and toks[k + 2].isdigit() and _consecutive_years(t, toks[k + 2])):
             if out and out[-1] == "FY":

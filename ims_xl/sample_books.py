@@ -464,7 +464,9 @@ def _render(docs: list[dict], style: str, rng: random.Random,
     grid: list[list[object]] = [*top, header]
     first_line = [0] * len(docs)
     vch = 0
-    kind_word = {"invoice": "Purchase", "credit_note": "Credit Note", "debit_note": "Debit Note"}
+    # Tally books a supplier's credit note as a Debit Note voucher (a purchase return) and a
+    # supplier's debit note as a Credit Note voucher (register.VOUCHER_KINDS)
+    kind_word = {"invoice": "Purchase", "credit_note": "Debit Note", "debit_note": "Credit Note"}
     for k in order:
         d = docs[k]
         r = d["r"]

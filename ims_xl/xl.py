@@ -78,7 +78,7 @@ NOTE_FIELDS = frozenset({"match_detail"})
 NOTE_PREFIX = "Books: "
 INPUT_KINDS = frozenset({"action", "input_text", "input_yesno", "input_amount"})
 JSON_FILES = (("JSON files", "*.json"),)
-REGISTER_FILES = (("Purchase register (Excel or CSV)", "*.xlsx;*.xlsm;*.xls;*.csv;*.txt"),)
+REGISTER_FILES = (("Purchase register (Excel, OpenDocument or CSV)", "*.xlsx;*.xlsm;*.xls;*.xlsb;*.ods;*.csv;*.txt"),)
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -255,9 +255,10 @@ def _reconcile(s: _Session) -> list[str]:
         path = _ask_open_file(s.app, "Choose your purchase register", REGISTER_FILES)
         if not path:
             return ["Reconcile cancelled: no register was chosen."]
-        from .xlsx import read_grid  # noqa: PLC0415
-        grid, sheet = read_grid(path)
-        out = fn(book, grid, Path(path).name + (f", sheet '{sheet}'" if sheet else ""), sheet or None)
+        from .xlsx import read_register_file  # noqa: PLC0415
+        files = [actions.RegisterFile(g, Path(path).name, sh or None, opt)
+                 for g, sh, opt in read_register_file(path)]
+        out = fn(book, files)
     s.write(out.book, out.marks)
     return out.messages
 

@@ -100,7 +100,9 @@ def test_unknown_mapping_field_is_refused():
 @pytest.mark.parametrize("cell, paise", [
     ("1,00,000.00", 10000000), ("10,00,00,000", 10000000000), ("₹ 1,234.50", 123450),
     ("Rs. 99", 9900), ("(500.00)", -50000), ("-12.5", -1250), ("-", 0), ("", 0), (None, 0),
-    (1234.56, 123456), (1000, 100000), ("1,000.00 Dr", 100000), ("1,000.00 Cr", -100000),
+    (1234.56, 123456), (1000, 100000), ("1,000.00 Dr", 100000),
+    # Dr / Cr are the ledger side, not a sign (issue: registers); SAP's trailing minus is one
+    ("1,000.00 Cr", 100000), ("16,825.05-", -1682505), ("1,180.50-", -118050),
 ])
 def test_amounts_with_indian_grouping(cell, paise):
     grid = simple(["GSTIN", "Invoice No", "Taxable Value", "IGST"], [G1, "1", "10000", cell])
@@ -305,3 +307,133 @@ def test_core_modules_import_no_spreadsheet_or_cli_library():
                 mods = [node.module]
             for m in mods:
                 assert m.split(".")[0] not in banned, f"{name} imports {m}"
+
+
+# ------------------------------------------------------------------ real export shapes (registers issue)
+
+
+def test_two_row_header_with_merged_group_cells():
+    # a CA firm's sheet: "Invoice" merged over No./Date, "Tax" over the heads (calamine gives
+    # None for the covered cells of a merge)
+    grid = [["Purchases October 2025"],
+            ["GSTIN", "Supplier", "Invoice", None, "Taxable", "Tax", None, None, None, "Total"],
+            [None, None, "No.", "Date", None, "IGST", "CGST", "SGST", "Cess", None],
+            [G1, "Alpha", "A-7", "05/11/2024", 1000, 0, 90, 90, 0, 1180]]
+    res = read_register_grid(grid, "ca.xlsx")
+    assert res.header_row == 3
+    b = res.books.iloc[0]
+    assert (b["doc_no"], b["txval"], b["camt"], b["samt"], b["val"], b["books_row"]) == (
+        "A-7", 100000, 9000, 9000, 118000, 4)
+    assert res.books["doc_date"].iloc[0] == pd.Timestamp("2024-11-05")
+
+
+def test_tally_ledger_columns_are_added_by_head():
+    header = ["Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.",
+              "GSTIN/UIN", "Gross Total", "Purchase @ 18%", "Purchase @ 12%", "Input CGST @9%",
+              "Input CGST @6%", "Input SGST @9%", "Input SGST @6%", "Cess on GST Input", "Round Off"]
+    row = ["1-Oct-25", "Alpha", "Purchase", "41", "A/101", G1, "2,300.00", "1,000.00", "1,000.00",
+           "90.00", "60.00", "90.00", "60.00", "", ""]
+    res = read_register_grid([["Alpha Ltd"], ["Purchase Register"], header, row], "tally.xlsx")
+    b = res.books.iloc[0]
+    assert (b["txval"], b["camt"], b["samt"], b["val"]) == (200000, 15000, 15000, 230000)
+    assert res.mapping["txval"] == "Purchase @ 18% + Purchase @ 12%"
+    assert any("ledger columns" in w for w in res.warnings)
+
+
+def test_combined_tax_column_split_by_tax_name_or_place_of_supply():
+    header = ["Bill Date", "Bill Number", "Vendor Name", "GST Identification Number (GSTIN)",
+              "Place of Supply", "Item Total", "Tax Name", "Tax Amount", "SubTotal", "Total"]
+    g2 = gstin("29", "AAACB1234C")
+    rows = [["2025-10-01", "B-1", "Alpha", G1, "MH", 1000, "GST18", 180, 1500, 1770],
+            ["2025-10-01", "B-1", "Alpha", G1, "MH", 500, "GST18", 90, 1500, 1770],
+            ["2025-10-02", "B-2", "Beta", g2, "KA", 1000, "IGST18", 180, 1000, 1180],
+            ["2025-10-03", "B-3", "Beta", g2, "KA", 200, "", 36, 200, 236],
+            ["2025-10-04", "B-4", "Gamma", G1, "MH", 300, "", 54, 700, 826],
+            ["2025-10-04", "B-4", "Gamma", G1, "MH", 400, "", 72, 700, 826]]
+    b = read_register_grid([header, *rows], "bills.csv", recipient_state="27").books.set_index("doc_no")
+    assert b.loc["B-1", ["txval", "iamt", "camt", "samt", "val"]].tolist() == [150000, 0, 13500, 13500, 177000]
+    assert b.loc["B-2", ["iamt", "camt"]].tolist() == [18000, 0]
+    assert b.loc["B-3", ["iamt", "camt"]].tolist() == [3600, 0]          # KA is not the recipient's 27
+    assert b.loc["B-4", ["txval", "camt", "samt", "val"]].tolist() == [70000, 6300, 6300, 82600]
+    with pytest.raises(RegisterError, match=r"nothing tells IGST from CGST \+ SGST on rows 5.*tax_name"):
+        read_register_grid([header, *rows], "bills.csv")                 # no recipient state
+
+
+def test_tally_voucher_types_are_the_suppliers_documents_unless_told_otherwise():
+    grid = [TALLY_HEADER, tally_row(vtype="Purchase"), tally_row(doc_no="CN-1", vtype="Debit Note", vch="2"),
+            tally_row(doc_no="DN-1", vtype="Credit Note", vch="3")]
+    kinds = read_register_grid(grid, "r.csv").books.set_index("doc_no")["doc_kind"].to_dict()
+    assert kinds == {"INV/0891": "invoice", "CN-1": "credit_note", "DN-1": "debit_note"}
+    from ims_xl.register import parse_voucher_kinds
+    other = parse_voucher_kinds("Debit Note=debit_note, Credit Note = credit note")
+    kinds = read_register_grid(grid, "r.csv", voucher_kinds=other).books.set_index("doc_no")["doc_kind"]
+    assert kinds.to_dict() == {"INV/0891": "invoice", "CN-1": "debit_note", "DN-1": "credit_note"}
+
+
+def test_document_type_column_is_taken_literally():
+    grid = simple(["GSTIN", "Invoice No", "Document Type", "Taxable Value"],
+                  [G1, "1", "Credit Note", "10"], [G1, "2", "Debit Note", "10"])
+    assert read_register_grid(grid, "r.csv").books["doc_kind"].tolist() == ["credit_note", "debit_note"]
+
+
+def test_sap_reference_is_the_suppliers_number_and_document_number_the_voucher():
+    header = ["Vendor", "Name", "GSTIN", "Document Type", "Reference", "DocumentNo", "Doc. Date",
+              "Tax Base Amount", "IGST", "Amount in LC"]
+    grid = [header, ["100012", "Alpha", G1, "KR", "A/77", "5100000123", "01.10.2025", "1,000.00-",
+                     "180.00-", "1,180.00-"],
+            ["100012", "Alpha", G1, "KG", "CN/3", "5100000124", "02.10.2025", "100.00", "18.00", "118.00"]]
+    res = read_register_grid(grid, "fbl1n.xlsx")
+    assert res.mapping["doc_no"] == "Reference" and res.mapping["voucher_no"] == "DocumentNo"
+    b = res.books.set_index("doc_no")
+    # an invoice is a credit to the vendor (negative in SAP), a credit memo a debit: the
+    # document type says which, and the IMS shows both positive
+    assert b.loc["A/77", ["doc_kind", "txval", "iamt", "val"]].tolist() == ["invoice", 100000, 18000, 118000]
+    assert b.loc["CN/3", ["doc_kind", "txval", "iamt", "val"]].tolist() == ["credit_note", 10000, 1800, 11800]
+
+
+def test_internal_sequence_numbers_in_the_number_column_are_refused():
+    gs = [gstin(st, "AAACB1234C") for st in ("27", "29", "33")]
+    grid = simple(["GSTIN", "Invoice No", "Taxable Value", "IGST"],
+                  *[[gs[k % 3], str(100 + k), "100", "18"] for k in range(12)])
+    with pytest.raises(RegisterError, match=r"sequence numbers \(100 to 111.*--map \"doc_no=<header>\""):
+        read_register_grid(grid, "r.csv")
+
+
+def test_every_document_negative_without_a_type_column_is_refused():
+    grid = simple(["GSTIN", "Invoice No", "Taxable Value", "IGST"], [G1, "A1", "-100", "-18"],
+                  [G1, "A2", "-200", "-36"])
+    with pytest.raises(RegisterError, match="every document is negative"):
+        read_register_grid(grid, "r.csv")
+
+
+def test_taxable_value_read_as_zero_everywhere_is_refused():
+    grid = simple(["GSTIN", "Invoice No", "Taxable Value", "IGST", "Invoice Value", "Purchase Amt"],
+                  [G1, "A1", "", "18", "118", "100"], [G1, "A2", "", "36", "236", "200"])
+    with pytest.raises(RegisterError, match=r"column 'Taxable Value' is zero or blank on every document.*"
+                                            r"'Purchase Amt'.*txval=<header>"):
+        read_register_grid(grid, "r.csv")
+
+
+def test_taxes_in_columns_not_read_are_refused():
+    grid = simple(["GSTIN", "Invoice No", "Taxable Value", "GST @18", "Invoice Value"],
+                  [G1, "A1", "100", "18", "118"], [G1, "A2", "200", "36", "236"])
+    with pytest.raises(RegisterError, match=r"no tax column was recognised.*'GST @18'"):
+        read_register_grid(grid, "r.csv")
+
+
+def test_a_second_header_starts_a_block_with_its_own_columns():
+    grid = [["GSTIN", "Invoice No", "Taxable Value", "IGST"], [G1, "A1", "100", "18"], [],
+            ["Note No", "Supplier GSTIN", "Note Type", "Taxable Value", "Central Tax", "State/UT Tax"],
+            ["CN-1", G2, "C", "50", "4.5", "4.5"]]
+    res = read_register_grid(grid, "r.csv")
+    b = res.books.set_index("doc_no")
+    assert b.loc["A1", ["books_row", "iamt"]].tolist() == [2, 1800]
+    assert b.loc["CN-1", ["books_row", "stin", "doc_kind", "camt"]].tolist() == [5, G2, "credit_note", 450]
+
+
+def test_map_text_parses_fields_with_commas_and_several_columns():
+    from ims_xl.register import parse_map
+    m = parse_map("doc_no=Bill No, txval=Purchase 18% + Purchase 5%,tradenm=Name, Firm")
+    assert m == {"doc_no": ["Bill No"], "txval": ["Purchase 18%", "Purchase 5%"], "tradenm": ["Name, Firm"]}
+    with pytest.raises(RegisterError, match="unknown field 'bill'"):
+        parse_map("bill=Bill No")
