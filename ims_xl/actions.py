@@ -158,38 +158,74 @@ class RegisterFile:
         return f"{self.source}, sheet '{self.sheet}'" if self.sheet else self.source
 
 
-#: Keys of the workbook's saved register settings (``meta``), which the Excel ribbon and a
-#: later ``reconcile`` without ``--map`` use.
-BOOKS_MAP_KEY, VOUCHER_KINDS_KEY, BOOKS_BLOCKS_KEY = "books_map", "books_voucher_kinds", "books_blocks"
+#: The sheet that keeps a client's register settings: the column mapping and the voucher
+#: kinds. ``reconcile --map`` / ``--voucher-kind`` write it; the accountant may type it too
+#: (the Excel ribbon's Reconcile reads it). ``BOOKS_BLOCKS_KEY`` (hidden meta) records which
+#: register each block of the Books sheet came from.
+BOOKS_SETTINGS_SHEET = "Books settings"
+BOOKS_BLOCKS_KEY = "books_blocks"
+_VOUCHER_HEAD = "Voucher type"
+
+
+def settings_grid(mapping: dict[str, list[str]], voucher_rows: list[tuple[str, str]]) -> list[list[object]]:
+    """The Books settings sheet: one row per field (blank = found by its usual names), then
+    the voucher types that mean something else than Tally's and Busy's defaults."""
+    from .register import FIELDS
+    grid: list[list[object]] = [["Field", "Register column (several: A + B)", "What the column holds"]]
+    grid += [[f, " + ".join(mapping.get(f, [])), FIELDS[f]] for f in FIELDS]
+    grid += [[], [_VOUCHER_HEAD, "Supplier's document (invoice, credit_note or debit_note)",
+                  "Default: a Debit Note voucher is the supplier's credit note, a Credit Note "
+                  "voucher the supplier's debit note"]]
+    grid += [[v, k, ""] for v, k in voucher_rows]
+    return grid
+
+
+def _settings_from_grid(grid: list[list[object]]) -> tuple[str, str]:
+    """(``--map`` text, ``--voucher-kind`` text) typed on the Books settings sheet."""
+    from .register import FIELDS
+    maps, kinds, in_vouchers = [], [], False
+    for row in grid[1:]:
+        a = str(row[0]).strip() if row and row[0] not in (None, "") else ""
+        b = str(row[1]).strip() if len(row) > 1 and row[1] not in (None, "") else ""
+        if a == _VOUCHER_HEAD:
+            in_vouchers = True
+        elif in_vouchers and a and b:
+            kinds.append(f"{a}={b}")
+        elif not in_vouchers and a in FIELDS and b:
+            maps.append(f"{a}={b}")
+    return ",".join(maps), ",".join(kinds)
 
 
 def _saved_settings(book: ReviewBook, mapping: str | None, voucher_kinds: str | None
-                    ) -> tuple[dict[str, list[str]], dict[str, str], dict[str, str], list[str]]:
-    """The column mapping and voucher kinds to use (given now, else saved in the book), the
-    meta to save, and what to tell the user."""
+                    ) -> tuple[dict[str, list[str]], dict[str, str], dict[str, list[list[object]]], list[str]]:
+    """The column mapping and voucher kinds to use (given now, else those on the Books
+    settings sheet), the sheets to save, and what to tell the user."""
     from .register import RegisterError, map_text, parse_map, parse_voucher_kinds
-    meta: dict[str, str] = {}
+    saved_map, saved_kinds = _settings_from_grid(book.extra_sheets.get(BOOKS_SETTINGS_SHEET) or [[]])
     msgs: list[str] = []
+    where = f"'{BOOKS_SETTINGS_SHEET}' sheet"
     try:
-        if mapping is not None:
-            cols = parse_map(mapping) if mapping.strip() else {}
-            meta[BOOKS_MAP_KEY] = map_text(cols)
-        else:
-            cols = parse_map(book.meta.get(BOOKS_MAP_KEY, ""))
-            if cols:
-                msgs.append(f"Using the column mapping saved in this workbook: {map_text(cols)} "
-                            "(change it with --map; clear it with --map \"\")")
-        if voucher_kinds is not None:
-            kinds = parse_voucher_kinds(voucher_kinds)
-            meta[VOUCHER_KINDS_KEY] = voucher_kinds.strip()
-        else:
-            kinds = parse_voucher_kinds(book.meta.get(VOUCHER_KINDS_KEY, ""))
-            if kinds:
-                msgs.append(f"Using the voucher kinds saved in this workbook: "
-                            f"{book.meta[VOUCHER_KINDS_KEY]}")
+        try:
+            cols = parse_map(mapping if mapping is not None else saved_map)
+            kinds_text = voucher_kinds if voucher_kinds is not None else saved_kinds
+            kinds = parse_voucher_kinds(kinds_text)
+        except RegisterError as exc:
+            if mapping is None or voucher_kinds is None:
+                raise RegisterError(f"{where}: {exc}") from None
+            raise
     except RegisterError as exc:
         raise InputError(str(exc)) from None
-    return cols, kinds, meta, msgs
+    if mapping is None and cols:
+        msgs.append(f"Using the column mapping on the {where}: {map_text(cols)} "
+                    "(change it there or with --map; clear it with --map \"\")")
+    if voucher_kinds is None and kinds:
+        msgs.append(f"Using the voucher kinds on the {where}: {kinds_text}")
+    sheets: dict[str, list[list[object]]] = {}
+    if mapping is not None or voucher_kinds is not None:
+        rows = [tuple(p.split("=", 1)) for p in kinds_text.split(",") if "=" in p]
+        sheets[BOOKS_SETTINGS_SHEET] = settings_grid(cols, [(v.strip(), k.strip()) for v, k in rows])
+        msgs.append(f"Saved the register settings on the {where} for later runs")
+    return cols, kinds, sheets, msgs
 
 
 def _stack(kept: list[tuple[str, list[list[object]]]]) -> tuple[list[list[object]], list[list]]:
@@ -221,6 +257,32 @@ def _books_blocks(book: ReviewBook) -> list[tuple[str, list[list[object]]]]:
     return [(name, grid[a - 1:b]) for name, a, b in spans]
 
 
+#: A head on which more than this share of the documents paired by number differ makes the
+#: read doubtful (a wrong column, a head read as zero): reconcile refuses rather than suggest.
+DOUBTFUL_SHARE = 0.6
+_HEAD_NAMES = {"txval": "taxable value", "iamt": "IGST", "camt": "CGST", "samt": "SGST", "cess": "cess"}
+
+
+def _refuse_doubtful(ims_result: pd.DataFrame, mapped: dict[str, list[str]], regs: list) -> None:
+    """Refuse when most documents paired by number differ on the same head, unless the user
+    mapped that head's column themselves (``--map``): then the differences are real."""
+    paired = ims_result.loc[ims_result["books_row"].notna(), "diff_fields"].astype(str)
+    if len(paired) < 10:
+        return
+    split = paired.str.split("|")
+    for head, label in _HEAD_NAMES.items():
+        share = float(split.map(lambda xs, h=head: h in xs).mean())
+        if share <= DOUBTFUL_SHARE or head in mapped:
+            continue
+        cols = [f"{name}: {r.mapping[head]!r}" if r is not None and head in r.mapping else
+                f"{name}: no {label} column" for name, r in regs]
+        raise InputError(
+            f"{'; '.join(cols)}: {share:.0%} of the {len(paired):,} documents paired by number differ "
+            f"from the IMS on the {label}, so this column is probably not what the register "
+            f"means; nothing was changed. Check it, then name the right column with --map "
+            f"\"{head}=<header>\" (naming it, even the same one, confirms it).")
+
+
 def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object]] | None = None,
               source: str = "Books sheet", sheet: str | None = None, settings=None, *,
               mapping: str | None = None, voucher_kinds: str | None = None,
@@ -245,7 +307,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     from .reconcile import reconcile as match
     from .register import RegisterError, read_register_grid
     settings = settings or MatchSettings()
-    cols, kinds, meta, msgs = _saved_settings(book, mapping, voucher_kinds)
+    cols, kinds, sheets, msgs = _saved_settings(book, mapping, voucher_kinds)
     state = book.rtin[:2] if book.rtin[:2].isdigit() else ""
     if registers is not None and registers and not isinstance(registers[0], RegisterFile):
         registers = [RegisterFile(registers, source, sheet)]  # one grid, as older callers give it
@@ -316,9 +378,10 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     books = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     ims = ims_frame(book.rows)
     result = match(ims, books, settings)
+    _refuse_doubtful(result.ims, cols, [(n, fresh.get(id(g))) for n, g in blocks])
     new = apply_result(book, result)
-    new = replace(new, books=grid,
-                  meta={**new.meta, **meta, BOOKS_BLOCKS_KEY: json.dumps(spans)},
+    new = replace(new, books=grid, extra_sheets={**new.extra_sheets, **sheets},
+                  meta={**new.meta, BOOKS_BLOCKS_KEY: json.dumps(spans)},
                   reports={MISSING_SHEET: missing_in_ims_grid(result, books),
                            SUPPLIERS_SHEET: suppliers_grid(new.rows, result, books)})
     counts = result.counts()

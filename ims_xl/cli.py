@@ -512,6 +512,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ims-xl: interrupted; {_interrupted()}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:
+        # the reader of our output went away (`ims-xl ... | head`): every command prints
+        # its report after its files are written, so there is nothing left to do or say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # the boundary: never a raw traceback for the accountant
         log = _log_internal(exc)
         print(f"ims-xl: internal error ({type(exc).__name__}); details in {log}; please send that file",

@@ -416,17 +416,14 @@ def _no_header_message(rows: list[list[object]], where: str, mapping: dict[str, 
     row = rows[r]
     found = [str(c).strip() for c in row if isinstance(c, str) and c.strip()]
     auto = _auto_columns(_labels(rows, r, False), set())
-    block = {f: label for f, (_, label) in auto.items()}
-    for f in (*_REQUIRED, "doc_date", "txval", "iamt", "camt", "samt", "cess", "val"):
-        block.setdefault(f, f"<header of the {FIELDS[f]}>")
-    block_txt = "{" + ", ".join(f'"{k}": "{v}"' for k, v in block.items()) + "}"
     recognised = ", ".join(f"{f} <- {label!r}" for f, (_, label) in auto.items()) or "none"
-    example = ",".join(f"{k}={v}" for k, v in block.items() if not v.startswith("<"))
-    missing = [k for k, v in block.items() if v.startswith("<")]
-    return (f"{head} Headers found (row {r + 1}): {', '.join(repr(h) for h in found)}. "
-            f"Recognised: {recognised}. Map the columns with a mapping such as {block_txt}: "
-            f"on the command line --map \"{example + ',' if example else ''}"
-            f"{missing[0]}=<header>,...\" (fields: {', '.join(FIELDS)}), or in the workbook's "
+    missing = [f for f in (*_REQUIRED, "txval") if f not in auto]
+    if not any(f in auto for f in (*_AMOUNTS, "tax")):
+        missing.append("txval")
+    wanted = ",".join(f"{f}=<header>" for f in dict.fromkeys(missing)) or "stin=<header>,doc_no=<header>"
+    return (f"{head} Headers found (row {r + 1}): {', '.join(repr(h) for h in found[:30])}. "
+            f"Recognised: {recognised}. Say which columns hold the rest: on the command line "
+            f"--map \"{wanted}\" (fields: {', '.join(FIELDS)}), or on the review workbook's "
             f"'Books settings' sheet.")
 
 

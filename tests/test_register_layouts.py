@@ -241,3 +241,31 @@ def test_layout_reconciles_as_its_twin(name, review, twin, tmp_path):
         diffs.append(f"'Missing in IMS' sheet row of the twin missing: {lost}")
     assert not diffs, (f"{name} ({books.name}) reconciles differently from its twin, "
                        f"{len(diffs)} difference(s):\n  " + "\n  ".join(diffs[:25]))
+
+
+def test_a_column_most_documents_differ_on_is_refused_until_the_user_names_it(tmp_path, capsys):
+    """Registers issue, "refuse loudly": the value column read as the taxable value makes
+    most paired documents differ on it; reconcile refuses (exit 2, one line, workbook
+    unchanged) naming the column, and accepts once the user maps that column on purpose."""
+    dl, review = tmp_path / "dl.json", tmp_path / "review.xlsx"
+    D.write_ims_download(dl)
+    assert cli.main(["import", str(dl), "--out", str(review)]) == 0
+    plain = D.write_plain(tmp_path / "plain.csv")
+    with plain.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    head = rows[0]
+    t, v = head.index("Taxable Value"), head.index("Invoice Value")
+    for r in rows[1:]:  # the value column now sits under the taxable-value header
+        r[t] = r[v]
+    wrong = tmp_path / "wrong.csv"
+    with wrong.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    before = review.read_bytes()
+    capsys.readouterr()
+    assert cli.main(["reconcile", str(review), "--books", str(wrong)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "wrong.csv: 'Taxable Value'" in err and "differ from the IMS on the taxable value" in err
+    assert '--map "txval=<header>"' in err
+    assert review.read_bytes() == before
+    assert cli.main(["reconcile", str(review), "--books", str(wrong), "--map", "txval=Taxable Value"]) == 0
