@@ -152,10 +152,17 @@ class RegisterFile:
     source: str
     sheet: str | None = None
     optional: bool = False
+    #: what tells two registers apart on the Books sheet (the shell gives the file's full
+    #: path): the same register read again replaces its block, another one is added
+    path: str = ""
 
     @property
     def name(self) -> str:
         return f"{self.source}, sheet '{self.sheet}'" if self.sheet else self.source
+
+    @property
+    def key(self) -> str:
+        return f"{self.path or self.source}|{self.sheet or ''}"
 
 
 #: The sheet that keeps a client's register settings: the column mapping and the voucher
@@ -204,17 +211,22 @@ def _saved_settings(book: ReviewBook, mapping: str | None, voucher_kinds: str | 
     saved_map, saved_kinds = _settings_from_grid(book.extra_sheets.get(BOOKS_SETTINGS_SHEET) or [[]])
     msgs: list[str] = []
     where = f"'{BOOKS_SETTINGS_SHEET}' sheet"
+    kinds_text = voucher_kinds if voucher_kinds is not None else saved_kinds
     try:
-        try:
-            cols = parse_map(mapping if mapping is not None else saved_map)
-            kinds_text = voucher_kinds if voucher_kinds is not None else saved_kinds
-            kinds = parse_voucher_kinds(kinds_text)
-        except RegisterError as exc:
-            if mapping is None or voucher_kinds is None:
-                raise RegisterError(f"{where}: {exc}") from None
-            raise
+        cols = parse_map(mapping) if mapping is not None else {}
     except RegisterError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(f"--map: {exc}") from None
+    try:
+        kinds = parse_voucher_kinds(voucher_kinds) if voucher_kinds is not None else {}
+    except RegisterError as exc:
+        raise InputError(f"--voucher-kind: {exc}") from None
+    try:  # what is typed on the sheet is blamed on the sheet
+        if mapping is None:
+            cols = parse_map(saved_map)
+        if voucher_kinds is None:
+            kinds = parse_voucher_kinds(saved_kinds)
+    except RegisterError as exc:
+        raise InputError(f"{where}: {exc}") from None
     if mapping is None and cols:
         msgs.append(f"Using the column mapping on the {where}: {map_text(cols)} "
                     "(change it there or with --map; clear it with --map \"\")")
@@ -228,33 +240,35 @@ def _saved_settings(book: ReviewBook, mapping: str | None, voucher_kinds: str | 
     return cols, kinds, sheets, msgs
 
 
-def _stack(kept: list[tuple[str, list[list[object]]]]) -> tuple[list[list[object]], list[list]]:
+def _stack(kept: list[tuple[str, list[list[object]], str]]) -> tuple[list[list[object]], list[list]]:
     """Registers one below the other (a blank row between), as the Books sheet holds them,
-    with each one's [name, first row, last row] on that sheet."""
+    with each one's [name, first row, last row, key] on that sheet."""
     grid: list[list[object]] = []
     spans: list[list] = []
-    for name, g in kept:
+    for name, g, key in kept:
         if grid:
             grid.append([])
         start = len(grid) + 1
         grid.extend(list(r) for r in g)
-        spans.append([name, start, len(grid)])
+        spans.append([name, start, len(grid), key])
     return grid, spans
 
 
-def _books_blocks(book: ReviewBook) -> list[tuple[str, list[list[object]]]]:
-    """The registers the Books sheet holds now, by name (one unnamed block when the
-    accountant pasted it), without the template's empty header."""
+def _books_blocks(book: ReviewBook) -> list[tuple[str, list[list[object]], str]]:
+    """The registers the Books sheet holds now: (name, cells, key); one block named "Books
+    sheet" when the accountant pasted it; none for the template's empty header."""
     grid = book.books
     if not grid or all(all(v in ("", None) for v in r) for r in grid[1:]):
         return []
     try:
         spans = json.loads(book.meta.get(BOOKS_BLOCKS_KEY, "") or "[]")
-    except ValueError:
+        spans = [(str(sp[0]), int(sp[1]), int(sp[2]), str(sp[3]) if len(sp) > 3 else str(sp[0]))
+                 for sp in spans]
+    except (ValueError, TypeError, IndexError):
         spans = []
     if not spans or spans[-1][2] != len(grid):
-        return [("Books sheet", grid)]
-    return [(name, grid[a - 1:b]) for name, a, b in spans]
+        return [("Books sheet", grid, "Books sheet")]
+    return [(name, grid[a - 1:b], key) for name, a, b, key in spans]
 
 
 #: A head on which more than this share of the documents paired by number differ makes the
@@ -319,8 +333,12 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     read_now: list[tuple[RegisterFile, object]] = []
     skipped: list[str] = []
     first_error: str | None = None
+    twice: list[str] = []
     try:
         for f in files:
+            if any(f.key == g.key for g, _ in read_now):
+                twice.append(f.name)  # the same file given twice: read once
+                continue
             if not f.grid or all(all(v in ("", None) for v in r) for r in f.grid):
                 if f.optional:
                     skipped.append(f"'{f.sheet}' (empty)")
@@ -329,13 +347,15 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
             try:
                 read_now.append((f, read(f.grid, f.source, f.sheet)))
             except RegisterError as exc:
-                if f.optional and ("no header row found" in str(exc) or "no data rows" in str(exc)):
+                if f.optional and exc.kind in ("no-header", "no-rows"):
                     skipped.append(f"'{f.sheet}'")
                     first_error = first_error or str(exc)
                     continue
                 raise
     except RegisterError as exc:
         raise InputError(str(exc)) from None
+    if twice:
+        msgs.append(f"Given twice, read once: {', '.join(twice)}")
     if files and not read_now:
         raise InputError(first_error or f"{files[0].name}: no register found")
     if skipped:
@@ -347,20 +367,23 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
             raise InputError(f"{source}: the purchase register is empty; paste it into the Books "
                              "sheet or give the file with --books")
     else:
-        names = {f.name for f, _ in read_now}
+        keys = {f.key for f, _ in read_now}
         before = [] if replace_books else _books_blocks(book)
-        kept = [(n, g) for n, g in before if n not in names]
+        kept = [(n, g, k) for n, g, k in before if k not in keys]
+        again = [n for n, _, k in before if k in keys]
         if kept:
-            msgs.append("The Books sheet already held " + ", ".join(n for n, _ in kept)
+            msgs.append("The Books sheet already held " + ", ".join(n for n, _, _ in kept)
                         + ": kept, and reconciled together with the new register(s) "
                         "(start afresh with --replace-books)")
-        blocks = kept + [(f.name, f.grid) for f, _ in read_now]
+        if again:
+            msgs.append("Read again, replacing the earlier copy on the Books sheet: " + ", ".join(again))
+        blocks = kept + [(f.name, f.grid, f.key) for f, _ in read_now]
     grid, spans = _stack(blocks)
     # each register keeps its own rows' numbers on the Books sheet: books rows are sheet rows
     fresh = {id(f.grid): r for f, r in read_now}
     parts, warnings, described = [], [], []
     try:
-        for (name, g), (_, first_row, _last) in zip(blocks, spans):
+        for (name, g, _key), (_, first_row, _last, _k) in zip(blocks, spans):
             reg = fresh.get(id(g)) or read(g, source if name == "Books sheet" else name, None)
             part = reg.books.copy()
             shift = first_row - 1
@@ -378,7 +401,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     books = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     ims = ims_frame(book.rows)
     result = match(ims, books, settings)
-    _refuse_doubtful(result.ims, cols, [(n, fresh.get(id(g))) for n, g in blocks])
+    _refuse_doubtful(result.ims, cols, [(n, fresh.get(id(g))) for n, g, _ in blocks])
     new = apply_result(book, result)
     new = replace(new, books=grid, extra_sheets={**new.extra_sheets, **sheets},
                   meta={**new.meta, BOOKS_BLOCKS_KEY: json.dumps(spans)},

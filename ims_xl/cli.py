@@ -237,7 +237,8 @@ def _registers(a: argparse.Namespace) -> list[actions.RegisterFile] | None:
     out = []
     for path in a.books:
         for grid, sheet, optional in read_register_file(path, getattr(a, "sheet", None)):
-            out.append(actions.RegisterFile(grid, Path(path).name, sheet or None, optional))
+            out.append(actions.RegisterFile(grid, Path(path).name, sheet or None, optional,
+                                            str(Path(path).resolve())))
     return out
 
 

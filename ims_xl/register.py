@@ -159,7 +159,15 @@ _IDENT_FIELDS = ("stin", "doc_no", "orig_doc_no", "voucher_no")
 
 
 class RegisterError(ValueError):
-    """The register cannot be used; the message names the file, sheet, row and column."""
+    """The register cannot be used; the message names the file, sheet, row and column.
+
+    ``kind`` is ``"no-header"`` or ``"no-rows"`` when the grid holds no register at all (a
+    workbook's other sheets are then skipped, not refused), else ``""``.
+    """
+
+    def __init__(self, message: str, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -392,7 +400,7 @@ def _find_header(rows: list[list[object]], where: str,
         auto = _auto_columns(_labels(rows, r, False), set())
         if texts and (best_guess is None or (len(auto), texts) > best_guess[:2]):
             best_guess = (len(auto), texts, r)
-    raise RegisterError(_no_header_message(rows, where, mapping, best_guess))
+    raise RegisterError(_no_header_message(rows, where, mapping, best_guess), "no-header")
 
 
 def map_text(mapping: dict[str, list[str]]) -> str:
@@ -774,7 +782,7 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
                             f"fields are: {', '.join(FIELDS)}")
     grid = [r if r is not None else [] for r in rows]
     if not any(not _is_blank(c) for r in grid for c in r):
-        raise RegisterError(f"{where}: the register is empty (no cells with data)")
+        raise RegisterError(f"{where}: the register is empty (no cells with data)", "no-rows")
     first = _find_header(grid, where, wanted)
     blocks = [first, *_more_headers(grid, first, {f: [_norm_header(h) for h in hs]
                                                   for f, hs in wanted.items()})]
@@ -798,7 +806,7 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
                         "with its own columns")
     if not parts:
         raise RegisterError(f"{where}: the header is on row {first.row + 1} but no data rows "
-                            "follow it")
+                            "follow it", "no-rows")
     lines = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     books = _group_documents(lines, has_val=flags["val"], has_vch=flags["voucher_no"],
                              has_kind=flags["kind"], warnings=warnings, where=where, header=first)

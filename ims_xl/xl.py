@@ -256,7 +256,7 @@ def _reconcile(s: _Session) -> list[str]:
         if not path:
             return ["Reconcile cancelled: no register was chosen."]
         from .xlsx import read_register_file  # noqa: PLC0415
-        files = [actions.RegisterFile(g, Path(path).name, sh or None, opt)
+        files = [actions.RegisterFile(g, Path(path).name, sh or None, opt, str(Path(path).resolve()))
                  for g, sh, opt in read_register_file(path)]
         out = fn(book, files)
     s.write(out.book, out.marks)

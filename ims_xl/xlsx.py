@@ -412,7 +412,11 @@ def write_review(book: ReviewBook, path: str | Path,
         try:  # the intermediate package goes whatever happens: no temporary file is left behind
             try:
                 wb.close()
-            except xlsxwriter.exceptions.FileCreateError as exc:  # XlsxWriter wraps the OSError
+            except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+                _close_zips_left_open(exc)
+                if isinstance(exc, OSError):
+                    raise
+                # XlsxWriter wraps the OSError
                 raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from None
             inject_rows(pkg, tmp, bodies)
         finally:
@@ -614,6 +618,28 @@ def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[obj
 #: Register files python-calamine reads besides CSV: Excel (.xlsx, .xlsm, .xls, .xlsb) and
 #: OpenDocument (.ods) workbooks.
 REGISTER_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+
+
+def _close_zips_left_open(exc: BaseException) -> None:
+    """Close the package zip a failed XlsxWriter write leaves open (a full disk mid-write):
+    otherwise its finaliser retries the write later and prints "Exception ignored" beside
+    our one-line message. The zip is a local of XlsxWriter's frames in the traceback."""
+    import zipfile
+    # XlsxWriter re-raises the OSError as FileCreateError(e): the frames are on ``e``
+    seen: list[BaseException] = [exc]
+    for e in seen:
+        for nxt in (e.__cause__, e.__context__, *(a for a in e.args if isinstance(a, BaseException))):
+            if nxt is not None and all(nxt is not s for s in seen):
+                seen.append(nxt)
+        tb = e.__traceback__
+        while tb is not None:
+            for value in list(tb.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile) and value.fp is not None:
+                    try:
+                        value.close()
+                    except OSError:
+                        pass  # the end record cannot be written either; the file is closed anyway
+            tb = tb.tb_next
 
 
 def read_register_file(path: str | Path, sheet: str | None = None) -> list[tuple[list[list[object]], str, bool]]:

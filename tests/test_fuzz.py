@@ -42,8 +42,8 @@ from ims_xl.errors import ImsXlError
 from ims_xl.ims_json import parse_download, parse_portal_errors, read_json_bytes
 from ims_xl.register import SYNONYMS, RegisterError, read_register_grid
 
-# the fast tier runs half the default budget, the slow tier (IMS_XL_DEEP=1) twice it
-SCALE = float(os.environ.get("IMS_XL_FUZZ_SCALE", "2" if os.environ.get("IMS_XL_DEEP") == "1" else "0.5"))
+# the fast tier runs 0.3 of the default budget, the slow tier (IMS_XL_DEEP=1) twice it
+SCALE = float(os.environ.get("IMS_XL_FUZZ_SCALE", "2" if os.environ.get("IMS_XL_DEEP") == "1" else "0.3"))
 CALL_SECONDS = float(os.environ.get("IMS_XL_FUZZ_CALL_SECONDS", "10"))
 COUNTS: Counter = Counter()
 READERS = ("IMS JSON reader", "portal error reader", "register reader", "review workbook reader")

@@ -27,7 +27,7 @@ from conftest import (ITC_SECTIONS, NUM_KEY, ORIG_KEYS, DATE_KEY, RTIN, SECTION_
 
 # No shrink phase: a failure is reported as generated (with its reproduce blob), so that a
 # regression costs seconds, not minutes of shrinking through real files.
-PROPS = settings(max_examples=budget(4, 12), deadline=None, derandomize=True, print_blob=True,
+PROPS = settings(max_examples=budget(3, 12), deadline=None, derandomize=True, print_blob=True,
                  phases=[Phase.explicit, Phase.reuse, Phase.generate],
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import budget
 from ims_xl.gstin import check_char
 from ims_xl.reconcile import (MATCHES_COLUMNS, MatchSettings, MatchStatus, REASON_CODES,
                               apply_suggestions, matches_frame, normalise_doc_no, reconcile)
@@ -378,7 +379,7 @@ def cases(draw):
     return ims_rows, books_rows, seed
 
 
-_PROP = settings(max_examples=40, deadline=None,
+_PROP = settings(max_examples=budget(15, 60), deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from conftest import budget
 from ims_xl import actions, schema
 from ims_xl.ims_json import load_download, read_json_bytes
 from ims_xl.model import Settings
@@ -228,7 +229,7 @@ _json = st.recursive(
 _keys = st.sampled_from(sorted({k for s in UPLOAD_SCHEMA["$defs"].values() for k in s["properties"]} | {"zz"}))
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(150, 1000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_compiled_checker_agrees_with_jsonschema(built, data):
     """The fast path's verdict equals jsonschema's on randomly mutated product records."""

@@ -491,3 +491,37 @@ def test_a_register_in_xlsm_still_reads(tmp_path: Path, sample: Path, reconciled
         book.active.append(r)
     book.save(tmp_path / "books.xlsm")
     assert run("reconcile", reconciled, "--books", tmp_path / "books.xlsm") == 0
+
+
+def test_disk_full_inside_xlsxwriter_leaves_no_zip_open(tmp_path: Path, wb: Path, capsys, monkeypatch) -> None:
+    """XlsxWriter's package zip, cut off by a full disk mid-write, is closed by us: its
+    finaliser would otherwise retry the write later and print "Exception ignored" (and an
+    open handle keeps Windows from deleting the temporary file)."""
+    import gc
+    import sys
+    import zipfile
+
+    real_write, real_close = zipfile.ZipFile.write, zipfile.ZipFile._write_end_record
+
+    def write(self, *a, **k):  # XlsxWriter adds each part from a temporary file
+        if len(self.filelist) >= 2:
+            _disk_full()
+        return real_write(self, *a, **k)
+
+    def end_record(self):  # the end record of a cut-off zip cannot be written either
+        if self.filename and self.filename.endswith(".pkg"):
+            _disk_full()
+        return real_close(self)
+    before = files(tmp_path)
+    monkeypatch.setattr(zipfile.ZipFile, "write", write)
+    monkeypatch.setattr(zipfile.ZipFile, "_write_end_record", end_record)
+    seen: list = []
+    hook, sys.unraisablehook = sys.unraisablehook, seen.append
+    try:
+        capsys.readouterr()
+        refused(capsys, run("summary", wb), wb.name, "the disk is full")
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert not seen, [f"{u.object!r}: {u.exc_value!r}" for u in seen]
+    assert files(tmp_path) == before and not temporaries(tmp_path)

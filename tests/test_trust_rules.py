@@ -127,7 +127,7 @@ def books(draw):
     return obj, download, actions.replace(book, rows=rows)
 
 
-@settings(max_examples=budget(60, 300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(30, 300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(books())
 def test_validate_passes_implies_export_sends_and_check_upload_proves(case) -> None:
     if case is None:

@@ -812,6 +812,7 @@ def _assert_same(small, large, names):
 ALL = ("import_json", "refresh_summary", "export", "import_errors", "import_json", "validate")
 
 
+@pytest.mark.slow
 def test_workbook_calls_do_not_grow_with_rows_every_action(tmp_path):
     """Every action, 10 vs 2,000 records: the same number of workbook calls."""
     names = ALL + (DATA_DEPENDENT if HAS_RECONCILE else ())
