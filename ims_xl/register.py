@@ -1246,6 +1246,14 @@ def _group_documents(lines: pd.DataFrame, *, has_val: bool, has_vch: bool, has_k
         g_min = sig_n.groupby(lines["_gid"]).transform("min")
         g_max = sig_n.groupby(lines["_gid"]).transform("max")
         copies = (g_min == g_max) & (g_min >= 2)
+        if has_val and copies.any():
+            # identical item lines under a value that adds them all up (Zoho's bill total on
+            # every line) are one document's items, not k bookings of one invoice
+            heads = lines[list(HEAD_KEYS)].sum(axis=1)
+            g_heads = heads.groupby(lines["_gid"]).transform("sum")
+            val = lines["val"]
+            items = (val - g_heads).abs() < (val - g_heads / g_min.clip(lower=1)).abs()
+            copies = copies & ~items
         copy_idx = lines.groupby(sig, sort=False).cumcount().where(copies, 0)
         lines = lines.assign(_gid=lines.groupby(["_gid", copy_idx], sort=False).ngroup())
     g = lines.groupby("_gid", sort=False)

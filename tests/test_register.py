@@ -437,3 +437,14 @@ def test_map_text_parses_fields_with_commas_and_several_columns():
     assert m == {"doc_no": ["Bill No"], "txval": ["Purchase 18%", "Purchase 5%"], "tradenm": ["Name, Firm"]}
     with pytest.raises(RegisterError, match="unknown field 'bill'"):
         parse_map("bill=Bill No")
+
+
+def test_identical_item_lines_under_the_bills_total_are_one_document():
+    # Zoho Books repeats the bill's Total on every item line: two identical items are one bill
+    header = ["Bill Number", "GSTIN", "Item Total", "CGST", "SGST", "Total"]
+    items = simple(header, ["B-9", G1, "500", "45", "45", "1180"], ["B-9", G1, "500", "45", "45", "1180"])
+    b = read_register_grid(items, "bills.csv").books
+    assert b[["txval", "camt", "val", "source_rows"]].values.tolist() == [[100000, 9000, 118000, "2,3"]]
+    # the same line booked twice under its own value stays two bookings (a duplicate)
+    twice = simple(header, ["B-9", G1, "500", "45", "45", "590"], ["B-9", G1, "500", "45", "45", "590"])
+    assert read_register_grid(twice, "r.csv").books["val"].tolist() == [59000, 59000]
