@@ -72,6 +72,10 @@ def codes(row):
     ("INV/2024/0891", "INV-2024-891"), ("INV/2024-25/0891", "inv 891"), ("TRI/18-19/2186", "TRI2186"),
     ("FY24-25/0012", "12"), ("A/1003", "A1003"), ("INV/0891/A", "inv-891-a"),
     ("2024/2025/7", "7"), ("000123", "123"),
+    # every written form of the financial year (registers issue): 2025-26, 25-26, 2526,
+    # 2025/26, FY25-26, FY2526
+    ("INV/2025-26/42", "INV/25-26/0042"), ("INV/2526/42", "INV/25-26/42"), ("INV/2025/26/42", "INV-42"),
+    ("FY25-26/42", "FY2526/42"), ("GST-2526-118", "GST/25-26/118"),
 ])
 def test_normalise_equal(a, b):
     assert normalise_doc_no(a) == normalise_doc_no(b)
@@ -80,6 +84,8 @@ def test_normalise_equal(a, b):
 @pytest.mark.parametrize("a, b", [
     ("1/2025", "1/2026"), ("1", "11"), ("BILL-23-00040", "BILL-23-00045"), ("A-10-05", "A-1005"),
     ("06-17/LKO/1052", "LKO/1052"),  # 06-17 is not a financial year
+    ("A2526B/3", "AB/3"),  # four digits inside a word are not a year pair
+    ("INV/2527/42", "INV/42"),  # 25 and 27 are not consecutive
 ])
 def test_normalise_different(a, b):
     assert normalise_doc_no(a) != normalise_doc_no(b)
