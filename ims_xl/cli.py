@@ -363,6 +363,25 @@ def cmd_doctor(a: argparse.Namespace) -> int:
     return EXIT_FINDINGS if bad else EXIT_OK
 
 
+def _register_options(s: argparse.ArgumentParser, default: str) -> None:
+    """The options that say which registers to read and how (reconcile and run)."""
+    s.add_argument("--books", action="append", metavar="REGISTER",
+                   help="a purchase register: .csv, .xlsx, .xls, .xlsb or .ods, every sheet with a register "
+                        "header unless --sheet names one; repeat for registers kept in several files "
+                        "(reconciled together)" + default)
+    s.add_argument("--sheet", help="read only this sheet of the register workbook")
+    s.add_argument("--map", metavar="FIELD=HEADER,...",
+                   help="columns the synonyms do not find, e.g. \"doc_no=Bill Ref,txval=Purchase 18%%+Purchase 5%%\" "
+                        "(fields: " + ", ".join(FIELD_NAMES) + "); saved in the workbook for later runs; "
+                        "--map \"\" clears it")
+    s.add_argument("--voucher-kind", metavar="TYPE=KIND,...",
+                   help="what a voucher type is on the supplier's side, e.g. \"Debit Note=debit_note\" "
+                        "(default: a Debit Note voucher is the supplier's credit note, a Credit Note "
+                        "voucher the supplier's debit note, as Tally and Busy book them); saved in the workbook")
+    s.add_argument("--replace-books", action="store_true",
+                   help="replace what the Books sheet holds instead of adding these registers to it")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs test)."""
     p = argparse.ArgumentParser(prog="ims-xl", description="Review GST IMS records in Excel: import the "
@@ -409,21 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("reconcile", help=_help("reconcile"), description=_help("reconcile"))
     s.add_argument("workbook")
-    s.add_argument("--books", action="append", metavar="REGISTER",
-                   help="a purchase register: .csv, .xlsx, .xls, .xlsb or .ods, every sheet with a register "
-                        "header unless --sheet names one; repeat for registers kept in several files "
-                        "(reconciled together); default: the Books sheet")
-    s.add_argument("--sheet", help="read only this sheet of the register workbook")
-    s.add_argument("--map", metavar="FIELD=HEADER,...",
-                   help="columns the synonyms do not find, e.g. \"doc_no=Bill Ref,txval=Purchase 18%%+Purchase 5%%\" "
-                        "(fields: " + ", ".join(FIELD_NAMES) + "); saved in the workbook for later runs; "
-                        "--map \"\" clears it")
-    s.add_argument("--voucher-kind", metavar="TYPE=KIND,...",
-                   help="what a voucher type is on the supplier's side, e.g. \"Debit Note=debit_note\" "
-                        "(default: a Debit Note voucher is the supplier's credit note, a Credit Note "
-                        "voucher the supplier's debit note, as Tally and Busy book them); saved in the workbook")
-    s.add_argument("--replace-books", action="store_true",
-                   help="replace what the Books sheet holds instead of adding these registers to it")
+    _register_options(s, "; default: the Books sheet")
     s.add_argument("--out", help="write the reconciled workbook here (default: in place)")
     s.add_argument("--matches", help="also write one CSV row per IMS record and unpaired books row")
     s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")
@@ -438,21 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("run", help="the main job: import, reconcile, validate and export into one folder")
     s.add_argument("json", help="the IMS JSON downloaded from the portal")
-    s.add_argument("--books", action="append", metavar="REGISTER",
-                   help="a purchase register: .csv, .xlsx, .xls, .xlsb or .ods, every sheet with a register "
-                        "header unless --sheet names one; repeat for registers kept in several files "
-                        "(reconciled together)")
-    s.add_argument("--sheet", help="read only this sheet of the register workbook")
-    s.add_argument("--map", metavar="FIELD=HEADER,...",
-                   help="columns the synonyms do not find, e.g. \"doc_no=Bill Ref,txval=Purchase 18%%+Purchase 5%%\" "
-                        "(fields: " + ", ".join(FIELD_NAMES) + "); saved in the workbook for later runs; "
-                        "--map \"\" clears it")
-    s.add_argument("--voucher-kind", metavar="TYPE=KIND,...",
-                   help="what a voucher type is on the supplier's side, e.g. \"Debit Note=debit_note\" "
-                        "(default: a Debit Note voucher is the supplier's credit note, a Credit Note "
-                        "voucher the supplier's debit note, as Tally and Busy book them); saved in the workbook")
-    s.add_argument("--replace-books", action="store_true",
-                   help="replace what the Books sheet holds instead of adding these registers to it")
+    _register_options(s, "")
     s.add_argument("--out-dir", required=True)
     s.add_argument("--rtin")
     s.add_argument("--period")

@@ -587,20 +587,27 @@ for _kind, _words in {
         _KIND_WORDS[_w] = _kind
 
 
-def _doc_kind(text: str) -> str | None:
-    """``invoice``/``credit_note``/``debit_note`` from a document or voucher type word."""
-    w = re.sub(r"[^a-z]", "", text.lower())
+def _kind_of(w: str, table: dict[str, str], debit: str, credit: str) -> str | None:
+    """A document kind from a type word (:func:`kind_word`): the table first, then the words
+    it contains; ``debit``/``credit`` say what a word naming a debit/credit note means."""
     if not w:
         return "invoice"
-    if w in _KIND_WORDS:
-        return _KIND_WORDS[w]
-    if "credit" in w:
-        return "credit_note"
+    if w in table:
+        return table[w]
+    if "return" in w:
+        return "credit_note"  # a purchase return is always the supplier's credit note
     if "debit" in w:
-        return "debit_note"
+        return debit
+    if "credit" in w:
+        return credit
     if "purchase" in w or "invoice" in w or "bill" in w:
         return "invoice"
     return None
+
+
+def _doc_kind(text: str) -> str | None:
+    """``invoice``/``credit_note``/``debit_note`` from the supplier's document type word."""
+    return _kind_of(kind_word(text), _KIND_WORDS, "debit_note", "credit_note")
 
 
 #: How Tally and Busy book a supplier's documents (voucher type -> the supplier's document):
@@ -627,19 +634,7 @@ def kind_word(text: str) -> str:
 def _voucher_kind(text: str, overrides: dict[str, str]) -> str | None:
     """The supplier's document kind from the books' voucher type (see :data:`VOUCHER_KINDS`)."""
     w = kind_word(text)
-    if not w:
-        return "invoice"
-    if w in overrides:
-        return overrides[w]
-    if w in VOUCHER_KINDS:
-        return VOUCHER_KINDS[w]
-    if "return" in w or "debit" in w:
-        return "credit_note"
-    if "credit" in w:
-        return "debit_note"
-    if "purchase" in w or "invoice" in w or "bill" in w:
-        return "invoice"
-    return None
+    return overrides[w] if w in overrides else _kind_of(w, VOUCHER_KINDS, "credit_note", "debit_note")
 
 
 _STATE_BY_NAME = {re.sub(r"[^a-z]", "", n.lower()): c for c, n in STATE_CODES.items()}

@@ -211,3 +211,19 @@ def typed_book(records: dict[str, list[dict]], typed: dict[tuple[str, str], dict
         for k, v in fields.items():
             rows.loc[m, k] = v
     return replace(book, rows=rows)
+
+
+def unsafe_cells(path: Path) -> list[str]:
+    """Cells of a workbook that are formulas, or text starting with = + - @ without Excel's
+    quote prefix (README, "Hostile files": editing such a cell in Excel, F2 then Enter,
+    keeps it text)."""
+    wb = openpyxl.load_workbook(path)
+    bad = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    bad.append(f"{ws.title}!{c.coordinate} is a formula: {c.value!r}")
+                elif isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@")) and not c.quotePrefix:
+                    bad.append(f"{ws.title}!{c.coordinate} has no quote prefix: {c.value!r}")
+    return bad

@@ -26,6 +26,7 @@ import openpyxl
 import pytest
 
 from conftest import SECTION_KEYS, SHEET_OF, header_map, run
+from conftest import unsafe_cells as shared_unsafe_cells
 from ims_xl.model import SECTION_BY_KEY
 from ims_xl.sample import generate_download, write_download
 from ims_xl.sample_books import generate_register, write_register_csv
@@ -163,20 +164,9 @@ def cli(capsys, *args: object, allowed: tuple[int, ...] = (0, 1)) -> tuple[int, 
 
 
 def unsafe_cells(path: Path) -> list[str]:
-    """Cells of the workbook that are formulas, or text starting with = + - @ without the
-    quote prefix (README, "Hostile files": workbook cells get Excel's quote prefix, so
-    editing one in Excel, F2 then Enter, keeps it text). The tests collect these and assert
-    at the end, so one unsafe cell does not hide the later steps' results."""
-    wb = openpyxl.load_workbook(path)
-    bad = []
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if c.data_type == "f":
-                    bad.append(f"{ws.title}!{c.coordinate} is a formula: {c.value!r}")
-                elif isinstance(c.value, str) and c.value.startswith(FORMULA_START) and not c.quotePrefix:
-                    bad.append(f"{ws.title}!{c.coordinate} has no quote prefix: {c.value!r}")
-    return [f"{path.name} {b}" for b in bad]
+    """conftest.unsafe_cells, each named with its file: the tests collect these and assert at
+    the end, so one unsafe cell does not hide the later steps' results."""
+    return [f"{path.name} {b}" for b in shared_unsafe_cells(path)]
 
 
 def assert_hostile_shown(path: Path, data: dict) -> None:

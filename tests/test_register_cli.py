@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from conftest import unsafe_cells
 from ims_xl import cli
 from registers import documents as D
 from registers.layouts import LAYOUTS
@@ -133,21 +134,6 @@ def assert_matches_neutralised(path: Path) -> int:
                 except ArithmeticError:
                     raise AssertionError(f"{path.name} cell {v!r} starts a formula") from None
     return seen
-
-
-def unsafe_cells(path: Path) -> list[str]:
-    """Workbook cells that are formulas, or text starting with = + - @ without Excel's
-    quote prefix."""
-    wb = openpyxl.load_workbook(path)
-    bad = []
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if c.data_type == "f":
-                    bad.append(f"{ws.title}!{c.coordinate} formula {c.value!r}")
-                elif isinstance(c.value, str) and c.value.startswith(FORMULA_START) and not c.quotePrefix:
-                    bad.append(f"{ws.title}!{c.coordinate} unprefixed {c.value!r}")
-    return bad
 
 
 def plain_rows() -> list[list[str]]:

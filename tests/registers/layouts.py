@@ -19,6 +19,8 @@ from xml.sax.saxutils import escape
 import openpyxl
 from openpyxl.styles import Alignment, Font
 
+from ims_xl.money import format_inr
+
 from .documents import (BOOKS, COMPANY, COMPANY_ADDRESS, D0, PERIOD_FROM, PERIOD_TO, RTIN,
                         STATE_ABBR, STATE_NAME, SUPPLIERS, Doc, Line, q, voucher_numbers)
 
@@ -32,19 +34,9 @@ Row = list[Cell]
 
 
 def _indian(x: Decimal) -> str:
-    """``1,52,340.50``: Indian digit grouping, two decimals, no sign."""
-    s = f"{abs(x):.2f}"
-    whole, frac = s.split(".")
-    if len(whole) > 3:
-        head, tail = whole[:-3], whole[-3:]
-        groups = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        whole = ",".join(groups) + "," + tail
-    return f"{whole}.{frac}"
+    """``1,52,340.50``: Indian digit grouping, two decimals, no sign (the product's own
+    formatter writes it; the reader parses amounts by another road, money.parse_amount)."""
+    return format_inr(int(abs(x) * 100))
 
 
 def _western(x: Decimal) -> str:
