@@ -1,5 +1,5 @@
 """The audit trail: every change of action, kept in a ``Log`` sheet that ims-xl only appends to
-(issue 5 item 4). Pure core: grids and frames in, grids out; no file I/O.
+(README, "Reliability and safety": the Log). Pure core: grids and frames in, grids out; no file I/O.
 
 What is logged. A record's *effective action* is the word typed in its Action cell (parsed
 with :func:`model.parse_action`) or, when that is blank or unknown, its portal status. Every

@@ -25,7 +25,7 @@ from .safety import (check_json_size, check_output_path, file_saved_at, hold_wor
 from .model import Settings, Severity
 from .register import FIELDS as FIELD_NAMES
 from .registry import ACTION_BY_NAME
-from .xlsx import atomic_write_many, check_review_target, read_review, refuse_if_open, write_review
+from .xlsx import atomic_write_many, check_review_target, read_review, refuse_if_open, write_parts, write_review
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -116,23 +116,6 @@ def cmd_validate(a: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in out.findings) else EXIT_OK
 
 
-def write_parts(parts: list[bytes], out: Path) -> list[Path]:
-    """Write the upload file(s): ``out`` for one part, ``out_1``, ``out_2`` ... for several.
-
-    The parts are all written to temporary files first and only then moved over their
-    targets, so a full disk leaves no mix of new and old parts; numbered parts left from an
-    earlier, larger export are removed so no stale part can be uploaded by mistake.
-    """
-    paths = [out] if len(parts) == 1 else [out.with_name(f"{out.stem}_{i}{out.suffix}") for i in range(1, len(parts) + 1)]
-    atomic_write_many([(p, lambda tmp, data=data: Path(tmp).write_bytes(data)) for p, data in zip(paths, parts)])
-    i = len(parts) + 1 if len(parts) > 1 else 1
-    while (stale := out.with_name(f"{out.stem}_{i}{out.suffix}")).exists():
-        if b'"reqtyp":"SAVE"' in stale.read_bytes()[:200]:
-            stale.unlink()
-        i += 1
-    return paths
-
-
 def cmd_export(a: argparse.Namespace) -> int:
     check_output_path(a.out)
     with _changing(a.workbook):
@@ -212,7 +195,7 @@ def _match_settings(a: argparse.Namespace):
 
 
 def write_matches(frame, path: Path) -> None:
-    """``matches.csv`` (issue 3 item 6), written atomically, UTF-8."""
+    """``matches.csv`` (README, "Reconciling": one row per record), written atomically, UTF-8."""
     # text starting with = + - @ is prefixed with ' so a spreadsheet never runs it as a formula
     safe = neutralise_frame(frame)
     atomic_write_many([(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))])

@@ -66,7 +66,7 @@ class Column:
         return self.kind in ("text", "amount", "date", "flag", "status")
 
 
-#: Output columns written by reconcile (issue 3); empty until a reconcile runs.
+#: Output columns written by reconcile (README, "In the workbook"); empty until a reconcile runs.
 RECONCILE_FIELDS: tuple[str, ...] = ("match_status", "books_row", "match_reasons",
                                      "suggested_action", "suggested_remarks", "match_fields",
                                      "match_detail")

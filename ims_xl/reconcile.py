@@ -50,7 +50,8 @@ __all__ = [
 
 
 class MatchStatus(StrEnum):
-    """The fixed status vocabulary (issue 3 item 3). Never rename: users filter on them."""
+    """The fixed status vocabulary (README, "Every IMS record gets exactly one status"). Never
+    rename: users filter on them."""
 
     MATCHED = "Matched"
     WITHIN_TOLERANCE = "Matched within tolerance"
@@ -94,7 +95,7 @@ IMS_COLUMNS: tuple[str, ...] = (
     "pos", "txval", "iamt", "camt", "samt", "cess", "val", "action", "ispendactblocked",
     "rtnprd",
 )
-#: Columns of :func:`matches_frame` (issue 3 item 6), in this order.
+#: Columns of :func:`matches_frame` (README, "--matches MATCHES.csv"), in this order.
 MATCHES_COLUMNS: tuple[str, ...] = (
     "section", "stin", "doc_no", "doc_date", "books_row", "status", "score", "reasons",
     "suggested_action",
@@ -976,7 +977,8 @@ def apply_suggestions(current_actions: pd.Series, suggestions: pd.Series,
                       only_status: set[str] | None = None) -> pd.Series:
     """New actions: the suggestion only where the current action is still No Action.
 
-    A suggestion never overwrites an action the accountant entered (issue 3 item 4); empty
+    A suggestion never overwrites an action the accountant entered (README, "Suggested
+    actions"); empty
     suggestions change nothing. With ``only_status``, only rows whose status is in that set
     are touched. All series share one index; none is modified.
     """
@@ -993,7 +995,7 @@ def apply_suggestions(current_actions: pd.Series, suggestions: pd.Series,
 
 def matches_frame(result: ReconcileResult, ims: pd.DataFrame,
                   books: pd.DataFrame) -> pd.DataFrame:
-    """The batch output of issue 3 item 6, columns :data:`MATCHES_COLUMNS`.
+    """The ``--matches`` CSV's rows, columns :data:`MATCHES_COLUMNS`.
 
     One row per IMS record (by ref), then one per books document left unpaired (by
     books_row). Books-only rows have an empty ``section`` and take ``stin``, ``doc_no`` and

@@ -1,4 +1,4 @@
-"""Safety of the files ims-xl reads and writes (issue 5 items 1 and 2). A shell module: it
+"""Safety of the files ims-xl reads and writes (README, "Reliability and safety"). A shell module: it
 touches files, but imports no workbook library.
 
 * :func:`backup`: a timestamped copy of a workbook in ``.ims-xl-backups/`` beside it before a

@@ -1,4 +1,4 @@
-"""The upload (SAVE) file's contract, checked before anything is written (issue 5 item 3).
+"""The upload (SAVE) file's contract, checked before anything is written (IMS_FORMAT §2).
 
 :data:`UPLOAD_SCHEMA` is a JSON Schema (draft 2020-12) written from IMS_FORMAT.md §2.1-§2.3
 (envelope, record fields, the ITC-reduction block) and §3 (V1, V4, V5, V9, V10, V12). It is a

@@ -212,7 +212,7 @@ def _refresh_summary(s: _Session) -> list[str]:
 
 
 def _export(s: _Session) -> list[str]:
-    from .cli import write_parts  # noqa: PLC0415 - the CLI's numbering of split uploads
+    from .xlsx import write_parts  # noqa: PLC0415 - the numbering of split uploads, as the CLI's
     book = s.read()
     parts, out = actions.export(book)
     folder = Path(s.book.fullname).parent

@@ -5,7 +5,7 @@ writing uses XlsxWriter in constant-memory mode (streams rows; data validation, 
 filters and frozen panes). A workbook is always written whole, to a temporary file in the
 same folder, then moved over the target in one step: never a half-written workbook.
 
-Measured for 100,000 records x 27 columns on a 2-core machine (issue 2): writing 17.1 s with
+Measured for 100,000 records x 27 columns on a 2-core machine (README, "Speed and memory"): writing 17.1 s with
 XlsxWriter vs 21.8 s openpyxl write-only; reading 2.8 s calamine vs 17.9 s openpyxl read-only;
 an openpyxl load + save 58 s and 1.0 GB. pyexcelerate writes faster (10.9 s) but has no data
 validation, which the Action dropdown needs.
@@ -689,3 +689,20 @@ def _check_size(p: Path) -> None:
     if size > xlsx_limit():
         raise InputError(f"{p.name}: {size / 1e6:,.0f} MB, more than ims-xl opens safely; "
                          "save the register as .csv")
+
+
+def write_parts(parts: list[bytes], out: Path) -> list[Path]:
+    """Write the upload file(s): ``out`` for one part, ``out_1``, ``out_2`` ... for several.
+
+    The parts are all written to temporary files first and only then moved over their
+    targets, so a full disk leaves no mix of new and old parts; numbered parts left from an
+    earlier, larger export are removed so no stale part can be uploaded by mistake.
+    """
+    paths = [out] if len(parts) == 1 else [out.with_name(f"{out.stem}_{i}{out.suffix}") for i in range(1, len(parts) + 1)]
+    atomic_write_many([(p, lambda tmp, data=data: Path(tmp).write_bytes(data)) for p, data in zip(paths, parts)])
+    i = len(parts) + 1 if len(parts) > 1 else 1
+    while (stale := out.with_name(f"{out.stem}_{i}{out.suffix}")).exists():
+        if b'"reqtyp":"SAVE"' in stale.read_bytes()[:200]:
+            stale.unlink()
+        i += 1
+    return paths

@@ -1,5 +1,5 @@
 """Bad input gets one line naming the file (and sheet/row/field), exit code 2, no traceback,
-and no output file written; an existing workbook is left byte-identical (issue 2, Done means)."""
+and no output file written; an existing workbook is left byte-identical (README, exit code 2 and "No command ever shows a raw traceback")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""No lost work when the process dies in the middle of a write (issue 5 item 2).
+"""No lost work when the process dies in the middle of a write (README, "Nothing half-written, nothing lost").
 
 A ``python -c`` subprocess writes a 20,000-record review book with ``ims_xl.xlsx.write_review``
 over a target that already holds a valid (smaller) workbook, and is killed with SIGKILL:

@@ -70,7 +70,7 @@ def test_main_help_lists_every_command(capsys) -> None:
 
 
 def test_readme_states_the_uncertain_readings() -> None:
-    """Issue 2, item 6: where a fact is uncertain, the README states the reading taken."""
+    """Where a fact is uncertain (IMS_FORMAT.md), the README states the reading taken."""
     lines = readme().splitlines()
     assert any("No Action" in ln and re.search(r'["`]N["`]', ln) for ln in lines), \
         "README must say how No Action is uploaded (action \"N\")"

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of every reader of user files (issue 5 item 1).
+"""Property-based fuzzing of every reader of user files (README, "Reliability and safety": hostile files).
 
 Readers: the IMS JSON reader (``ims_json.read_json_bytes`` + ``parse_download``), the portal
 error reader (``parse_portal_errors``), the purchase-register reader

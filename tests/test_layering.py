@@ -78,3 +78,15 @@ def test_scanner_sees_nested_and_relative_imports(tmp_path: Path) -> None:
     src.write_text("import os.path\nfrom . import xlsx\nfrom .cli import main\n"
                    "def f():\n    import openpyxl\n    from ims_xl.xl import x\n    from ims_xl import sheetxml\n")
     assert imports_of(src) == {"os", ".xlsx", ".cli", "openpyxl", "ims_xl", ".xl", ".sheetxml"}
+
+
+#: The shells that face the user: the Excel shell and the command line never import each
+#: other (what both need lives in the file shell, ``xlsx``/``safety``), so there is no circle
+#: cli -> doctor -> xl -> cli; ``ims-xl doctor`` is a command, so cli may import doctor.
+FRONTS = {"cli": (".xl",), "xl": (".cli",), "doctor": (".cli",)}
+
+
+@pytest.mark.parametrize("module", sorted(FRONTS))
+def test_no_user_facing_shell_imports_another(module: str) -> None:
+    found = imports_of(PKG / f"{module}.py")
+    assert not found & set(FRONTS[module]), f"{module}.py imports {sorted(found & set(FRONTS[module]))}"

@@ -72,7 +72,7 @@ def codes(row):
     ("INV/2024/0891", "INV-2024-891"), ("INV/2024-25/0891", "inv 891"), ("TRI/18-19/2186", "TRI2186"),
     ("FY24-25/0012", "12"), ("A/1003", "A1003"), ("INV/0891/A", "inv-891-a"),
     ("2024/2025/7", "7"), ("000123", "123"),
-    # every written form of the financial year (registers issue): 2025-26, 25-26, 2526,
+    # every written form of the financial year (README, "Registers as accounting software exports them"): 2025-26, 25-26, 2526,
     # 2025/26, FY25-26, FY2526
     ("INV/2025-26/42", "INV/25-26/0042"), ("INV/2526/42", "INV/25-26/42"), ("INV/2025/26/42", "INV-42"),
     ("FY25-26/42", "FY2526/42"), ("GST-2526-118", "GST/25-26/118"),

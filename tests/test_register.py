@@ -101,7 +101,7 @@ def test_unknown_mapping_field_is_refused():
     ("1,00,000.00", 10000000), ("10,00,00,000", 10000000000), ("₹ 1,234.50", 123450),
     ("Rs. 99", 9900), ("(500.00)", -50000), ("-12.5", -1250), ("-", 0), ("", 0), (None, 0),
     (1234.56, 123456), (1000, 100000), ("1,000.00 Dr", 100000),
-    # Dr / Cr are the ledger side, not a sign (issue: registers); SAP's trailing minus is one
+    # Dr / Cr are the ledger side, not a sign (README, "Registers as accounting software exports them"); SAP's trailing minus is one
     ("1,000.00 Cr", 100000), ("16,825.05-", -1682505), ("1,180.50-", -118050),
 ])
 def test_amounts_with_indian_grouping(cell, paise):
@@ -309,7 +309,7 @@ def test_core_modules_import_no_spreadsheet_or_cli_library():
                 assert m.split(".")[0] not in banned, f"{name} imports {m}"
 
 
-# ------------------------------------------------------------------ real export shapes (registers issue)
+# ------------------------------------------------------------------ real export shapes (README, "Registers as accounting software exports them")
 
 
 def test_two_row_header_with_merged_group_cells():

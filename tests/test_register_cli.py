@@ -568,7 +568,7 @@ def _upload(folder: Path) -> dict[tuple, dict]:
 
 
 def test_tally_purchase_register_run_uploads_as_the_twin(base, tmp_path, capsys):
-    """The issue's case: ims-xl run DOWNLOAD --books <TallyPrime purchase register> --out-dir D
+    """The case that made TallyPrime registers unusable: ims-xl run DOWNLOAD --books <TallyPrime purchase register> --out-dir D
     --apply-suggestions gives the upload the plain twin gives, record by record: Accept for
     the documents that match, and never a Pending whose remark says the books hold 0.00."""
     tally = LAYOUTS["tally_purchase_register"](tmp_path)

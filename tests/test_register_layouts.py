@@ -244,7 +244,7 @@ def test_layout_reconciles_as_its_twin(name, review, twin, tmp_path):
 
 
 def test_a_column_most_documents_differ_on_is_refused_until_the_user_names_it(tmp_path, capsys):
-    """Registers issue, "refuse loudly": the value column read as the taxable value makes
+    """README, "Refused rather than guessed": the value column read as the taxable value makes
     most paired documents differ on it; reconcile refuses (exit 2, one line, workbook
     unchanged) naming the column, and accepts once the user maps that column on purpose."""
     dl, review = tmp_path / "dl.json", tmp_path / "review.xlsx"

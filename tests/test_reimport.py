@@ -1,4 +1,4 @@
-"""Re-import without losing work (issue 2, item 4) and the portal's error files (item 7)."""
+"""Re-import without losing work (README, "Re-import without losing work") and the portal's error files."""
 
 from __future__ import annotations
 

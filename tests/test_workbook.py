@@ -1,4 +1,4 @@
-"""The review workbook as Excel sees it, read back with openpyxl (issue 2, "What to build" 3)."""
+"""The review workbook as Excel sees it, read back with openpyxl (README, "The review workbook")."""
 
 from __future__ import annotations
 

@@ -823,7 +823,7 @@ def test_workbook_calls_do_not_grow_with_rows_every_action(tmp_path):
 
 @pytest.mark.slow
 def test_workbook_calls_same_for_10_and_100000_records(tmp_path):
-    """The issue's bar: a first import and a validation with problems, 10 vs 100,000."""
+    """The bar (README, Excel call counts): a first import and a validation with problems, 10 vs 100,000."""
     names = ("import_json", "validate")
     t = time.perf_counter()
     small = _calls(tmp_path / "a", 10, names)
