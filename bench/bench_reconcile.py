@@ -1,8 +1,8 @@
 """Benchmark the matcher on a labelled register: precision, recall, status accuracy, time, memory.
 
-For each size N it generates an IMS download of N records (``ims_xl.sample``), repeats ~1 % of
+For each size N it generates an IMS download of N records (``ims_xl.samples.download``), repeats ~1 % of
 them (a supplier reporting a document twice), books them in a purchase register with the
-perturbations of ``ims_xl.sample_books`` and writes download, register CSV and ground truth to
+perturbations of ``ims_xl.samples.register`` and writes download, register CSV and ground truth to
 a work directory. A fresh Python process then reads them the way the CLI would (JSON with
 Decimal amounts, the CSV as a grid of strings), runs ``read_register_grid`` + ``reconcile``
 and reports:
@@ -49,8 +49,8 @@ def _maxrss_mb() -> float:
 
 def prepare(n: int, seed: int, work: Path) -> dict:
     """Generate download + register + truth for ``n`` records into ``work``."""
-    from ims_xl.sample import generate_download, write_download
-    from ims_xl.sample_books import (add_ims_duplicates, generate_register,
+    from ims_xl.samples.download import generate_download, write_download
+    from ims_xl.samples.register import (add_ims_duplicates, generate_register,
                                      write_ground_truth_csv, write_register_csv)
 
     t = time.perf_counter()
@@ -67,9 +67,9 @@ def measure(work: Path) -> dict:
     """Read the files, reconcile, evaluate; run in a fresh process for a clean ru_maxrss."""
     import pandas as pd
 
-    from ims_xl.reconcile import reconcile
-    from ims_xl.register import read_register_grid
-    from ims_xl.sample_books import EXPECTED_STATUS, ims_frame_from_download
+    from ims_xl.reconcile.matcher import reconcile
+    from ims_xl.formats.register import read_register_grid
+    from ims_xl.samples.register import EXPECTED_STATUS, ims_frame_from_download
 
     with open(work / "ims.json", encoding="utf-8") as fh:
         download = json.load(fh, parse_float=Decimal)

@@ -46,7 +46,7 @@ def main() -> int:
     d = a.keep or Path(tempfile.mkdtemp(prefix="ims-xl-bench-"))
     d.mkdir(parents=True, exist_ok=True)
     ims, review, upload = d / "ims_download.json", d / "review.xlsx", d / "upload.json"
-    from ims_xl.sample import generate_download, write_download
+    from ims_xl.samples.download import generate_download, write_download
     t = time.perf_counter()
     write_download(ims, generate_download(records=a.records, seed=a.seed))
     gen = time.perf_counter() - t
@@ -59,7 +59,7 @@ def main() -> int:
         step("export", ["export", str(review), "--out", str(upload)]),
     ]
     if a.main_job:
-        from ims_xl.sample_books import generate_register, write_register_csv
+        from ims_xl.samples.register import generate_register, write_register_csv
         grid, _ = generate_register(json.loads(ims.read_text(encoding="utf-8")), a.seed)
         write_register_csv(d / "register.csv", grid)
         main_job = step("run", ["run", str(ims), "--books", str(d / "register.csv"), "--out-dir",

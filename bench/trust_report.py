@@ -6,7 +6,7 @@ The "trust" promises of the README ("Exit codes", "Re-import without losing work
 upload JSON", "Reliability and safety"): what validate passes, export sends exactly; no typed
 work is ever lost; every failure is one line and exit 2, never a traceback or exit 3. Each
 case is a small function that builds its inputs in a fresh temporary folder (from
-``ims_xl.sample``'s realistic generator, or the golden cases of ``tests/cases``), drives the
+``ims_xl.samples.download``'s realistic generator, or the golden cases of ``tests/cases``), drives the
 CLI the way an accountant would (``ims_xl.cli.main`` in-process; real ``ims-xl`` processes
 where the operating system is part of the promise: locks, SIGKILL, SIGINT) and returns
 ``(held, note)``. Cells are typed with openpyxl, as Excel leaves them.
@@ -44,8 +44,8 @@ import openpyxl  # noqa: E402
 
 from ims_xl import cli  # noqa: E402
 from ims_xl.model import SECTION_BY_KEY  # noqa: E402
-from ims_xl.sample import generate_download, write_download  # noqa: E402
-from ims_xl.sample_books import generate_register, write_register_csv  # noqa: E402
+from ims_xl.samples.download import generate_download, write_download  # noqa: E402
+from ims_xl.samples.register import generate_register, write_register_csv  # noqa: E402
 
 CASES_DIR = ROOT / "tests" / "cases"
 FORMULA_START = ("=", "+", "-", "@")
@@ -261,7 +261,7 @@ def log_rows(path: Path) -> list[list[object]]:
 
 
 def records_in(path: Path) -> int:
-    from ims_xl.xlsx import read_review
+    from ims_xl.files.xlsx import read_review
     return len(read_review(path).rows)
 
 
@@ -728,7 +728,7 @@ def c_fsize(tmp: Path):
 
 # ================================================================ 3. interruption and concurrency
 
-_HOLDER = ("import sys, time; from ims_xl.safety import hold_workbooks\n"
+_HOLDER = ("import sys, time; from ims_xl.files.safety import hold_workbooks\n"
            "with hold_workbooks(sys.argv[1], wait=0):\n"
            "    print('held', flush=True); time.sleep(float(sys.argv[2]))\n")
 

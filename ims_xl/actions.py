@@ -13,12 +13,12 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .checks import annotate, run_checks
+from .review.checks import annotate, run_checks
 from .errors import InputError, ValidationFailed
-from .ims_json import ImsDownload
+from .formats.ims_json import ImsDownload
 from .model import Finding, Settings, Severity
-from .review import MergeReport, ReviewBook, apply_portal_errors, merge_download, new_book
-from .upload import build_upload
+from .review.book import MergeReport, ReviewBook, apply_portal_errors, merge_download, new_book
+from .review.upload import build_upload
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def export(book: ReviewBook, settings: Settings = Settings()) -> tuple[list[byte
         raise ValidationFailed(f"{len(errors):,} validation error(s), the first at {where}: {f.message}; "
                                "fix them first (run validate to see them all in the workbook); nothing was written")
     parts = build_upload(book, settings)
-    from .schema import validate_upload  # the upload's JSON Schema (IMS_FORMAT §2), last gate
+    from .formats.schema import validate_upload  # the upload's JSON Schema (IMS_FORMAT §2), last gate
     for k, part in enumerate(parts, 1):
         problems = validate_upload(json.loads(part, parse_float=Decimal))
         if problems:
@@ -177,7 +177,7 @@ _VOUCHER_HEAD = "Voucher type"
 def settings_grid(mapping: dict[str, list[str]], voucher_rows: list[tuple[str, str]]) -> list[list[object]]:
     """The Books settings sheet: one row per field (blank = found by its usual names), then
     the voucher types that mean something else than Tally's and Busy's defaults."""
-    from .register import FIELDS
+    from .formats.register import FIELDS
     grid: list[list[object]] = [["Field", "Register column (several: A + B)", "What the column holds"]]
     grid += [[f, " + ".join(mapping.get(f, [])), FIELDS[f]] for f in FIELDS]
     grid += [[], [_VOUCHER_HEAD, "Supplier's document (invoice, credit_note or debit_note)",
@@ -189,7 +189,7 @@ def settings_grid(mapping: dict[str, list[str]], voucher_rows: list[tuple[str, s
 
 def _settings_from_grid(grid: list[list[object]]) -> tuple[str, str]:
     """(``--map`` text, ``--voucher-kind`` text) typed on the Books settings sheet."""
-    from .register import FIELDS
+    from .formats.register import FIELDS
     maps, kinds, in_vouchers = [], [], False
     for row in grid[1:]:
         a = str(row[0]).strip() if row and row[0] not in (None, "") else ""
@@ -207,7 +207,7 @@ def _saved_settings(book: ReviewBook, mapping: str | None, voucher_kinds: str | 
                     ) -> tuple[dict[str, list[str]], dict[str, str], dict[str, list[list[object]]], list[str]]:
     """The column mapping and voucher kinds to use (given now, else those on the Books
     settings sheet), the sheets to save, and what to tell the user."""
-    from .register import RegisterError, map_text, parse_map, parse_voucher_kinds
+    from .formats.register import RegisterError, map_text, parse_map, parse_voucher_kinds
     saved_map, saved_kinds = _settings_from_grid(book.extra_sheets.get(BOOKS_SETTINGS_SHEET) or [[]])
     msgs: list[str] = []
     where = f"'{BOOKS_SETTINGS_SHEET}' sheet"
@@ -315,11 +315,11 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     Raises:
         InputError: the register cannot be used (the message names file, row and column).
     """
-    from .layout import MISSING_SHEET, SUPPLIERS_SHEET
-    from .matching import apply_result, ims_frame, missing_in_ims_grid, suppliers_grid
-    from .reconcile import MatchSettings, matches_frame
-    from .reconcile import reconcile as match
-    from .register import RegisterError, read_register_grid
+    from .review.layout import MISSING_SHEET, SUPPLIERS_SHEET
+    from .reconcile.matching import apply_result, ims_frame, missing_in_ims_grid, suppliers_grid
+    from .reconcile.matcher import MatchSettings, matches_frame
+    from .reconcile.matcher import reconcile as match
+    from .formats.register import RegisterError, read_register_grid
     settings = settings or MatchSettings()
     cols, kinds, sheets, msgs = _saved_settings(book, mapping, voucher_kinds)
     state = book.rtin[:2] if book.rtin[:2].isdigit() else ""
@@ -417,7 +417,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
 def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
                       statuses: set[str] | None = None) -> Outcome:
     """Set the suggested action on rows still at No Action (see ``matching.apply_suggestions``)."""
-    from .matching import apply_suggestions as apply
+    from .reconcile.matching import apply_suggestions as apply
     if not (book.rows["suggested_action"].astype(str) != "").any():
         raise InputError("no suggestions in this workbook yet: run Reconcile with books first")
     new, c = apply(book, refs, statuses)
@@ -440,7 +440,7 @@ def with_log(before: ReviewBook | None, after: ReviewBook, source: str | None = 
     applied``, ``portal error``). The Log is only ever appended to; edits found in it are
     reported (returned as messages) and noted in one ``log check`` row.
     """
-    from . import audit
+    from .review import audit
     when = when or audit.now_text()
     base = before if before is not None else after
     log, seal = base.log, base.meta.get("log_seal", "")

@@ -17,15 +17,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__, actions, xlsx
+from . import __version__, actions
+from .files import xlsx
 from .errors import ImsXlError, InputError, ValidationFailed
-from .ims_json import load_download, load_portal_errors
-from .safety import (check_json_size, check_output_path, file_saved_at, hold_workbooks, neutralise_frame,
+from .formats.ims_json import load_download, load_portal_errors
+from .files.safety import (check_json_size, check_output_path, file_saved_at, hold_workbooks, neutralise_frame,
                      write_error)
 from .model import Settings, Severity
-from .register import FIELDS as FIELD_NAMES
+from .formats.register import FIELDS as FIELD_NAMES
 from .registry import ACTION_BY_NAME
-from .xlsx import atomic_write_many, check_review_target, read_review, refuse_if_open, write_parts, write_review
+from .files.xlsx import atomic_write_many, check_review_target, read_review, refuse_if_open, write_parts, write_review
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -156,7 +157,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
     with _changing(a.workbook):
         book = read_review(a.workbook)
         _say(*_save(book, actions.refresh_summary(book), a.workbook))
-    from .review import summary_tables
+    from .review.book import summary_tables
     from .money import format_inr
     t = summary_tables(book)["itc"]
     for r in t.itertuples(index=False):
@@ -165,14 +166,14 @@ def cmd_summary(a: argparse.Namespace) -> int:
 
 
 def cmd_sample(a: argparse.Namespace) -> int:
-    from .sample import generate_download, write_download
+    from .samples.download import generate_download, write_download
     out = _make_folder(Path(a.out_dir))
     data = generate_download(records=a.records, seed=a.seed)
     p = out / "ims_download.json"
     write_download(p, data)
     _say(f"Wrote {p} ({a.records:,} records, seed {a.seed})")
     try:
-        from .sample_books import generate_register, write_ground_truth_csv, write_register_csv
+        from .samples.register import generate_register, write_ground_truth_csv, write_register_csv
     except ImportError:
         return EXIT_OK
     grid, truth = generate_register(data, a.seed)
@@ -183,7 +184,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
 
 
 def _match_settings(a: argparse.Namespace):
-    from .reconcile import MatchSettings
+    from .reconcile.matcher import MatchSettings
     kw = {}
     if getattr(a, "amount_tolerance", None) is not None:
         from decimal import Decimal
@@ -216,7 +217,7 @@ def _registers(a: argparse.Namespace) -> list[actions.RegisterFile] | None:
     """Every --books file read (a whole workbook's sheets unless --sheet names one)."""
     if not a.books:
         return None
-    from .xlsx import read_register_file
+    from .files.xlsx import read_register_file
     out = []
     for path in a.books:
         for grid, sheet, optional in read_register_file(path, getattr(a, "sheet", None)):
@@ -310,8 +311,8 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 def cmd_check_upload(a: argparse.Namespace) -> int:
     """Prove each uploaded record equals its downloaded record but for the review fields."""
-    from .ims_json import read_json_bytes
-    from .schema import check_upload, validate_upload
+    from .formats.ims_json import read_json_bytes
+    from .formats.schema import check_upload, validate_upload
     download = _load(a.against)
     docs, problems = [], []
     for f in a.upload:
@@ -335,7 +336,7 @@ def cmd_check_upload(a: argparse.Namespace) -> int:
 
 def cmd_doctor(a: argparse.Namespace) -> int:
     try:
-        from .doctor import doctor_checks
+        from .excel.doctor import doctor_checks
     except ImportError:
         print("doctor checks are not available in this build")
         return EXIT_INTERNAL

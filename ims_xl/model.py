@@ -177,3 +177,21 @@ class Settings:
     #: Upload size limit, bytes per file.
     upload_max_bytes: int = UPLOAD_MAX_BYTES
     extra: dict[str, str] = field(default_factory=dict)
+
+
+class MatchStatus(StrEnum):
+    """The fixed status vocabulary (README, "Every IMS record gets exactly one status"). Never
+    rename: users filter on them."""
+
+    MATCHED = "Matched"
+    WITHIN_TOLERANCE = "Matched within tolerance"
+    VALUE_MISMATCH = "Value mismatch"
+    TAX_HEAD_MISMATCH = "Tax-head mismatch"
+    DATE_MISMATCH = "Date mismatch"
+    SUGGESTED = "Suggested"
+    GSTIN_MISMATCH = "GSTIN mismatch (same PAN)"
+    DUPLICATE_IN_IMS = "Duplicate in IMS"
+    MISSING_IN_BOOKS = "Missing in books"
+    # books rows left unpaired
+    MISSING_IN_IMS = "Missing in IMS"
+    DUPLICATE_IN_BOOKS = "Duplicate in books"

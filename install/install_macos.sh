@@ -144,7 +144,7 @@ install() {
     fi
 
     say "checking the installation: ims-xl doctor"
-    "$VENV_PY" -m ims_xl.doctor || true
+    "$VENV_PY" -m ims_xl.excel.doctor || true
     say "done. Start Excel, open \"IMS Review.xlsx\" and look for the GST IMS tab."
 }
 

@@ -182,7 +182,7 @@ function Install-ImsXl {
     }
 
     Say 'checking the installation: ims-xl doctor'
-    & $VenvPython -m ims_xl.doctor
+    & $VenvPython -m ims_xl.excel.doctor
     Say 'done. Start Excel, open "IMS Review.xlsx" and look for the GST IMS tab.'
 }
 

@@ -200,8 +200,8 @@ def typed_book(records: dict[str, list[dict]], typed: dict[tuple[str, str], dict
     {field: value}} entered into its rows (``action_text``, ``remarks_text`` ...)."""
     from dataclasses import replace
 
-    from ims_xl.ims_json import parse_download
-    from ims_xl.review import new_book
+    from ims_xl.formats.ims_json import parse_download
+    from ims_xl.review.book import new_book
 
     book = new_book(parse_download(download(records), "ims.json"), rtin=rtin, period=period)
     rows = book.rows.copy()

@@ -214,7 +214,7 @@ def test_bas_is_crlf_and_dispatches_the_tag_through_xlwings_runpython():
     src = raw.decode("ascii")
     assert src.startswith('Attribute VB_Name = "IMSXL_Ribbon"\r\n')
     assert "Public Sub IMSXL_OnAction(control As IRibbonControl)" in src
-    assert '"import ims_xl.xl; ims_xl.xl.run_action(\'" & control.Tag & "\')"' in src
+    assert '"import ims_xl.excel.shell; ims_xl.excel.shell.run_action(\'" & control.Tag & "\')"' in src
     assert re.search(r'Application\.Run XLWINGS_ADDIN & "!RunPython", pythonCommand', src)
     assert 'Private Const XLWINGS_ADDIN As String = "xlwings.xlam"' in src
     assert "On Error GoTo" in src and "MsgBox" in src

@@ -1,4 +1,4 @@
-"""The audit trail (ims_xl.audit): typed, suggestion-applied, re-import and portal-error changes
+"""The audit trail (ims_xl.review.audit): typed, suggestion-applied, re-import and portal-error changes
 are logged once each, existing rows are never rewritten, and edits of the Log are detected —
 also after a round trip through a real .xlsx (cell types as python-calamine reads them)."""
 
@@ -12,13 +12,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ims_xl import actions, audit
-from ims_xl.audit import (LOG_COLUMNS, LOG_HEADER, append_log, diff_actions, last_logged_state, log_seal,
+from ims_xl import actions
+from ims_xl.review import audit
+from ims_xl.review.audit import (LOG_COLUMNS, LOG_HEADER, append_log, diff_actions, last_logged_state, log_seal,
                           portal_error_rows, typed_changes, verify_log)
-from ims_xl.ims_json import load_download
-from ims_xl.review import merge_download
-from ims_xl.sample import generate_download, write_download
-from ims_xl.xlsx import read_review, write_review
+from ims_xl.formats.ims_json import load_download
+from ims_xl.review.book import merge_download
+from ims_xl.samples.download import generate_download, write_download
+from ims_xl.files.xlsx import read_review, write_review
 
 WHEN1, WHEN2, WHEN3 = "2026-04-01 10:00:00 UTC+05:30", "2026-04-02 11:00:00 UTC+05:30", "2026-04-03 12:00:00 UTC+05:30"
 

@@ -13,10 +13,10 @@ import pytest
 
 from conftest import RTIN, SUP_KA, SUP_MH, download, record, typed_book
 
-from ims_xl.checks import CHECKS, CODES, annotate, findings_frame, run_checks
-from ims_xl.ims_json import parse_download
+from ims_xl.review.checks import CHECKS, CODES, annotate, findings_frame, run_checks
+from ims_xl.formats.ims_json import parse_download
 from ims_xl.model import FINDING_COLUMNS, Finding, Settings, Severity
-from ims_xl.review import new_book
+from ims_xl.review.book import new_book
 
 
 book_of = typed_book  # the shared fixture factory (conftest)

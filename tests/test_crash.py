@@ -1,6 +1,6 @@
 """No lost work when the process dies in the middle of a write (README, "Nothing half-written, nothing lost").
 
-A ``python -c`` subprocess writes a 20,000-record review book with ``ims_xl.xlsx.write_review``
+A ``python -c`` subprocess writes a 20,000-record review book with ``ims_xl.files.xlsx.write_review``
 over a target that already holds a valid (smaller) workbook, and is killed with SIGKILL:
 after random delays spread over the write, and at fixed points inside it (XlsxWriter closing
 its package, the sheet bodies streaming into the zip, just before and just after the final
@@ -33,10 +33,11 @@ from pathlib import Path
 
 import pytest
 
-from ims_xl import actions, safety
-from ims_xl.ims_json import load_download
-from ims_xl.sample import generate_download, write_download
-from ims_xl.xlsx import read_review, write_review
+from ims_xl import actions
+from ims_xl.files import safety
+from ims_xl.formats.ims_json import load_download
+from ims_xl.samples.download import generate_download, write_download
+from ims_xl.files.xlsx import read_review, write_review
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]  # kill tests are the heavy tier (.ci/run runs it)
@@ -49,7 +50,7 @@ CHILD = r"""
 import os, pickle, signal, sys, threading, time
 book_path, target = sys.argv[1], sys.argv[2]
 fault = os.environ.get("IMS_XL_FAULT", "")
-import ims_xl.xlsx as X
+import ims_xl.files.xlsx as X
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)

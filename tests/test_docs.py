@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ims_xl import cli
-from ims_xl.checks import CODES
+from ims_xl.review.checks import CODES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -39,8 +39,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ims_xl.errors import ImsXlError
-from ims_xl.ims_json import parse_download, parse_portal_errors, read_json_bytes
-from ims_xl.register import SYNONYMS, RegisterError, read_register_grid
+from ims_xl.formats.ims_json import parse_download, parse_portal_errors, read_json_bytes
+from ims_xl.formats.register import SYNONYMS, RegisterError, read_register_grid
 
 # the fast tier runs 0.3 of the default budget, the slow tier (IMS_XL_DEEP=1) twice it
 SCALE = float(os.environ.get("IMS_XL_FUZZ_SCALE", "2" if os.environ.get("IMS_XL_DEEP") == "1" else "0.3"))
@@ -214,7 +214,7 @@ def test_ims_json_random_structures(doc, how):
 
 @pytest.fixture(scope="module")
 def valid_download() -> dict:
-    from ims_xl.sample import generate_download
+    from ims_xl.samples.download import generate_download
     return json.loads(json.dumps(generate_download(records=24, seed=4), default=_default))
 
 
@@ -316,8 +316,8 @@ def test_register_header_and_random_rows(header, rows, blank_top):
 
 @pytest.fixture(scope="module")
 def valid_register() -> list[list[object]]:
-    from ims_xl.sample import generate_download
-    from ims_xl.sample_books import generate_register
+    from ims_xl.samples.download import generate_download
+    from ims_xl.samples.register import generate_register
     d = generate_download(records=30, seed=9)
     grid, _ = generate_register(d, 9)
     return [list(r) for r in grid]
@@ -359,10 +359,10 @@ def review_grids(tmp_path_factory):
     from python_calamine import CalamineWorkbook
 
     from ims_xl import actions
-    from ims_xl.ims_json import load_download
-    from ims_xl.sample import generate_download, write_download
-    from ims_xl.sample_books import generate_register
-    from ims_xl.xlsx import write_review
+    from ims_xl.formats.ims_json import load_download
+    from ims_xl.samples.download import generate_download, write_download
+    from ims_xl.samples.register import generate_register
+    from ims_xl.files.xlsx import write_review
     d = tmp_path_factory.mktemp("fuzzwb")
     data = generate_download(records=24, seed=6)
     write_download(d / "ims.json", data)
@@ -378,7 +378,7 @@ def review_grids(tmp_path_factory):
 
 
 def read_book(grids, names):
-    from ims_xl.sheets import book_from_grids
+    from ims_xl.review.sheets import book_from_grids
     return book_from_grids(grids, "review.xlsx", names)
 
 
@@ -496,7 +496,7 @@ def test_amount_beyond_int64_is_refused_with_a_message(amount):
 
 
 def test_huge_exponent_amount_is_refused_quickly(tmp_path):
-    code = ("from ims_xl.ims_json import read_json_bytes, parse_download\n"
+    code = ("from ims_xl.formats.ims_json import read_json_bytes, parse_download\n"
             "from ims_xl.errors import ImsXlError\n"
             "try:\n"
             "    parse_download(read_json_bytes(b'{\"b2b\":[{\"stin\":\"27AAPFU0939F1ZV\",\"inum\":\"1\","

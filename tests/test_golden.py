@@ -29,7 +29,7 @@ import pytest
 
 from conftest import apply_edits, run
 
-from ims_xl.checks import CODES
+from ims_xl.review.checks import CODES
 
 CASES = Path(__file__).parent / "cases"
 CASE_NAMES = sorted(p.name for p in CASES.iterdir() if (p / "ims.json").exists()) if CASES.exists() else []

@@ -9,8 +9,8 @@ cells a leading ``'``); what validate passes, export sends exactly (the upload p
 downloaded); typed actions and remarks survive ``import --into`` and ``run`` into an existing
 out-dir.
 
-The hostile files are the sample generator's realistic output (``ims_xl.sample`` and
-``ims_xl.sample_books``), rewritten field by field; each rewrite names what it models.
+The hostile files are the sample generator's realistic output (``ims_xl.samples.download`` and
+``ims_xl.samples.register``), rewritten field by field; each rewrite names what it models.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import pytest
 from conftest import SECTION_KEYS, SHEET_OF, header_map, run
 from conftest import unsafe_cells as shared_unsafe_cells
 from ims_xl.model import SECTION_BY_KEY
-from ims_xl.sample import generate_download, write_download
-from ims_xl.sample_books import generate_register, write_register_csv
+from ims_xl.samples.download import generate_download, write_download
+from ims_xl.samples.register import generate_register, write_register_csv
 
 RECORDS = 60
 #: 7 renders the register as a "sheet" export (Party GSTIN, Supplier Name, Bill No ...);

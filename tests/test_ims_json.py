@@ -13,10 +13,10 @@ from conftest import (RTIN, SECTION_KEYS, SUP_KA, SUP_MH, download, export, impo
                       run, write_json)
 
 from ims_xl.errors import InputError
-from ims_xl.ims_json import (load_download, load_portal_errors, normalise_rtnprd, parse_download,
+from ims_xl.formats.ims_json import (load_download, load_portal_errors, normalise_rtnprd, parse_download,
                              parse_portal_errors, read_json_bytes)
-from ims_xl.review import new_book
-from ims_xl.upload import build_invdata, dumps, envelope
+from ims_xl.review.book import new_book
+from ims_xl.review.upload import build_invdata, dumps, envelope
 
 
 def parse(obj: object, name: str = "ims.json"):

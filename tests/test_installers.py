@@ -1,4 +1,4 @@
-"""The desktop installers in ``install/`` and ``ims_xl.doctor``, as far as Linux can check them.
+"""The desktop installers in ``install/`` and ``ims_xl.excel.doctor``, as far as Linux can check them.
 
 - Static checks: each installer pins the xlwings version of ``pyproject.toml``, installs the
   add-in into the start-up folder, writes the xlwings.conf key the xlwings add-in reads (checked
@@ -7,7 +7,7 @@
   throw-away HOME with a stub Python/pip/xlwings: install twice (idempotent), uninstall.
 - ``install_windows.ps1``: no PowerShell here, so a small tokenizer checks what it can
   (ASCII only, balanced brackets, no PowerShell 7-only operators, every called function defined).
-- ``ims_xl.doctor`` against fake Windows and macOS home folders.
+- ``ims_xl.excel.doctor`` against fake Windows and macOS home folders.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from ims_xl import doctor  # noqa: E402
+from ims_xl.excel import doctor  # noqa: E402
 
 INSTALL = REPO / "install"
 PS1 = INSTALL / "install_windows.ps1"
@@ -70,7 +70,7 @@ def test_installer_installs_addins_conf_and_workbook(script):
     text = script.read_text()
     for needle in ("ims_xl.xlam", "xlwings.xlam", "xlwings.conf", "xlwings\" addin install"
                    if script == SH else "addin install", "IMS Review.xlsx",
-                   "ims_review_template.xlsx", "venv", "ims_xl.doctor"):
+                   "ims_review_template.xlsx", "venv", "ims_xl.excel.doctor"):
         assert needle in text, needle
 
 
@@ -143,7 +143,7 @@ def test_macos_script_passes_shellcheck():
 STUB_PYTHON = """#!/bin/bash
 # Stands in for the venv's python: pip and doctor are recorded, the rest runs on the real one.
 if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "pip ${*:3}" >> "$HOME/calls.log"; exit 0; fi
-if [ "$1" = "-m" ] && [ "$2" = "ims_xl.doctor" ]; then echo "doctor" >> "$HOME/calls.log"; exit 1; fi
+if [ "$1" = "-m" ] && [ "$2" = "ims_xl.excel.doctor" ]; then echo "doctor" >> "$HOME/calls.log"; exit 1; fi
 exec "%s" "$@"
 """
 STUB_XLWINGS = """#!/bin/bash
@@ -327,7 +327,7 @@ def test_powershell_script_avoids_powershell_7_only_syntax_and_defines_what_it_c
 
 
 def test_doctor_is_stdlib_plus_xlwings():
-    tree = ast.parse((REPO / "ims_xl" / "doctor.py").read_text())
+    tree = ast.parse((REPO / "ims_xl" / "excel" / "doctor.py").read_text())
     roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
              for alias in node.names}
     roots |= {node.module.split(".")[0] for node in ast.walk(tree)
@@ -368,7 +368,7 @@ def test_doctor_windows_installed(tmp_path):
               doctor.doctor_checks("win32", tmp_path, {"APPDATA": str(appdata)})}
     assert checks["xlwings.conf interpreter"][0], checks["xlwings.conf interpreter"]
     assert checks["xlwings add-in"][0] and checks["GST IMS ribbon add-in"][0]
-    assert "Excel's Python has ims-xl" in checks  # its result depends on ims_xl.xl being there
+    assert "Excel's Python has ims-xl" in checks  # its result depends on ims_xl.excel.shell being there
     assert checks["xlwings DLL"][0] is False  # no xlwings64-<version>.dll on Linux
 
     (xlstart / "xlwings.xlam").write_bytes(b"an older add-in")

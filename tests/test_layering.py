@@ -14,79 +14,141 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "ims_xl"
 
-CORE = ("__init__", "model", "money", "gstin", "ims_json", "review", "checks", "upload", "actions", "sheets",
-        "layout", "registry", "errors", "inputs", "sample", "sample_books", "register", "reconcile", "matching", "schema", "audit")
-SHELLS = ("xlsx", "sheetxml", "xl", "cli", "__main__", "doctor", "safety")
+#: Every module, by its path below ims_xl, in its wing (docs/ARCHITECTURE.md).
+WINGS: dict[str, tuple[str, ...]] = {
+    "vocabulary": ("__init__", "model", "money", "gstin", "errors", "registry"),
+    "formats": ("formats/__init__", "formats/ims_json", "formats/schema", "formats/register"),
+    "review": ("review/__init__", "review/book", "review/inputs", "review/checks", "review/upload",
+               "review/audit", "review/sheets", "review/layout"),
+    "reconcile": ("reconcile/__init__", "reconcile/matcher", "reconcile/matching"),
+    "actions": ("actions",),
+    "samples": ("samples/__init__", "samples/download", "samples/register"),
+    "files": ("files/__init__", "files/xlsx", "files/sheetxml", "files/safety"),
+    "excel": ("excel/__init__", "excel/shell", "excel/doctor"),
+    "cli": ("cli", "__main__"),
+}
+CORE = tuple(m for w in ("vocabulary", "formats", "review", "reconcile", "actions", "samples") for m in WINGS[w])
+SHELLS = tuple(m for w in ("files", "excel", "cli") for m in WINGS[w])
+#: What each core wing may import of ims_xl (besides itself): no shell, and no wing "above" it.
+MAY_IMPORT: dict[str, set[str]] = {
+    "vocabulary": set(),
+    "formats": {"vocabulary"},
+    "review": {"vocabulary", "formats"},
+    "reconcile": {"vocabulary", "formats", "review"},
+    "actions": {"vocabulary", "formats", "review", "reconcile"},
+    "samples": {"vocabulary", "formats", "reconcile"},
+}
 FORBIDDEN = ("xlwings", "openpyxl", "xlsxwriter", "python_calamine", "argparse", "click")
 
 
 def imports_of(path: Path) -> set[str]:
-    """Top-level names of every module imported by ``path``; relative imports as ``.name``."""
+    """What ``path`` imports: third-party modules by their top-level name, ims_xl's by their
+    path below ims_xl (``review/book``, ``cli``, ``excel/__init__``), relative imports resolved.
+    Imports inside functions count too (``ast.walk`` sees them)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    here = list(path.resolve().relative_to(PKG).with_suffix("").parts[:-1]) if path.resolve().is_relative_to(PKG) else []
     out: set[str] = set()
+
+    def ours(parts: list[str]) -> str:
+        cand = "/".join(parts)
+        if cand and (PKG / cand).is_dir():
+            return cand + "/__init__"
+        return cand or "__init__"
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            out |= {a.name.split(".")[0] for a in node.names}
+            for a in node.names:
+                parts = a.name.split(".")
+                out.add(ours(parts[1:]) if parts[0] == "ims_xl" and len(parts) > 1 else parts[0])
         elif isinstance(node, ast.ImportFrom):
-            if node.level:                       # from . import x / from .x import y
+            if node.level:
+                base = here[:len(here) - (node.level - 1)] if node.level > 1 else here
+                mod = base + (node.module.split(".") if node.module else [])
+            elif node.module and node.module.split(".")[0] == "ims_xl":
+                mod = node.module.split(".")[1:]
+            else:
                 if node.module:
-                    out.add("." + node.module.split(".")[0])
-                else:
-                    out |= {"." + a.name for a in node.names}
-            elif node.module:
-                out.add(node.module.split(".")[0])
-                if node.module.split(".")[0] == "ims_xl":
-                    rest = node.module.split(".")[1:]
-                    out |= {"." + rest[0]} if rest else {"." + a.name for a in node.names}
+                    out.add(node.module.split(".")[0])
+                continue
+            for a in node.names:  # a name is a module (from . import xlsx) or an attribute
+                cand = mod + [a.name]
+                is_mod = (PKG.joinpath(*cand).with_suffix(".py")).exists() or (PKG.joinpath(*cand)).is_dir()
+                out.add(ours(cand) if is_mod else ours(mod))
     return out
 
 
-def modules() -> list[str]:
-    return sorted(p.stem for p in PKG.glob("*.py"))
+def all_modules() -> list[str]:
+    return sorted(str(p.relative_to(PKG).with_suffix("")) for p in PKG.rglob("*.py"))
 
 
-def test_every_module_is_classified() -> None:
-    unknown = set(modules()) - set(CORE) - set(SHELLS)
-    assert not unknown, f"classify {sorted(unknown)} as core or shell in tests/test_layering.py"
+def wing_of(module: str) -> str:
+    return next(w for w, ms in WINGS.items() if module in ms)
 
 
-def test_the_lists_are_disjoint_and_the_core_exists() -> None:
+def test_every_module_is_in_a_wing() -> None:
+    listed = set(CORE) | set(SHELLS)
+    unknown = set(all_modules()) - listed
+    assert not unknown, f"put {sorted(unknown)} in a wing in tests/test_layering.py (docs/ARCHITECTURE.md)"
+    assert not listed - set(all_modules()), f"listed but gone: {sorted(listed - set(all_modules()))}"
     assert not set(CORE) & set(SHELLS)
-    for m in ("model", "ims_json", "review", "checks", "upload", "actions"):
-        assert (PKG / f"{m}.py").exists()
 
 
-@pytest.mark.parametrize("module", [m for m in CORE])
-def test_core_imports_no_workbook_or_cli_library(module: str) -> None:
-    path = PKG / f"{module}.py"
-    if not path.exists():
-        pytest.skip(f"{module}.py does not exist (yet)")
-    found = imports_of(path)
+@pytest.mark.parametrize("module", CORE)
+def test_core_imports_no_workbook_or_cli_library_nor_a_wing_above_it(module: str) -> None:
+    found = imports_of(PKG / f"{module}.py")
     assert not found & set(FORBIDDEN), f"{module}.py imports {sorted(found & set(FORBIDDEN))}"
-    shells = {"." + s for s in SHELLS}
-    assert not found & shells, f"{module}.py imports the shell module(s) {sorted(found & shells)}"
+    wing = wing_of(module)
+    ours = {m for m in found if m in set(CORE) | set(SHELLS)}
+    shells = sorted(m for m in ours if m in SHELLS)
+    assert not shells, f"{module}.py imports the shell module(s) {shells}"
+    above = sorted(m for m in ours if wing_of(m) not in MAY_IMPORT[wing] | {wing})
+    assert not above, f"{module}.py ({wing}) imports {above}; it may import {sorted(MAY_IMPORT[wing])}"
+
+
+def test_the_wings_import_each_other_without_a_circle() -> None:
+    """The allowed imports between core wings form no circle (a wing never needs itself back)."""
+    seen: dict[str, int] = {}
+
+    def visit(w: str) -> None:
+        assert seen.get(w) != 1, f"a circle through the {w} wing"
+        if seen.get(w) == 2:
+            return
+        seen[w] = 1
+        for v in MAY_IMPORT[w]:
+            visit(v)
+        seen[w] = 2
+    for w in MAY_IMPORT:
+        visit(w)
 
 
 def test_shells_are_where_the_libraries_are() -> None:
     """The scan really sees imports: the shells do use the libraries the core may not."""
-    assert "xlsxwriter" in imports_of(PKG / "xlsx.py") and "python_calamine" in imports_of(PKG / "xlsx.py")
+    found = imports_of(PKG / "files" / "xlsx.py")
+    assert "xlsxwriter" in found and "python_calamine" in found
     assert "argparse" in imports_of(PKG / "cli.py")
+    assert "review/book" in imports_of(PKG / "actions.py")
 
 
-def test_scanner_sees_nested_and_relative_imports(tmp_path: Path) -> None:
-    src = tmp_path / "m.py"
-    src.write_text("import os.path\nfrom . import xlsx\nfrom .cli import main\n"
-                   "def f():\n    import openpyxl\n    from ims_xl.xl import x\n    from ims_xl import sheetxml\n")
-    assert imports_of(src) == {"os", ".xlsx", ".cli", "openpyxl", "ims_xl", ".xl", ".sheetxml"}
+def test_scanner_sees_nested_and_relative_imports() -> None:
+    src = PKG / "review" / "_scan_probe.py"
+    src.write_text("import os.path\nfrom . import checks\nfrom ..files.xlsx import x\n"
+                   "def f():\n    import openpyxl\n    from ims_xl.excel.shell import x\n"
+                   "    from ims_xl import cli\n    from .. import __version__\n", encoding="utf-8")
+    try:
+        assert imports_of(src) == {"os", "review/checks", "files/xlsx", "openpyxl", "excel/shell",
+                                   "cli", "__init__"}
+    finally:
+        src.unlink()
 
 
 #: The shells that face the user: the Excel shell and the command line never import each
-#: other (what both need lives in the file shell, ``xlsx``/``safety``), so there is no circle
-#: cli -> doctor -> xl -> cli; ``ims-xl doctor`` is a command, so cli may import doctor.
-FRONTS = {"cli": (".xl",), "xl": (".cli",), "doctor": (".cli",)}
+#: other (what both need lives in the file shell), so there is no circle cli -> doctor ->
+#: shell -> cli; ``ims-xl doctor`` is a command, so cli may import doctor.
+FRONTS = {"cli": ("excel/shell",), "excel/shell": ("cli",), "excel/doctor": ("cli",),
+          "files/xlsx": ("cli", "excel/shell", "excel/doctor"),
+          "files/safety": ("cli", "excel/shell", "excel/doctor")}
 
 
 @pytest.mark.parametrize("module", sorted(FRONTS))
-def test_no_user_facing_shell_imports_another(module: str) -> None:
+def test_no_shell_imports_the_shell_it_serves(module: str) -> None:
     found = imports_of(PKG / f"{module}.py")
     assert not found & set(FRONTS[module]), f"{module}.py imports {sorted(found & set(FRONTS[module]))}"

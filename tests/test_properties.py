@@ -129,7 +129,7 @@ def edits_for(records, typed) -> list[dict]:
 
 
 def expected_itc(rec: dict, e: dict) -> dict:
-    """IMS_FORMAT §2.3, written independently of ims_xl.upload."""
+    """IMS_FORMAT §2.3, written independently of ims_xl.review.upload."""
     if e.get("Whether ITC to be reduced") == "No":
         return {"itcRedReq": "N"}
     decl = {"declIgst": e.get("ITC reduction IGST", 0), "declCgst": e.get("ITC reduction CGST", 0),

@@ -1,4 +1,4 @@
-"""Tests for ims_xl.reconcile: one test per tier and per reason code, actions, properties."""
+"""Tests for ims_xl.reconcile.matcher: one test per tier and per reason code, actions, properties."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import budget
 from ims_xl.gstin import check_char
-from ims_xl.reconcile import (MATCHES_COLUMNS, MatchSettings, MatchStatus, REASON_CODES,
+from ims_xl.reconcile.matcher import (MATCHES_COLUMNS, MatchSettings, MatchStatus, REASON_CODES,
                               apply_suggestions, matches_frame, normalise_doc_no, reconcile)
 
 
@@ -468,9 +468,9 @@ def test_pending_flag_alias_and_safe_default():
 def test_sample_register_end_to_end(tmp_path):
     import csv
 
-    from ims_xl.register import read_register_grid
-    from ims_xl.sample import generate_download
-    from ims_xl.sample_books import (EXPECTED_STATUS, add_ims_duplicates, generate_register,
+    from ims_xl.formats.register import read_register_grid
+    from ims_xl.samples.download import generate_download
+    from ims_xl.samples.register import (EXPECTED_STATUS, add_ims_duplicates, generate_register,
                                      ims_frame_from_download, write_ground_truth_csv,
                                      write_register_csv)
 

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 
 from ims_xl.cli import main
-from ims_xl.layout import COLOURS, columns_for
+from ims_xl.review.layout import COLOURS, columns_for
 from ims_xl.model import SECTION_BY_SHEET, SECTIONS
-from ims_xl.reconcile import MATCHES_COLUMNS, MatchStatus
-from ims_xl.sample import generate_download, write_download
-from ims_xl.sample_books import generate_register, write_register_csv
+from ims_xl.reconcile.matcher import MATCHES_COLUMNS, MatchStatus
+from ims_xl.samples.download import generate_download, write_download
+from ims_xl.samples.register import generate_register, write_register_csv
 
 STATUSES = {s.value for s in MatchStatus}
 

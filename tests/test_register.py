@@ -1,4 +1,4 @@
-"""Tests for ims_xl.register: header detection, synonyms, amounts, dates, grouping, errors."""
+"""Tests for ims_xl.formats.register: header detection, synonyms, amounts, dates, grouping, errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from ims_xl.gstin import check_char
-from ims_xl.register import BOOKS_COLUMNS, RegisterError, read_register_grid
+from ims_xl.formats.register import BOOKS_COLUMNS, RegisterError, read_register_grid
 
 
 def gstin(state: str = "27", pan: str = "AAPFU0939F") -> str:
@@ -297,7 +297,7 @@ def test_grid_is_not_modified():
 def test_core_modules_import_no_spreadsheet_or_cli_library():
     banned = {"openpyxl", "xlwings", "xlsxwriter", "click", "typer", "argparse"}
     root = Path(__file__).resolve().parents[1] / "ims_xl"
-    for name in ("register.py", "reconcile.py", "sample_books.py"):
+    for name in ("formats/register.py", "reconcile/matcher.py", "samples/register.py"):
         tree = ast.parse((root / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             mods = []
@@ -364,7 +364,7 @@ def test_tally_voucher_types_are_the_suppliers_documents_unless_told_otherwise()
             tally_row(doc_no="DN-1", vtype="Credit Note", vch="3")]
     kinds = read_register_grid(grid, "r.csv").books.set_index("doc_no")["doc_kind"].to_dict()
     assert kinds == {"INV/0891": "invoice", "CN-1": "credit_note", "DN-1": "debit_note"}
-    from ims_xl.register import parse_voucher_kinds
+    from ims_xl.formats.register import parse_voucher_kinds
     other = parse_voucher_kinds("Debit Note=debit_note, Credit Note = credit note")
     kinds = read_register_grid(grid, "r.csv", voucher_kinds=other).books.set_index("doc_no")["doc_kind"]
     assert kinds.to_dict() == {"INV/0891": "invoice", "CN-1": "debit_note", "DN-1": "credit_note"}
@@ -432,7 +432,7 @@ def test_a_second_header_starts_a_block_with_its_own_columns():
 
 
 def test_map_text_parses_fields_with_commas_and_several_columns():
-    from ims_xl.register import parse_map
+    from ims_xl.formats.register import parse_map
     m = parse_map("doc_no=Bill No, txval=Purchase 18% + Purchase 5%,tradenm=Name, Firm")
     assert m == {"doc_no": ["Bill No"], "txval": ["Purchase 18%", "Purchase 5%"], "tradenm": ["Name, Firm"]}
     with pytest.raises(RegisterError, match="unknown field 'bill'"):

@@ -22,7 +22,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from ims_xl import cli
-from ims_xl.layout import COLOURS
+from ims_xl.review.layout import COLOURS
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOPPM = shutil.which("pdftoppm")

@@ -1,4 +1,4 @@
-"""ims_xl.safety: backups and their rotation, formula-injection neutralisation for CSV, hostile
+"""ims_xl.files.safety: backups and their rotation, formula-injection neutralisation for CSV, hostile
 workbooks refused before any parser sees them (zip bombs, lying zip directories, XML entity
 attacks, non-zip files), and the download size limit."""
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ims_xl import safety
+from ims_xl.files import safety
 from ims_xl.errors import ImsXlError, InputError
-from ims_xl.safety import (BACKUP_DIR, backup, backups_of, check_json_size, check_xlsx_safe, neutralise_csv_cell,
+from ims_xl.files.safety import (BACKUP_DIR, backup, backups_of, check_json_size, check_xlsx_safe, neutralise_csv_cell,
                            neutralise_frame, remove_stale_temp_files, stale_temp_files)
 
 
@@ -136,9 +136,9 @@ def test_neutralise_frame_and_csv_round_trip():
 @pytest.fixture(scope="module")
 def good_xlsx(tmp_path_factory) -> Path:
     from ims_xl import actions
-    from ims_xl.ims_json import load_download
-    from ims_xl.sample import generate_download, write_download
-    from ims_xl.xlsx import write_review
+    from ims_xl.formats.ims_json import load_download
+    from ims_xl.samples.download import generate_download, write_download
+    from ims_xl.files.xlsx import write_review
     d = tmp_path_factory.mktemp("safe")
     write_download(d / "ims.json", generate_download(records=50, seed=2))
     wb = d / "review.xlsx"
@@ -239,7 +239,7 @@ def test_entity_attack_gets_a_clear_message(tmp_path, good_xlsx):
 
 
 def test_malformed_sheet_xml_is_an_input_error(tmp_path, good_xlsx):
-    from ims_xl.xlsx import read_review
+    from ims_xl.files.xlsx import read_review
     with zipfile.ZipFile(good_xlsx) as z:
         xml = z.read("xl/worksheets/sheet3.xml")
     bad = _rewrite(good_xlsx, tmp_path / "bad.xlsx", {"xl/worksheets/sheet3.xml": xml[: len(xml) // 2]})

@@ -1,4 +1,4 @@
-"""Tests for ims_xl.sample: the realistic sample-download generator and its JSON writer."""
+"""Tests for ims_xl.samples.download: the realistic sample-download generator and its JSON writer."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 
 from ims_xl.gstin import POS_CODES, gstin_problem
 from ims_xl.money import AmountError
-from ims_xl.sample import generate_download, make_gstin, write_download
+from ims_xl.samples.download import generate_download, make_gstin, write_download
 
 SECTION_KEYS = ("b2b", "b2ba", "b2bdn", "b2bdna", "b2bcn", "b2bcna", "ecom", "ecoma")
 ITC_SECTIONS = {"b2ba", "b2bdna", "b2bcn", "b2bcna", "ecoma"}
@@ -119,7 +119,7 @@ def test_different_seed_period_or_rtin_differs(data):
 def _digest_in_subprocess(hashseed: str, tmp_path: Path) -> str:
     out = tmp_path / f"s{hashseed}.json"
     code = (
-        "import sys; from ims_xl.sample import generate_download, write_download; "
+        "import sys; from ims_xl.samples.download import generate_download, write_download; "
         f"write_download({str(out)!r}, generate_download(300, seed=5))"
     )
     env = {**os.environ, "PYTHONHASHSEED": hashseed}

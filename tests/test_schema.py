@@ -1,4 +1,4 @@
-"""The upload's JSON Schema (ims_xl.schema): it accepts every upload the product builds, refuses
+"""The upload's JSON Schema (ims_xl.formats.schema): it accepts every upload the product builds, refuses
 mutated ones with a plain message naming the JSON path, and check_upload proves an upload
 equals its download except action, prev_status, remarks and the ITC-reduction fields."""
 
@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from conftest import budget
-from ims_xl import actions, schema
-from ims_xl.ims_json import load_download, read_json_bytes
+from ims_xl import actions
+from ims_xl.formats import schema
+from ims_xl.formats.ims_json import load_download, read_json_bytes
 from ims_xl.model import Settings
-from ims_xl.sample import generate_download, write_download
-from ims_xl.schema import UPLOAD_SCHEMA, check_upload, validate_upload
+from ims_xl.samples.download import generate_download, write_download
+from ims_xl.formats.schema import UPLOAD_SCHEMA, check_upload, validate_upload
 
 ITC = ("b2ba", "b2bdna", "b2bcn", "b2bcna", "ecoma")
 

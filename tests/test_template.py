@@ -8,9 +8,9 @@ from pathlib import Path
 
 import openpyxl
 
-from ims_xl.layout import columns_for
+from ims_xl.review.layout import columns_for
 from ims_xl.model import SECTIONS
-from ims_xl.xlsx import read_review
+from ims_xl.files.xlsx import read_review
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "workbook" / "dist" / "ims_review_template.xlsx"

@@ -24,8 +24,8 @@ import openpyxl
 import pytest
 
 from conftest import RTIN, apply_edits, download, import_new, record, run, write_json
-from ims_xl import safety, xlsx
-from ims_xl.xlsx import read_review, write_review
+from ims_xl.files import safety, xlsx
+from ims_xl.files.xlsx import read_review, write_review
 
 
 # ---------------------------------------------------------------- helpers

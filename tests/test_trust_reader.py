@@ -19,8 +19,8 @@ from conftest import NUM_KEY, RTIN, SECTION_KEYS, SUP_KA, SUP_MH, record
 
 from ims_xl.cli import main
 from ims_xl.errors import InputError
-from ims_xl.ims_json import parse_download, read_json_bytes
-from ims_xl.xlsx import read_review
+from ims_xl.formats.ims_json import parse_download, read_json_bytes
+from ims_xl.files.xlsx import read_review
 
 #: Nine records over the eight sections (two invoices), as in the GSTN API sample of all
 #: eight sections (IMS_FORMAT §1.1, EY ImsInvoicesDataParserImpl.java).
@@ -343,7 +343,7 @@ def test_token_refusal_reader(doc: dict, refused_: bool) -> None:
 
 def test_offline_error_file_with_upper_case_section_keys() -> None:
     # offline error file: download-shaped records with error_msg under imsDetailsErr (§2.6)
-    from ims_xl.ims_json import parse_portal_errors
+    from ims_xl.formats.ims_json import parse_portal_errors
     doc = {"imsDetailsErr": {"B2BCN": [dict(record("b2bcn", 1), error_msg="bad note")],
                              "dn": [dict(record("b2bdn", 1), error_msg="bad debit note")]}}
     df = parse_portal_errors(doc, "err.json")
@@ -352,7 +352,7 @@ def test_offline_error_file_with_upper_case_section_keys() -> None:
 
 def test_a_float_amount_near_the_float_limit_is_refused_not_a_crash() -> None:
     # originals read back from a review workbook may hold floats (not the download's Decimals)
-    from ims_xl.ims_json import build_records
+    from ims_xl.formats.ims_json import build_records
     from ims_xl.model import SECTION_BY_KEY
     with pytest.raises(InputError, match="section b2b, record 1: field val: 1e\\+307 is not a realistic amount"):
         build_records([(SECTION_BY_KEY["b2b"], record("b2b", 1, val=1e307))], "r.xlsx")

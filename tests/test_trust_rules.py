@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 
 from conftest import budget
 from ims_xl import actions
-from ims_xl.checks import run_checks
+from ims_xl.review.checks import run_checks
 from ims_xl.errors import InputError, ValidationFailed
-from ims_xl.ims_json import parse_download
+from ims_xl.formats.ims_json import parse_download
 from ims_xl.model import SECTIONS, Severity
-from ims_xl.review import new_book
-from ims_xl.schema import check_upload, validate_upload
+from ims_xl.review.book import new_book
+from ims_xl.formats.schema import check_upload, validate_upload
 
 RTIN = "27AAPFU0939F1ZV"
 SUP = "27AABCS1429B1ZU"
@@ -217,7 +217,7 @@ def test_valid_partial_reduction_is_sent_under_every_dtype(dtype) -> None:
 def test_a_rule_no_named_check_covers_is_still_reported_before_export(monkeypatch) -> None:
     """If a future contract rule has no named check, validation still reports it at the
     record (upload-rule) instead of export refusing the whole upload."""
-    import ims_xl.checks as checks
+    import ims_xl.review.checks as checks
     book = _cn_book({}, "object")
     rows = book.rows.copy()
     rows["itc_red_text"] = rows["itc_red_text"].astype(object)

@@ -12,7 +12,7 @@ from conftest import (RTIN, SECTION_KEYS, SUP_KA, SUP_MH, apply_edits, download,
 
 from ims_xl import cli
 from ims_xl.model import NOT_SENT_KEYS, Settings
-from ims_xl.upload import build_invdata, build_upload, dumps, envelope, itc_block, split_upload
+from ims_xl.review.upload import build_invdata, build_upload, dumps, envelope, itc_block, split_upload
 
 SENDABLE_B2B = ["stin", "inum", "inv_typ", "idt", "val", "pos", "txval", "iamt", "camt", "samt", "cess",
                 "srcform", "rtnprd"]

@@ -36,12 +36,13 @@ sys.path.insert(0, str(HERE))
 
 import xw_standin as xs  # noqa: E402
 
-from ims_xl import actions, cli, xl  # noqa: E402
-from ims_xl.layout import (COLOURS, DATA_SHEET, META_SHEET, SUMMARY_SHEET,  # noqa: E402
+from ims_xl import actions, cli  # noqa: E402
+from ims_xl.excel import shell as xl
+from ims_xl.review.layout import (COLOURS, DATA_SHEET, META_SHEET, SUMMARY_SHEET,  # noqa: E402
                            columns_for)
 from ims_xl.model import SECTIONS  # noqa: E402
 from ims_xl.registry import ACTION_BY_NAME, ACTIONS  # noqa: E402
-from ims_xl.sample import generate_download, write_download  # noqa: E402
+from ims_xl.samples.download import generate_download, write_download  # noqa: E402
 
 XL_SOURCE = Path(xl.__file__).read_text(encoding="utf-8")
 XLWINGS_DIR = Path(xlwings.__file__).parent
@@ -354,7 +355,7 @@ def test_no_module_level_workbook_state():
 def test_every_registry_action_has_a_handler():
     assert set(xl.HANDLERS) == set(ACTION_BY_NAME)
     bas = (HERE.parent / "workbook" / "ims_xl_ribbon.bas").read_text(encoding="utf-8")
-    assert "ims_xl.xl.run_action('\" & control.Tag & \"')" in bas
+    assert "ims_xl.excel.shell.run_action('\" & control.Tag & \"')" in bas
 
 
 def test_unknown_action_is_a_message_box(tmp_path):
@@ -631,7 +632,7 @@ def test_reconcile_with_the_books_sheet_then_apply_to_selected_rows(tmp_path, di
 
 @needs_reconcile
 def test_reconcile_with_a_file_matches_the_cli(tmp_path, dialogs):
-    from ims_xl.sample_books import generate_register, write_register_csv
+    from ims_xl.samples.register import generate_register, write_register_csv
     book, data = imported(tmp_path, dialogs, 50, seed=5)
     grid, _ = generate_register(data, 5)
     write_register_csv(tmp_path / "register.csv", grid)
@@ -657,7 +658,7 @@ def test_reconcile_with_a_file_matches_the_cli(tmp_path, dialogs):
 def test_reconcile_removes_cli_notes_and_keeps_the_accountants(tmp_path, dialogs):
     """Notes ims-xl's command line wrote ("Books: ...") go when the Excel shell reconciles
     again (they would be stale); the accountant's own notes stay; the shell adds none."""
-    from ims_xl.sample_books import generate_register, write_register_csv
+    from ims_xl.samples.register import generate_register, write_register_csv
     book, data = imported(tmp_path, dialogs, 50, seed=5)
     write_register_csv(tmp_path / "register.csv", generate_register(data, 5)[0])
     dialogs.open = str(tmp_path / "register.csv")
@@ -671,7 +672,7 @@ def test_reconcile_removes_cli_notes_and_keeps_the_accountants(tmp_path, dialogs
 
 def _paste_register(book: xs.Book, data: dict) -> None:
     """The accountant pastes the purchase register into the Books sheet."""
-    from ims_xl.sample_books import generate_register
+    from ims_xl.samples.register import generate_register
     grid, _ = generate_register(data, 7)
     width = max(len(r) for r in grid)
     book._sheet("Books")._write(1, 1, [[("" if v is None else v) for v in r] + [""] * (width - len(r))
@@ -760,7 +761,7 @@ def _calls(folder: Path, records: int, names: tuple[str, ...]):
         data = sample(folder / "ims.json", records)
         errors = _portal_errors(folder, data)
         if "reconcile" in names:
-            from ims_xl.sample_books import generate_register, write_register_csv
+            from ims_xl.samples.register import generate_register, write_register_csv
             write_register_csv(folder / "register.csv", generate_register(data, 7)[0])
         book = xs.Book(folder=str(folder))
         rec = book._rec

@@ -143,7 +143,7 @@ def customui_xml(actions: tuple[ActionInfo, ...] = ACTIONS, groups: tuple[str, .
     """The ribbon XML: tab "GST IMS", one group per registry group, one large button per action.
 
     Each button's ``tag`` is the action name, which the VBA dispatcher hands to
-    ``ims_xl.xl.run_action``. Attribute values are escaped; ids are ``imsxl_<name>``.
+    ``ims_xl.excel.shell.run_action``. Attribute values are escaped; ids are ``imsxl_<name>``.
     """
     # The dispatcher pastes the tag into Python source: run_action('<tag>'). Keep it an identifier.
     bad = [a.name for a in actions if not re.fullmatch(r"[a-z][a-z0-9_]*", a.name)]

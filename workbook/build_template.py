@@ -17,8 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from ims_xl.review import empty_book  # noqa: E402
-from ims_xl.xlsx import write_review  # noqa: E402
+from ims_xl.review.book import empty_book  # noqa: E402
+from ims_xl.files.xlsx import write_review  # noqa: E402
 
 #: A fixed creation time keeps the file byte-identical from build to build.
 FIXED_TIME = datetime(2025, 1, 1, tzinfo=timezone.utc)

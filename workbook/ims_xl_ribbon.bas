@@ -28,7 +28,7 @@ Public Sub IMSXL_OnAction(control As IRibbonControl)
         Exit Sub
     End If
 
-    pythonCommand = "import ims_xl.xl; ims_xl.xl.run_action('" & control.Tag & "')"
+    pythonCommand = "import ims_xl.excel.shell; ims_xl.excel.shell.run_action('" & control.Tag & "')"
 
     On Error GoTo RunFailed
     Application.Run XLWINGS_ADDIN & "!RunPython", pythonCommand

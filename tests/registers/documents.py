@@ -25,7 +25,7 @@ D26
 rest   identical                                                   Matched
 =====  ==========================================================  ==========================
 
-The statuses are whatever ``ims_xl.reconcile`` decides; the test only demands that every
+The statuses are whatever ``ims_xl.reconcile.matcher`` decides; the test only demands that every
 layout reconciles exactly as the plain twin (:func:`write_plain`) does.
 """
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
-from .money import AmountError, paise_from_cell, parse_amount
+from ..money import AmountError, paise_from_cell, parse_amount
 
 #: The date format of the review workbook's date cells (what Excel shows for them).
 SHOWN_DATE = "%d-%m-%Y"

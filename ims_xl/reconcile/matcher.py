@@ -25,15 +25,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from .gstin import pan_of
-from .model import SECTION_BY_KEY, Action, parse_action
-from .money import format_inr
+from ..gstin import pan_of
+from ..model import SECTION_BY_KEY, Action, MatchStatus, parse_action
+from ..money import format_inr
 
 __all__ = [
     "IMS_COLUMNS",
@@ -47,24 +46,6 @@ __all__ = [
     "normalise_doc_no",
     "reconcile",
 ]
-
-
-class MatchStatus(StrEnum):
-    """The fixed status vocabulary (README, "Every IMS record gets exactly one status"). Never
-    rename: users filter on them."""
-
-    MATCHED = "Matched"
-    WITHIN_TOLERANCE = "Matched within tolerance"
-    VALUE_MISMATCH = "Value mismatch"
-    TAX_HEAD_MISMATCH = "Tax-head mismatch"
-    DATE_MISMATCH = "Date mismatch"
-    SUGGESTED = "Suggested"
-    GSTIN_MISMATCH = "GSTIN mismatch (same PAN)"
-    DUPLICATE_IN_IMS = "Duplicate in IMS"
-    MISSING_IN_BOOKS = "Missing in books"
-    # books rows left unpaired
-    MISSING_IN_IMS = "Missing in IMS"
-    DUPLICATE_IN_BOOKS = "Duplicate in books"
 
 
 #: Stable reason codes and what they mean (kebab case; never rename).

@@ -24,16 +24,16 @@ import numpy as np
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from .errors import InputError, TemplateError
-from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
+from ..errors import InputError, TemplateError
+from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
                      LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS,
                      SUMMARY_SHEET, Column, mark_rules)
-from .model import ACTION_LABELS, SECTIONS, Action
-from .review import ReviewBook, positioned
+from ..model import ACTION_LABELS, SECTIONS, Action
+from ..review.book import ReviewBook, positioned
 from .safety import (backup, check_output_path, check_xlsx_safe, discard_backup, prune_backups,
                      remove_stale_temp_files, write_error)
 from .sheetxml import col_letter, inject_rows, rows_xml
-from .sheets import (DATA_HEADER, FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
+from ..review.sheets import (DATA_HEADER, FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
                      removed_grid, section_block, summary_cells)
 
 #: Indian digit grouping (lakh, crore) for amounts: Excel allows two conditions per format.

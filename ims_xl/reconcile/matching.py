@@ -1,7 +1,7 @@
 """Reconcile on a review book: the IMS frame for the matcher, its results onto the rows,
 the suggested actions, and the report tables. Pure core (pandas); no workbook I/O.
 
-The matcher itself is :mod:`ims_xl.reconcile`; the register reader :mod:`ims_xl.register`.
+The matcher itself is :mod:`ims_xl.reconcile.matcher`; the register reader :mod:`ims_xl.formats.register`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from dataclasses import replace
 
 import pandas as pd
 
-from .checks import typed_actions
-from .model import ACTION_LABELS, SECTION_BY_KEY, Action
-from .money import rupees
-from .reconcile import IMS_COLUMNS, MatchStatus, ReconcileResult
-from .review import ReviewBook, cell_text, effective_actions
+from ..review.checks import typed_actions
+from ..model import ACTION_LABELS, SECTION_BY_KEY, Action
+from ..money import rupees
+from .matcher import IMS_COLUMNS, MatchStatus, ReconcileResult
+from ..review.book import ReviewBook, cell_text, effective_actions
 
 #: Human names of the IMS fields the matcher reports as differing.
 FIELD_NAMES: dict[str, str] = {"txval": "Taxable value", "iamt": "IGST", "camt": "CGST", "samt": "SGST",
@@ -159,17 +159,3 @@ def suppliers_grid(rows: pd.DataFrame, result: ReconcileResult, books: pd.DataFr
         grid.append([r.stin, r.name, int(r.records), int(r.matched), int(r.mismatched), int(r.missing),
                      int(r.n_missing_ims), rupees(int(r.itc)), rupees(int(r.at_risk))])
     return grid
-
-
-def status_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Records and ITC (paise) by match status × action (the Summary sheet after reconcile)."""
-    if "match_status" not in rows or not (rows["match_status"] != "").any():
-        return pd.DataFrame(columns=["status", "action", "records", "itc"])
-    sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1)
-    act = effective_actions(rows).map(lambda a: ACTION_LABELS[Action(a)])
-    df = pd.DataFrame({"status": rows["match_status"].replace("", "(not reconciled)"), "action": act,
-                       "itc": _tax(rows) * sign})
-    order = {s.value: i for i, s in enumerate(MatchStatus)}
-    g = df.groupby(["status", "action"]).agg(records=("itc", "size"), itc=("itc", "sum")).reset_index()
-    g["_o"] = g["status"].map(order).fillna(99)
-    return g.sort_values(["_o", "action"]).drop(columns="_o").reset_index(drop=True)

@@ -17,14 +17,14 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, TemplateError
-from .ims_json import build_records, records_from_originals
+from ..errors import InputError, TemplateError
+from ..formats.ims_json import build_records, records_from_originals
 from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
-from .model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, Section
+from ..model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
 from .inputs import cell_text
-from .review import ReviewBook, _default_inputs, as_displayed, record_text, seal_of
+from .book import ReviewBook, _default_inputs, as_displayed, effective_actions, record_text, seal_of
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
                           META_SHEET, LOG_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
@@ -375,8 +375,7 @@ def summary_cells(book: ReviewBook) -> dict[tuple[int, int], tuple[object, str]]
 
     Style is ``title``, ``bold``, ``input``, ``header``, ``amount`` or "". Amounts are rupees.
     """
-    from .matching import status_summary
-    from .review import summary_tables
+    from .book import summary_tables
     cells: dict[tuple[int, int], tuple[object, str]] = {}
 
     def put(r: int, c: int, values: list[object], style: str = "") -> None:
@@ -421,3 +420,17 @@ def summary_cells(book: ReviewBook) -> dict[tuple[int, int], tuple[object, str]]
             put(r, 0, [row.status, row.action, int(row.records)])
             put(r, 3, [int(row.itc) / 100], "amount")
     return cells
+
+
+def status_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Records and ITC (paise) by match status × action (the Summary sheet after reconcile)."""
+    if "match_status" not in rows or not (rows["match_status"] != "").any():
+        return pd.DataFrame(columns=["status", "action", "records", "itc"])
+    sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1)
+    act = effective_actions(rows).map(lambda a: ACTION_LABELS[Action(a)])
+    df = pd.DataFrame({"status": rows["match_status"].replace("", "(not reconciled)"), "action": act,
+                       "itc": (rows["iamt"] + rows["camt"] + rows["samt"] + rows["cess"]) * sign})
+    order = {s.value: i for i, s in enumerate(MatchStatus)}
+    g = df.groupby(["status", "action"]).agg(records=("itc", "size"), itc=("itc", "sum")).reset_index()
+    g["_o"] = g["status"].map(order).fillna(99)
+    return g.sort_values(["_o", "action"]).drop(columns="_o").reset_index(drop=True)

@@ -30,7 +30,7 @@ shell keeps in the hidden ``_ims_meta`` sheet (``book.meta["log_seal"]``). When
 row above it as found>``; later runs accept the content sealed that way and report only new
 edits. The checksum is not a signature: anyone able to run SHA-256 can forge a consistent log.
 It detects accidental edits, sorting, and casual tampering, which is what an accountant's
-workbook needs; the backups (:mod:`ims_xl.safety`) keep earlier copies.
+workbook needs; the backups (:mod:`ims_xl.files.safety`) keep earlier copies.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from .model import ACTION_LABELS, SECTIONS, Action, parse_action
-from .review import effective_actions
+from ..model import ACTION_LABELS, SECTIONS, Action, parse_action
+from .book import effective_actions
 
 from .layout import LOG_SHEET  # noqa: E402  (one name for the sheet, shared with the shells)
 LOG_COLUMNS: tuple[str, ...] = ("When", "Sheet", "Row", "GSTIN of supplier", "Document number",

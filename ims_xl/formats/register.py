@@ -20,8 +20,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .gstin import STATE_CODES, is_valid_gstin
-from .money import AmountError, paise_from_cell, paise_from_decimal, parse_amount, shown
+from ..gstin import STATE_CODES, is_valid_gstin
+from ..money import AmountError, paise_from_cell, paise_from_decimal, parse_amount, shown
 
 __all__ = [
     "BOOKS_COLUMNS",

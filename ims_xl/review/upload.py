@@ -20,9 +20,9 @@ import json
 import pandas as pd
 
 from .inputs import cell_text, declared_paise, yes_no
-from .model import DECL_KEYS, NOT_SENT_KEYS, SECTION_BY_KEY, SECTIONS, Settings
-from .money import json_number
-from .review import ReviewBook, effective_actions
+from ..model import DECL_KEYS, NOT_SENT_KEYS, SECTION_BY_KEY, SECTIONS, Settings
+from ..money import json_number
+from .book import ReviewBook, effective_actions
 
 _DECL_CAP = (("declIgst", "decl_igst", "iamt"), ("declCgst", "decl_cgst", "camt"),
              ("declSgst", "decl_sgst", "samt"), ("declCess", "decl_cess", "cess"))

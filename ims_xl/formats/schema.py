@@ -22,9 +22,9 @@ from decimal import Decimal, InvalidOperation
 import jsonschema
 from jsonschema import Draft202012Validator, ValidationError
 
-from .gstin import GOVT_RE, NORMAL_RE, gstin_problem
+from ..gstin import GOVT_RE, NORMAL_RE, gstin_problem
 from .ims_json import ImsDownload, record_key
-from .model import (AMOUNT_KEYS, DECL_CAP, DECL_KEYS, NOT_SENT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY,
+from ..model import (AMOUNT_KEYS, DECL_CAP, DECL_KEYS, NOT_SENT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY,
                     SECTIONS)
 
 # ---------------------------------------------------------------- the schema

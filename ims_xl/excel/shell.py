@@ -1,11 +1,11 @@
 """The xlwings shell: the "GST IMS" ribbon's buttons on the workbook open in Excel.
 
-The ribbon's VBA dispatcher runs ``import ims_xl.xl; ims_xl.xl.run_action('<tag>')`` through
+The ribbon's VBA dispatcher runs ``import ims_xl.excel.shell; ims_xl.excel.shell.run_action('<tag>')`` through
 the xlwings add-in's ``RunPython``; ``xw.Book.caller()`` is then the accountant's workbook.
 Each action does three things and nothing more:
 
 1. read every sheet in bulk into a grid (one read per sheet) and rebuild the review book
-   with :func:`ims_xl.sheets.book_from_grids`, exactly as the headless shell (``xlsx.py``) does;
+   with :func:`ims_xl.review.sheets.book_from_grids`, exactly as the headless shell (``xlsx.py``) does;
 2. call the same core action as the CLI (``ims_xl.actions``, looked up in the registry);
 3. write back in bulk what changed: one write per table or contiguous column block,
    number formats set per column block *before* the values (Excel retypes ``"01"`` as 1
@@ -45,18 +45,19 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import __version__, actions, sheets
-from .errors import ImsXlError, InputError
-from .ims_json import load_download, load_portal_errors
-from .layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET,
+from .. import __version__, actions
+from ..review import sheets
+from ..errors import ImsXlError, InputError
+from ..formats.ims_json import load_download, load_portal_errors
+from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET,
                      REMOVED_SHEET, SUMMARY_SHEET, Column,
                      columns_for)
-from .model import ACTION_LABELS, SECTIONS, Action, Section
-from .registry import ACTION_BY_NAME, ActionInfo
-from .safety import file_saved_at
-from .review import ReviewBook, positioned
-from .sheets import DATA_HEADER, SectionBlock, book_from_grids, data_columns, index_marks, removed_grid, section_block
-from .xlsx import DATE_FORMAT, INR_FORMAT, LEGEND, README_LINES
+from ..model import ACTION_LABELS, SECTIONS, Action, Section
+from ..registry import ACTION_BY_NAME, ActionInfo
+from ..files.safety import file_saved_at
+from ..review.book import ReviewBook, positioned
+from ..review.sheets import DATA_HEADER, SectionBlock, book_from_grids, data_columns, index_marks, removed_grid, section_block
+from ..files.xlsx import DATE_FORMAT, INR_FORMAT, LEGEND, README_LINES
 
 TITLE = "GST IMS"
 TEXT = "@"
@@ -212,7 +213,7 @@ def _refresh_summary(s: _Session) -> list[str]:
 
 
 def _export(s: _Session) -> list[str]:
-    from .xlsx import write_parts  # noqa: PLC0415 - the numbering of split uploads, as the CLI's
+    from ..files.xlsx import write_parts  # noqa: PLC0415 - the numbering of split uploads, as the CLI's
     book = s.read()
     parts, out = actions.export(book)
     folder = Path(s.book.fullname).parent
@@ -255,7 +256,7 @@ def _reconcile(s: _Session) -> list[str]:
         path = _ask_open_file(s.app, "Choose your purchase register", REGISTER_FILES)
         if not path:
             return ["Reconcile cancelled: no register was chosen."]
-        from .xlsx import read_register_file  # noqa: PLC0415
+        from ..files.xlsx import read_register_file  # noqa: PLC0415
         files = [actions.RegisterFile(g, Path(path).name, sh or None, opt, str(Path(path).resolve()))
                  for g, sh, opt in read_register_file(path)]
         out = fn(book, files)

@@ -50,7 +50,7 @@ from xml.parsers import expat
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
 BACKUP_DIR = ".ims-xl-backups"
 #: The largest IMS download accepted by default: 145 MB, about 361,000 records (401 bytes

@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from .gstin import STATE_CODES, check_char
-from .model import SECTIONS
-from .money import format_inr, paise_from_json
-from .reconcile import normalise_doc_no
+from ..gstin import STATE_CODES, check_char
+from ..model import SECTIONS
+from ..money import format_inr, paise_from_json
+from ..reconcile.matcher import normalise_doc_no
 
 __all__ = [
     "EXPECTED_STATUS",
@@ -121,7 +121,7 @@ def _records(download: dict) -> list[dict[str, Any]]:
 
 
 def ims_frame_from_download(download: dict) -> pd.DataFrame:
-    """The IMS input frame of :func:`ims_xl.reconcile.reconcile` from a download dict.
+    """The IMS input frame of :func:`ims_xl.reconcile.matcher.reconcile` from a download dict.
 
     ``ref`` numbers the records 1, 2, ... in section order (b2b, b2ba, ... ecoma) then
     download order. A stand-in for the real reader (``ims_json``) in benchmarks and tests.

@@ -15,14 +15,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .gstin import POS_CODES, gstin_problem, state_of
+from ..gstin import POS_CODES, gstin_problem, state_of
 from .layout import columns_for
-from .model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
+from ..model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
                     Action, Finding, Settings, Severity)
 from .inputs import cell_text, declared, texts, yes_nos
-from .money import AmountError, format_inr, paise_from_cell, parse_amount
-from .review import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
-from .schema import record_problems, validate_upload
+from ..money import AmountError, format_inr, paise_from_cell, parse_amount
+from .book import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
+from ..formats.schema import record_problems, validate_upload
 from .upload import dumps, envelope, upload_plan, upload_record
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -347,7 +347,7 @@ def _differs(got: pd.Series, exp: pd.Series, kind: str) -> pd.Series:
 
 def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
     """Downloaded values edited in the sheet: the upload ignores the edit; say so."""
-    from .review import shown_values  # the display form of the downloaded values
+    from .book import shown_values  # the display form of the downloaded values
     out: list[Finding] = []
     if "hidden_row" in rows:  # an edited hidden copy is not "downloaded": hidden-record-edited says so
         rows = rows[rows["hidden_row"].fillna(0).astype("int64") == 0]
@@ -525,7 +525,7 @@ def run_checks(book: ReviewBook, settings: Settings = Settings(),
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     """Findings as a frame in the fixed column order of ``model.FINDING_COLUMNS``."""
-    from .model import FINDING_COLUMNS
+    from ..model import FINDING_COLUMNS
     return pd.DataFrame([{"severity": f.severity.value, "code": f.code, "sheet": f.sheet,
                           "row": f.row, "field": f.field, "message": f.message, "value": f.value}
                          for f in findings], columns=list(FINDING_COLUMNS))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import SECTIONS, Section
+from ..model import SECTIONS, Section
 
 #: Sheet names other than the section sheets.
 README_SHEET = "Read me"

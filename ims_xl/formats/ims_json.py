@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .model import AMOUNT_KEYS, DECL_KEYS, KNOWN_KEYS, SECTION_BY_KEY, SECTIONS, Section
-from .money import AmountError, json_number, paise_from_json
+from ..errors import InputError
+from ..model import AMOUNT_KEYS, DECL_KEYS, KNOWN_KEYS, SECTION_BY_KEY, SECTIONS, Section
+from ..money import AmountError, json_number, paise_from_json
 
 #: Flags normalised to "Y"/"N"; the aliases map older or disputed names to one spelling.
 FLAG_KEYS: tuple[str, ...] = ("ispendactblocked", "isRemarksBlocked", "isItcRedReqBlocked", "itcRedReq")

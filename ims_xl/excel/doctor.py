@@ -94,16 +94,16 @@ def _check_python() -> Check:
 
 def _check_ims_xl() -> Check:
     try:
-        import ims_xl.xl as shell
+        import ims_xl.excel.shell as shell
     except Exception as exc:  # noqa: BLE001 - any import failure is the finding
         return ("ims_xl importable", False,
-                f"import ims_xl.xl failed ({type(exc).__name__}: {exc}). Run the installer again "
+                f"import ims_xl.excel.shell failed ({type(exc).__name__}: {exc}). Run the installer again "
                 "(it reinstalls ims-xl into its virtual environment).")
     if not callable(getattr(shell, "run_action", None)):
         return ("ims_xl importable", False,
-                "ims_xl.xl has no run_action(): the ribbon buttons cannot reach Python. "
+                "ims_xl.excel.shell has no run_action(): the ribbon buttons cannot reach Python. "
                 "Reinstall ims-xl with the installer.")
-    return ("ims_xl importable", True, f"ims_xl from {Path(shell.__file__).parent}")
+    return ("ims_xl importable", True, f"ims_xl from {Path(shell.__file__).parents[1]}")
 
 
 def _check_xlwings(pinned: str) -> Check:
@@ -147,7 +147,7 @@ def _check_conf(platform: str, home: Path) -> tuple[Check, Path | None]:
 
 def _check_interpreter_has_ims_xl(exe: Path, pinned: str) -> Check:
     name = "Excel's Python has ims-xl"
-    code = ("import sys, xlwings, ims_xl.xl; "
+    code = ("import sys, xlwings, ims_xl.excel.shell; "
             "print(xlwings.__version__); print(sys.executable)")
     try:
         run = subprocess.run([str(exe), "-c", code], capture_output=True, text=True, timeout=120)
@@ -155,12 +155,12 @@ def _check_interpreter_has_ims_xl(exe: Path, pinned: str) -> Check:
         return (name, False, f"could not run {exe}: {exc}")
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["no output"])[-1]
-        return (name, False, f"{exe} cannot import ims_xl.xl ({last}). Fix: run the installer again.")
+        return (name, False, f"{exe} cannot import ims_xl.excel.shell ({last}). Fix: run the installer again.")
     version = run.stdout.split()[0] if run.stdout.split() else "?"
     if version != pinned:
         return (name, False, f"{exe} has xlwings {version}, ims-xl pins {pinned}. "
                 f"Fix: {exe} -m pip install xlwings=={pinned}")
-    return (name, True, f"{exe} imports ims_xl.xl with xlwings {version}")
+    return (name, True, f"{exe} imports ims_xl.excel.shell with xlwings {version}")
 
 
 def _check_addins(platform: str, home: Path, env: Mapping[str, str], pinned: str) -> list[Check]:

@@ -22,12 +22,12 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import InputError
-from .ims_json import DECL_COLUMNS, ImsDownload, record_key
+from .. import __version__
+from ..errors import InputError
+from ..formats.ims_json import DECL_COLUMNS, ImsDownload, record_key
 from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
-from .model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
-from .money import rupees
+from ..model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
+from ..money import rupees
 from .inputs import cell_text, declared
 
 #: Downloaded fields whose visible cells are compared with the download.
@@ -168,7 +168,7 @@ def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewB
 
 def empty_book() -> ReviewBook:
     """A review book with no records: the blank template."""
-    from .ims_json import parse_download
+    from ..formats.ims_json import parse_download
     book = new_book(parse_download({"imsDetails": {}}, "template"))
     meta = {**book.meta, "source": "", "imported_at": ""}
     return replace(book, meta=meta)
