@@ -15,7 +15,7 @@ from ..review.checks import typed_actions
 from ..model import ACTION_LABELS, SECTION_BY_KEY, Action
 from ..money import rupees
 from .matcher import IMS_COLUMNS, MatchStatus, ReconcileResult
-from ..review.book import ReviewBook, cell_text, effective_actions
+from ..review.book import ReviewBook, cell_text
 
 #: Human names of the IMS fields the matcher reports as differing.
 FIELD_NAMES: dict[str, str] = {"txval": "Taxable value", "iamt": "IGST", "camt": "CGST", "samt": "SGST",

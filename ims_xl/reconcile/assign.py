@@ -1,0 +1,82 @@
+"""One-to-one assignment of candidates (score, then gaps, then values, never positions)
+and the duplicates among what is left."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from .base import _NO_DAY
+
+
+# --------------------------------------------------------------------------- assignment
+
+
+def _assign(c: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame) -> pd.DataFrame:
+    """One-to-one greedy assignment by (score desc, gap, |date gap|, ref, books_row).
+
+    Computed as rounds of mutually-best pairs: with a strict total order this selects
+    exactly the pairs of the sequential greedy, without a Python loop over candidates.
+    """
+    if c.empty:
+        return c
+    c = c.assign(_ref=I["ref"].to_numpy()[c["i"].to_numpy()],
+                 _row=B["books_row"].to_numpy()[c["b"].to_numpy()],
+                 _add=np.abs(c["dd"].to_numpy()))
+    c = c.sort_values(["score", "gap", "_add", "_ref", "_row"],
+                      ascending=[False, True, True, True, True], kind="stable")
+    c = c.reset_index(drop=True)
+    ii = c["i"].to_numpy()
+    bb = c["b"].to_numpy()
+    alive = np.ones(len(c), dtype=bool)
+    chosen: list[np.ndarray] = []
+    for _ in range(64):
+        idx = np.flatnonzero(alive)
+        if not len(idx):
+            break
+        ai, ab = ii[idx], bb[idx]
+        _, fi = np.unique(ai, return_index=True)
+        _, fb = np.unique(ab, return_index=True)
+        mutual = np.intersect1d(idx[fi], idx[fb], assume_unique=True)
+        chosen.append(mutual)
+        alive[idx[np.isin(ai, ii[mutual]) | np.isin(ab, bb[mutual])]] = False
+    else:  # long chains of near-equal candidates: finish the rest sequentially
+        used_i: set[int] = set()
+        used_b: set[int] = set()
+        rest = []
+        for k in np.flatnonzero(alive).tolist():
+            if ii[k] not in used_i and bb[k] not in used_b:
+                used_i.add(ii[k])
+                used_b.add(bb[k])
+                rest.append(k)
+        chosen.append(np.asarray(rest, dtype=np.int64))
+    take = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
+    return c.iloc[take].drop(columns=["_ref", "_row", "_add"]).reset_index(drop=True)
+
+
+def _duplicates(frame: pd.DataFrame, paired: np.ndarray, key_cols: list[str],
+                order_col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that repeat another row's document (same keys), not paired themselves.
+
+    Returns (is_duplicate mask, position of the row it repeats). The row kept as the
+    original in each group is a paired one when there is one, else the earliest by date
+    then ``order_col``.
+    """
+    n = len(frame)
+    dup = np.zeros(n, dtype=bool)
+    primary = np.full(n, -1, dtype=np.int64)
+    has_no = frame["norm"].to_numpy() != ""
+    if not has_no.any():
+        return dup, primary
+    f = frame.loc[has_no, key_cols + ["day", order_col]].copy()
+    f["pos"] = np.flatnonzero(has_no)
+    f["unpaired"] = ~paired[f["pos"].to_numpy()]
+    day = f["day"].to_numpy()
+    f["day_k"] = np.where(day == _NO_DAY, np.iinfo(np.int64).max, day)
+    f = f.sort_values(["unpaired", "day_k", order_col], kind="stable")
+    g = f.groupby(key_cols, sort=False)
+    rank = g.cumcount().to_numpy()
+    first_pos = g["pos"].transform("first").to_numpy()
+    is_dup = (rank > 0) & f["unpaired"].to_numpy()
+    dup[f["pos"].to_numpy()[is_dup]] = True
+    primary[f["pos"].to_numpy()[is_dup]] = first_pos[is_dup]
+    return dup, primary

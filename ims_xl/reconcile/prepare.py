@@ -1,0 +1,88 @@
+"""The IMS and books frames made ready for matching: kinds, days, months, keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from ..model import SECTION_BY_KEY
+from .base import IMS_COLUMNS, _HEADS, _KINDS, _NO_DAY
+from .numbers import _normalise_series
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def _flag_true(v: object) -> bool:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    return str(v).strip().upper() in ("Y", "YES", "TRUE", "1")
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """Day numbers (int64) of datetime-like values; _NO_DAY for NaT."""
+    d = pd.to_datetime(dates, errors="coerce").astype("datetime64[ns]")
+    arr = d.to_numpy().astype("datetime64[D]")
+    out = arr.astype(np.int64)
+    out[np.isnat(arr)] = _NO_DAY
+    return out
+
+
+def _months(days: np.ndarray) -> np.ndarray:
+    m = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return np.where(days == _NO_DAY, -1, m)
+
+
+def _prep_ims(ims: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in IMS_COLUMNS if c not in ims.columns and c not in
+               ("tradenm", "orig_doc_date", "pos", "action", "ispendactblocked", "rtnprd",
+                "orig_doc_no")]
+    if missing:
+        raise ValueError(f"IMS frame lacks columns {missing}")
+    df = ims.sort_values("ref", kind="stable").reset_index(drop=True)
+    if df["ref"].duplicated().any():
+        raise ValueError("IMS frame: ref must be unique")
+    out = pd.DataFrame({"ref": df["ref"].astype(np.int64).to_numpy()})
+    kinds = df["section"].astype(str).map({k: _KINDS[v.kind] for k, v in SECTION_BY_KEY.items()})
+    if kinds.isna().any():
+        bad = sorted(set(df.loc[kinds.isna(), "section"].astype(str)))
+        raise ValueError(f"IMS frame: unknown section(s) {bad}")
+    out["kind"] = kinds.astype(np.int64).to_numpy()
+    out["stin"] = df["stin"].astype(object).fillna("").astype(str).str.strip().str.upper().to_numpy()
+    out["doc_no"] = df["doc_no"].astype(object).fillna("").astype(str).str.strip().to_numpy()
+    orig = df["orig_doc_no"] if "orig_doc_no" in df else pd.Series("", index=df.index)
+    out["orig_doc_no"] = orig.astype(object).fillna("").astype(str).str.strip().to_numpy()
+    out["norm"] = _normalise_series(out["doc_no"])
+    out["onorm"] = _normalise_series(out["orig_doc_no"])
+    out["day"] = _days(pd.to_datetime(df["doc_date"].astype(object).fillna("").astype(str),
+                                      format="%d-%m-%Y", errors="coerce"))
+    for h in _HEADS:
+        out[h] = df[h].astype(np.int64).to_numpy()
+    # ims_json names the flag pend_blocked; without either, Pending is never suggested
+    col = "ispendactblocked" if "ispendactblocked" in df else (
+        "pend_blocked" if "pend_blocked" in df else None)
+    if col is None:
+        out["blocked"] = True
+    elif df[col].dtype == bool:
+        out["blocked"] = df[col].to_numpy()
+    else:
+        out["blocked"] = df[col].map(_flag_true).astype(bool).to_numpy()
+    return out
+
+
+def _prep_books(books: pd.DataFrame) -> pd.DataFrame:
+    # books_row is unique in one register; the other keys only make the order total when
+    # registers were concatenated
+    df = books.sort_values(["books_row", "stin", "doc_no", "txval", "val"],
+                           kind="stable").reset_index(drop=True)
+    out = pd.DataFrame({"books_row": df["books_row"].astype(np.int64).to_numpy()})
+    out["kind"] = df["doc_kind"].map(_KINDS).fillna(0).astype(np.int64).to_numpy()
+    out["stin"] = df["stin"].astype(object).fillna("").astype(str).str.strip().str.upper().to_numpy()
+    out["doc_no"] = df["doc_no"].astype(object).fillna("").astype(str).str.strip().to_numpy()
+    orig = df["orig_doc_no"] if "orig_doc_no" in df else pd.Series("", index=df.index)
+    out["orig_doc_no"] = orig.astype(object).fillna("").astype(str).str.strip().to_numpy()
+    out["norm"] = _normalise_series(out["doc_no"])
+    out["onorm"] = _normalise_series(out["orig_doc_no"])
+    out["day"] = _days(df["doc_date"])
+    for h in _HEADS:
+        out[h] = df[h].astype(np.int64).to_numpy()
+    return out
