@@ -288,8 +288,8 @@ def _refuse_doubtful(ims_result: pd.DataFrame, mapped: dict[str, list[str]], reg
         share = float(split.map(lambda xs, h=head: h in xs).mean())
         if share <= DOUBTFUL_SHARE or head in mapped:
             continue
-        cols = [f"{name}: {r.mapping[head]!r}" if r is not None and head in r.mapping else
-                f"{name}: no {label} column" for name, r in regs]
+        cols = [f"{name}: {r.mapping[head]!r}" if head in r.mapping else f"{name}: no {label} column"
+                for name, r in regs]
         raise InputError(
             f"{'; '.join(cols)}: {share:.0%} of the {len(paired):,} documents paired by number differ "
             f"from the IMS on the {label}, so this column is probably not what the register "
@@ -381,10 +381,11 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     grid, spans = _stack(blocks)
     # each register keeps its own rows' numbers on the Books sheet: books rows are sheet rows
     fresh = {id(f.grid): r for f, r in read_now}
-    parts, warnings, described = [], [], []
+    parts, warnings, described, regs = [], [], [], []
     try:
         for (name, g, _key), (_, first_row, _last, _k) in zip(blocks, spans):
             reg = fresh.get(id(g)) or read(g, source if name == "Books sheet" else name, None)
+            regs.append((name, reg))
             part = reg.books.copy()
             shift = first_row - 1
             part["books_row"] = part["books_row"] + shift
@@ -401,7 +402,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     books = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     ims = ims_frame(book.rows)
     result = match(ims, books, settings)
-    _refuse_doubtful(result.ims, cols, [(n, fresh.get(id(g))) for n, g, _ in blocks])
+    _refuse_doubtful(result.ims, cols, regs)
     new = apply_result(book, result)
     new = replace(new, books=grid, extra_sheets={**new.extra_sheets, **sheets},
                   meta={**new.meta, BOOKS_BLOCKS_KEY: json.dumps(spans)},

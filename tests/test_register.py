@@ -448,3 +448,14 @@ def test_identical_item_lines_under_the_bills_total_are_one_document():
     # the same line booked twice under its own value stays two bookings (a duplicate)
     twice = simple(header, ["B-9", G1, "500", "45", "45", "590"], ["B-9", G1, "500", "45", "45", "590"])
     assert read_register_grid(twice, "r.csv").books["val"].tolist() == [59000, 59000]
+
+
+def test_an_unlabelled_line_below_a_document_is_its_next_rate_unless_it_totals_everything_above():
+    # Marg prints a second tax rate on a line with blank identity cells; a bare total line
+    # (no label at all) adds up every line above it and is not a document line
+    head = ["GSTIN", "Invoice No", "Taxable Value", "IGST"]
+    rate = read_register_grid(simple(head, [G1, "A1", "100", "18"], ["", "", "50", "9"]), "r.csv").books
+    assert rate[["doc_no", "txval", "iamt", "source_rows"]].values.tolist() == [["A1", 15000, 2700, "2,3"]]
+    total = read_register_grid(simple(head, [G1, "A1", "100", "18"], [G1, "A2", "200", "36"],
+                                      [G1, "A3", "300", "54"], ["", "", "600", "108"]), "r.csv").books
+    assert total["txval"].tolist() == [10000, 20000, 30000] and total["source_rows"].tolist() == ["2", "3", "4"]

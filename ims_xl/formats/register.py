@@ -215,6 +215,7 @@ for _f, _syns in SYNONYMS.items():
         if all(f != _f for f, _ in _hits):
             _hits.append((_f, _rank))
 
+
 def _where(source: str, sheet: str | None) -> str:
     return f"{source}, sheet {sheet!r}" if sheet else source
 
@@ -426,9 +427,7 @@ def _no_header_message(rows: list[list[object]], where: str, mapping: dict[str, 
     auto = _auto_columns(_labels(rows, r, False), set())
     recognised = ", ".join(f"{f} <- {label!r}" for f, (_, label) in auto.items()) or "none"
     missing = [f for f in (*_REQUIRED, "txval") if f not in auto]
-    if not any(f in auto for f in (*_AMOUNTS, "tax")):
-        missing.append("txval")
-    wanted = ",".join(f"{f}=<header>" for f in dict.fromkeys(missing)) or "stin=<header>,doc_no=<header>"
+    wanted = ",".join(f"{f}=<header>" for f in missing) or "stin=<header>,doc_no=<header>"
     return (f"{head} Headers found (row {r + 1}): {', '.join(repr(h) for h in found[:30])}. "
             f"Recognised: {recognised}. Say which columns hold the rest: on the command line "
             f"--map \"{wanted}\" (fields: {', '.join(FIELDS)}), or on the review workbook's "
@@ -945,20 +944,10 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     amounts.pop("tax", None)
     for f in HEAD_KEYS:
         amounts.setdefault(f, np.zeros(n, dtype=np.int64))
-    if cont.any():
-        # an unlabelled line that adds up everything above it is a total, not a second rate
-        tx = amounts["txval"]
-        running = np.concatenate(([0], np.cumsum(tx)[:-1]))
-        total = cont & (tx == running) & (np.arange(n) >= 2) & (tx != 0)
-        if total.any():
-            drop = np.flatnonzero(total)
-            stin = [v for j, v in enumerate(stin) if not total[j]]
-            values = {f: [v for j, v in enumerate(vs) if not total[j]] for f, vs in values.items()}
-            doc_no = values["doc_no"]
-            amounts = {f: np.delete(a, drop) for f, a in amounts.items()}
-            kept_rows = [r for j, r in enumerate(kept_rows) if not total[j]]
-            keep = [k for j, k in enumerate(keep) if not total[j]]
-            n = len(keep)
+    # an unlabelled line that adds up everything above it is a total, not a second rate
+    tx = amounts["txval"]
+    running = np.concatenate(([0], np.cumsum(tx)[:-1]))
+    total = cont & (tx == running) & (np.arange(n) >= 2) & (tx != 0)
 
     # dates ------------------------------------------------------------------------------
     dates = np.full(n, _NAT, dtype="datetime64[ns]")
@@ -1040,6 +1029,8 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     })
     if "val" not in lines:
         lines["val"] = np.zeros(n, dtype=np.int64)
+    if total.any():
+        lines = lines.loc[~total]
 
     # rows that are not documents: totals, unregistered suppliers ------------------------
     no_stin = lines["stin"] == ""
