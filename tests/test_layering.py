@@ -26,7 +26,7 @@ WINGS: dict[str, tuple[str, ...]] = {
     "actions": ("actions",),
     "samples": ("samples/__init__", "samples/download", "samples/register"),
     "files": ("files/__init__", "files/xlsx", "files/sheetxml", "files/safety"),
-    "excel": ("excel/__init__", "excel/shell", "excel/doctor"),
+    "excel": ("excel/__init__", "excel/shell", "excel/workbook", "excel/dialogs", "excel/doctor"),
     "cli": ("cli", "__main__"),
 }
 CORE = tuple(m for w in ("vocabulary", "formats", "review", "reconcile", "actions", "samples") for m in WINGS[w])

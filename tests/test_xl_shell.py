@@ -37,16 +37,26 @@ sys.path.insert(0, str(HERE))
 import xw_standin as xs  # noqa: E402
 
 from ims_xl import actions, cli  # noqa: E402
-from ims_xl.excel import shell as xl
+from ims_xl.excel import dialogs as xldialogs  # noqa: E402
+from ims_xl.excel import shell as xl  # noqa: E402
+from ims_xl.excel import workbook as xlwb  # noqa: E402
 from ims_xl.review.layout import (COLOURS, DATA_SHEET, META_SHEET, SUMMARY_SHEET,  # noqa: E402
                            columns_for)
 from ims_xl.model import SECTIONS  # noqa: E402
 from ims_xl.registry import ACTION_BY_NAME, ACTIONS  # noqa: E402
 from ims_xl.samples.download import generate_download, write_download  # noqa: E402
 
-XL_SOURCE = Path(xl.__file__).read_text(encoding="utf-8")
+#: The Excel shell's modules: the entry and handlers, the workbook reads and writes, dialogs.
+XL_FILES = [Path(m.__file__) for m in (xl, xlwb, xldialogs)]
+XL_SOURCE = "\n".join(p.read_text(encoding="utf-8") for p in XL_FILES)
+
+
+def _xl_tree() -> ast.Module:
+    """One module holding the statements of every Excel shell module."""
+    return ast.Module(body=[n for p in XL_FILES for n in ast.parse(p.read_text(encoding="utf-8")).body],
+                      type_ignores=[])
 XLWINGS_DIR = Path(xlwings.__file__).parent
-FILL = {k: xl._rgb(v) for k, v in COLOURS.items()}
+FILL = {k: xlwb._rgb(v) for k, v in COLOURS.items()}
 HAS_RECONCILE = hasattr(actions, "reconcile") and hasattr(actions, "apply_suggestions")
 needs_reconcile = pytest.mark.skipif(not HAS_RECONCILE, reason="ims_xl.actions.reconcile / "
                                      "apply_suggestions are not in this checkout yet")
@@ -285,7 +295,7 @@ NOT_XLWINGS = {
 
 
 def _xl_attribute_names() -> set[str]:
-    tree = ast.parse(XL_SOURCE)
+    tree = _xl_tree()
     return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
 
 
@@ -312,7 +322,7 @@ def test_run_action_defaults_to_the_calling_book(tmp_path, monkeypatch):
 
 
 def test_options_and_app_properties_are_real():
-    tree = ast.parse(XL_SOURCE)
+    tree = _xl_tree()
     option_kw, prop_kw = set(), {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -340,7 +350,7 @@ def test_options_and_app_properties_are_real():
 
 def test_no_module_level_workbook_state():
     """No ``xw.Book.caller()`` (or any call into xlwings) runs at import time."""
-    tree = ast.parse(XL_SOURCE)
+    tree = _xl_tree()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
             continue
@@ -422,7 +432,7 @@ def test_first_import_into_a_blank_workbook(tmp_path, dialogs):
     assert any(r[h["Invoice number"]].startswith("0") for r in grid[1:]), "sample has leading zeros"
     a = h["Action"] + 1
     assert b2b._format(2, a) == "@" and b2b._format(2, h["Invoice number"] + 1) == "@"
-    assert b2b._format(2, h["Taxable value"] + 1) == xl.INR_FORMAT
+    assert b2b._format(2, h["Taxable value"] + 1) == xlwb.INR_FORMAT
     assert b2b._fill(2, a) == FILL["input"] and b2b._fill(2, 1) is None
     assert b2b._fill(1, 1) == FILL["header"] and b2b._font(1, 1, "bold") is True
     assert b2b._widths[h["IMS ref (do not edit)"] + 1] == 0
@@ -663,7 +673,7 @@ def test_reconcile_removes_cli_notes_and_keeps_the_accountants(tmp_path, dialogs
     write_register_csv(tmp_path / "register.csv", generate_register(data, 5)[0])
     dialogs.open = str(tmp_path / "register.csv")
     b2b = book._sheet("B2B")
-    b2b._notes[(3, 3)] = xl.NOTE_PREFIX + "OLD-1 (Books row 9)"   # left by an earlier CLI run
+    b2b._notes[(3, 3)] = xlwb.NOTE_PREFIX + "OLD-1 (Books row 9)"   # left by an earlier CLI run
     b2b._notes[(2, 1)] = "Called the supplier on 3 Oct"          # the accountant's own note
     lines = xl.run_action("reconcile", book)
     assert last_alert(book)["mode"] == "info", lines
