@@ -456,3 +456,42 @@ def with_log(before: ReviewBook | None, after: ReviewBook, source: str | None = 
     grid = audit.append_log(log, rows, seal=seal, when=when)
     book = replace(after, log=grid, meta={**after.meta, "log_seal": audit.log_seal(grid)})
     return book, [f"Log sheet: {p}" for p in problems]
+
+
+def run_month(download: ImsDownload, existing: ReviewBook | None, registers: list[RegisterFile] | None,
+              *, rtin: str = "", period: str = "", force: bool = False, file_time: str = "",
+              match_settings=None, mapping: str | None = None, voucher_kinds: str | None = None,
+              replace_books: bool = False, apply: bool = False) -> tuple[list[bytes] | None, Outcome]:
+    """The monthly job on one download: import (into ``existing``, keeping the accountant's
+    work), reconcile with ``registers`` (and apply the suggestions when ``apply``), validate,
+    and build the upload. The upload parts are None when validation finds errors.
+
+    The returned outcome's book carries the Log rows of the re-import and applied suggestions;
+    its ``table`` holds the matches (None without registers); its ``findings`` are validation's.
+    """
+    imp, report = import_download(download, existing, rtin, period, force, file_time)
+    book, msgs = imp.book, list(imp.messages)
+    if existing is not None:
+        book, problems = with_log(existing, book, "re-import")
+        msgs += problems + [f"the review workbook already existed: updated it with this download, keeping your "
+                            f"entries on {report.kept_work:,} record(s)"]
+    table = None
+    if registers is not None:
+        rec = reconcile(book, registers, settings=match_settings, mapping=mapping, voucher_kinds=voucher_kinds,
+                        replace_books=replace_books)
+        book, table = rec.book, rec.table
+        msgs += rec.messages
+        if apply:
+            app = apply_suggestions(book)
+            book, _ = with_log(book, app.book, "suggestion applied")
+            msgs += app.messages
+    val = validate(book, Settings())
+    msgs += val.messages
+    parts = None
+    if any(f.severity is Severity.ERROR for f in val.findings):
+        msgs.append("Validation errors: no upload JSON written; fix them in the review workbook, "
+                    "then run ims-xl export")
+    else:
+        parts, ex = export(book, Settings())
+        msgs += ex.messages[1:]
+    return parts, Outcome(book=val.book, marks=val.marks, messages=msgs, findings=val.findings, table=table)

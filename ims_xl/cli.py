@@ -18,15 +18,13 @@ from datetime import datetime
 from pathlib import Path
 
 from . import __version__, actions
-from .files import xlsx
+from .cli_parser import build_parser
 from .errors import ImsXlError, InputError, ValidationFailed
+from .files.atomic import WRITTEN, make_folder, refuse_if_open, write_csv, write_parts
+from .files.safety import check_json_size, check_output_path, file_saved_at, hold_workbooks
+from .files.xlsx import check_review_target, read_review, write_review
 from .formats.ims_json import load_download, load_portal_errors
-from .files.safety import (check_json_size, check_output_path, file_saved_at, hold_workbooks, neutralise_frame,
-                     write_error)
 from .model import Settings, Severity
-from .formats.register import FIELDS as FIELD_NAMES
-from .registry import ACTION_BY_NAME
-from .files.xlsx import atomic_write_many, check_review_target, read_review, refuse_if_open, write_parts, write_review
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -34,10 +32,6 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 def _say(*lines: str) -> None:
     for line in lines:
         print(line)
-
-
-def _help(name: str) -> str:
-    return ACTION_BY_NAME[name].help
 
 
 def _findings_table(findings) -> str:
@@ -167,7 +161,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
 
 def cmd_sample(a: argparse.Namespace) -> int:
     from .samples.download import generate_download, write_download
-    out = _make_folder(Path(a.out_dir))
+    out = make_folder(Path(a.out_dir))
     data = generate_download(records=a.records, seed=a.seed)
     p = out / "ims_download.json"
     write_download(p, data)
@@ -185,39 +179,14 @@ def cmd_sample(a: argparse.Namespace) -> int:
 
 def _match_settings(a: argparse.Namespace):
     from .reconcile.matcher import MatchSettings
-    kw = {}
-    if getattr(a, "amount_tolerance", None) is not None:
-        from decimal import Decimal
-        p = int(Decimal(str(a.amount_tolerance)) * 100)
-        kw = {f"tol_{h}": p for h in ("txval", "iamt", "camt", "samt", "cess", "val")}
-    if getattr(a, "date_window", None) is not None:
-        kw["date_window_days"] = a.date_window
-    return MatchSettings(**kw)
-
-
-def write_matches(frame, path: Path) -> None:
-    """``matches.csv`` (README, "Reconciling": one row per record), written atomically, UTF-8."""
-    # text starting with = + - @ is prefixed with ' so a spreadsheet never runs it as a formula
-    safe = neutralise_frame(frame)
-    atomic_write_many([(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))])
-
-
-def _make_folder(folder: Path) -> Path:
-    """Create an output folder (and its parents), or say in one line why it cannot be."""
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: is a file, not a folder; choose another --out-dir")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise write_error(folder, exc) from None
-    return folder
+    return MatchSettings.from_options(getattr(a, "amount_tolerance", None), getattr(a, "date_window", None))
 
 
 def _registers(a: argparse.Namespace) -> list[actions.RegisterFile] | None:
     """Every --books file read (a whole workbook's sheets unless --sheet names one)."""
     if not a.books:
         return None
-    from .files.xlsx import read_register_file
+    from .files.read import read_register_file
     out = []
     for path in a.books:
         for grid, sheet, optional in read_register_file(path, getattr(a, "sheet", None)):
@@ -238,7 +207,7 @@ def cmd_reconcile(a: argparse.Namespace) -> int:
         book = read_review(a.workbook)
         out = actions.reconcile(book, _registers(a), settings=_match_settings(a), **_reconcile_options(a))
         if a.matches:
-            write_matches(out.table, Path(a.matches))
+            write_csv(out.table, Path(a.matches))
         problems = _save(book, out, target)
     _say(*out.messages, *problems, f"Wrote {target}" + (f" and {a.matches}" if a.matches else ""))
     return EXIT_OK
@@ -265,7 +234,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         raise InputError(f"{out_dir}: is a file, not a folder; choose another --out-dir")
     download = _load(a.json)
     registers = _registers(a)  # read before writing anything: a bad register stops here
-    _make_folder(out_dir)
+    settings = _match_settings(a)
+    make_folder(out_dir)
     review = out_dir / "review.xlsx"
     with _changing(review):
         existing = None
@@ -276,59 +246,28 @@ def cmd_run(a: argparse.Namespace) -> int:
                 raise InputError(f"{review} already exists and is not a review workbook this job can update "
                                  f"({exc}); it is left as it is: choose another --out-dir, or move that file "
                                  "away") from None
-        imp, report = actions.import_download(download, existing, a.rtin or "", a.period or "", a.force,
-                                              file_saved_at(a.json))
-        book = imp.book
-        msgs = list(imp.messages)
-        if existing is not None:
-            book, problems = actions.with_log(existing, book, "re-import")
-            msgs += problems + [f"{review} already existed: updated it with this download, keeping your entries "
-                                f"on {report.kept_work:,} record(s)"]
-        if registers is not None:
-            rec = actions.reconcile(book, registers, settings=_match_settings(a), **_reconcile_options(a))
-            book = rec.book
-            msgs += rec.messages
-            write_matches(rec.table, out_dir / "matches.csv")
-            msgs.append(f"Wrote {out_dir / 'matches.csv'}")
-            if a.apply_suggestions:
-                app = actions.apply_suggestions(book)
-                book, _ = actions.with_log(book, app.book, "suggestion applied")
-                msgs += app.messages
-        val = actions.validate(book, Settings())
-        write_review(val.book, review, val.marks)
-        msgs += val.messages + [f"Wrote {review}"]
-        code = EXIT_OK
-        if any(f.severity is Severity.ERROR for f in val.findings):
-            msgs.append("Validation errors: no upload JSON written; fix them in review.xlsx, then run ims-xl export")
-            code = EXIT_FINDINGS
-        else:
-            parts, ex = actions.export(book, Settings())
-            paths = write_parts(parts, out_dir / "upload.json")
-            msgs += ex.messages[1:] + [f"Wrote {p}" for p in paths]
-    _say(*msgs)
-    return code
+        parts, out = actions.run_month(download, existing, registers, rtin=a.rtin or "", period=a.period or "",
+                                       force=a.force, file_time=file_saved_at(a.json),
+                                       match_settings=settings, apply=a.apply_suggestions,
+                                       **_reconcile_options(a))
+        written = []
+        if out.table is not None:
+            write_csv(out.table, out_dir / "matches.csv")
+            written.append(out_dir / "matches.csv")
+        write_review(out.book, review, out.marks)
+        written.append(review)
+        if parts is not None:
+            written += write_parts(parts, out_dir / "upload.json")
+    _say(*out.messages, *(f"Wrote {p}" for p in written))
+    return EXIT_OK if parts is not None else EXIT_FINDINGS
 
 
 def cmd_check_upload(a: argparse.Namespace) -> int:
     """Prove each uploaded record equals its downloaded record but for the review fields."""
-    from .formats.ims_json import read_json_bytes
-    from .formats.schema import check_upload, validate_upload
-    download = _load(a.against)
-    docs, problems = [], []
-    for f in a.upload:
-        p = Path(f)
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-        doc = read_json_bytes(data, p.name, "an upload JSON")
-        problems += [f"{p.name}: {m}" for m in validate_upload(doc)]
-        docs.append(doc)
-    problems += check_upload(docs if len(docs) > 1 else docs[0], download)
+    from .formats.schema import check_upload_files
+    problems, n = check_upload_files(a.upload, _load(a.against))
     for m in problems:
         print(m)
-    n = sum(len(v) for d in docs if isinstance(d, dict) for v in (d.get("invdata") or {}).values()
-            if isinstance(v, list))
     print(f"{len(problems):,} problem(s) in {n:,} uploaded record(s)" if problems else
           f"All {n:,} uploaded record(s) match the download except their action, remarks and ITC reduction")
     return EXIT_FINDINGS if problems else EXIT_OK
@@ -347,107 +286,13 @@ def cmd_doctor(a: argparse.Namespace) -> int:
     return EXIT_FINDINGS if bad else EXIT_OK
 
 
-def _register_options(s: argparse.ArgumentParser, default: str) -> None:
-    """The options that say which registers to read and how (reconcile and run)."""
-    s.add_argument("--books", action="append", metavar="REGISTER",
-                   help="a purchase register: .csv, .xlsx, .xls, .xlsb or .ods, every sheet with a register "
-                        "header unless --sheet names one; repeat for registers kept in several files "
-                        "(reconciled together)" + default)
-    s.add_argument("--sheet", help="read only this sheet of the register workbook")
-    s.add_argument("--map", metavar="FIELD=HEADER,...",
-                   help="columns the synonyms do not find, e.g. \"doc_no=Bill Ref,txval=Purchase 18%%+Purchase 5%%\" "
-                        "(fields: " + ", ".join(FIELD_NAMES) + "); saved in the workbook for later runs; "
-                        "--map \"\" clears it")
-    s.add_argument("--voucher-kind", metavar="TYPE=KIND,...",
-                   help="what a voucher type is on the supplier's side, e.g. \"Debit Note=debit_note\" "
-                        "(default: a Debit Note voucher is the supplier's credit note, a Credit Note "
-                        "voucher the supplier's debit note, as Tally and Busy book them); saved in the workbook")
-    s.add_argument("--replace-books", action="store_true",
-                   help="replace what the Books sheet holds instead of adding these registers to it")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also used by the docs test)."""
-    p = argparse.ArgumentParser(prog="ims-xl", description="Review GST IMS records in Excel: import the "
-                                "portal's JSON, validate, export the upload JSON.")
-    p.add_argument("--version", action="version", version=f"ims-xl {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    s = sub.add_parser("import", help=_help("import_json"), description=_help("import_json"))
-    s.add_argument("json", help="the IMS JSON downloaded from the portal")
-    s.add_argument("--out", help="a new review workbook to create")
-    s.add_argument("--into", help="an existing review workbook to update (re-import)")
-    s.add_argument("--rtin", help="your GSTIN, when the download does not carry it")
-    s.add_argument("--period", help="the return period, MMYYYY")
-    s.add_argument("--force", action="store_true", help="replace --out if it exists; with --into, re-import "
-                   "even a download of another GSTIN")
-    s.set_defaults(func=cmd_import)
-
-    s = sub.add_parser("validate", help=_help("validate"), description=_help("validate"))
-    s.add_argument("workbook")
-    s.add_argument("--json", action="store_true", help="print findings as JSON")
-    s.add_argument("--dry-run", action="store_true", help="do not write findings into the workbook")
-    s.set_defaults(func=cmd_validate)
-
-    s = sub.add_parser("export", help=_help("export"), description=_help("export"))
-    s.add_argument("workbook")
-    s.add_argument("--out", required=True, help="the upload JSON to write (numbered files if split)")
-    s.add_argument("--rtin", help="your GSTIN, overriding the Summary sheet")
-    s.set_defaults(func=cmd_export)
-
-    s = sub.add_parser("import-errors", help=_help("import_errors"), description=_help("import_errors"))
-    s.add_argument("errors", help="the portal's error JSON")
-    s.add_argument("workbook")
-    s.set_defaults(func=cmd_import_errors)
-
-    s = sub.add_parser("summary", help=_help("refresh_summary"), description=_help("refresh_summary"))
-    s.add_argument("workbook")
-    s.set_defaults(func=cmd_summary)
-
-    s = sub.add_parser("sample", help="write realistic example files (IMS download and register)")
-    s.add_argument("--out-dir", required=True)
-    s.add_argument("--records", type=int, default=200)
-    s.add_argument("--seed", type=int, default=7)
-    s.set_defaults(func=cmd_sample)
-
-    s = sub.add_parser("reconcile", help=_help("reconcile"), description=_help("reconcile"))
-    s.add_argument("workbook")
-    _register_options(s, "; default: the Books sheet")
-    s.add_argument("--out", help="write the reconciled workbook here (default: in place)")
-    s.add_argument("--matches", help="also write one CSV row per IMS record and unpaired books row")
-    s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")
-    s.add_argument("--date-window", type=int, help="days a date may differ and still match (default 3)")
-    s.set_defaults(func=cmd_reconcile)
-
-    s = sub.add_parser("apply-suggestions", help=_help("apply_suggestions"),
-                       description=_help("apply_suggestions"))
-    s.add_argument("workbook")
-    s.add_argument("--status", action="append", help="only rows with this match status (repeatable)")
-    s.set_defaults(func=cmd_apply_suggestions)
-
-    s = sub.add_parser("run", help="the main job: import, reconcile, validate and export into one folder")
-    s.add_argument("json", help="the IMS JSON downloaded from the portal")
-    _register_options(s, "")
-    s.add_argument("--out-dir", required=True)
-    s.add_argument("--rtin")
-    s.add_argument("--period")
-    s.add_argument("--force", action="store_true",
-                   help="update an existing review.xlsx even with a download of another GSTIN")
-    s.add_argument("--apply-suggestions", action="store_true",
-                   help="set the suggested actions on rows still at No Action")
-    s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")
-    s.add_argument("--date-window", type=int, help="days (default 3)")
-    s.set_defaults(func=cmd_run)
-
-    s = sub.add_parser("check-upload", help="prove an upload JSON changes nothing but actions, remarks "
-                       "and ITC reduction, against the download")
-    s.add_argument("upload", nargs="+", help="the upload JSON file(s)")
-    s.add_argument("--against", required=True, help="the IMS JSON it was made from")
-    s.set_defaults(func=cmd_check_upload)
-
-    s = sub.add_parser("doctor", help="check an installation and say how to fix what is wrong")
-    s.set_defaults(func=cmd_doctor)
-    return p
+#: Sub-command -> what runs it (the arguments are in ``cli_parser``).
+COMMANDS = {
+    "import": cmd_import, "validate": cmd_validate, "export": cmd_export, "import-errors": cmd_import_errors,
+    "summary": cmd_summary, "sample": cmd_sample, "reconcile": cmd_reconcile,
+    "apply-suggestions": cmd_apply_suggestions, "run": cmd_run, "check-upload": cmd_check_upload,
+    "doctor": cmd_doctor,
+}
 
 
 def _log_internal(exc: BaseException) -> Path:
@@ -459,16 +304,16 @@ def _log_internal(exc: BaseException) -> Path:
 
 def _written_note() -> str:
     """What this command wrote before it stopped, if anything (appended to its last line)."""
-    if not xlsx.WRITTEN:
+    if not WRITTEN:
         return ""
-    return f" (already written: {', '.join(dict.fromkeys(str(p) for p in xlsx.WRITTEN))})"
+    return f" (already written: {', '.join(dict.fromkeys(str(p) for p in WRITTEN))})"
 
 
 def _interrupted() -> str:
     """The Ctrl-C line: the files written before the interruption, and the workbook(s) the
     command was changing that were not changed (their replace is the last step and never
     happened), never "no file was changed" when one was."""
-    done = list(dict.fromkeys(str(p) for p in xlsx.WRITTEN))
+    done = list(dict.fromkeys(str(p) for p in WRITTEN))
     said = [f"written before the interruption: {', '.join(done)}"] if done else []
     said += [f"{p} was not changed" for p in dict.fromkeys(str(p) for p in _CHANGING) if p not in done]
     return "; ".join(said) if said else "no file was changed"
@@ -478,10 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ims-xl`` console script."""
     parser = build_parser()
     a = parser.parse_args(argv)
-    xlsx.WRITTEN.clear()
+    WRITTEN.clear()
     _CHANGING.clear()
     try:
-        return a.func(a)
+        return COMMANDS[a.command](a)
     except ImsXlError as exc:
         print(f"ims-xl: error: {exc}{_written_note()}", file=sys.stderr)
         return EXIT_INPUT

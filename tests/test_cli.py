@@ -221,6 +221,32 @@ def test_run_stops_before_export_on_errors(tmp_path: Path, capsys) -> None:
     assert json.loads((tmp_path / "out2" / "upload.json").read_bytes())["rtin"] == RTIN
 
 
+@pytest.mark.parametrize("option, value, said", [
+    ("--amount-tolerance", "abc", "give rupees as a number"),
+    ("--amount-tolerance", "-1", "give rupees as a number"),
+    ("--amount-tolerance", "NaN", "give rupees as a number"),
+    ("--date-window", "-2", "give a number of days"),
+])
+def test_run_refuses_a_bad_tolerance_before_writing(tmp_path: Path, capsys, option, value, said) -> None:
+    assert run("sample", "--out-dir", tmp_path, "--records", 10, "--seed", 3) == 0
+    capsys.readouterr()
+    rc = run("run", tmp_path / "ims_download.json", "--books", tmp_path / "purchase_register.csv",
+             "--out-dir", tmp_path / "out", option, value)
+    err = capsys.readouterr().err
+    assert rc == 2 and said in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_with_a_tolerance_in_rupees_and_paise(tmp_path: Path, capsys) -> None:
+    assert run("sample", "--out-dir", tmp_path, "--records", 10, "--seed", 3) == 0
+    rc = run("run", tmp_path / "ims_download.json", "--books", tmp_path / "purchase_register.csv",
+             "--out-dir", tmp_path / "out", "--amount-tolerance", "0.50", "--date-window", "0")
+    assert rc == 0 and (tmp_path / "out" / "matches.csv").exists()
+    from ims_xl.reconcile.base import MatchSettings
+    s = MatchSettings.from_options("0.50", 0)
+    assert s.tolerance("txval") == 50 and s.tolerance("val") == 50 and s.date_window_days == 0
+
+
 # ---------------------------------------------------------------- the boundary
 
 def test_internal_error_is_one_line_and_logged(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -7,7 +7,7 @@ its package, the sheet bodies streaming into the zip, just before and just after
 rename). Every time, the target must be byte-identical to the previous workbook or be the
 complete new one, readable by ``read_review``.
 
-Temporary files. ``xlsx.atomic_write`` writes ``.~<stem>-<random>.xlsx`` (and XlsxWriter's
+Temporary files. ``atomic.atomic_write`` writes ``.~<stem>-<random>.xlsx`` (and XlsxWriter's
 package ``.~<stem>-<random>.xlsx.pkg``) beside the target, and XlsxWriter keeps its
 constant-memory row files in the system temp folder. A SIGKILL runs no cleanup, so these may
 remain. They never replace or corrupt the target, ``read_review`` reads only the target,

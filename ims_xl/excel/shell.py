@@ -25,7 +25,8 @@ import xlwings as xw
 from .. import __version__, actions
 from ..errors import ImsXlError, InputError
 from ..files.safety import file_saved_at
-from ..files.xlsx import read_register_file, write_parts
+from ..files.atomic import write_parts
+from ..files.read import read_register_file
 from ..formats.ims_json import load_download, load_portal_errors
 from ..registry import ACTION_BY_NAME
 from ..review.layout import BOOKS_SHEET

@@ -9,7 +9,7 @@ touches files, but imports no workbook library.
   encrypted or non-zip files, before python-calamine or openpyxl parse the workbook.
 * :func:`check_json_size`: refuse a download too large to import within the memory budget.
 * :func:`stale_temp_files` / :func:`remove_stale_temp_files`: temporary files that a killed
-  write left beside a workbook (``xlsx.atomic_write`` names them ``.~<stem>-*``).
+  write left beside a workbook (``atomic.atomic_write`` names them ``.~<stem>-*``).
 * :func:`hold_workbooks`: one ims-xl writer at a time per workbook (README, "Reliability and
   safety"), through the ``filelock`` library's lock file ``.~ims-xl.<name>.lock`` beside it.
 * :func:`check_output_path` / :func:`write_error`: a target that cannot be written, and an
@@ -170,7 +170,7 @@ def _rmdir_if_empty(folder: Path) -> None:
 
 def stale_temp_files(path: str | Path, older_than: float = 0.0) -> list[Path]:
     """Temporary files a killed write of ``path`` may have left (``.~<stem>-*``, the names
-    ``xlsx.atomic_write`` gives), last modified more than ``older_than`` seconds ago."""
+    ``atomic.atomic_write`` gives), last modified more than ``older_than`` seconds ago."""
     p = Path(path)
     if not p.parent.is_dir():
         return []

@@ -1,9 +1,9 @@
 """The headless shell: review books to and from .xlsx files.
 
-Reading uses python-calamine (a Rust reader, about 6x faster than openpyxl's read-only mode);
-writing uses XlsxWriter in constant-memory mode (streams rows; data validation, formats,
+Reading uses python-calamine through ``read`` (a Rust reader, about 6x faster than openpyxl's
+read-only mode); writing uses XlsxWriter in constant-memory mode (streams rows; data validation, formats,
 filters and frozen panes). A workbook is always written whole, to a temporary file in the
-same folder, then moved over the target in one step: never a half-written workbook.
+same folder, then moved over the target in one step (``atomic``): never a half-written workbook.
 
 Measured for 100,000 records x 27 columns on a 2-core machine (README, "Speed and memory"): writing 17.1 s with
 XlsxWriter vs 21.8 s openpyxl write-only; reading 2.8 s calamine vs 17.9 s openpyxl read-only;
@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import xlsxwriter
-from python_calamine import CalamineWorkbook
 
 from ..errors import InputError, TemplateError
 from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
@@ -30,8 +27,9 @@ from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, MET
                      SUMMARY_SHEET, Column, mark_rules)
 from ..model import ACTION_LABELS, SECTIONS, Action
 from ..review.book import ReviewBook, positioned
-from .safety import (backup, check_output_path, check_xlsx_safe, discard_backup, prune_backups,
-                     remove_stale_temp_files, write_error)
+from .atomic import atomic_write_many, refuse_if_open
+from .read import open_workbook, refuse_other_packages, sheet_grid
+from .safety import backup, check_output_path, discard_backup, prune_backups
 from .sheetxml import col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
                      removed_grid, section_block, summary_cells)
@@ -206,97 +204,6 @@ def _body(block: SectionBlock, styles: list[np.ndarray], fmts: _Formats):
     return (lambda: rows_xml(block.values, styles, 2, defaults=defaults), ref)
 
 
-#: Every file replaced by :func:`atomic_write_many` in this process, in order: what an
-#: interrupted command has already written (cli's Ctrl-C message names them, README: never
-#: claim "not changed" for a file that was written).
-WRITTEN: list[Path] = []
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then move the temporary file over ``path`` in one step."""
-    atomic_write_many([(path, write)])
-
-
-def atomic_write_many(items, done: list[Path] | None = None) -> None:
-    """Write each ``(path, write)``: every ``write(tmp_path)`` first, each to a temporary file
-    beside its target, and only when all succeeded move them over their targets, so a full
-    disk or Ctrl-C while writing leaves every target as it was and no temporary file behind
-    (README: never a half-written file). Each target replaced is appended to ``done`` and
-    :data:`WRITTEN`.
-
-    Raises:
-        InputError: a target is open in Excel or LibreOffice, or cannot be written (one line:
-            the file, why, and what to do; nothing was changed).
-    """
-    staged: list[tuple[Path, str, bool]] = []
-    try:
-        for path, write in items:
-            path = Path(path)
-            check_output_path(path)
-            refuse_if_open(path)
-            remove_stale_temp_files(path)  # left by a killed earlier run, older than an hour
-            existed = path.exists()
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem + "-", suffix=path.suffix, dir=path.parent)
-            except OSError as exc:
-                raise write_error(path, exc, existed) from None
-            os.close(fd)
-            staged.append((path, tmp, existed))
-            try:
-                write(tmp)
-                # mkstemp makes the file private; give it the mode the target had (or the usual one)
-                os.chmod(tmp, path.stat().st_mode & 0o777 if existed else 0o666 & ~_umask())
-            except OSError as exc:
-                raise write_error(path, exc, existed) from None
-        for path, tmp, existed in staged:
-            _replace(tmp, path, existed, done)
-    finally:
-        for _, tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
-
-def _replace(tmp: str, path: Path, existed: bool, done: list[Path] | None) -> None:
-    """``os.replace`` and the record of it as one step for Ctrl-C: SIGINT is held back between
-    them, so a file is never replaced without being named as written."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    held = False
-    if mask is not None:
-        try:
-            mask(signal.SIG_BLOCK, {signal.SIGINT})
-            held = True
-        except (OSError, ValueError):
-            pass
-    try:
-        try:
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise write_error(path, exc, existed) from None
-        WRITTEN.append(path)
-        if done is not None:
-            done.append(path)
-    finally:
-        if held:
-            mask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def refuse_if_open(path: Path) -> None:
-    """Excel keeps a lock file ``~$name`` beside a workbook it has open, LibreOffice
-    ``.~lock.name#``: refuse to replace a workbook either has open (README)."""
-    p = Path(path)
-    lock = p.with_name("~$" + p.name)
-    if lock.exists():
-        raise InputError(f"{p.name} is open in Excel (lock file {lock.name}); close it and try again")
-    lock = p.with_name(".~lock." + p.name + "#")
-    if lock.exists():
-        raise InputError(f"{p.name} is open in LibreOffice (lock file {lock.name}); close it and try again "
-                         "(if LibreOffice is not running, delete that lock file)")
 
 
 #: Review workbooks are .xlsx: XlsxWriter writes an .xlsx package, which under an .xlsm name
@@ -439,33 +346,6 @@ def write_review(book: ReviewBook, path: str | Path,
 
 # ---------------------------------------------------------------- reading
 
-def _grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
-    try:
-        return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine's XmlError, ZipError ...: a damaged part
-        raise InputError(f"{Path(str(wb.path)).name if getattr(wb, 'path', None) else 'workbook'}: "
-                         f"sheet '{name}' is damaged ({type(exc).__name__}); open and re-save it in Excel, "
-                         "or restore a backup") from None
-
-
-def open_workbook(path: str | Path) -> CalamineWorkbook:
-    """Open an .xlsx for reading, or raise InputError saying what the file is instead."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: file not found")
-    if p.is_dir():
-        raise InputError(f"{p}: is a folder; give an .xlsx file")
-    check_xlsx_safe(p)  # zip bombs, entity declarations, non-zip files: refused before parsing
-    try:
-        return CalamineWorkbook.from_path(str(p))
-    except Exception as exc:  # calamine raises several unrelated types for a bad file
-        if (kind := _package_kind(p)) in ("ods", "xlsb"):
-            raise InputError(_other_package_message(p, kind)) from None
-        head = p.read_bytes()[:8]
-        kind = "a JSON file" if head.lstrip()[:1] in (b"{", b"[") else "not an Excel .xlsx file"
-        raise InputError(f"{p.name}: cannot be opened as a workbook: {kind} ({type(exc).__name__})") from None
-
-
 def read_review(path: str | Path) -> ReviewBook:
     """Read a review workbook written by :func:`write_review` and edited by the accountant.
 
@@ -477,49 +357,20 @@ def read_review(path: str | Path) -> ReviewBook:
     if p.suffix.lower() in (".ods", ".xlsb"):
         raise InputError(not_xlsx_message(p))
     wb = open_workbook(p)
-    _refuse_other_packages(p)
+    refuse_other_packages(p)
     try:
         names = list(wb.sheet_names)
         if DATA_SHEET not in names or META_SHEET not in names:
             raise TemplateError(
                 f"{p.name}: not an ims-xl review workbook (no hidden '{DATA_SHEET}' sheet); "
                 "create one with: ims-xl import IMS.json --out REVIEW.xlsx")
-        grids = {n: _grid(wb, n) for n in names if n != README_SHEET}
+        grids = {n: sheet_grid(wb, n) for n in names if n != README_SHEET}
     finally:
         wb.close()
     _restore_error_cells(p, grids)
     return book_from_grids(grids, p.name, names)
 
 
-def _package_kind(p: Path) -> str:
-    """``xlsx``, ``ods`` or ``xlsb`` by the zip's content, whatever the file's name (``""``:
-    none of them). Called after :func:`safety.check_xlsx_safe`; reads only the directory."""
-    import zipfile
-    try:
-        with zipfile.ZipFile(p) as z:
-            names = set(z.namelist())
-            if "xl/workbook.xml" in names:
-                return "xlsx"
-            if "mimetype" in names and b"opendocument" in z.read("mimetype")[:200]:
-                return "ods"
-            return "xlsb" if "xl/workbook.bin" in names else ""
-    except (zipfile.BadZipFile, OSError):
-        return ""
-
-
-def _other_package_message(p: Path, kind: str) -> str:
-    what = {"ods": "an OpenDocument spreadsheet", "xlsb": "an .xlsb workbook"}.get(kind, "not an .xlsx package")
-    how = "in LibreOffice (File > Save As > Excel 2007-365)" if kind == "ods" else \
-        "in Excel (File > Save As > Excel Workbook)"
-    return f"{p.name}: {what}; ims-xl works on .xlsx review workbooks: save it as an .xlsx {how} and use that file"
-
-
-def _refuse_other_packages(p: Path) -> None:
-    """An .ods or .xlsb is a zip too, and python-calamine reads both, but neither is an .xlsx
-    package (no ``xl/workbook.xml``): refuse it by its content, whatever its name."""
-    kind = _package_kind(p)
-    if kind != "xlsx":
-        raise InputError(_other_package_message(p, kind))
 
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
@@ -567,58 +418,6 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
-def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[object]], str]:
-    """The cells of a CSV file or of one worksheet of an .xlsx (first sheet by default).
-
-    Returns (grid, sheet name or "").
-    """
-    import csv
-    p = Path(path)
-    if p.suffix.lower() in (".csv", ".txt"):
-        try:
-            text = p.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = p.read_bytes().decode("cp1252", errors="replace")
-        except OSError as exc:
-            raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-        lines = text.splitlines()
-        dialect = csv.excel
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-        except csv.Error:
-            pass
-        # an SAP list exported "unconverted" frames every cell with | and pads it with
-        # spaces (amounts hold commas): when most lines start and end with |, that is the
-        # separator, and the frame's dashed rules are not rows
-        framed = [ln for ln in lines[:200] if ln.strip()]
-        if framed and sum(ln.strip().startswith("|") and ln.strip().endswith("|")
-                          for ln in framed) * 2 > len(framed):
-            out = []
-            for ln in lines:
-                t = ln.strip()
-                if t.startswith("|") and t.endswith("|") and len(t) > 1:
-                    if set(t) <= {"|", "-"}:
-                        continue
-                    out.append([c.strip() for c in t[1:-1].split("|")])
-                elif t and set(t) <= {"-", "|"}:
-                    continue
-                else:
-                    out.append([t] if t else [])
-            return out, ""
-        return [list(r) for r in csv.reader(lines, dialect)], ""
-    wb = open_workbook(p)
-    name = sheet or wb.sheet_names[0]
-    if name not in wb.sheet_names:
-        raise InputError(f"{p.name}: no sheet named '{name}' (sheets: {', '.join(wb.sheet_names)})")
-    grid = _grid(wb, name)
-    wb.close()
-    return [list(r) for r in grid], name
-
-
-#: Register files python-calamine reads besides CSV: Excel (.xlsx, .xlsm, .xls, .xlsb) and
-#: OpenDocument (.ods) workbooks.
-REGISTER_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
-
 
 def _close_zips_left_open(exc: BaseException) -> None:
     """Close the package zip a failed XlsxWriter write leaves open (a full disk mid-write):
@@ -641,68 +440,3 @@ def _close_zips_left_open(exc: BaseException) -> None:
                         pass  # the end record cannot be written either; the file is closed anyway
             tb = tb.tb_next
 
-
-def read_register_file(path: str | Path, sheet: str | None = None) -> list[tuple[list[list[object]], str, bool]]:
-    """The cells of a purchase register file: ``[(grid, sheet name or "", optional)]``.
-
-    A CSV is one grid. A workbook gives the named sheet, or, without ``sheet``, every
-    visible sheet with data, each marked optional (a sheet without a register header is
-    then skipped, not refused): Tally's GSTR-2 export keeps invoices and notes on sheets
-    ``b2b`` and ``cdnr``, the GSTR-2B Excel on ``B2B`` and ``B2B-CDNR``.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: file not found")
-    if p.is_dir():
-        raise InputError(f"{p}: is a folder; give the register file (.csv, .xlsx, .xls, .xlsb or .ods)")
-    suffix = p.suffix.lower()
-    if suffix not in REGISTER_WORKBOOKS:
-        grid, _ = read_grid(p)
-        return [(grid, "", False)]
-    if suffix in (".xlsx", ".xlsm", ".xlsb", ".ods"):
-        check_xlsx_safe(p)  # zip bombs and entity declarations, before any parser sees it
-    else:
-        _check_size(p)
-    try:
-        wb = CalamineWorkbook.from_path(str(p))
-    except Exception as exc:  # calamine raises several unrelated types for a bad file
-        raise InputError(f"{p.name}: cannot be opened as a {suffix} workbook ({type(exc).__name__}); "
-                         "open it in Excel or LibreOffice and save it as .xlsx or .csv") from None
-    try:
-        if sheet:
-            if sheet not in wb.sheet_names:
-                raise InputError(f"{p.name}: no sheet named '{sheet}' (sheets: {', '.join(wb.sheet_names)})")
-            return [([list(r) for r in _grid(wb, sheet)], sheet, False)]
-        from python_calamine import SheetVisibleEnum
-        visible = {m.name for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
-        names = [n for n in wb.sheet_names if n in visible] or list(wb.sheet_names)
-        out = [([list(r) for r in _grid(wb, n)], n, len(names) > 1) for n in names]
-        return [o for o in out if o[0]] or out[:1]
-    finally:
-        wb.close()
-
-
-def _check_size(p: Path) -> None:
-    """An old .xls is not a zip: only its size can be checked before parsing."""
-    from .safety import xlsx_limit
-    size = p.stat().st_size
-    if size > xlsx_limit():
-        raise InputError(f"{p.name}: {size / 1e6:,.0f} MB, more than ims-xl opens safely; "
-                         "save the register as .csv")
-
-
-def write_parts(parts: list[bytes], out: Path) -> list[Path]:
-    """Write the upload file(s): ``out`` for one part, ``out_1``, ``out_2`` ... for several.
-
-    The parts are all written to temporary files first and only then moved over their
-    targets, so a full disk leaves no mix of new and old parts; numbered parts left from an
-    earlier, larger export are removed so no stale part can be uploaded by mistake.
-    """
-    paths = [out] if len(parts) == 1 else [out.with_name(f"{out.stem}_{i}{out.suffix}") for i in range(1, len(parts) + 1)]
-    atomic_write_many([(p, lambda tmp, data=data: Path(tmp).write_bytes(data)) for p, data in zip(paths, parts)])
-    i = len(parts) + 1 if len(parts) > 1 else 1
-    while (stale := out.with_name(f"{out.stem}_{i}{out.suffix}")).exists():
-        if b'"reqtyp":"SAVE"' in stale.read_bytes()[:200]:
-            stale.unlink()
-        i += 1
-    return paths

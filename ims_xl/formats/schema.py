@@ -23,7 +23,7 @@ import jsonschema
 from jsonschema import Draft202012Validator, ValidationError
 
 from ..gstin import GOVT_RE, NORMAL_RE, gstin_problem
-from .ims_json import ImsDownload, record_key
+from .ims_json import ImsDownload, read_json_bytes, record_key
 from ..model import (AMOUNT_KEYS, DECL_CAP, DECL_KEYS, NOT_SENT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY,
                     SECTIONS)
 
@@ -637,3 +637,27 @@ def _record_diffs(rec: dict, orig: dict, status: str) -> list[str]:
         out.append(f"prev_status: uploaded {_show(rec.get('prev_status'))}, the downloaded status is "
                    f"'{status}' (the portal refuses a stale prev_status, IMSSAV0010)")
     return out
+
+
+def check_upload_files(paths: list[str], download: ImsDownload) -> tuple[list[str], int]:
+    """Check upload file(s) against the download they were made from: each against the
+    upload contract, and together record by record (:func:`check_upload`).
+
+    Returns (problems, how many records the files upload).
+    """
+    from pathlib import Path
+    from ..errors import InputError
+    docs, problems = [], []
+    for f in paths:
+        p = Path(f)
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+        doc = read_json_bytes(data, p.name, "an upload JSON")
+        problems += [f"{p.name}: {m}" for m in validate_upload(doc)]
+        docs.append(doc)
+    problems += check_upload(docs if len(docs) > 1 else docs[0], download)
+    n = sum(len(v) for d in docs if isinstance(d, dict) for v in (d.get("invdata") or {}).values()
+            if isinstance(v, list))
+    return problems, n

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
 import numpy as np
 import pandas as pd
+
+from ..errors import InputError
 
 
 #: Stable reason codes and what they mean (kebab case; never rename).
@@ -91,6 +95,25 @@ class MatchSettings:
     def tolerance(self, head: str) -> int:
         """The buffer in paise for an amount head (``txval`` ... ``val``)."""
         return int(getattr(self, f"tol_{head}"))
+
+    @classmethod
+    def from_options(cls, tolerance_rupees: str | None = None, date_window: int | None = None) -> MatchSettings:
+        """The settings a user asked for: one amount tolerance in rupees for every head
+        (``--amount-tolerance``), and the date window in days (``--date-window``)."""
+        kw: dict[str, int] = {}
+        if tolerance_rupees is not None:
+            try:
+                paise = Decimal(str(tolerance_rupees).strip().replace(",", "")) * 100
+            except InvalidOperation:
+                paise = Decimal("NaN")
+            if not paise.is_finite() or paise < 0:
+                raise InputError(f"--amount-tolerance {tolerance_rupees!r}: give rupees as a number, e.g. 1 or 0.50")
+            kw = {f"tol_{h}": int(paise) for h in ("txval", "iamt", "camt", "samt", "cess", "val")}
+        if date_window is not None:
+            if date_window < 0:
+                raise InputError(f"--date-window {date_window}: give a number of days, 0 or more")
+            kw["date_window_days"] = date_window
+        return cls(**kw)
 
 
 @dataclass(frozen=True)
