@@ -17,7 +17,9 @@ PKG = Path(__file__).resolve().parent.parent / "ims_xl"
 #: Every module, by its path below ims_xl, in its wing (docs/ARCHITECTURE.md).
 WINGS: dict[str, tuple[str, ...]] = {
     "vocabulary": ("__init__", "model", "money", "gstin", "errors", "registry"),
-    "formats": ("formats/__init__", "formats/ims_json", "formats/schema", "formats/register"),
+    "formats": ("formats/__init__", "formats/ims_json", "formats/schema", "formats/register/__init__",
+                "formats/register/vocabulary", "formats/register/headers", "formats/register/cells",
+                "formats/register/reader", "formats/register/documents"),
     "review": ("review/__init__", "review/book", "review/inputs", "review/checks", "review/upload",
                "review/audit", "review/sheets", "review/layout"),
     "reconcile": ("reconcile/__init__", "reconcile/base", "reconcile/numbers", "reconcile/prepare",

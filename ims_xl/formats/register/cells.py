@@ -1,0 +1,230 @@
+"""Reading one cell of a register: identifiers as text (noting numbers that may have lost
+leading zeros), amounts as integer paise (blanks, dashes, Dr/Cr and trailing minus signs
+included), dates day-first (text, Excel serials, ``yyyymmdd``), the supplier's document kind
+from a document or voucher type word, the two-digit place of supply, and small helpers for
+computing once per distinct value and listing row numbers."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from ...gstin import STATE_CODES
+from ...money import AmountError, paise_from_cell, paise_from_decimal, parse_amount
+from .vocabulary import _KIND_WORDS, VOUCHER_KINDS, kind_word
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _ident(cell: object) -> tuple[str, bool]:
+    """An identifier as text; True when it arrived as a number (leading zeros may be lost)."""
+    if cell is None:
+        return "", False
+    if isinstance(cell, str):
+        return cell.strip(), False
+    if isinstance(cell, bool):
+        return str(cell), False
+    if isinstance(cell, int):
+        return str(cell), True
+    if isinstance(cell, float):
+        if cell != cell:
+            return "", False
+        if cell.is_integer():
+            return str(int(cell)), True
+        return repr(cell), True
+    if isinstance(cell, Decimal):
+        return (str(int(cell)) if cell == cell.to_integral_value() else str(cell)), True
+    if isinstance(cell, _dt.datetime):
+        return cell.strftime("%d-%m-%Y"), False
+    if isinstance(cell, _dt.date):
+        return cell.strftime("%d-%m-%Y"), False
+    return str(cell).strip(), False
+
+
+def _text(cell: object) -> str:
+    return _ident(cell)[0]
+
+
+_DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
+_DRCR = re.compile(r"^(.*?)\s*(dr|cr)\.?$", re.IGNORECASE)
+
+
+def _paise(cell: object) -> int:
+    """Paise from a cell; blanks and dashes are zero. Raises AmountError."""
+    if type(cell) is str:
+        s = cell.strip()
+        if not s or s in _DASHES:
+            return 0
+        try:
+            # float() then paise_from_cell is exact for <= 2 decimals (and refuses more)
+            x = float(s.replace(",", ""))
+        except ValueError:
+            x = None
+        if x is not None:
+            return paise_from_cell(x)
+        m = _DRCR.match(s)
+        if m and m.group(1):
+            # Dr / Cr name the ledger side, not a sign: in a purchase register the purchase
+            # and tax ledgers are debited for a bill and credited for a return alike
+            return abs(_paise(m.group(1)))
+        if s.endswith("-") and s[:1].isdigit():
+            return -parse_amount(s[:-1])  # SAP and other ERPs print negatives as 16,825.05-
+        return parse_amount(s)
+    if cell is None:
+        return 0
+    if isinstance(cell, bool):
+        raise AmountError(f"{cell!r} is not an amount")
+    if isinstance(cell, (int, float)):
+        if isinstance(cell, float) and cell != cell:
+            return 0
+        return paise_from_cell(cell)
+    if isinstance(cell, Decimal):
+        return paise_from_decimal(cell)
+    return _paise(str(cell))
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+_D_M_Y = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})")
+_Y_M_D = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_D_MON_Y = re.compile(r"(\d{1,2})[-/ .]?([A-Za-z]{3,9})[-/ .,]*(\d{4}|\d{2})")
+_MON_D_Y = re.compile(r"([A-Za-z]{3,9})[-/ .]?(\d{1,2})[-/ .,]+(\d{4}|\d{2})")
+#: Excel's day zero for serial dates (1900 date system, with its 1900-02-29 quirk).
+_EXCEL_EPOCH = _dt.date(1899, 12, 30)
+_NAT = np.datetime64("NaT", "ns")
+
+
+def _ymd(y: int, m: int, d: int) -> np.datetime64 | None:
+    if y < 100:
+        y += 2000
+    try:
+        return np.datetime64(_dt.date(y, m, d), "ns")
+    except ValueError:
+        return None
+
+
+def _month(word: str) -> int | None:
+    return _MONTHS.get(word[:3].lower()) if word[:3].lower() in _MONTHS else None
+
+
+def _parse_date(cell: object) -> np.datetime64 | None:
+    """A date from a cell, or None when the cell holds something that is not a date.
+
+    Day-first everywhere (Indian usage): ``05/11/2024`` is 5 November. Numbers are Excel
+    serial dates (1 = 1900-01-01) or ``yyyymmdd``.
+    """
+    if isinstance(cell, _dt.datetime):
+        return np.datetime64(cell.date(), "ns")
+    if isinstance(cell, _dt.date):
+        return np.datetime64(cell, "ns")
+    if isinstance(cell, pd.Timestamp):
+        return np.datetime64(cell.date(), "ns")
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        if cell != cell:
+            return _NAT
+        n = int(cell)
+        if 19000101 <= n <= 21001231:
+            return _ymd(n // 10000, n // 100 % 100, n % 100)
+        if 1 <= n < 2958466:
+            return np.datetime64(_EXCEL_EPOCH + _dt.timedelta(days=n), "ns")
+        return None
+    s = str(cell).strip()
+    if not s:
+        return _NAT
+    first = s.split()[0].split("T")[0] if re.match(r"\d{4}-\d", s) else s
+    if first.isdigit():
+        return _parse_date(int(first))
+    m = _D_M_Y.fullmatch(first) or _D_M_Y.fullmatch(s.split()[0])
+    if m:
+        d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        return _ymd(y, mo, d) or (_ymd(y, d, mo) if mo > 12 else None)
+    m = _Y_M_D.fullmatch(first)
+    if m:
+        return _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _D_MON_Y.fullmatch(s)
+    if m and _month(m.group(2)):
+        return _ymd(int(m.group(3)), _month(m.group(2)), int(m.group(1)))
+    m = _MON_D_Y.fullmatch(s)
+    if m and _month(m.group(1)):
+        return _ymd(int(m.group(3)), _month(m.group(1)), int(m.group(2)))
+    return None
+
+
+def _kind_of(w: str, table: dict[str, str], debit: str, credit: str) -> str | None:
+    """A document kind from a type word (:func:`kind_word`): the table first, then the words
+    it contains; ``debit``/``credit`` say what a word naming a debit/credit note means."""
+    if not w:
+        return "invoice"
+    if w in table:
+        return table[w]
+    if "return" in w:
+        return "credit_note"  # a purchase return is always the supplier's credit note
+    if "debit" in w:
+        return debit
+    if "credit" in w:
+        return credit
+    if "purchase" in w or "invoice" in w or "bill" in w:
+        return "invoice"
+    return None
+
+
+def _doc_kind(text: str) -> str | None:
+    """``invoice``/``credit_note``/``debit_note`` from the supplier's document type word."""
+    return _kind_of(kind_word(text), _KIND_WORDS, "debit_note", "credit_note")
+
+
+def _voucher_kind(text: str, overrides: dict[str, str]) -> str | None:
+    """The supplier's document kind from the books' voucher type (see :data:`VOUCHER_KINDS`)."""
+    w = kind_word(text)
+    return overrides[w] if w in overrides else _kind_of(w, VOUCHER_KINDS, "credit_note", "debit_note")
+
+
+_STATE_BY_NAME = {re.sub(r"[^a-z]", "", n.lower()): c for c, n in STATE_CODES.items()}
+# the two-letter state codes Zoho Books and other software print for the place of supply
+_STATE_BY_ABBR = {
+    "JK": "01", "HP": "02", "PB": "03", "CH": "04", "UK": "05", "UT": "05", "HR": "06",
+    "DL": "07", "RJ": "08", "UP": "09", "BR": "10", "SK": "11", "AR": "12", "NL": "13",
+    "MN": "14", "MZ": "15", "TR": "16", "ML": "17", "AS": "18", "WB": "19", "JH": "20",
+    "OR": "21", "OD": "21", "CG": "22", "CT": "22", "MP": "23", "GJ": "24", "DD": "25",
+    "DN": "26", "MH": "27", "KA": "29", "GA": "30", "LD": "31", "KL": "32", "TN": "33",
+    "PY": "34", "AN": "35", "TS": "36", "TG": "36", "AP": "37", "LA": "38", "OT": "97",
+}
+
+
+def _pos(cell: object) -> str:
+    """Two-digit place-of-supply code from ``27``, ``"27-Maharashtra"`` or ``"Maharashtra"``."""
+    t = _text(cell)
+    if not t:
+        return ""
+    m = re.match(r"\s*(\d{1,2})(?!\d)", t)
+    if m:
+        return f"{int(m.group(1)):02d}"
+    abbr = t.strip().upper()
+    if abbr in _STATE_BY_ABBR:
+        return _STATE_BY_ABBR[abbr]
+    return _STATE_BY_NAME.get(re.sub(r"[^a-z]", "", t.lower()), "")
+
+
+def _cached(fn, cells: list[object]) -> list:
+    """``fn`` over cells, computed once per distinct value."""
+    memo: dict[object, object] = {}
+    out = []
+    for c in cells:
+        key = (type(c), c)
+        if key not in memo:
+            memo[key] = fn(c)
+        out.append(memo[key])
+    return out
+
+
+def _rows_list(rows: list[int], limit: int = 10) -> str:
+    head = ", ".join(str(r) for r in rows[:limit])
+    return head + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+_GSTIN_SHAPE = re.compile(r"[0-9]{2}[A-Z0-9]{13}")

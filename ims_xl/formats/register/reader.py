@@ -1,0 +1,444 @@
+"""Reading a register grid: the ``--map`` and ``--voucher-kind`` options parsed
+(``parse_map``, ``parse_voucher_kinds``), ``read_register_grid`` (the entry: the header
+found, every block below a header read, the lines grouped into documents and the read
+checked), further header rows (a repeated page header or a second register stacked below),
+one block's rows read into line rows (identifiers, GSTIN column check, amounts, dates,
+document kinds, rows that are not documents), and continuation lines that carry the document
+above them."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ...gstin import is_valid_gstin
+from ...money import AmountError, shown
+from .cells import (_GSTIN_SHAPE, _NAT, _cached, _doc_kind, _ident, _paise, _parse_date, _pos,
+                    _rows_list, _text, _voucher_kind)
+from .documents import _check_plausible, _group_documents, _split_tax
+from .headers import _find_header, _Header, _header_at, _is_blank, _norm_header, _where
+from .vocabulary import (_AMOUNTS, _IDENT_FIELDS, FIELDS, HEAD_KEYS, KIND_LABEL, KIND_NAMES,
+                         SYNONYMS, RegisterError, RegisterResult, kind_word)
+
+
+# --------------------------------------------------------------------------- reader
+
+
+def parse_map(text: str) -> dict[str, list[str]]:
+    """A column mapping from ``--map`` text: ``doc_no=Bill No,txval=Purchase 18%+Purchase 5%``.
+
+    Fields are :data:`FIELDS`; ``+`` adds several columns into one amount head.
+
+    Raises:
+        RegisterError: a part without ``=``, an unknown field, or no header.
+    """
+    parts = re.split(r",\s*(?=(?:%s)\s*=)" % "|".join(FIELDS), str(text).strip())
+    out: dict[str, list[str]] = {}
+    for part in parts:
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise RegisterError(f"column mapping {part!r}: write field=header, such as "
+                                f"doc_no=Bill No (fields: {', '.join(FIELDS)})")
+        f, _, h = part.partition("=")
+        f = f.strip().lower()
+        heads = [x.strip() for x in h.split("+") if x.strip()]
+        if f not in FIELDS:
+            raise RegisterError(f"column mapping: unknown field {f!r}; fields are: {', '.join(FIELDS)}")
+        if not heads:
+            raise RegisterError(f"column mapping: no header given for {f!r}")
+        out[f] = heads
+    return out
+
+
+def parse_voucher_kinds(text: str) -> dict[str, str]:
+    """Voucher types -> the supplier's document: ``"Debit Note=debit_note,Rate Diff=invoice"``.
+
+    Raises:
+        RegisterError: a part without ``=`` or an unknown document kind.
+    """
+    out: dict[str, str] = {}
+    for part in str(text).split(","):
+        if not part.strip():
+            continue
+        v, _, k = part.partition("=")
+        kind = KIND_NAMES.get(kind_word(k))
+        if not kind_word(v) or kind is None:
+            raise RegisterError(f"voucher kind {part.strip()!r}: write <voucher type>=<invoice, "
+                                "credit_note or debit_note>, such as \"Debit Note=credit_note\"")
+        out[kind_word(v)] = kind
+    return out
+
+
+def _as_lists(mapping: dict[str, str] | dict[str, list[str]] | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f, h in (mapping or {}).items():
+        heads = [h] if isinstance(h, str) else list(h)
+        heads = [str(x).strip() for x in heads if str(x).strip()]
+        if heads:
+            out[f] = heads
+    return out
+
+
+def read_register_grid(rows: list[list[object]], source: str, sheet: str | None = None,
+                       mapping: dict[str, str] | dict[str, list[str]] | None = None, *,
+                       voucher_kinds: dict[str, str] | None = None,
+                       recipient_state: str = "") -> RegisterResult:
+    """Read a purchase register grid into one row per document.
+
+    Args:
+        rows: the cells of the CSV or worksheet, top to bottom, as the shell read them.
+        source: the file name, quoted in every message.
+        sheet: the worksheet name (``None`` for a CSV).
+        mapping: logical field -> header text (or several, added together for an amount
+            head), for columns the synonyms do not find (fields: :data:`FIELDS`). Mapped
+            headers win over synonyms.
+        voucher_kinds: voucher type (:func:`kind_word` key) -> document kind, over
+            :data:`VOUCHER_KINDS`.
+        recipient_state: the recipient's state code; splits a combined tax column without a
+            tax name into IGST (another state) or CGST + SGST (the same state).
+
+    Returns:
+        A :class:`RegisterResult`; ``books`` has the columns :data:`BOOKS_COLUMNS`.
+
+    Raises:
+        RegisterError: empty grid, no recognisable header row, a GSTIN column that holds
+            names, text in an amount column, an unknown field in ``mapping``, or a read
+            that looks wrong (no taxable value, taxes not read, internal sequence numbers
+            for document numbers, every document negative with no document type).
+    """
+    where = _where(source, sheet)
+    wanted = _as_lists(mapping)
+    unknown = [k for k in wanted if k not in FIELDS]
+    if unknown:
+        raise RegisterError(f"{where}: unknown field(s) {unknown} in the column mapping; "
+                            f"fields are: {', '.join(FIELDS)}")
+    grid = [r if r is not None else [] for r in rows]
+    if not any(not _is_blank(c) for r in grid for c in r):
+        raise RegisterError(f"{where}: the register is empty (no cells with data)", "no-rows")
+    first = _find_header(grid, where, wanted)
+    blocks = [first, *_more_headers(grid, first, {f: [_norm_header(h) for h in hs]
+                                                  for f, hs in wanted.items()})]
+    warnings: list[str] = []
+    parts: list[pd.DataFrame] = []
+    flags = {"val": False, "voucher_no": False, "kind": False, "tax": False, "txval": False}
+    for k, hdr in enumerate(blocks):
+        end = blocks[k + 1].row - (1 if blocks[k + 1].two else 0) if k + 1 < len(blocks) \
+            else len(grid)
+        lines = _read_block(grid, hdr, end, where, warnings, voucher_kinds or {}, recipient_state)
+        if lines is not None:
+            parts.append(lines)
+        flags["val"] |= "val" in hdr.cols
+        flags["voucher_no"] |= "voucher_no" in hdr.cols
+        flags["kind"] |= "doc_type" in hdr.cols or "voucher_type" in hdr.cols
+        flags["tax"] |= any(f in hdr.cols for f in ("iamt", "camt", "samt", "tax"))
+        flags["txval"] |= "txval" in hdr.cols
+    if len(blocks) > 1:
+        warnings.append(f"{where}: {len(blocks)} header rows (rows "
+                        f"{', '.join(str(b.row + 1) for b in blocks)}): each starts a block read "
+                        "with its own columns")
+    if not parts:
+        raise RegisterError(f"{where}: the header is on row {first.row + 1} but no data rows "
+                            "follow it", "no-rows")
+    lines = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    books = _group_documents(lines, has_val=flags["val"], has_vch=flags["voucher_no"],
+                             has_kind=flags["kind"], warnings=warnings, where=where, header=first)
+    _check_plausible(books, first, flags, where)
+    used = {f: " + ".join(first.label(i) for i in ix) for f, ix in first.cols.items()}
+    return RegisterResult(books=books, mapping=used, header_row=first.row + 1, warnings=warnings)
+
+
+_SYN_CELLS = frozenset(s.strip().lower() for syns in SYNONYMS.values() for s in syns)
+
+
+def _more_headers(grid: list[list[object]], first: _Header,
+                  wanted: dict[str, list[str]]) -> list[_Header]:
+    """Header rows further down: a page header repeated, or a second register (another
+    sheet's, or another file's) stacked below the first on the Books sheet."""
+    out: list[_Header] = []
+    si = first.cols["stin"][0]
+    r = first.row + 1
+    while r < len(grid):
+        row = grid[r]
+        cell = row[si] if si < len(row) else None
+        # a data row holds a GSTIN (or nothing) under the GSTIN header: skip it cheaply
+        if isinstance(cell, str) and len(cell.strip()) == 15 and cell.strip()[:2].isdigit():
+            r += 1
+            continue
+        hits = sum(1 for c in row if isinstance(c, str) and c.strip().lower() in _SYN_CELLS)
+        if hits >= 1:
+            h = _header_at(grid, r, {})
+            if h is None and wanted:
+                h = _header_at(grid, r, wanted)
+            if h is None and r + 1 < len(grid):
+                h2 = _header_at(grid, r + 1, {})
+                if h2 is not None and h2.two:
+                    h, r = h2, r + 1
+            if h is not None:
+                out.append(h)
+        r += 1
+    return out
+
+
+def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, warnings: list[str],
+                voucher_kinds: dict[str, str], recipient_state: str) -> pd.DataFrame | None:
+    """The line rows of one block (header ``hdr``, data up to row ``end``), or None if empty."""
+    cols = hdr.cols
+    h = hdr.row
+    first_line = h + 2  # 1-based file line of the first data row
+    col_idx = sorted({i for ix in cols.values() for i in ix})
+    width = col_idx[-1] + 1
+    kept_rows: list[list[object]] = []
+    keep: list[int] = []
+    for k, row in enumerate(grid[h + 1:end]):
+        if len(row) < width:
+            row = [*row, *([None] * (width - len(row)))]
+        for i in col_idx:
+            c = row[i]
+            if c is not None and not (c == "" or (isinstance(c, str) and not c.strip())
+                                      or (isinstance(c, float) and c != c)):
+                kept_rows.append(row)
+                keep.append(k)
+                break
+    if not keep:
+        return None
+    kept_rows, keep, cont = _continuations(kept_rows, keep, cols)
+    if not keep:
+        return None
+    if hdr.ledger:
+        warnings.append(f"{where}: amounts added from ledger columns: "
+                        + ", ".join(f"{FIELDS[f].split(' (')[0]} = {hdr.named(f)}"
+                                    for f in HEAD_KEYS if f in cols and
+                                    any(hdr.label(i) in hdr.ledger for i in cols[f])))
+
+    def column(f: str, j: int = 0) -> list[object]:
+        i = cols[f][j]
+        return [r[i] for r in kept_rows]
+
+    # identifiers ------------------------------------------------------------------------
+    values: dict[str, list[str]] = {}
+    numeric_rows: dict[str, list[int]] = {}
+    for f in ("stin", "tradenm", "doc_no", "orig_doc_no", "voucher_no", "doc_type",
+              "voucher_type", "tax_name"):
+        if f not in cols:
+            continue
+        raw = column(f)
+        if all(type(c) is str for c in raw):
+            values[f] = [c.strip() for c in raw]
+            numeric_rows[f] = []
+            continue
+        out, nums = [], []
+        for k, c in zip(keep, raw):
+            t, was_num = _ident(c)
+            out.append(t)
+            if was_num and f in _IDENT_FIELDS:
+                nums.append(k + first_line)
+        values[f] = out
+        numeric_rows[f] = nums
+    stin = [s.replace(" ", "").upper() for s in values["stin"]]
+    doc_no = values["doc_no"]
+    label = {f: hdr.named(f) for f in cols}
+
+    # a GSTIN column full of names: refuse rather than match nothing
+    nonempty = [(k, s) for k, s in zip(keep, stin) if s]
+    if not nonempty:
+        raise RegisterError(f"{where}: column {label['stin']} (supplier GSTIN) is empty in every "
+                            f"data row; map the GSTIN column with --map \"stin=<header>\"")
+    shaped = sum(1 for _, s in nonempty if len(s) == 15 and _GSTIN_SHAPE.fullmatch(s))
+    if shaped * 2 < len(nonempty):
+        bad = [(k, values["stin"][j]) for j, (k, s) in enumerate(zip(keep, stin))
+               if s and not (len(s) == 15 and _GSTIN_SHAPE.fullmatch(s))][:3]
+        examples = "; ".join(f"row {k + first_line}: {v!r}" for k, v in bad)
+        raise RegisterError(
+            f"{where}: column {label['stin']} (mapped to the supplier GSTIN) does not hold "
+            f"GSTINs: {len(nonempty) - shaped} of {len(nonempty)} values are not 15-character "
+            f"GSTINs ({examples}). Map the column that holds GSTINs with --map \"stin=<header>\"")
+
+    # amounts ----------------------------------------------------------------------------
+    n = len(keep)
+    amounts: dict[str, np.ndarray] = {}
+    for f in (*_AMOUNTS, "tax"):
+        if f not in cols:
+            continue
+        arr = np.zeros(n, dtype=np.int64)
+        for j_col, i in enumerate(cols[f]):
+            for j, c in enumerate(column(f, j_col)):
+                if c is None or c == "":
+                    continue
+                try:
+                    arr[j] += _paise(c)
+                except AmountError:
+                    raise RegisterError(
+                        f"{where}: row {keep[j] + first_line}, column {hdr.label(i)!r} "
+                        f"({FIELDS[f]}): {shown(c)} is not an amount") from None
+        amounts[f] = arr
+    if "tax" in amounts and not any(f in cols for f in ("iamt", "camt", "samt")):
+        _split_tax(amounts, values.get("tax_name"), column("pos") if "pos" in cols else None,
+                   recipient_state, [k + first_line for k in keep], where, label["tax"])
+    amounts.pop("tax", None)
+    for f in HEAD_KEYS:
+        amounts.setdefault(f, np.zeros(n, dtype=np.int64))
+    # an unlabelled line that adds up everything above it is a total, not a second rate
+    tx = amounts["txval"]
+    running = np.concatenate(([0], np.cumsum(tx)[:-1]))
+    total = cont & (tx == running) & (np.arange(n) >= 2) & (tx != 0)
+
+    # dates ------------------------------------------------------------------------------
+    dates = np.full(n, _NAT, dtype="datetime64[ns]")
+    bad_dates: list[int] = []
+    if "doc_date" in cols:
+        cache: dict[object, np.datetime64 | None] = {}
+        for j, c in enumerate(column("doc_date")):
+            if c is None:
+                continue
+            key = (type(c), c)
+            v = cache.get(key, False)
+            if v is False:
+                v = cache[key] = _parse_date(c)
+            if v is None:
+                bad_dates.append(keep[j] + first_line)
+            else:
+                dates[j] = v
+    else:
+        warnings.append(f"{where}: no document date column was found; dates are not compared")
+    if bad_dates:
+        warnings.append(f"{where}: {len(bad_dates)} date(s) in column {label['doc_date']} could "
+                        f"not be read and were left empty: rows {_rows_list(bad_dates)}")
+
+    # document kind: the supplier's document type wins over the books' voucher type, row by
+    # row (a type column blank on a row falls back to the next one) ------------------------
+    sources: list[tuple[str, list[str]]] = []
+    for f in ("doc_type", "voucher_type"):
+        for j_col in range(len(cols.get(f, ()))):
+            texts = values[f] if j_col == 0 else [_text(c) for c in column(f, j_col)]
+            # a type column that names the books' own vouchers (Purchase, Purchase Return:
+            # Marg's TYPE) is a voucher type, whatever its header says
+            voucher = f == "voucher_type" or any("purchase" in kind_word(t) for t in set(texts))
+            sources.append(("voucher_type" if voucher else "doc_type", texts))
+    # a number column named after one kind of note (Zoho's "Vendor Credit Number") says
+    # what its rows are when no type column does
+    named = kind_word(hdr.label(cols["doc_no"][0]))
+    default = ("credit_note" if "credit" in named and "debit" not in named else
+               "debit_note" if "debit" in named and "credit" not in named else "invoice")
+    kinds = [default] * n
+    if sources:
+        kind_cache: dict[tuple[str, str], str | None] = {}
+        unknown_words: dict[tuple[str, str], int] = {}
+        for j in range(n):
+            for f, texts in sources:
+                t = texts[j]
+                if not t:
+                    continue
+                key = (f, t)
+                if key not in kind_cache:
+                    kind_cache[key] = _doc_kind(t) if f == "doc_type" else _voucher_kind(t, voucher_kinds)
+                kd = kind_cache[key]
+                if kd is None:
+                    unknown_words.setdefault(key, keep[j] + first_line)
+                    kd = "invoice"
+                kinds[j] = kd
+                break
+        if unknown_words:
+            warnings.append(
+                f"{where}: document or voucher types not recognised, read as invoices: "
+                + ", ".join(f"{w!r} (first on row {r})" for (_, w), r in unknown_words.items())
+                + " (map voucher types with --voucher-kind \"<type>=credit_note\")")
+        notes = [f"{t!r} -> {KIND_LABEL[k]}" for (f, t), k in kind_cache.items()
+                 if f == "voucher_type" and k and k != "invoice"]
+        if notes:
+            warnings.append(f"{where}: voucher types read as the supplier's documents: "
+                            + ", ".join(notes))
+
+    lines = pd.DataFrame({
+        "_line": np.asarray(keep, dtype=np.int64) + first_line,
+        "stin": stin,
+        "tradenm": values.get("tradenm", [""] * n),
+        "doc_kind": kinds,
+        "doc_no": doc_no,
+        "doc_date": dates,
+        "pos": _cached(_pos, column("pos")) if "pos" in cols else [""] * n,
+        "orig_doc_no": values.get("orig_doc_no", [""] * n),
+        "_vch": values.get("voucher_no", [""] * n),
+        **{f: amounts[f] for f in _AMOUNTS if f in amounts},
+    })
+    if "val" not in lines:
+        lines["val"] = np.zeros(n, dtype=np.int64)
+    if total.any():
+        lines = lines.loc[~total]
+
+    # rows that are not documents: totals, unregistered suppliers ------------------------
+    no_stin = lines["stin"] == ""
+    if no_stin.any():
+        skipped = lines.loc[no_stin & (lines["doc_no"] != "") & ~lines["doc_no"].str.lower()
+                            .str.startswith("total"), "_line"].tolist()
+        if skipped:
+            warnings.append(f"{where}: {len(skipped)} row(s) without a supplier GSTIN were left out "
+                            f"(unregistered suppliers are not in the IMS): rows "
+                            f"{_rows_list(skipped)}")
+        lines = lines.loc[~no_stin]
+    bad_gstin = lines.loc[~np.asarray(_cached(is_valid_gstin, lines["stin"].tolist()), dtype=bool),
+                          "_line"].tolist()
+    if bad_gstin:
+        warnings.append(f"{where}: {len(bad_gstin)} supplier GSTIN(s) fail the GSTIN check and can "
+                        f"only match at PAN level: rows {_rows_list(bad_gstin)}")
+    no_number = lines.loc[lines["doc_no"] == "", "_line"].tolist()
+    if no_number:
+        warnings.append(f"{where}: {len(no_number)} row(s) have no document number: rows "
+                        f"{_rows_list(no_number)}")
+    for f, rws in numeric_rows.items():
+        if rws:
+            warnings.append(
+                f"{where}: column {label[f]} held {len(rws)} number(s) instead of text (rows "
+                f"{_rows_list(rws)}): leading zeros may have been lost (they are ignored when "
+                "matching); format the column as Text")
+    return lines
+
+
+_NUMBERISH = re.compile(r"^[\s₹(]*[-+]?[\d,]*\.?\d*\)?\s*(?:-|%|dr\.?|cr\.?)?\s*$", re.IGNORECASE)
+_IDENTITY = ("stin", "doc_no", "voucher_no", "doc_date", "tradenm")
+
+
+def _labelled(row: list[object]) -> bool:
+    """True when a row holds text that is not a number (a total's or group's label, a page
+    footer), in any column."""
+    return any(isinstance(c, str) and c.strip() and not _NUMBERISH.match(c) for c in row)
+
+
+def _continuations(kept_rows: list[list[object]], keep: list[int], cols: dict[str, list[int]]
+                   ) -> tuple[list[list[object]], list[int], np.ndarray]:
+    """Rows without any identity (no GSTIN, number, voucher, date or name).
+
+    An unlabelled one right below a document line is that document's next line (Marg and
+    others print a second tax rate on a line of its own): it takes the identity of the line
+    above. The others (totals, group headings, page footers) are not documents and are left
+    out before their amounts are read. Returns the rows, their positions, and which are
+    continuations.
+    """
+    ident = [cols[f][0] for f in _IDENTITY if f in cols]
+    fill = sorted({i for f, ix in cols.items() if f not in (*_AMOUNTS, "tax", "tax_name") for i in ix})
+    rows_out: list[list[object]] = []
+    keep_out: list[int] = []
+    cont: list[bool] = []
+    prev_doc = False
+    for row, k in zip(kept_rows, keep):
+        blank = all(_is_blank(row[i]) for i in ident)
+        if not blank:
+            rows_out.append(row)
+            keep_out.append(k)
+            cont.append(False)
+            prev_doc = True
+            continue
+        if prev_doc and keep_out and keep_out[-1] == k - 1 and not _labelled(row):
+            row = list(row)
+            above = rows_out[-1]
+            for i in fill:
+                if _is_blank(row[i]):
+                    row[i] = above[i]
+            rows_out.append(row)
+            keep_out.append(k)
+            cont.append(True)
+            continue
+        prev_doc = False
+    return rows_out, keep_out, np.asarray(cont, dtype=bool)
