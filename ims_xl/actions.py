@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from .review.checks import annotate, run_checks
@@ -495,3 +496,105 @@ def run_month(download: ImsDownload, existing: ReviewBook | None, registers: lis
         parts, ex = export(book, Settings())
         msgs += ex.messages[1:]
     return parts, Outcome(book=val.book, marks=val.marks, messages=msgs, findings=val.findings, table=table)
+
+
+def _books_frame(book: ReviewBook) -> pd.DataFrame | None:
+    """The documents on the Books sheet, read as reconcile reads them (None when empty)."""
+    from .formats.register import RegisterError, read_register_grid
+    blocks = _books_blocks(book)
+    if not blocks:
+        return None
+    cols, kinds, _, _ = _saved_settings(book, None, None)
+    state = book.rtin[:2] if book.rtin[:2].isdigit() else ""
+    _, spans = _stack(blocks)
+    parts = []
+    try:
+        for (name, g, _key), (_, first_row, _last, _k) in zip(blocks, spans):
+            reg = read_register_grid(g, name, None, cols, voucher_kinds=kinds, recipient_state=state)
+            part = reg.books.copy()
+            part["books_row"] = part["books_row"] + first_row - 1
+            parts.append(part)
+    except RegisterError as exc:
+        raise InputError(str(exc)) from None
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _match_2b_only(book: ReviewBook, docs: pd.DataFrame, settings=None) -> pd.Series | None:
+    """Match the 2B documents IMS does not list (reverse charge, ISD, SEZ imports ...) with
+    the books documents no IMS record paired; their match status by ``docs`` index."""
+    from .reconcile.matcher import MatchSettings
+    from .reconcile.matcher import reconcile as match
+    books = _books_frame(book)
+    if books is None:
+        return None
+    listed = set(book.rows["key"])
+    only = docs[(~docs["key"].isin(listed) | (docs["key"] == "")) & (docs["stin"] != "")]
+    if not len(only):
+        return pd.Series(dtype=object)
+    paired = pd.to_numeric(book.rows.get("books_row", pd.Series(dtype=object)), errors="coerce").dropna()
+    free = books[~books["books_row"].isin(set(paired.astype(int)))]
+    section = np.where(only["note_type"] == "C", "b2bcn",
+                       np.where((only["note_type"] == "D") & (only["kind"] == "note"), "b2bdn", "b2b"))
+    ims = pd.DataFrame({
+        "ref": only["doc_id"].to_numpy(), "section": section, "stin": only["stin"].to_numpy(),
+        "tradenm": only["trdnm"].to_numpy(), "doc_no": only["doc_no"].to_numpy(),
+        "doc_date": only["doc_date"].to_numpy(), "orig_doc_no": "", "orig_doc_date": "", "pos": only["pos"].to_numpy(),
+        **{h: only[h].to_numpy(dtype=np.int64) for h in ("txval", "iamt", "camt", "samt", "cess", "val")},
+        "action": "N", "ispendactblocked": True, "rtnprd": "",
+    })
+    result = match(ims, free, settings or MatchSettings())
+    status = result.ims.set_index("ref")["status"].astype(str)
+    return pd.Series(only["doc_id"].map(status).fillna("").to_numpy(), index=only.index, dtype=object)
+
+
+def gstr2b(book: ReviewBook, statement, settings=None) -> Outcome:
+    """Check GSTR-2B against the workbook's actions and books, and work out GSTR-3B Table 4.
+
+    Writes ``In GSTR-2B`` and ``GSTR-2B check`` on the section sheets, the ``GSTR-2B`` and
+    ``GSTR-3B ITC`` sheets; returns the Table 4 frame as ``table`` (``--3b``).
+
+    Raises:
+        InputError: the statement is for another GSTIN than the workbook.
+    """
+    from .review.layout import GSTR2B_SHEET, GSTR3B_SHEET
+    from .review.month_end import (BASES, HEAD_NAMES, HEADS, RECOMPUTE, gstr2b_grid, gstr3b_grid,
+                                   recompute_difference, table4, three_way)
+    rtin = (book.rtin or "").upper()
+    if rtin and statement.gstin and statement.gstin != rtin:
+        raise InputError(f"{statement.source}: GSTR-2B of {statement.gstin}, but this workbook is for {rtin}; "
+                         "download the GSTR-2B of this GSTIN")
+    msgs = list(statement.warnings)
+    period = str(book.meta.get("period", "") or "")
+    if period and statement.period and period != statement.period:
+        msgs.append(f"Note: GSTR-2B is for period {statement.period}, this workbook for {period}")
+    logged, _ = with_log(book, book)  # actions typed since the last run count as changed now
+    status = _match_2b_only(book, statement.docs, settings)
+    records = three_way(book.rows, statement.docs, logged.log, statement.generated_date, status)
+    table = table4(records, statement.summary)
+    n = len(book.rows)
+    rows = book.rows.copy()
+    rows["gstr2b_status"] = records["treatment"].iloc[:n].to_numpy()
+    rows["gstr2b_check"] = records["check"].iloc[:n].to_numpy()
+    info = {"gstin": statement.gstin, "period": statement.period, "generated": statement.generated,
+            "source": statement.source}
+    reports = {**book.reports, GSTR2B_SHEET: gstr2b_grid(records, info), GSTR3B_SHEET: gstr3b_grid(table, info)}
+    meta = {**book.meta, "gstr2b_generated": statement.generated, "gstr2b_period": statement.period,
+            "gstr2b_file": statement.source}
+    checks = records["check"].astype(str).str.split(":").str[0].str.split(" \\(").str[0]
+    counts = checks.value_counts()
+    only = int((records["source"] != "IMS").sum())
+    msgs.insert(0, f"GSTR-2B {statement.source} (generated {statement.generated or '?'}): "
+                   f"{len(statement.docs):,} documents; {n:,} IMS records checked, {only:,} documents "
+                   "IMS does not list (reverse charge, ISD, imports ...)")
+    msgs += [f"  {k}: {v:,}" for k, v in counts.items()]
+    n_re = int(checks.eq(RECOMPUTE).sum())
+    if n_re:
+        d = recompute_difference(records)
+        msgs.append(f"Recompute GSTR-2B on the portal before filing GSTR-3B: {n_re:,} record(s) changed action "
+                    "after it was generated; ITC it moves: "
+                    + ", ".join(f"{nm} {d[h] / 100:,.2f}" for nm, h in zip(HEAD_NAMES, HEADS)))
+    c = table.set_index(["row", "basis"])
+    for b in BASES:
+        msgs.append(f"  GSTR-3B 4C net ITC ({b}): " + ", ".join(
+            f"{nm} {int(c.loc[('4C', b), h]) / 100:,.2f}" for nm, h in zip(HEAD_NAMES, HEADS)))
+    return Outcome(book=replace(book, rows=rows, reports=reports, meta=meta), messages=msgs, table=table)

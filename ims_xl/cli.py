@@ -20,7 +20,7 @@ from pathlib import Path
 from . import __version__, actions
 from .cli_parser import build_parser
 from .errors import ImsXlError, InputError, ValidationFailed
-from .files.atomic import WRITTEN, make_folder, refuse_if_open, write_csv, write_parts
+from .files.atomic import WRITTEN, make_folder, refuse_if_open, write_csv, write_parts, write_rows_csv
 from .files.safety import check_json_size, check_output_path, file_saved_at, hold_workbooks
 from .files.xlsx import check_review_target, read_review, write_review
 from .formats.ims_json import load_download, load_portal_errors
@@ -166,6 +166,9 @@ def cmd_sample(a: argparse.Namespace) -> int:
     p = out / "ims_download.json"
     write_download(p, data)
     _say(f"Wrote {p} ({a.records:,} records, seed {a.seed})")
+    from .samples.gstr2b import gstr2b_from_download
+    write_download(out / "gstr2b.json", gstr2b_from_download(data, a.seed))
+    _say(f"Wrote {out / 'gstr2b.json'} (the GSTR-2B the portal would generate from it)")
     try:
         from .samples.register import generate_register, write_ground_truth_csv, write_register_csv
     except ImportError:
@@ -262,6 +265,23 @@ def cmd_run(a: argparse.Namespace) -> int:
     return EXIT_OK if parts is not None else EXIT_FINDINGS
 
 
+def cmd_gstr2b(a: argparse.Namespace) -> int:
+    from .formats.gstr2b import load_gstr2b
+    from .review.month_end import table4_csv_rows
+    statement = load_gstr2b(a.gstr2b)
+    target = a.out or a.workbook
+    if a.table:
+        check_output_path(a.table)
+    with _changing(target):
+        book = read_review(a.workbook)
+        out = actions.gstr2b(book, statement, _match_settings(a))
+        if a.table:
+            write_rows_csv(table4_csv_rows(out.table), Path(a.table))
+        problems = _save(book, out, target)
+    _say(*out.messages, *problems, f"Wrote {target}" + (f" and {a.table}" if a.table else ""))
+    return EXIT_OK
+
+
 def cmd_check_upload(a: argparse.Namespace) -> int:
     """Prove each uploaded record equals its downloaded record but for the review fields."""
     from .formats.schema import check_upload_files
@@ -291,7 +311,7 @@ COMMANDS = {
     "import": cmd_import, "validate": cmd_validate, "export": cmd_export, "import-errors": cmd_import_errors,
     "summary": cmd_summary, "sample": cmd_sample, "reconcile": cmd_reconcile,
     "apply-suggestions": cmd_apply_suggestions, "run": cmd_run, "check-upload": cmd_check_upload,
-    "doctor": cmd_doctor,
+    "doctor": cmd_doctor, "gstr2b": cmd_gstr2b,
 }
 
 

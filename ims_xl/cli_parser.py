@@ -100,6 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--amount-tolerance", type=str, help="rupees per tax head (default 1)")
     s.add_argument("--date-window", type=int, help="days (default 3)")
 
+    s = sub.add_parser("gstr2b", help=_help("gstr2b"), description=_help("gstr2b"))
+    s.add_argument("workbook")
+    s.add_argument("--2b", dest="gstr2b", required=True, metavar="GSTR2B.json",
+                   help="the GSTR-2B JSON downloaded from the portal (Returns > GSTR-2B)")
+    s.add_argument("--3b", dest="table", metavar="TABLE4.csv",
+                   help="also write the GSTR-3B Table 4 working as CSV (exact rupees)")
+    s.add_argument("--out", help="write the checked workbook here (default: in place)")
+    s.add_argument("--amount-tolerance", type=str, help="rupees per tax head, matching 2B-only documents "
+                   "with the books (default 1)")
+    s.add_argument("--date-window", type=int, help="days (default 3)")
+
     s = sub.add_parser("check-upload", help="prove an upload JSON changes nothing but actions, remarks "
                        "and ITC reduction, against the download")
     s.add_argument("upload", nargs="+", help="the upload JSON file(s)")

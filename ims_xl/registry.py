@@ -45,6 +45,9 @@ ACTIONS: tuple[ActionInfo, ...] = (
     ActionInfo("apply_suggestions", "apply-suggestions", "Apply suggested actions", "Reconcile",
                "AcceptInvitation",
                "Copy the suggested action into rows still at No Action; never overwrites yours."),
+    ActionInfo("gstr2b", "gstr2b", "Check GSTR-2B", "Reconcile", "AccountingFormat",
+               "Compare the GSTR-2B JSON with your actions and books, flag a needed recompute, "
+               "and work out GSTR-3B Table 4 (ITC)."),
     ActionInfo("export", "export", "Export upload JSON", "Upload", "ExportTextFile",
                "Write the JSON to upload on the GST portal, with only the records you changed."),
     ActionInfo("import_errors", "import-errors", "Import portal errors", "Upload",

@@ -391,6 +391,8 @@ def test_every_registry_action_runs_through_run_action(name, tmp_path, dialogs, 
         xl.run_action("reconcile", book)
     if name == "import_errors":
         dialogs.open = str(_portal_errors(tmp_path, data))
+    if name == "gstr2b":
+        dialogs.open = str(_gstr2b(tmp_path, data))
     book.app._status_history.clear()
     dialogs.save = str(tmp_path / "upload.json")
     book.app._answers = ["yes"]
@@ -571,6 +573,32 @@ def test_import_errors_places_portal_messages(tmp_path, dialogs):
     assert b2b._cell(2, pe) == "RET191106: Invalid action for this record"
     assert marks(book, "B2B", 2) == "|doc_no=portal|portal_errors=portal|"
     assert b2b._cell(3, pe) is None and marks(book, "B2B", 3) is None
+
+
+def _gstr2b(folder: Path, data: dict) -> Path:
+    """The GSTR-2B the portal would generate for ``data`` (samples/gstr2b.py)."""
+    from ims_xl.samples.gstr2b import gstr2b_from_download
+    path = folder / "gstr2b.json"
+    write_download(path, gstr2b_from_download(data))
+    return path
+
+
+def test_check_gstr2b_button(tmp_path, dialogs):
+    """The ribbon's Check GSTR-2B: the section sheets' GSTR-2B columns and the two sheets."""
+    book, data = imported(tmp_path, dialogs, 40)
+    dialogs.open = None
+    lines = xl.run_action("gstr2b", book)
+    assert lines == ["Nothing checked: no file was chosen."] and "GSTR-2B" not in book._names()
+    dialogs.open = str(_gstr2b(tmp_path, data))
+    lines = xl.run_action("gstr2b", book)
+    assert last_alert(book)["mode"] == "info", lines
+    assert "GSTR-2B" in book._names() and "GSTR-3B ITC" in book._names()
+    head = book._sheet("B2B")._grid()[0]
+    j = head.index("GSTR-2B check")
+    checks = {r[j] for r in book._sheet("B2B")._grid()[1:] if r[j]}
+    assert checks and all(c.startswith(("Agrees", "Not in GSTR-2B", "Differs")) for c in checks), checks
+    grid = book._sheet("GSTR-3B ITC")._grid()
+    assert any(r[0] == "4C" and r[2] == "GSTR-2B" for r in grid)
 
 
 def _portal_errors(tmp_path: Path, data: dict) -> Path:
@@ -770,6 +798,7 @@ def _calls(folder: Path, records: int, names: tuple[str, ...]):
     try:
         data = sample(folder / "ims.json", records)
         errors = _portal_errors(folder, data)
+        gstr2b = _gstr2b(folder, data)
         if "reconcile" in names:
             from ims_xl.samples.register import generate_register, write_register_csv
             write_register_csv(folder / "register.csv", generate_register(data, 7)[0])
@@ -777,8 +806,8 @@ def _calls(folder: Path, records: int, names: tuple[str, ...]):
         rec = book._rec
         totals, fixed, seconds = {}, {}, {}
         for k, name in enumerate(names):
-            dialogs.open = str({"import_errors": errors, "reconcile": folder / "register.csv"}.get(
-                name, folder / "ims.json"))
+            dialogs.open = str({"import_errors": errors, "reconcile": folder / "register.csv",
+                                "gstr2b": gstr2b}.get(name, folder / "ims.json"))
             dialogs.save = str(folder / "upload.json")
             if name == "validate":   # the same two problems in both workbooks: the same fills
                 b2b = book._sheet("B2B")
@@ -820,7 +849,7 @@ def _assert_same(small, large, names):
         assert st[key] == lt[key], (key, st[key], lt[key])
 
 
-ALL = ("import_json", "refresh_summary", "export", "import_errors", "import_json", "validate")
+ALL = ("import_json", "refresh_summary", "export", "import_errors", "import_json", "validate", "gstr2b")
 
 
 @pytest.mark.slow

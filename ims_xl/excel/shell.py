@@ -189,6 +189,17 @@ def _apply_suggestions(s: Session) -> list[str]:
     return out.messages
 
 
+def _gstr2b(s: Session) -> list[str]:
+    from ..formats.gstr2b import load_gstr2b  # noqa: PLC0415 - only this button reads a GSTR-2B
+    path = _ask_open_file(s.app, "Choose the GSTR-2B JSON downloaded from the GST portal", JSON_FILES)
+    if not path:
+        return ["Nothing checked: no file was chosen."]
+    statement = load_gstr2b(path)
+    out = _core("gstr2b")(s.read(), statement)
+    s.write(out.book)
+    return out.messages
+
+
 def _core(name: str) -> Callable[..., actions.Outcome]:
     fn = getattr(actions, name, None)
     if fn is None:
@@ -204,6 +215,7 @@ HANDLERS: dict[str, Callable[[Session], list[str]]] = {
     "refresh_summary": _refresh_summary,
     "reconcile": _reconcile,
     "apply_suggestions": _apply_suggestions,
+    "gstr2b": _gstr2b,
     "export": _export,
     "import_errors": _import_errors,
 }

@@ -132,6 +132,19 @@ def write_csv(frame, path: Path) -> None:
     atomic_write_many([(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))])
 
 
+def write_rows_csv(rows: list[list[str]], path: Path) -> None:
+    """Rows of text as a UTF-8 CSV, written atomically (text that would start a formula is
+    prefixed with ')."""
+    import csv
+    from .safety import neutralise_csv_cell
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerows([[neutralise_csv_cell(v) for v in r] for r in rows])
+    atomic_write_many([(path, write)])
+
+
 def make_folder(folder: Path) -> Path:
     """Create an output folder (and its parents), or say in one line why it cannot be."""
     if folder.exists() and not folder.is_dir():

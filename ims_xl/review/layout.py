@@ -19,8 +19,10 @@ REMOVED_SHEET = "Removed records"
 LOG_SHEET = "Log"            # the audit trail (audit.py): appended to, never rewritten
 MISSING_SHEET = "Missing in IMS"
 SUPPLIERS_SHEET = "Suppliers"
-#: Report sheets written by reconcile and carried as they are until the next reconcile.
-REPORT_SHEETS: tuple[str, ...] = (MISSING_SHEET, SUPPLIERS_SHEET)
+GSTR2B_SHEET = "GSTR-2B"          # the three-way check with GSTR-2B (month_end.py)
+GSTR3B_SHEET = "GSTR-3B ITC"      # the GSTR-3B Table 4 working (month_end.py)
+#: Report sheets written by reconcile and the GSTR-2B check, carried as they are until rerun.
+REPORT_SHEETS: tuple[str, ...] = (MISSING_SHEET, SUPPLIERS_SHEET, GSTR2B_SHEET, GSTR3B_SHEET)
 DATA_SHEET = "_ims_data"   # hidden: the downloaded records, as downloaded
 META_SHEET = "_ims_meta"   # hidden: key/value facts about the workbook
 
@@ -70,6 +72,8 @@ class Column:
 RECONCILE_FIELDS: tuple[str, ...] = ("match_status", "books_row", "match_reasons",
                                      "suggested_action", "suggested_remarks", "match_fields",
                                      "match_detail")
+#: Output columns written by the GSTR-2B check (README, "Closing the month").
+GSTR2B_FIELDS: tuple[str, ...] = ("gstr2b_status", "gstr2b_check")
 
 
 def columns_for(section: Section) -> tuple[Column, ...]:
@@ -119,6 +123,8 @@ def columns_for(section: Section) -> tuple[Column, ...]:
              Column("suggested_action", "Suggested action", "output", 11),
              Column("suggested_remarks", "Suggested remarks", "output", 30),
              Column("match_fields", "Differing fields", "output", 18),
+             Column("gstr2b_status", "In GSTR-2B", "output", 16),
+             Column("gstr2b_check", "GSTR-2B check", "output", 30),
              Column("match_detail", "Match detail (ims-xl)", "output", 10, hidden=True),
              Column("cell_marks", "Cell marks (ims-xl)", "output", 10, hidden=True),
              Column("ref", "IMS ref (do not edit)", "ref", 6, hidden=True)]
@@ -129,6 +135,7 @@ def columns_for(section: Section) -> tuple[Column, ...]:
 INPUT_FIELDS: tuple[str, ...] = ("action_text", "remarks_text", "itc_red_text", "decl_igst_in",
                                  "decl_cgst_in", "decl_sgst_in", "decl_cess_in")
 OUTPUT_FIELDS: tuple[str, ...] = ("sheet_errors", "portal_errors", "reimport_note", *RECONCILE_FIELDS,
+                                  *GSTR2B_FIELDS,
                                   "cell_marks")
 
 #: Which marks a column can carry, for the conditional-format rules that colour the cells

@@ -419,7 +419,34 @@ def summary_cells(book: ReviewBook) -> dict[tuple[int, int], tuple[object, str]]
             r += 1
             put(r, 0, [row.status, row.action, int(row.records)])
             put(r, 3, [int(row.itc) / 100], "amount")
+    r = _deadlines(put, r + 2, book, t["itc"])
     return cells
+
+
+def _deadlines(put, r: int, book: ReviewBook, itc: pd.DataFrame) -> int:
+    """The period's cut-offs and what rides on the records still open (docs/GSTR3B_WORKING.md §5)."""
+    from .deadlines import month_end_dates
+    period = str(book.meta.get("period", "") or book.meta.get("gstr2b_period", "") or "")
+    rtin = str(book.meta.get("rtin", "") or "")
+    put(r, 0, [f"Month-end dates for period {period or '(not set)'} (statutory; extensions and holidays "
+               "not applied)", "Date"], "header")
+    for what, when in month_end_dates(period, rtin[:2] if rtin[:2].isdigit() else ""):
+        r += 1
+        put(r, 0, [what, when])
+    act = effective_actions(book.rows) if len(book.rows) else pd.Series(dtype=object)
+    by = itc.set_index("action")["total"] if len(itc) else pd.Series(dtype="int64")
+    for code, label, key in (("N", "Records still at No Action: deemed accepted when GSTR-2B is generated",
+                              "No Action (deemed accepted)"),
+                             ("P", "Records kept Pending: out of GSTR-2B until acted on", "Pending")):
+        r += 1
+        put(r, 0, [label, int((act == code).sum())])
+        put(r, 2, ["ITC riding on them"])
+        put(r, 3, [int(by.get(key, 0)) / 100], "amount")
+    if book.meta.get("gstr2b_generated"):
+        r += 1
+        put(r, 0, ["GSTR-2B checked", f"generated {book.meta.get('gstr2b_generated')}, "
+                   f"period {book.meta.get('gstr2b_period', '')}: see the GSTR-2B and GSTR-3B ITC sheets"])
+    return r
 
 
 def status_summary(rows: pd.DataFrame) -> pd.DataFrame:
