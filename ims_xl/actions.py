@@ -565,6 +565,9 @@ def gstr2b(book: ReviewBook, statement, settings=None) -> Outcome:
                          "download the GSTR-2B of this GSTIN")
     msgs = list(statement.warnings)
     period = str(book.meta.get("period", "") or "")
+    if statement.period[2:] + statement.period[:2] < "202301" and len(statement.period) == 6:
+        msgs.append(f"Note: GSTR-2B of {statement.period}, before January 2023: worked on the current rule "
+                    "(credit notes netted in 4A, negatives kept there); the portal then filled 4B(2)")
     if period and statement.period and period != statement.period:
         msgs.append(f"Note: GSTR-2B is for period {statement.period}, this workbook for {period}")
     logged, _ = with_log(book, book)  # actions typed since the last run count as changed now

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -88,7 +89,11 @@ class Gstr2b:
 
 
 def _lower_keys(d: dict) -> dict:
-    return {str(k).lower(): v for k, v in d.items()}
+    """The dict with lower-case keys (the portal writes them so; a GSP may not)."""
+    for k in d:
+        if type(k) is not str or not k.islower():
+            return {str(k).lower(): v for k, v in d.items()}
+    return d
 
 
 def _envelope(obj: object, source: str) -> dict:
@@ -117,6 +122,8 @@ def _envelope(obj: object, source: str) -> dict:
 
 
 def _text(value: object) -> str:
+    if type(value) is str:
+        return value.strip()
     return _ident(value)[0].strip()
 
 
@@ -124,6 +131,12 @@ def _amount(d: dict, key: str, where: str) -> int | None:
     v = d.get(key)
     if v is None or v == "":
         return None
+    # the common shapes first (an int, or a Decimal of at most 2 places and a sane size);
+    # anything else goes through the full check, which refuses what is not an amount
+    if type(v) is int and -10**15 < v < 10**15:
+        return v * 100
+    if type(v) is Decimal and v.is_finite() and v.adjusted() < 15 and v.as_tuple().exponent >= -2:
+        return int(v * 100)
     try:
         return paise_from_json(v)
     except AmountError as exc:
