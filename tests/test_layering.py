@@ -32,7 +32,7 @@ WINGS: dict[str, tuple[str, ...]] = {
     "files": ("files/__init__", "files/xlsx", "files/read", "files/atomic", "files/sheetxml", "files/safety",
               "files/letters"),
     "excel": ("excel/__init__", "excel/shell", "excel/workbook", "excel/dialogs", "excel/doctor"),
-    "cli": ("cli", "cli_parser", "__main__"),
+    "cli": ("cli", "cli_parser", "__main__", "batch"),
 }
 CORE = tuple(m for w in ("vocabulary", "formats", "review", "reconcile", "actions", "samples") for m in WINGS[w])
 SHELLS = tuple(m for w in ("files", "excel", "cli") for m in WINGS[w])
