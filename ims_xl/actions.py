@@ -32,16 +32,22 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     #: a table the action produced for the user (reconcile: the matches.csv rows)
     table: pd.DataFrame | None = None
+    #: Log rows of what the action did besides changing actions (letters written), appended
+    #: by ``with_log`` after the changes of action
+    log_rows: list = field(default_factory=list)
 
 
 def import_download(download: ImsDownload, into: ReviewBook | None = None,
                     rtin: str = "", period: str = "", force: bool = False,
-                    file_time: str = "") -> tuple[Outcome, MergeReport | None]:
+                    file_time: str = "", carry_from: ReviewBook | None = None) -> tuple[Outcome, MergeReport | None]:
     """Import a download: a new book, or a re-import into ``into`` keeping the accountant's work.
 
     ``file_time`` is when the download file was last saved (ISO text), to warn about a
     download older than the one imported before; ``force`` re-imports a download of another
-    GSTIN into ``into`` (refused otherwise).
+    GSTIN into ``into`` (refused otherwise). ``carry_from``: last month's workbook, whose open
+    items (Pending records, books documents missing in IMS, items carried before) are brought
+    forward (``review.carry``). Every import stamps each new record's first-seen period and
+    rewrites the Ageing sheet.
     """
     msgs = list(download.warnings)
     if into is None:
@@ -75,7 +81,36 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
     if not book.meta.get("rtin"):
         msgs.append("The download does not carry your GSTIN: type it on the Summary sheet (cell B3) "
                     "or pass --rtin, before exporting")
+    from .review.carry import stamp_first_seen
+    if carry_from is not None:
+        carried = carry_forward(book, carry_from, force)
+        book, msgs = carried.book, msgs + carried.messages
+    else:
+        book = _with_ageing(stamp_first_seen(book))
     return Outcome(book=book, messages=msgs), report
+
+
+def carry_forward(book: ReviewBook, previous: ReviewBook, force: bool = False) -> Outcome:
+    """Bring last month's open items into this workbook (``review.carry``) and rewrite Ageing."""
+    from .review.carry import carry_forward as carry
+    from .review.carry import stamp_first_seen
+    old_rtin = (previous.meta.get("rtin", "") or "").upper()
+    if old_rtin and book.meta.get("rtin") and old_rtin != book.meta["rtin"] and not force:
+        raise InputError(f"--carry-from: that workbook is for GSTIN {old_rtin}, this one for "
+                         f"{book.meta['rtin']}; give the previous workbook of the same GSTIN (or --force)")
+    new, msgs = carry(book, previous)
+    return Outcome(book=_with_ageing(stamp_first_seen(new)), messages=msgs)
+
+
+def _with_ageing(book: ReviewBook) -> ReviewBook:
+    """The book with its Ageing sheet rebuilt; none while nothing is open."""
+    from .review.carry import ageing_grid
+    from .review.layout import AGEING_SHEET
+    grid = ageing_grid(book)
+    reports = {k: v for k, v in book.reports.items() if k != AGEING_SHEET}
+    if len(grid) > 1 or AGEING_SHEET in book.reports:
+        reports[AGEING_SHEET] = grid
+    return replace(book, reports=reports)
 
 
 def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
@@ -131,8 +166,9 @@ def import_portal_errors(book: ReviewBook, errors: pd.DataFrame) -> Outcome:
 
 
 def refresh_summary(book: ReviewBook) -> Outcome:
-    """Nothing to compute here: the Summary is recomputed whenever a book is written."""
-    return Outcome(book=book, messages=["Summary refreshed"])
+    """The Summary is recomputed whenever a book is written; the Ageing sheet is rebuilt here
+    (owners, follow-up dates and actions typed since)."""
+    return Outcome(book=_with_ageing(book), messages=["Summary and Ageing refreshed"])
 
 
 def require_rtin(book: ReviewBook) -> None:
@@ -407,7 +443,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     new = apply_result(book, result)
     new = replace(new, books=grid, extra_sheets={**new.extra_sheets, **sheets},
                   meta={**new.meta, BOOKS_BLOCKS_KEY: json.dumps(spans)},
-                  reports={MISSING_SHEET: missing_in_ims_grid(result, books),
+                  reports={**new.reports, MISSING_SHEET: missing_in_ims_grid(result, books),
                            SUPPLIERS_SHEET: suppliers_grid(new.rows, result, books)})
     counts = result.counts()
     msgs.insert(0, f"Reconciled {len(ims):,} IMS records with " + "; ".join(described))
@@ -434,7 +470,7 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
 
 
 def with_log(before: ReviewBook | None, after: ReviewBook, source: str | None = None,
-             when: str | None = None) -> tuple[ReviewBook, list[str]]:
+             when: str | None = None, extra: list | None = None) -> tuple[ReviewBook, list[str]]:
     """Append to the audit trail every change of action between two states of a workbook.
 
     Actions typed by hand since ims-xl last wrote the workbook are logged as ``typed``;
@@ -452,6 +488,7 @@ def with_log(before: ReviewBook | None, after: ReviewBook, source: str | None = 
         rows += audit.portal_error_rows(before.rows, after.rows, when)
     elif before is not None and source:
         rows += audit.diff_actions(before.rows, after.rows, source, when)
+    rows += [[when, *r[1:]] for r in extra or []]
     if not rows and not problems and not log:
         return after, []
     grid = audit.append_log(log, rows, seal=seal, when=when)
@@ -601,3 +638,20 @@ def gstr2b(book: ReviewBook, statement, settings=None) -> Outcome:
         msgs.append(f"  GSTR-3B 4C net ITC ({b}): " + ", ".join(
             f"{nm} {int(c.loc[('4C', b), h]) / 100:,.2f}" for nm, h in zip(HEAD_NAMES, HEADS)))
     return Outcome(book=replace(book, rows=rows, reports=reports, meta=meta), messages=msgs, table=table)
+
+
+def letters(book: ReviewBook, contacts: dict[str, dict] | None = None) -> tuple[list, Outcome]:
+    """The follow-up letters to suppliers (``review.letters``): (letters, outcome whose
+    ``log_rows`` record each letter on the Log sheet once the shell has written them)."""
+    from .money import format_inr
+    from .review.letters import supplier_letters
+    found = supplier_letters(book, contacts)
+    rows = [["", "Letters", "", x.stin, f"{len(x.items):,} document(s)", "", "", "letter",
+             f"statement and e-mail draft written{' to ' + x.email if x.email else ''}; ITC at stake "
+             f"{format_inr(x.itc_at_stake)}", f"letter|{x.stin}"] for x in found]
+    n_mail = sum(1 for x in found if x.email)
+    msgs = [f"{len(found):,} supplier(s) with something to fix: a statement and an e-mail draft each"
+            + (f" ({n_mail:,} addressed from the suppliers list)" if contacts is not None else "")]
+    if not found:
+        msgs = ["No supplier has anything to fix: no letter written"]
+    return found, Outcome(book=book, messages=msgs, log_rows=rows)

@@ -39,7 +39,7 @@ import traceback
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -55,8 +55,6 @@ REGISTER_SUFFIXES = (".csv", ".xlsx", ".xls", ".xlsb", ".ods")
 #: Files ims-xl itself writes, never read as a register.
 WRITTEN_BY_IMS_XL = ("review.xlsx", "matches.csv", "dashboard.xlsx", "ground_truth.csv")
 OUT_DIR = "out"
-#: A document this many months or more before the return period's month, still Pending, is overdue.
-OVERDUE_MONTHS = 2
 
 
 # --------------------------------------------------------------------------- finding the files
@@ -270,16 +268,17 @@ def _run_client(folder: Path, res: dict) -> None:
 def _figures(review: Path, res: dict) -> None:
     from .files.xlsx import read_review
     from .review.book import summary_tables
+    from .review.carry import itc_at_risk, overdue_items
     book = read_review(review)
     res["gstin"] = book.rtin or res["gstin"]
     res["period"] = book.meta.get("period", "")
     res["records"] = len(book.rows)
     itc = summary_tables(book)["itc"]
     res["itc"] = {str(r.action): int(r.total) for r in itc.itertuples(index=False)}
-    res["itc_at_risk"] = itc_at_risk(book)
+    res["itc_at_risk"] = itc_at_risk(book)  # review.carry: claimed ITC the books do not back
     if res["itc_at_risk"] is None and len(book.rows):
         res["notes"].append("ITC at risk not worked out: the records are not reconciled with books")
-    res["overdue"], _ = overdue_pending(book)
+    res["overdue"] = overdue_items(book)
     rows = book.rows
     if len(rows):
         bad = rows[rows["sheet_errors"].astype(str).str.contains("ERROR", regex=False)]
@@ -290,65 +289,6 @@ def _figures(review: Path, res: dict) -> None:
 def _first_error(text: str) -> str:
     parts = [p.strip() for p in text.replace("\n", ";").split(";") if p.strip()]
     return next((p for p in parts if p.startswith("ERROR")), parts[0] if parts else text)
-
-
-#: Match statuses whose ITC is backed by the books.
-BACKED = ("Matched", "Matched within tolerance")
-
-
-def itc_at_risk(book) -> int | None:
-    """ITC in paise (IGST + CGST + SGST + cess) of invoices, debit notes and their amendments
-    (credit notes reduce ITC: left out) whose action is Accept or No Action (deemed accepted)
-    and whose match status is not Matched or Matched within tolerance. None when no record
-    carries a match status (not reconciled)."""
-    from .model import SECTION_BY_KEY
-    from .review.book import effective_actions
-    rows = book.rows
-    if not len(rows) or not rows["match_status"].astype(str).str.strip().ne("").any():
-        return None
-    act = effective_actions(rows)
-    taken = act.isin(["A", "N"])
-    unbacked = ~rows["match_status"].astype(str).str.strip().isin(BACKED)
-    not_cn = rows["section"].map(lambda k: SECTION_BY_KEY[k].kind != "credit_note")
-    sel = rows[taken & unbacked & not_cn]
-    return int(sum(int(sel[k].sum()) for k in ("iamt", "camt", "samt", "cess")))
-
-
-def reference_month(book) -> date | None:
-    """The first day of the return period on the Summary, else of the newest document's month."""
-    from .review.deadlines import parse_period
-    ym = parse_period(book.meta.get("period", ""))
-    if ym:
-        return date(ym[0], ym[1], 1)
-    newest = str(book.meta.get("newest_document", "") or "")
-    try:
-        d = datetime.strptime(newest[:10], "%Y-%m-%d").date()
-    except ValueError:
-        import pandas as pd
-        dates = pd.to_datetime(book.rows.get("doc_date", pd.Series(dtype=object)), format="%d-%m-%Y",
-                               errors="coerce").dropna()
-        if not len(dates):
-            return None
-        d = dates.max().date()
-    return date(d.year, d.month, 1)
-
-
-def overdue_pending(book) -> tuple[int | None, date | None]:
-    """(count, reference month): records at Pending whose document is dated
-    :data:`OVERDUE_MONTHS` months or more before the return period's month (for 10-2025:
-    before 01-09-2025). None when there is no reference month."""
-    import pandas as pd
-
-    from .review.book import effective_actions
-    ref = reference_month(book)
-    rows = book.rows
-    if ref is None:
-        return (0 if not len(rows) else None), None
-    m = ref.month - OVERDUE_MONTHS + 1
-    limit = date(ref.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)
-    dates = pd.to_datetime(rows["doc_date"], format="%d-%m-%Y", errors="coerce")
-    pending = effective_actions(rows) == "P"
-    return int((pending & (dates < pd.Timestamp(limit))).sum()), ref
 
 
 # --------------------------------------------------------------------------- the dashboard
@@ -371,12 +311,9 @@ COLUMNS = (  # (header, width, definition)
      "match status is not Matched / Matched within tolerance (missing in books, value, tax-head, date or "
      "GSTIN differences, duplicates): credit that would be taken without a matching bill in the books. "
      "Credit notes are left out (they reduce ITC). Blank when the records are not reconciled."),
-    ("Items overdue", 10, f"Records at Pending whose document is dated {OVERDUE_MONTHS} or more months before "
-     "the return period's month (period 10-2025: dated before 01-09-2025; without a period, the month of the "
-     "newest document). Even filed a month late such a record reached IMS by the previous period, so it has "
-     "been Pending longer than the one tax period GSTN allows credit notes and some amendments from "
-     "Oct-2025. Ordinary invoices may stay Pending until the s.16(4) limit: this is a follow-up count, "
-     "not a breach."),
+    ("Items overdue", 10, "Open items past their deadline on the client's Ageing sheet (the same rules: a "
+     "credit note or amendment first seen from Oct-2025 may stay Pending one tax period; anything else "
+     "runs to the Section 16(4) limit), counted on the day the batch ran."),
     ("Upload written", 9, "Yes when this run wrote out/upload.json (to upload on the IMS dashboard)."),
     ("Errors (first 3 lines)", 60, "For a client not done: the first three error lines (for validation "
      "errors, the first three rows in error)."),

@@ -25,6 +25,7 @@ from .files.safety import check_json_size, check_output_path, file_saved_at, hol
 from .files.xlsx import check_review_target, read_review, write_review
 from .formats.ims_json import load_download, load_portal_errors
 from .model import Settings, Severity
+from .review.checks import findings_table
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -32,17 +33,6 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 def _say(*lines: str) -> None:
     for line in lines:
         print(line)
-
-
-def _findings_table(findings) -> str:
-    if not findings:
-        return ""
-    head = ("severity", "sheet", "row", "field", "code", "message")
-    rows = [(f.severity.value, f.sheet, "" if f.row is None else str(f.row), f.field, f.code, f.message)
-            for f in findings]
-    widths = [min(max(len(r[i]) for r in rows + [head]), 40 if i < 5 else 200) for i in range(len(head))]
-    fmt = lambda r: "  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(r)).rstrip()
-    return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths))] + [fmt(r) for r in rows])
 
 
 #: The workbooks the running command holds locked, for the Ctrl-C message.
@@ -65,7 +55,7 @@ def _changing(*workbooks: str | Path):
 
 def _save(before, out, target, source: str | None = None, marks=None) -> list[str]:
     """Log the changes of action (audit trail), then write the workbook."""
-    book, problems = actions.with_log(before, out.book, source)
+    book, problems = actions.with_log(before, out.book, source, extra=out.log_rows)
     write_review(book, target, marks)
     return problems
 
@@ -85,7 +75,9 @@ def cmd_import(a: argparse.Namespace) -> int:
             raise InputError(f"{a.out} already exists: use --into {a.out} to re-import keeping your work, "
                              "or --force to replace it")
         into = read_review(a.into) if a.into else None
-        out, _ = actions.import_download(download, into, a.rtin or "", a.period or "", a.force, file_saved_at(a.json))
+        carry = read_review(a.carry_from) if getattr(a, "carry_from", None) else None
+        out, _ = actions.import_download(download, into, a.rtin or "", a.period or "", a.force, file_saved_at(a.json),
+                                         carry_from=carry)
         problems = _save(into, out, target, "re-import" if into is not None else None)
     _say(*out.messages, *problems, f"Wrote {target}")
     return EXIT_OK
@@ -104,7 +96,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
                            "field": f.field, "message": f.message, "value": f.value}
                           for f in out.findings], ensure_ascii=False, indent=1))
     else:
-        table = _findings_table(out.findings)
+        table = findings_table(out.findings)
         if table:
             print(table)
         _say(*out.messages)
@@ -120,7 +112,7 @@ def cmd_export(a: argparse.Namespace) -> int:
             parts, out = actions.export(book, Settings())
         except ValidationFailed as exc:  # an unknown action word among them (V1): exit 1
             errors = [f for f in actions.validate(book).findings if f.severity is Severity.ERROR]
-            print(_findings_table(errors[:50]))
+            print(findings_table(errors[:50]))
             print(f"ims-xl: {Path(a.workbook).name}: {exc}", file=sys.stderr)
             return EXIT_FINDINGS
         # actions typed by hand reach the Log at export too (README, audit trail): the workbook
@@ -265,10 +257,39 @@ def cmd_run(a: argparse.Namespace) -> int:
     return EXIT_OK if parts is not None else EXIT_FINDINGS
 
 
+def cmd_carry_forward(a: argparse.Namespace) -> int:
+    previous = read_review(a.carry_from)
+    with _changing(a.workbook):
+        book = read_review(a.workbook)
+        out = actions.carry_forward(book, previous, a.force)
+        problems = _save(book, out, a.workbook)
+    _say(*out.messages, *problems, f"Wrote {a.workbook}")
+    return EXIT_OK
+
+
+def cmd_letters(a: argparse.Namespace) -> int:
+    from .files.letters import read_contacts, write_letters
+    contacts = read_contacts(a.suppliers) if a.suppliers else None
+    out_dir = Path(a.out_dir)
+    with _changing(a.workbook):
+        book = read_review(a.workbook)
+        found, out = actions.letters(book, contacts)
+        paths = write_letters(found, make_folder(out_dir), a.sender or "") if found else []
+        problems = _save(book, out, a.workbook)
+    _say(*out.messages, *problems, f"Wrote {len(paths):,} file(s) in {out_dir}" if paths else "",
+         f"Wrote {a.workbook} (the Log lists each letter)")
+    return EXIT_OK
+
+
+def cmd_batch(a: argparse.Namespace) -> int:
+    from .batch import cmd_batch as batch  # every client through this same command line
+    return batch(a)
+
+
 def cmd_gstr2b(a: argparse.Namespace) -> int:
-    from .formats.gstr2b import load_gstr2b
+    from .files.read import read_gstr2b
     from .review.month_end import table4_csv_rows
-    statement = load_gstr2b(a.gstr2b)
+    statement = read_gstr2b(a.gstr2b)
     target = a.out or a.workbook
     if a.table:
         check_output_path(a.table)
@@ -311,7 +332,8 @@ COMMANDS = {
     "import": cmd_import, "validate": cmd_validate, "export": cmd_export, "import-errors": cmd_import_errors,
     "summary": cmd_summary, "sample": cmd_sample, "reconcile": cmd_reconcile,
     "apply-suggestions": cmd_apply_suggestions, "run": cmd_run, "check-upload": cmd_check_upload,
-    "doctor": cmd_doctor, "gstr2b": cmd_gstr2b,
+    "doctor": cmd_doctor, "gstr2b": cmd_gstr2b, "carry-forward": cmd_carry_forward,
+    "letters": cmd_letters, "batch": cmd_batch,
 }
 
 

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--period", help="the return period, MMYYYY")
     s.add_argument("--force", action="store_true", help="replace --out if it exists; with --into, re-import "
                    "even a download of another GSTIN")
+    s.add_argument("--carry-from", metavar="PREVIOUS.xlsx",
+                   help="last month's review workbook: bring forward what is still open (Pending records, "
+                        "books documents missing in IMS, earlier carried items) with remarks, owner and history")
 
     s = sub.add_parser("validate", help=_help("validate"), description=_help("validate"))
     s.add_argument("workbook")
@@ -65,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("import-errors", help=_help("import_errors"), description=_help("import_errors"))
     s.add_argument("errors", help="the portal's error JSON")
     s.add_argument("workbook")
+
+    s = sub.add_parser("carry-forward", help=_help("carry_forward"), description=_help("carry_forward"))
+    s.add_argument("workbook", help="this month's review workbook")
+    s.add_argument("--from", dest="carry_from", required=True, metavar="PREVIOUS.xlsx",
+                   help="last month's review workbook")
+    s.add_argument("--force", action="store_true", help="carry even from a workbook of another GSTIN")
 
     s = sub.add_parser("summary", help=_help("refresh_summary"), description=_help("refresh_summary"))
     s.add_argument("workbook")
@@ -103,13 +112,24 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("gstr2b", help=_help("gstr2b"), description=_help("gstr2b"))
     s.add_argument("workbook")
     s.add_argument("--2b", dest="gstr2b", required=True, metavar="GSTR2B.json",
-                   help="the GSTR-2B JSON downloaded from the portal (Returns > GSTR-2B)")
+                   help="the GSTR-2B downloaded from the portal (Returns > GSTR-2B): its JSON, or its "
+                        "Excel (.xlsx)")
     s.add_argument("--3b", dest="table", metavar="TABLE4.csv",
                    help="also write the GSTR-3B Table 4 working as CSV (exact rupees)")
     s.add_argument("--out", help="write the checked workbook here (default: in place)")
     s.add_argument("--amount-tolerance", type=str, help="rupees per tax head, matching 2B-only documents "
                    "with the books (default 1)")
     s.add_argument("--date-window", type=int, help="days (default 3)")
+
+    s = sub.add_parser("letters", help=_help("letters"), description=_help("letters"))
+    s.add_argument("workbook")
+    s.add_argument("--out-dir", required=True, help="the folder for the statements (.xlsx) and e-mail drafts (.eml)")
+    s.add_argument("--suppliers", metavar="LIST", help="a suppliers list (.csv or .xlsx) with GSTIN and e-mail "
+                   "columns, to address the drafts")
+    s.add_argument("--from", dest="sender", metavar="EMAIL", help="your e-mail address, for the drafts' From")
+
+    from .batch import add_batch_parser
+    add_batch_parser(sub)
 
     s = sub.add_parser("check-upload", help="prove an upload JSON changes nothing but actions, remarks "
                        "and ITC reduction, against the download")

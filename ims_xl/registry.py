@@ -37,6 +37,9 @@ ACTIONS: tuple[ActionInfo, ...] = (
                "keeping every action and remark already entered."),
     ActionInfo("validate", "validate", "Validate sheet", "Review", "ReviewAcceptChange",
                "Check every action, remark and ITC-reduction entry against the portal's rules."),
+    ActionInfo("carry_forward", "carry-forward", "Carry forward", "Review", "Forward",
+               "Bring last month's open items (Pending records, books documents missing in IMS) into this "
+               "workbook with their remarks, owner and history, and rebuild the Ageing sheet."),
     ActionInfo("refresh_summary", "summary", "Refresh summary", "Review", "Refresh",
                "Recount records, amounts and ITC per section and action on the Summary sheet."),
     ActionInfo("reconcile", "reconcile", "Reconcile with books", "Reconcile", "DataRefreshAll",
@@ -48,6 +51,9 @@ ACTIONS: tuple[ActionInfo, ...] = (
     ActionInfo("gstr2b", "gstr2b", "Check GSTR-2B", "Reconcile", "AccountingFormat",
                "Compare the GSTR-2B JSON with your actions and books, flag a needed recompute, "
                "and work out GSTR-3B Table 4 (ITC)."),
+    ActionInfo("letters", "letters", "Supplier letters", "Reconcile", "FileSendAsAttachment",
+               "Write, per supplier with something to fix, a statement workbook and an e-mail draft "
+               "(.eml) beside this workbook; each is listed on the Log sheet."),
     ActionInfo("export", "export", "Export upload JSON", "Upload", "ExportTextFile",
                "Write the JSON to upload on the GST portal, with only the records you changed."),
     ActionInfo("import_errors", "import-errors", "Import portal errors", "Upload",

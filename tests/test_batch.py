@@ -91,12 +91,9 @@ def review_figures(path: Path) -> dict:
                 and SECTION_BY_KEY[r["section"]].kind != "credit_note":
             risk += int(r["iamt"]) + int(r["camt"]) + int(r["samt"]) + int(r["cess"])
     itc = {r.action: int(r.total) for r in summary_tables(book)["itc"].itertuples(index=False)}
-    # overdue: Pending, dated before the first day of the month before the period's month (no
-    # period given: the newest document's month)
-    year, month = int(book.meta["newest_document"][:4]), int(book.meta["newest_document"][5:7])
-    year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    overdue = sum(1 for i, d in rows["doc_date"].items()
-                  if act[i] == "P" and (int(d[6:]), int(d[3:5])) < (year, month))
+    # overdue: the items the client's Ageing sheet marks overdue (its rules: tests/test_carry.py)
+    ageing = book.reports.get("Ageing") or [[]]
+    overdue = sum(1 for r in ageing[1:] if r and r[0] == "Yes")
     return {"gstin": book.rtin, "records": len(rows), "itc": itc, "risk": risk, "overdue": overdue,
             "book": book}
 

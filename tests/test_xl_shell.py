@@ -393,6 +393,8 @@ def test_every_registry_action_runs_through_run_action(name, tmp_path, dialogs, 
         dialogs.open = str(_portal_errors(tmp_path, data))
     if name == "gstr2b":
         dialogs.open = str(_gstr2b(tmp_path, data))
+    if name == "carry_forward":
+        dialogs.open = str(_previous_month(tmp_path, data))
     book.app._status_history.clear()
     dialogs.save = str(tmp_path / "upload.json")
     book.app._answers = ["yes"]
@@ -575,6 +577,52 @@ def test_import_errors_places_portal_messages(tmp_path, dialogs):
     assert b2b._cell(3, pe) is None and marks(book, "B2B", 3) is None
 
 
+def _previous_month(folder: Path, data: dict) -> Path:
+    """Last month's review workbook (made by the command line) with one record kept Pending."""
+    prev = folder / "previous.xlsx"
+    assert cli.main(["import", str(folder / "ims.json"), "--out", str(prev)]) == 0
+    wb = __import__("openpyxl").load_workbook(prev)
+    ws = wb["B2B"]
+    head = [c.value for c in ws[1]]
+    ws.cell(2, head.index("Action") + 1).value = "Pending"
+    ws.cell(2, head.index("Owner") + 1).value = "Ravi"
+    wb.save(prev)
+    return prev
+
+
+def test_supplier_letters_button(tmp_path, dialogs):
+    """After reconcile, the button writes a statement and a draft per supplier beside the
+    workbook and lists each letter on the Log sheet."""
+    import email
+    import email.policy
+    book, data = imported(tmp_path, dialogs, 40)
+    _paste_register(book, data)
+    book.app._answers = ["yes"]
+    xl.run_action("reconcile", book)
+    lines = xl.run_action("letters", book)
+    assert last_alert(book)["mode"] == "info", lines
+    folder = next(tmp_path.glob("* letters"))
+    drafts = sorted(folder.glob("*.eml"))
+    assert drafts and len(drafts) == len(list(folder.glob("*.xlsx")))
+    msg = email.message_from_bytes(drafts[0].read_bytes(), policy=email.policy.default)
+    assert msg["X-Unsent"] == "1" and len(list(msg.iter_attachments())) == 1
+    log = book._sheet("Log")._grid()
+    assert sum(1 for r in log[1:] if r[7] == "letter") == len(drafts)
+
+
+def test_carry_forward_button(tmp_path, dialogs):
+    book, data = imported(tmp_path, dialogs, 40)
+    dialogs.open = None
+    assert xl.run_action("carry_forward", book) == ["Nothing carried: no workbook was chosen."]
+    dialogs.open = str(_previous_month(tmp_path, data))
+    lines = xl.run_action("carry_forward", book)
+    assert last_alert(book)["mode"] == "info", lines
+    assert "open record(s) found again in this download" in lines[0]
+    head = book._sheet("B2B")._grid()[0]
+    assert book._sheet("B2B")._grid()[1][head.index("Owner")] == "Ravi"
+    assert "Ageing" in book._names() and "Carried forward" in book._names()
+
+
 def _gstr2b(folder: Path, data: dict) -> Path:
     """The GSTR-2B the portal would generate for ``data`` (samples/gstr2b.py)."""
     from ims_xl.samples.gstr2b import gstr2b_from_download
@@ -622,9 +670,9 @@ def test_refresh_summary_writes_only_the_summary(tmp_path, dialogs):
     rec = book._rec
     rec.reset()
     xl.run_action("refresh_summary", book)
-    # the Summary, plus the audit trail: the three typed actions go to the Log sheet, and its
-    # seal to the hidden meta sheet; no section sheet is rewritten
-    assert rec.calls["Range.value="] == 3, "only the Summary, the Log and the meta sheet are written"
+    # the Summary and the Ageing sheet it refreshes, plus the audit trail: the three typed
+    # actions go to the Log sheet, and its seal to the hidden meta sheet; no section sheet
+    assert rec.calls["Range.value="] == 4, "only the Summary, Ageing, the Log and the meta sheet are written"
     log = book._sheet("Log")._grid()
     assert [r[7] for r in log[1:]] == ["typed"] * 3 and {r[6] for r in log[1:]} == {"Accept"}
     summary = book._sheet(SUMMARY_SHEET)._grid()

@@ -9,6 +9,8 @@ from typing import Any
 from ..errors import InputError
 
 JSON_FILES = (("JSON files", "*.json"),)
+GSTR2B_FILES = (("GSTR-2B (JSON or Excel)", "*.json;*.xlsx"),)
+REVIEW_FILES = (("Review workbooks", "*.xlsx"),)
 REGISTER_FILES = (("Purchase register (Excel, OpenDocument or CSV)", "*.xlsx;*.xlsm;*.xls;*.xlsb;*.ods;*.csv;*.txt"),)
 
 

@@ -30,7 +30,7 @@ from ..files.read import read_register_file
 from ..formats.ims_json import load_download, load_portal_errors
 from ..registry import ACTION_BY_NAME
 from ..review.layout import BOOKS_SHEET
-from .dialogs import JSON_FILES, REGISTER_FILES
+from .dialogs import GSTR2B_FILES, JSON_FILES, REGISTER_FILES, REVIEW_FILES
 from .dialogs import ask_open_file as _ask_open_file
 from .dialogs import ask_save_file as _ask_save_file
 from .workbook import TITLE, Session
@@ -107,6 +107,17 @@ def _import_json(s: Session) -> list[str]:
     into = s.read(required=False)
     out, _ = actions.import_download(download, into, file_time=file_saved_at(path))
     s.write(out.book, full=True, source="re-import" if into is not None else None)
+    return out.messages
+
+
+def _carry_forward(s: Session) -> list[str]:
+    from ..files.xlsx import read_review  # noqa: PLC0415 - only this button reads another workbook
+    path = _ask_open_file(s.app, "Choose last month's review workbook", REVIEW_FILES)
+    if not path:
+        return ["Nothing carried: no workbook was chosen."]
+    previous = read_review(path)
+    out = _core("carry_forward")(s.read(), previous)
+    s.write(out.book)
     return out.messages
 
 
@@ -190,14 +201,25 @@ def _apply_suggestions(s: Session) -> list[str]:
 
 
 def _gstr2b(s: Session) -> list[str]:
-    from ..formats.gstr2b import load_gstr2b  # noqa: PLC0415 - only this button reads a GSTR-2B
-    path = _ask_open_file(s.app, "Choose the GSTR-2B JSON downloaded from the GST portal", JSON_FILES)
+    from ..files.read import read_gstr2b  # noqa: PLC0415 - only this button reads a GSTR-2B
+    path = _ask_open_file(s.app, "Choose the GSTR-2B downloaded from the GST portal (JSON or Excel)",
+                          GSTR2B_FILES)
     if not path:
         return ["Nothing checked: no file was chosen."]
-    statement = load_gstr2b(path)
+    statement = read_gstr2b(path)
     out = _core("gstr2b")(s.read(), statement)
     s.write(out.book)
     return out.messages
+
+
+def _letters(s: Session) -> list[str]:
+    from ..files.letters import write_letters  # noqa: PLC0415 - only this button writes letters
+    book = s.read()
+    found, out = _core("letters")(book)
+    folder = Path(s.book.fullname).parent / f"{Path(s.book.name).stem} letters"
+    paths = write_letters(found, folder) if found else []
+    s.write(out.book, log_rows=out.log_rows)
+    return out.messages + ([f"Wrote {len(paths):,} file(s) in {folder}"] if paths else [])
 
 
 def _core(name: str) -> Callable[..., actions.Outcome]:
@@ -212,10 +234,12 @@ def _core(name: str) -> Callable[..., actions.Outcome]:
 HANDLERS: dict[str, Callable[[Session], list[str]]] = {
     "import_json": _import_json,
     "validate": _validate,
+    "carry_forward": _carry_forward,
     "refresh_summary": _refresh_summary,
     "reconcile": _reconcile,
     "apply_suggestions": _apply_suggestions,
     "gstr2b": _gstr2b,
+    "letters": _letters,
     "export": _export,
     "import_errors": _import_errors,
 }

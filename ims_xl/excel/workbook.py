@@ -181,7 +181,7 @@ class Session:
 
     def write(self, book: ReviewBook, marks: dict[tuple[int, str], str] | None = None, *,
               full: bool = False, recolour: bool = False, source: str | None = None,
-              entries: bool = False) -> None:
+              entries: bool = False, log_rows: list | None = None) -> None:
         """Write ``book`` back: what changed since :meth:`read`, or everything (``full``).
 
         ``marks`` are validation's ``{(ref, field): "error"|"warning"}``; ``recolour`` clears
@@ -189,7 +189,7 @@ class Session:
         action are first appended to the Log sheet (``actions.with_log``; ``source`` names
         what made them, typed changes are found by comparison).
         """
-        book, problems = actions.with_log(self.before, book, source)
+        book, problems = actions.with_log(self.before, book, source, extra=log_rows)
         self.notices += problems
         order = [README_SHEET, SUMMARY_SHEET, *(s.sheet for s in SECTIONS), BOOKS_SHEET]
         sheet, created = self._sheet(README_SHEET, None)

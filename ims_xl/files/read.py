@@ -172,3 +172,14 @@ def _check_size(p: Path) -> None:
     if size > xlsx_limit():
         raise InputError(f"{p.name}: {size / 1e6:,.0f} MB, more than ims-xl opens safely; "
                          "save the register as .csv")
+
+
+def read_gstr2b(path: str | Path):
+    """A GSTR-2B statement from the portal's JSON or its Excel download (by the file's suffix)."""
+    from ..formats.gstr2b import load_gstr2b
+    from ..formats.gstr2b_excel import parse_gstr2b_workbook
+    p = Path(path)
+    if p.suffix.lower() not in REGISTER_WORKBOOKS:
+        return load_gstr2b(p)
+    sheets = {sheet: grid for grid, sheet, _ in read_register_file(p)}
+    return parse_gstr2b_workbook(sheets, p.name)

@@ -73,6 +73,8 @@ def _default_inputs(records: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=records.index)
     out["action_text"] = records["action"].map(lambda a: ACTION_LABELS[Action(a)]).astype(object)
     out["remarks_text"] = ""
+    out["owner_text"] = ""
+    out["follow_up_text"] = ""
     out["itc_red_text"] = records["itc_red_req"].map({"Y": "Yes", "N": "No"}).fillna("").astype(object)
     for col in DECL_COLUMNS:
         vals = records[col]
@@ -231,7 +233,11 @@ def has_work(rows: pd.DataFrame) -> pd.Series:
     """True where the accountant entered something: an action other than the portal status,
     remarks, or ITC-reduction entries different from the downloaded ones."""
     acted, remarks, itc = _work_masks(rows)
-    return acted | remarks | itc
+    planned = pd.Series(False, index=rows.index)
+    for c in ("owner_text", "follow_up_text"):
+        if c in rows:
+            planned |= rows[c].map(cell_text) != ""
+    return acted | remarks | itc | planned
 
 
 def _describe(r: pd.Series) -> str:
@@ -307,7 +313,8 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     work = has_work(prev) if len(prev) else pd.Series(dtype=bool)
     prev_by_key = prev.set_index("key", drop=False)
     common = new["key"].isin(prev_by_key.index)
-    carry_cols = list(INPUT_FIELDS) + ["portal_errors", *[f for f in OUTPUT_FIELDS if f.startswith(("match", "books", "suggested"))]]
+    carry_cols = list(INPUT_FIELDS) + ["portal_errors", "first_seen",
+                                       *[f for f in OUTPUT_FIELDS if f.startswith(("match", "books", "suggested"))]]
     new = new.copy()
     changed_after: list[str] = []
     status_changed: list[str] = []

@@ -553,3 +553,15 @@ def annotate(book: ReviewBook, findings: list[Finding]) -> tuple[ReviewBook, dic
             marks[(ref, fld)] = f.severity.value
     rows["sheet_errors"] = rows["ref"].map(lambda r: "\n".join(texts.get(int(r), []))).astype(object)
     return replace(book, rows=rows), marks
+
+
+def findings_table(findings) -> str:
+    """Findings as a plain-text table (severity, sheet, row, field, code, message) for a terminal."""
+    if not findings:
+        return ""
+    head = ("severity", "sheet", "row", "field", "code", "message")
+    rows = [(f.severity.value, f.sheet, "" if f.row is None else str(f.row), f.field, f.code, f.message)
+            for f in findings]
+    widths = [min(max(len(r[i]) for r in rows + [head]), 40 if i < 5 else 200) for i in range(len(head))]
+    fmt = lambda r: "  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(r)).rstrip()
+    return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths))] + [fmt(r) for r in rows])

@@ -18,11 +18,14 @@ BOOKS_SHEET = "Books"
 REMOVED_SHEET = "Removed records"
 LOG_SHEET = "Log"            # the audit trail (audit.py): appended to, never rewritten
 MISSING_SHEET = "Missing in IMS"
+AGEING_SHEET = "Ageing"           # every open item, its age, owner and deadline (carry.py)
+CARRIED_SHEET = "Carried forward" # open items of earlier months not on the section sheets (carry.py)
 SUPPLIERS_SHEET = "Suppliers"
 GSTR2B_SHEET = "GSTR-2B"          # the three-way check with GSTR-2B (month_end.py)
 GSTR3B_SHEET = "GSTR-3B ITC"      # the GSTR-3B Table 4 working (month_end.py)
 #: Report sheets written by reconcile and the GSTR-2B check, carried as they are until rerun.
-REPORT_SHEETS: tuple[str, ...] = (MISSING_SHEET, SUPPLIERS_SHEET, GSTR2B_SHEET, GSTR3B_SHEET)
+REPORT_SHEETS: tuple[str, ...] = (MISSING_SHEET, SUPPLIERS_SHEET, GSTR2B_SHEET, GSTR3B_SHEET, AGEING_SHEET,
+                                   CARRIED_SHEET)
 DATA_SHEET = "_ims_data"   # hidden: the downloaded records, as downloaded
 META_SHEET = "_ims_meta"   # hidden: key/value facts about the workbook
 
@@ -116,7 +119,10 @@ def columns_for(section: Section) -> tuple[Column, ...]:
              Column("remarks_blocked", "Remarks blocked", "flag", 9)]
     if section.itc_reduction:
         cols.append(Column("itc_blocked", "ITC reduction blocked", "flag", 9))
-    cols += [Column("reimport_note", "Re-import note", "output", 30),
+    # ims-xl's own columns after the offline tool's: follow-up inputs, then outputs
+    cols += [Column("owner_text", "Owner", "input_text", 14),
+             Column("follow_up_text", "Follow-up date", "input_text", 12),
+             Column("reimport_note", "Re-import note", "output", 30),
              Column("match_status", "Match status", "output", 18),
              Column("books_row", "Books row", "output", 8),
              Column("match_reasons", "Match reasons", "output", 40),
@@ -125,6 +131,7 @@ def columns_for(section: Section) -> tuple[Column, ...]:
              Column("match_fields", "Differing fields", "output", 18),
              Column("gstr2b_status", "In GSTR-2B", "output", 16),
              Column("gstr2b_check", "GSTR-2B check", "output", 30),
+             Column("first_seen", "First seen (period)", "output", 10),
              Column("match_detail", "Match detail (ims-xl)", "output", 10, hidden=True),
              Column("cell_marks", "Cell marks (ims-xl)", "output", 10, hidden=True),
              Column("ref", "IMS ref (do not edit)", "ref", 6, hidden=True)]
@@ -133,9 +140,9 @@ def columns_for(section: Section) -> tuple[Column, ...]:
 
 #: Fields the accountant types, with their frame dtype meaning: raw cell values, parsed by checks.
 INPUT_FIELDS: tuple[str, ...] = ("action_text", "remarks_text", "itc_red_text", "decl_igst_in",
-                                 "decl_cgst_in", "decl_sgst_in", "decl_cess_in")
+                                 "decl_cgst_in", "decl_sgst_in", "decl_cess_in", "owner_text", "follow_up_text")
 OUTPUT_FIELDS: tuple[str, ...] = ("sheet_errors", "portal_errors", "reimport_note", *RECONCILE_FIELDS,
-                                  *GSTR2B_FIELDS,
+                                  *GSTR2B_FIELDS, "first_seen",
                                   "cell_marks")
 
 #: Which marks a column can carry, for the conditional-format rules that colour the cells

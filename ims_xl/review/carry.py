@@ -1,0 +1,269 @@
+"""Month to month: what is still open is carried forward and aged (README, "Month to month").
+
+Pure core. An item is *open* when it still needs the accountant: an IMS record kept Pending,
+a document in the books that IMS does not show (``Missing in IMS``), and any item carried from
+an earlier month that is not yet closed. ``carry_forward`` brings the open items of the
+previous workbook into a new one: a record that reappears in the new download is paired with
+its history (remarks, owner, follow-up date, first-seen period, its Log); what does not
+reappear is listed on the ``Carried forward`` sheet, so nothing open is dropped. ``ageing_grid``
+lists every open item with its age and deadline, overdue first (docs/GSTR3B_WORKING.md §3, §7):
+
+* a *specified record* (credit notes and amendments: the sections that carry the ITC-reduction
+  question) first seen in a period from October 2025 may stay Pending for one tax period: it
+  must be acted on before the GSTR-3B of the next period is filed (20th of the month after it);
+* every other item: the Section 16(4) time limit of its document's financial year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+import pandas as pd
+
+from ..model import ACTION_LABELS, SECTION_BY_KEY, Action
+from .book import ReviewBook, effective_actions
+from .deadlines import parse_period, section_16_4
+from .inputs import cell_text
+from .layout import CARRIED_SHEET, MISSING_SHEET
+
+#: First period in which specified records may stay Pending for one tax period only (V3).
+ONE_PERIOD_FROM = (2025, 10)
+CARRIED_HEADER: tuple[str, ...] = (
+    "Item", "First seen (period)", "GSTIN of supplier", "Supplier name", "Document number", "Document date",
+    "Section", "Taxable value", "ITC", "Action then", "Remarks", "Owner", "Follow-up date", "History", "Status",
+)
+AGEING_HEADER: tuple[str, ...] = (
+    "Overdue", "Deadline", "Deadline rule", "ITC at risk", "Item", "Where", "GSTIN of supplier", "Supplier name",
+    "Document number", "Document date", "First seen (period)", "Age (periods)", "Age (days)", "Owner",
+    "Follow-up date", "Next step",
+)
+PENDING_ITEM = "IMS record kept Pending"
+MISSING_ITEM = "In books, missing in IMS"
+CLOSED = "Closed"
+
+
+def current_period(book: ReviewBook) -> str:
+    """The workbook's return period (Summary), else the latest supplier period in it."""
+    p = str(book.meta.get("period", "") or "").strip()
+    if parse_period(p):
+        return p
+    periods = [x for x in book.rows.get("rtnprd", pd.Series(dtype=object)).astype(str) if parse_period(x)]
+    return max(periods, key=lambda x: (x[2:], x[:2])) if periods else ""
+
+
+def periods_between(first: str, now: str) -> int | None:
+    a, b = parse_period(first), parse_period(now)
+    if not a or not b:
+        return None
+    return (b[0] - a[0]) * 12 + b[1] - a[1]
+
+
+def stamp_first_seen(book: ReviewBook) -> ReviewBook:
+    """Fill the blank ``first_seen`` of the book's records with its current period."""
+    period = current_period(book)
+    rows = book.rows
+    if not period or not len(rows):
+        return book
+    rows = rows.copy()
+    blank = rows["first_seen"].map(cell_text) == "" if "first_seen" in rows else pd.Series(True, index=rows.index)
+    rows["first_seen"] = rows.get("first_seen", pd.Series("", index=rows.index)).astype(object)
+    rows.loc[blank, "first_seen"] = period
+    return replace(book, rows=rows)
+
+
+def _itc(r) -> int:
+    sign = -1 if SECTION_BY_KEY[r["section"]].kind == "credit_note" else 1
+    return sign * int(r["iamt"] + r["camt"] + r["samt"] + r["cess"])
+
+
+def _history(log: list[list[object]] | None) -> dict[str, str]:
+    """Record key -> its changes of action in the Log, oldest first ("2025-11-20 No Action → Pending")."""
+    from .audit import KEY_COLUMN
+    if not log or len(log) < 2:
+        return {}
+    head = [str(h) for h in log[0]]
+    if KEY_COLUMN not in head:
+        return {}
+    k, w, o, n = (head.index(x) for x in (KEY_COLUMN, "When", "Old action", "New action"))
+    out: dict[str, list[str]] = {}
+    for r in log[1:]:
+        if len(r) > max(k, w, o, n) and r[k] and not str(r[k]).startswith("sealed:"):
+            out.setdefault(str(r[k]), []).append(f"{str(r[w])[:10]} {r[o]} → {r[n]}")
+    return {key: "; ".join(v) for key, v in out.items()}
+
+
+def _norm(doc_no: object) -> str:
+    return "".join(ch for ch in str(doc_no or "").upper() if ch.isalnum()).lstrip("0")
+
+
+def carry_forward(new: ReviewBook, prev: ReviewBook) -> tuple[ReviewBook, list[str]]:
+    """``new`` with the open items of ``prev`` brought forward (see the module docstring)."""
+    prev_period = current_period(prev)
+    rows = new.rows.copy()
+    for c in ("remarks_text", "owner_text", "follow_up_text", "first_seen", "action_text"):
+        rows[c] = rows[c].astype(object)
+    p = prev.rows
+    act = effective_actions(p) if len(p) else pd.Series(dtype=object)
+    owner = p["owner_text"].map(cell_text) if "owner_text" in p else pd.Series("", index=p.index)
+    follow = p["follow_up_text"].map(cell_text) if "follow_up_text" in p else pd.Series("", index=p.index)
+    open_mask = (act == "P") | (((owner != "") | (follow != "")) & act.isin(["P", "N"]))
+    opened = p[open_mask]
+    history = _history(prev.log)
+    by_key = pd.Series(rows.index, index=rows["key"])
+    paired, carried = 0, []
+    for i, r in opened.iterrows():
+        first = cell_text(r.get("first_seen", "")) or prev_period
+        if r["key"] in by_key.index:
+            j = by_key[r["key"]]
+            # the same record in the new download: its history comes with it
+            for c in ("remarks_text", "owner_text", "follow_up_text"):
+                if c in p and cell_text(r[c]) and not cell_text(rows.at[j, c]):
+                    rows.at[j, c] = r[c]
+            typed = cell_text(r["action_text"])
+            if typed and rows.at[j, "action"] == "N" and act[i] == "P":
+                rows.at[j, "action_text"] = ACTION_LABELS[Action.PENDING]
+            rows.at[j, "first_seen"] = first
+            paired += 1
+        else:
+            carried.append([PENDING_ITEM, first, r["stin"], r["tradenm"], r["doc_no"], r["doc_date"],
+                            SECTION_BY_KEY[r["section"]].sheet, int(r["txval"]) / 100, _itc(r) / 100,
+                            ACTION_LABELS[Action(act[i])], cell_text(r.get("remarks_text", "")), owner[i], follow[i],
+                            history.get(r["key"], ""), "Open: not in this download; check it on the portal"])
+    # books documents IMS did not show last month, and earlier months' open items
+    in_ims = {(s, _norm(d)): (sh, int(x)) for s, d, sh, x in
+              zip(rows["stin"], rows["doc_no"], rows["sheet"], rows["excel_row"])}
+    closed = 0
+    missing = prev.reports.get(MISSING_SHEET) or []
+    if len(missing) > 1:
+        h = [str(x) for x in missing[0]]
+        col = {name: h.index(name) for name in h}
+        for m in missing[1:]:
+            get = (lambda name, m=m: m[col[name]] if name in col and col[name] < len(m) else "")
+            key = (str(get("GSTIN of supplier")).upper(), _norm(get("Document number")))
+            itc = get("ITC")
+            item = [MISSING_ITEM, prev_period, get("GSTIN of supplier"), get("Supplier name"),
+                    get("Document number"), get("Document date"), get("Document type"), get("Taxable value"),
+                    itc, "", "", "", "", f"{get('Status')}: {get('Reasons')}".strip(": "), ""]
+            if key in in_ims:
+                sh, x = in_ims[key]
+                item[-1] = f"{CLOSED}: now in IMS ({sh} row {x})"
+                closed += 1
+            else:
+                item[-1] = "Open: ask the supplier to file it in GSTR-1/IFF"
+            carried.append(item)
+    older = prev.reports.get(CARRIED_SHEET) or []
+    for c in older[1:]:
+        status = str(c[-1] if c else "")
+        if status.startswith(CLOSED):
+            continue
+        c = list(c) + [""] * (len(CARRIED_HEADER) - len(c))
+        key = (str(c[2]).upper(), _norm(c[4]))
+        if key in in_ims:
+            sh, x = in_ims[key]
+            c[-1] = f"{CLOSED}: now in IMS ({sh} row {x})"
+            closed += 1
+        carried.append(c[:len(CARRIED_HEADER)])
+    reports = dict(new.reports)
+    reports[CARRIED_SHEET] = [list(CARRIED_HEADER), *carried]
+    book = replace(new, rows=rows, reports=reports)
+    still = sum(1 for c in carried if not str(c[-1]).startswith(CLOSED))
+    msgs = [f"Carried forward from {prev.meta.get('source', 'the previous workbook')} ({prev_period or '?'}): "
+            f"{paired:,} open record(s) found again in this download with their history; {still:,} open "
+            f"item(s) listed on the '{CARRIED_SHEET}' sheet; {closed:,} closed (now in IMS)"]
+    return book, msgs
+
+
+def _as_date(v: object) -> date | None:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    t = cell_text(v)
+    for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(t[:10], fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _deadline(section: str, first_seen: str, doc_date: object) -> tuple[date | None, str]:
+    first = parse_period(first_seen)
+    sec = SECTION_BY_KEY.get(section)
+    if sec is not None and sec.itc_reduction and first and first >= ONE_PERIOD_FROM:
+        y, m = first
+        y2, m2 = (y + (m + 1) // 12, (m + 1) % 12 + 1)  # the 20th two months on: next period's GSTR-3B
+        return date(y2, m2, 20), "specified record: Pending for one tax period only (from Oct-2025)"
+    d = _as_date(doc_date)
+    if d is None:
+        return None, "Section 16(4): document date unreadable"
+    return section_16_4(d.year, d.month), "Section 16(4) time limit"
+
+
+def ageing_grid(book: ReviewBook, today: date | None = None) -> list[list[object]]:
+    """The ``Ageing`` sheet: every open item, overdue first, then by ITC at risk."""
+    today = today or date.today()
+    period = current_period(book)
+    rows = book.rows
+    items: list[tuple] = []
+    if len(rows):
+        act = effective_actions(rows)
+        for i in rows.index[(act == "P").to_numpy()]:
+            r = rows.loc[i]
+            first = cell_text(r.get("first_seen", "")) or period
+            due, rule = _deadline(r["section"], first, r["doc_date"])
+            if bool(r.get("pend_blocked", False)):
+                due, rule = today, "the portal blocks Pending on this record: act now"
+            d = _as_date(r["doc_date"])
+            age = periods_between(first, period)
+            items.append((due, _itc(r), PENDING_ITEM, f"{r['sheet']} row {int(r['excel_row'])}", r["stin"],
+                          r["tradenm"], r["doc_no"], r["doc_date"], first, age, (today - d).days if d else None,
+                          cell_text(r.get("owner_text", "")), cell_text(r.get("follow_up_text", "")),
+                          "Accept or reject once the supplier confirms", rule))
+    for c in (book.reports.get(CARRIED_SHEET) or [])[1:]:
+        if str(c[-1]).startswith(CLOSED):
+            continue
+        first = str(c[1] or "")
+        due, rule = _deadline("", first, c[5])
+        d = _as_date(c[5])
+        try:
+            itc = int(round(float(c[8] or 0) * 100))
+        except (TypeError, ValueError):
+            itc = 0
+        items.append((due, itc, c[0], CARRIED_SHEET, c[2], c[3], c[4], c[5], first, periods_between(first, period),
+                      (today - d).days if d else None, c[11], c[12],
+                      "Ask the supplier to file it in GSTR-1/IFF" if c[0] == MISSING_ITEM else str(c[-1]), rule))
+    far = date(9999, 12, 31)
+    items.sort(key=lambda t: (not (t[0] is not None and t[0] < today), -(t[1] or 0), t[0] or far))
+    grid: list[list[object]] = [list(AGEING_HEADER)]
+    for t in items:
+        due = t[0]
+        grid.append(["Yes" if due is not None and due < today else "No",
+                     due.strftime("%d-%m-%Y") if due else "", t[14], t[1] / 100, *t[2:14]])
+    return grid
+
+
+#: Match statuses whose ITC the books back.
+BACKED = ("Matched", "Matched within tolerance")
+
+
+def itc_at_risk(book: ReviewBook) -> int | None:
+    """ITC in paise (IGST + CGST + SGST + cess) of invoices, debit notes and their amendments
+    (credit notes reduce ITC: left out) whose action is Accept or No Action (deemed accepted)
+    and whose match status is not Matched or Matched within tolerance: credit claimed that the
+    books do not back. None when no record carries a match status (not reconciled)."""
+    rows = book.rows
+    if not len(rows) or "match_status" not in rows or not rows["match_status"].astype(str).str.strip().ne("").any():
+        return None
+    act = effective_actions(rows)
+    taken = act.isin(["A", "N"])
+    unbacked = ~rows["match_status"].astype(str).str.strip().isin(BACKED)
+    not_cn = rows["section"].map(lambda k: SECTION_BY_KEY[k].kind != "credit_note")
+    sel = rows[taken & unbacked & not_cn]
+    return int(sum(int(sel[k].sum()) for k in ("iamt", "camt", "samt", "cess")))
+
+
+def overdue_items(book: ReviewBook, today: date | None = None) -> int:
+    """How many open items are past their deadline (the Ageing sheet's rule)."""
+    return sum(1 for r in ageing_grid(book, today)[1:] if r[0] == "Yes")
