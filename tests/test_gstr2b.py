@@ -303,7 +303,7 @@ def _statement(docs) -> dict:
     return data
 
 
-@settings(max_examples=budget(40, 300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(25, 300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=_docs, ims=_ims)
 def test_table4_equals_the_sum_of_its_traced_records(docs, ims):
     """For every basis and head: each 4A row's figure and 4D(2) are the sums of the records the
