@@ -341,3 +341,42 @@ def test_table4_equals_the_sum_of_its_traced_records(docs, ims):
             assert int(t.loc[("4D(2)", basis), h]) == int(r.loc[r[col] == "4D(2)", f"{h}{suffix}"].sum())
     # every 2B document is traced exactly once
     assert sorted(recs.loc[recs["doc_id"] > 0, "doc_id"]) == sorted(g.docs["doc_id"])
+
+
+#: The statement's own summary (itcsumm) for a month with a downward amendment: the portal
+#: counts an amendment by its change, so b2ba is negative (-50 IGST: an invoice of 250 amended
+#: to 200). Category totals are the portal's; credit notes sit in othersup as positives.
+ITCSUMM = {
+    "itcavl": {
+        "nonrevsup": {"igst": 130, "cgst": 90, "sgst": 90, "cess": 0,
+                      "b2b": {"igst": 180, "cgst": 90, "sgst": 90, "cess": 0},
+                      "b2ba": {"igst": -50, "cgst": 0, "sgst": 0, "cess": 0}},
+        "isdsup": {"igst": 0, "cgst": 40, "sgst": 40, "cess": 0},
+        "revsup": {"igst": 500, "cgst": 0, "sgst": 0, "cess": 0},
+        "imports": {"igst": 1000, "cgst": 0, "sgst": 0, "cess": 10},
+        "othersup": {"igst": 800, "cgst": 30, "sgst": 30, "cess": 0,
+                     "cdnr": {"igst": 100, "cgst": 30, "sgst": 30, "cess": 0},
+                     "cdnrrev": {"igst": 700, "cgst": 0, "sgst": 0, "cess": 0}},
+    },
+    "itcunavl": {"nonrevsup": {"igst": 300, "cgst": 0, "sgst": 0, "cess": 0}},
+}
+
+
+def test_the_statements_summary_basis_with_a_negative_amendment(tmp_path, capsys):
+    """By hand, from ITCSUMM: 4A(1) 1000/0/0/10; 4A(3) 500 - 700 = -200; 4A(4) 0/40/40;
+    4A(5) nonrevsup 130/90/90 less cdnr 100/30/30 = 30/60/60 (the -50 amendment inside);
+    4C = 1000-200+30 / 100 / 100 / 10; 4D(2) 300."""
+    wb = import_new(tmp_path, download(RECORDS, rtin=RTIN))
+    g = _jsonable(gstr2b_json())
+    g["data"]["itcsumm"] = ITCSUMM
+    src = write_json(tmp_path / "g.json", g)
+    out = tmp_path / "t4.csv"
+    assert run("gstr2b", wb, "--2b", src, "--3b", out) == 0
+    t = _table(out)
+    want = {"4A(1)": (1000, 0, 0, 10), "4A(3)": (-200, 0, 0, 0), "4A(4)": (0, 40, 40, 0),
+            "4A(5)": (30, 60, 60, 0), "4B(2)": (0, 0, 0, 0), "4C": (830, 100, 100, 10), "4D(2)": (300, 0, 0, 0)}
+    for row, v in want.items():
+        assert t[(row, "GSTR-2B summary")] == tuple(Decimal(x) for x in v), row
+    # the documents' basis counts the amended invoice in full: the sheet shows the difference
+    grid = [r for r in openpyxl.load_workbook(wb)["GSTR-3B ITC"].iter_rows(values_only=True)]
+    assert any(r[0] == "4A(5)" and str(r[2]).startswith("Difference: GSTR-2B summary") for r in grid)
