@@ -114,6 +114,7 @@ def dashboard_rows(path: Path) -> dict[str, dict]:
     return out
 
 
+@pytest.mark.slow  # several clients in worker processes: the heavy tier (.ci/run)
 def test_batch_runs_every_client_and_the_dashboard_lists_them(firm) -> None:
     assert firm["code"] == 2  # a client failed
     results = {r["client"]: r for r in firm["results"]}
@@ -136,6 +137,7 @@ def test_batch_runs_every_client_and_the_dashboard_lists_them(firm) -> None:
         assert not (firm["root"] / name / "out" / "review.xlsx").exists()
 
 
+@pytest.mark.slow  # several clients in worker processes: the heavy tier (.ci/run)
 def test_dashboard_figures_are_those_of_each_review_workbook(firm) -> None:
     rows = firm["rows"]
     for name in DONE:
@@ -159,6 +161,7 @@ def test_dashboard_figures_are_those_of_each_review_workbook(firm) -> None:
     assert any(t.startswith("ITC of invoices, debit notes") for t in texts)
 
 
+@pytest.mark.slow  # several clients in worker processes: the heavy tier (.ci/run)
 def test_each_client_runs_as_ims_xl_run_would(firm) -> None:
     results = {r["client"]: r for r in firm["results"]}
     mapped = results[MAPPED]
@@ -177,6 +180,7 @@ def test_each_client_runs_as_ims_xl_run_would(firm) -> None:
     assert any("2 IMS download files; used the newest, ims.json" in n for n in uni["notes"])
 
 
+@pytest.mark.slow  # several clients in worker processes: the heavy tier (.ci/run)
 def test_hostile_folder_names_are_text_never_formulas(firm) -> None:
     rows = firm["rows"]
     for name in (HOSTILE, FORMULA):
@@ -188,6 +192,7 @@ def test_hostile_folder_names_are_text_never_formulas(firm) -> None:
     assert b"<f>" not in sheet and b"<f " not in sheet
 
 
+@pytest.mark.slow  # several clients in worker processes: the heavy tier (.ci/run)
 def test_a_second_run_keeps_what_the_accountant_typed(tmp_path, capsys) -> None:
     """cmd_batch from a Namespace, then main(argv) again after the accountant typed actions."""
     make_client(tmp_path, "solo", 60, 5)

@@ -25,6 +25,10 @@ from hypothesis import strategies as st
 from conftest import (ITC_SECTIONS, NUM_KEY, ORIG_KEYS, DATE_KEY, RTIN, SECTION_KEYS, SHEET_OF, SUP_GJ, SUP_KA,
                       SUP_MH, apply_edits, budget, header_map, run, write_json)
 
+# Every example here runs the real commands on real files (seconds each): the heavy tier
+# (.ci/run, 12 examples each) runs them; the fast loop relies on the golden and trust tests.
+pytestmark = __import__("pytest").mark.slow
+
 # No shrink phase: a failure is reported as generated (with its reproduce blob), so that a
 # regression costs seconds, not minutes of shrinking through real files.
 PROPS = settings(max_examples=budget(3, 12), deadline=None, derandomize=True, print_blob=True,

@@ -99,6 +99,7 @@ def test_a_second_command_is_refused_while_another_holds_the_workbook(reconciled
     assert not safety.lock_file(reconciled).exists()  # released: no lock file left beside it
 
 
+@pytest.mark.slow  # two ims-xl processes racing: the heavy tier (.ci/run)
 def test_a_waiting_command_runs_once_the_first_is_done(reconciled: Path) -> None:
     before = reconciled.read_bytes()
     with safety.hold_workbooks(reconciled):
@@ -117,6 +118,7 @@ def _typed(path: Path) -> dict[str, str]:
     return {k: a for k, a in zip(rows["key"], rows["action_text"].astype(str)) if a not in ("", "No Action")}
 
 
+@pytest.mark.slow  # two ims-xl processes racing: the heavy tier (.ci/run)
 def test_two_commands_at_once_lose_no_work(tmp_path: Path, sample: Path, reconciled: Path) -> None:
     """``apply-suggestions`` and ``import --into`` started together on one workbook: both
     succeed, and the result holds both (the lock makes one run after the other)."""

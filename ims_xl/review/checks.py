@@ -85,7 +85,10 @@ def _emit(rows: pd.DataFrame, mask: pd.Series, code: str, field: str,
     """Findings for the rows selected by ``mask`` (loops only over offending rows)."""
     sev = CODES[code][0]
     out: list[Finding] = []
-    sel = rows[mask.fillna(False).astype(bool)] if len(rows) else rows
+    flags = mask.fillna(False).astype(bool)
+    if not flags.any():
+        return out  # the common case: no offending row, no frame to slice
+    sel = rows[flags]
     for _, r in sel.iterrows():
         msg = message(r) if callable(message) else message
         val = value(r) if value is not None else r.get(field, "")
