@@ -42,6 +42,9 @@ from ims_xl.errors import ImsXlError
 from ims_xl.formats.ims_json import parse_download, parse_portal_errors, read_json_bytes
 from ims_xl.formats.register import SYNONYMS, RegisterError, read_register_grid
 
+# mutated files through every reader: the heavy tier (.ci/run) runs them, at deep budgets
+pytestmark = pytest.mark.slow
+
 # the fast tier runs 0.3 of the default budget, the slow tier (IMS_XL_DEEP=1) twice it
 SCALE = float(os.environ.get("IMS_XL_FUZZ_SCALE", "2" if os.environ.get("IMS_XL_DEEP") == "1" else "0.3"))
 CALL_SECONDS = float(os.environ.get("IMS_XL_FUZZ_CALL_SECONDS", "10"))

@@ -31,6 +31,9 @@ from ims_xl.model import SECTION_BY_KEY
 from ims_xl.samples.download import generate_download, write_download
 from ims_xl.samples.register import generate_register, write_register_csv
 
+# every command on hostile files, two seeds: the heavy tier (.ci/run) runs them
+pytestmark = pytest.mark.slow
+
 RECORDS = 60
 #: 7 renders the register as a "sheet" export (Party GSTIN, Supplier Name, Bill No ...);
 #: 2 as a Tally purchase register (title rows, Particulars, Voucher Type, a Grand Total row).

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..money import AmountError, paise_from_json
-from .ims_json import _ident, read_json_bytes, record_key, section_for_key, with_occurrence
+from .ims_json import _ident, read_json_file, record_key, section_for_key, with_occurrence
 
 #: The tax heads, as 2B names them and as ims-xl's records frame does.
 HEADS_2B: tuple[tuple[str, str], ...] = (("igst", "iamt"), ("cgst", "camt"), ("sgst", "samt"), ("cess", "cess"))
@@ -276,13 +276,5 @@ def parse_gstr2b(obj: object, source: str) -> Gstr2b:
 
 def load_gstr2b(path: str | Path) -> Gstr2b:
     """Read a GSTR-2B JSON file."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a folder; give the GSTR-2B JSON file") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc.strerror})") from None
-    return parse_gstr2b(read_json_bytes(data, p.name, "a GSTR-2B JSON"), p.name)
+    obj, name = read_json_file(path, "a GSTR-2B JSON")
+    return parse_gstr2b(obj, name)

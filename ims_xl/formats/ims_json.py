@@ -574,18 +574,24 @@ def parse_download(obj: object, source: str) -> ImsDownload:
                        originals=originals, warnings=warnings)
 
 
-def load_download(path: str | Path) -> ImsDownload:
-    """Read an IMS JSON file (see module docstring for the shapes accepted)."""
+def read_json_file(path: str | Path, what: str = "an IMS JSON") -> tuple[object, str]:
+    """(parsed JSON with exact decimals, file name) of a file, or one line saying why not."""
     p = Path(path)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
     except IsADirectoryError:
-        raise InputError(f"{p}: is a folder; give the IMS JSON file") from None
+        raise InputError(f"{p}: is a folder; give {what} file") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot be read ({exc.strerror})") from None
-    return parse_download(read_json_bytes(data, p.name), p.name)
+    return read_json_bytes(data, p.name, what), p.name
+
+
+def load_download(path: str | Path) -> ImsDownload:
+    """Read an IMS JSON file (see module docstring for the shapes accepted)."""
+    obj, name = read_json_file(path)
+    return parse_download(obj, name)
 
 
 # ---------------------------------------------------------------- portal error files
