@@ -103,14 +103,11 @@ def carry_forward(book: ReviewBook, previous: ReviewBook, force: bool = False) -
 
 
 def _with_ageing(book: ReviewBook) -> ReviewBook:
-    """The book with its Ageing sheet rebuilt; none while nothing is open."""
+    """The book with its Ageing sheet rebuilt (a header alone while nothing is open: the
+    workbook keeps the same sheets whatever the data, so the Excel shell's calls stay constant)."""
     from .review.carry import ageing_grid
     from .review.layout import AGEING_SHEET
-    grid = ageing_grid(book)
-    reports = {k: v for k, v in book.reports.items() if k != AGEING_SHEET}
-    if len(grid) > 1 or AGEING_SHEET in book.reports:
-        reports[AGEING_SHEET] = grid
-    return replace(book, reports=reports)
+    return replace(book, reports={**book.reports, AGEING_SHEET: ageing_grid(book)})
 
 
 def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
