@@ -98,6 +98,27 @@ def _safe_text(values: list[Any], fmt: str) -> list[Any]:
     return ["'" + v if isinstance(v, str) and v else v for v in values]
 
 
+def _cells(grid: list[list[Any]] | None) -> list[tuple]:
+    """A report grid as Excel gives it back: numbers as floats, blanks as "", trailing blanks
+    dropped, so a report read from the sheet equals the same report computed again (and is
+    not rewritten: the calls then do not depend on the data)."""
+    def cell(v: Any) -> Any:
+        if v is None or v == "":
+            return ""
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return round(float(v), 6)
+        return str(v)
+    out = []
+    for row in grid or []:
+        r = [cell(v) for v in row]
+        while r and r[-1] == "":
+            r.pop()
+        out.append(tuple(r))
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
 def _rows_of(columns: list[list[Any]]) -> list[list[Any]]:
     return [list(r) for r in zip(*columns)]
 
@@ -229,7 +250,7 @@ class Session:
         if REMOVED_SHEET in self.sheets:
             last = REMOVED_SHEET
         for name, grid in getattr(book, "reports", {}).items():
-            if before is None or getattr(before, "reports", {}).get(name) != grid:
+            if before is None or _cells(getattr(before, "reports", {}).get(name)) != _cells(grid):
                 self._write_grid(self._sheet(name, last)[0], name, grid)
             last = name
         if book.log and (before is None or book.log != before.log):
