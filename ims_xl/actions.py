@@ -121,8 +121,10 @@ def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
     return Outcome(book=annotated, marks=marks, messages=[msg], findings=findings)
 
 
-def export(book: ReviewBook, settings: Settings = Settings()) -> tuple[list[bytes], Outcome]:
-    """Validate, then build the upload file(s).
+def export(book: ReviewBook, settings: Settings = Settings(),
+           validated: Outcome | None = None) -> tuple[list[bytes], Outcome]:
+    """Validate, then build the upload file(s). ``validated`` is :func:`validate`'s outcome
+    for this same book and settings when the caller has just run it (checked once per command).
 
     Validation runs the upload contract on every record to be sent (``checks.
     check_upload_contract``), so a book without validation errors always gives an upload
@@ -132,7 +134,7 @@ def export(book: ReviewBook, settings: Settings = Settings()) -> tuple[list[byte
         ValidationFailed: validation found errors (an unknown action word among them, V1);
             nothing is to be written.
     """
-    out = validate(book, settings)
+    out = validated if validated is not None else validate(book, settings)
     errors = [f for f in out.findings if f.severity is Severity.ERROR]
     if errors:
         f = errors[0]
@@ -527,7 +529,7 @@ def run_month(download: ImsDownload, existing: ReviewBook | None, registers: lis
         msgs.append("Validation errors: no upload JSON written; fix them in the review workbook, "
                     "then run ims-xl export")
     else:
-        parts, ex = export(book, Settings())
+        parts, ex = export(book, Settings(), validated=val)
         msgs += ex.messages[1:]
     return parts, Outcome(book=val.book, marks=val.marks, messages=msgs, findings=val.findings, table=table)
 

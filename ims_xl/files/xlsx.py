@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -184,20 +184,56 @@ def _styles(block: SectionBlock, fmts: _Formats) -> list[np.ndarray]:
     return styles
 
 
-def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = True) -> None:
-    for i, row in enumerate(grid):
-        if i == 0 and header:
-            ws.write_row(0, 0, row, fmts.get("header"))
-            for j, v in enumerate(row):  # a register's first line is supplier text too
-                if isinstance(v, str) and v.startswith(FORMULA_START):
-                    ws.write_string(0, j, v, fmts.get("header", quote=True))
+def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = True,
+                base: str = "", as_text: bool = False):
+    """Write a grid's first row through XlsxWriter and return the rest as a body for
+    :func:`sheetxml.inject_rows` ((row generator, dimension), or None for no more rows).
+
+    Styles follow what XlsxWriter gives a row written with ``write_row``: the column's
+    ``base`` format, amounts (floats) in rupees, dates as dates, and supplier text that
+    starts like a formula kept as text. ``as_text`` writes every value as text (the Log,
+    whose checksums cover the text)."""
+    if not grid:
+        return None
+    first = grid[0]
+    for j, v in enumerate(first):
+        if v in (None, ""):
             continue
-        ws.write_row(i, 0, [None if v == "" else v for v in row])
-        for j, v in enumerate(row):
-            if isinstance(v, str) and v.startswith(FORMULA_START):
-                ws.write_string(i, j, v, fmts.get("plain", quote=True))
-            elif type(v) is float:
-                ws.write_number(i, j, v, fmts.get("amount"))
+        if header and (as_text or isinstance(v, str)):  # a register's first line is supplier text too
+            v = str(v)
+            ws.write_string(0, j, v, fmts.get("header", quote=v.startswith(FORMULA_START)))
+        elif header:
+            ws.write(0, j, v, fmts.get("header"))
+        else:
+            _write_first_cell(ws, fmts, j, v, base, as_text)
+    body = grid[1:]
+    if not body:
+        return None
+    width = max(len(first), max(map(len, body)))
+    rows = [r if len(r) == width else list(r) + [None] * (width - len(r)) for r in body]
+    cols = [list(c) for c in zip(*rows)]
+    if as_text:
+        cols = [[None if v is None or v == "" else str(v) for v in c] for c in cols]
+    xf = fmts.get(base)._get_xf_index() if base else 0
+    amount, date_xf = fmts.get("amount")._get_xf_index(), fmts.get("date")._get_xf_index()
+    quote = fmts.get(base or "plain", quote=True)._get_xf_index()
+    styles = [np.fromiter((amount if type(v) is float else
+                           (quote if v.startswith(FORMULA_START) else xf) if type(v) is str else
+                           date_xf if isinstance(v, date) else xf for v in c), dtype=np.int64, count=len(c))
+              for c in cols]
+    ref = f"A1:{col_letter(width - 1)}{len(grid)}"
+    return (lambda: rows_xml(cols, styles, 2, defaults=[xf] * width), ref)
+
+
+def _write_first_cell(ws, fmts: _Formats, j: int, v: object, base: str, as_text: bool) -> None:
+    """One cell of a grid's first row written as data (a sheet with no header row)."""
+    if as_text or isinstance(v, str):
+        v = str(v)
+        ws.write_string(0, j, v, fmts.get(base or "plain", quote=v.startswith(FORMULA_START)))
+    elif type(v) is float:
+        ws.write_number(0, j, v, fmts.get("amount"))
+    else:
+        ws.write(0, j, v, fmts.get(base) if base else None)
 
 
 def _write_summary(ws, fmts: _Formats, book: ReviewBook) -> None:
@@ -291,33 +327,34 @@ def write_review(book: ReviewBook, path: str | Path,
             for (i, j), text in (block.notes or {}).items():
                 ws.write_comment(i + 1, j, text, {"x_scale": 1.5})
             bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = _body(block, _styles(block, fmts), fmts)
+        def grid_sheet(ws, grid, **how) -> None:
+            body = _write_grid(ws, fmts, grid, **how)
+            if body is not None:
+                bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = body
+
         ws = wb.add_worksheet(BOOKS_SHEET)
         ws.freeze_panes(1, 0)
         ws.set_column(0, 20, 16, fmts.get("text"))
-        _write_grid(ws, fmts, book.books or [list(BOOKS_HEADER)])
+        grid_sheet(ws, book.books or [list(BOOKS_HEADER)], base="text")
         for name in REPORT_SHEETS:
             if book.reports.get(name):
                 ws = wb.add_worksheet(name)
                 ws.freeze_panes(1, 0)
                 ws.set_column(0, 20, 16)
-                _write_grid(ws, fmts, book.reports[name])
+                grid_sheet(ws, book.reports[name])
                 ws.autofilter(0, 0, max(len(book.reports[name]) - 1, 1), len(book.reports[name][0]) - 1)
         if book.log:
             ws = wb.add_worksheet(LOG_SHEET)
             ws.freeze_panes(1, 0)
             ws.set_column(0, 8, 18, fmts.get("text"))
             ws.set_column(9, 10, 18, fmts.get("text"), {"hidden": True})
-            ws.write_row(0, 0, book.log[0], fmts.get("header"))
-            for i, row in enumerate(book.log[1:], start=1):  # text, so the checksums stay true
-                for j, v in enumerate(row):
-                    if v not in (None, ""):
-                        ws.write_string(i, j, str(v), fmts.get("text", quote=str(v).startswith(FORMULA_START)))
+            grid_sheet(ws, book.log, base="text", as_text=True)  # text, so the checksums stay true
         if len(book.removed):
             ws = wb.add_worksheet(REMOVED_SHEET)
             ws.set_column(0, len(REMOVED_COLUMNS), 18)
-            _write_grid(ws, fmts, removed_grid(book))
+            grid_sheet(ws, removed_grid(book))
         for name, grid in book.extra_sheets.items():
-            _write_grid(wb.add_worksheet(name), fmts, grid, header=False)
+            grid_sheet(wb.add_worksheet(name), grid, header=False)
         ws = wb.add_worksheet(DATA_SHEET)
         ws.write_row(0, 0, list(DATA_HEADER))
         data = data_columns(book)

@@ -28,7 +28,7 @@ from ..formats.ims_json import DECL_COLUMNS, ImsDownload, record_key
 from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
 from ..model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
 from ..money import rupees
-from .inputs import cell_text, declared
+from .inputs import cell_text, declared, per_value
 
 #: Downloaded fields whose visible cells are compared with the download.
 SHOWN_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(
@@ -62,6 +62,10 @@ class ReviewBook:
     reports: dict[str, list[list[object]]] = field(default_factory=dict)
     log: list[list[object]] = field(default_factory=list)
     seals: dict[int, str] = field(default_factory=dict)
+    #: ref -> (the record, its text in the hidden copy) for the records read from a
+    #: workbook whose seal held: written back as they were read, while the record is still
+    #: that same object, instead of serialising 100,000 records again (:func:`hidden_text`).
+    texts: dict[int, tuple[dict, str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def rtin(self) -> str:
@@ -132,6 +136,14 @@ def _json_default(o: object):
 def record_text(original: dict) -> str:
     """A downloaded record as the hidden copy stores it: JSON, key order kept, numbers exact."""
     return json.dumps(original, ensure_ascii=False, default=_json_default)
+
+
+def hidden_text(book: ReviewBook, ref: int) -> str:
+    """The hidden copy's text of one record: as it was read when the record is unchanged
+    (the same object), else :func:`record_text`."""
+    original = book.originals[ref]
+    kept = book.texts.get(ref)
+    return kept[1] if kept is not None and kept[0] is original else record_text(original)
 
 
 def seal_of(section: str, text: str) -> str:
@@ -209,15 +221,15 @@ def typed_codes(action_text: pd.Series) -> pd.Series:
             return ""
         a = parse_action(t)
         return a.value if a is not None else "?"
-    return action_text.map(code).astype(object)
+    return per_value(action_text, code)
 
 
 def _work_masks(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(action changed, remarks typed, ITC entries changed) per row."""
     t = typed_codes(rows["action_text"])
     acted = (t != "") & (t != rows["action"])
-    remarks = rows["remarks_text"].map(cell_text) != ""
-    ans = rows["itc_red_text"].map(lambda v: cell_text(v).lower())
+    remarks = per_value(rows["remarks_text"], cell_text) != ""
+    ans = per_value(rows["itc_red_text"], lambda v: cell_text(v).lower())
     itc = ans != rows["itc_red_req"].map({"Y": "yes", "N": "no"}).fillna("")
     for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
         paise, problem = declared(rows[c + "_in"])
@@ -236,7 +248,7 @@ def has_work(rows: pd.DataFrame) -> pd.Series:
     planned = pd.Series(False, index=rows.index)
     for c in ("owner_text", "follow_up_text"):
         if c in rows:
-            planned |= rows[c].map(cell_text) != ""
+            planned |= per_value(rows[c], cell_text) != ""
     return acted | remarks | itc | planned
 
 

@@ -19,7 +19,7 @@ from ..gstin import POS_CODES, gstin_problem, state_of
 from .layout import columns_for
 from ..model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
                     Action, Finding, Settings, Severity)
-from .inputs import cell_text, declared, texts, yes_nos
+from .inputs import cell_text, declared, per_value, texts, yes_nos
 from ..money import AmountError, format_inr, paise_from_cell, parse_amount
 from .book import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
 from ..formats.schema import record_problems, validate_upload
@@ -269,10 +269,10 @@ def check_documents(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding
         present = rows[f] != ""
         if f == "doc_date":
             present = pd.Series(True, index=rows.index)
-        parsed = rows[f].map(_parse_date)
+        parsed = per_value(rows[f], _parse_date)
         out += _emit(rows, present & parsed.isna(), "date-invalid", f,
                      lambda r, f=f: f"'{r[f]}' is not a dd-mm-yyyy date")
-        out += _emit(rows, parsed.map(lambda d: d is not None and d > today), "date-future", f,
+        out += _emit(rows, per_value(parsed, lambda d: d is not None and d > today).astype(bool), "date-future", f,
                      lambda r, f=f: f"{r[f]} is after today")
     neg = pd.Series(False, index=rows.index)
     for k in AMOUNT_KEYS:

@@ -66,9 +66,34 @@ def cell_text(v: object) -> str:
     return str(v).strip()
 
 
+_NAN = object()  # one key for every NaN (each NaN is a different dict key)
+
+
+def per_value(s: pd.Series, fn) -> pd.Series:
+    """``fn`` over a column as an ``object`` series, computed once per distinct value.
+
+    A month's columns repeat few values (four actions, a few hundred dates, blank remarks),
+    so a rule that parses a cell runs a few hundred times instead of once per record. Keys
+    carry the type for non-text values, so ``1``, ``1.0`` and ``True`` (equal in Python)
+    are still read as the different cells they are."""
+    memo: dict = {}
+    out = []
+    for v in s.tolist():
+        t = type(v)
+        k = v if t is str or v is None else _NAN if t is float and v != v else (t, v)
+        try:
+            r = memo[k]
+        except KeyError:
+            r = memo[k] = fn(v)
+        except TypeError:  # an unhashable value: read it alone
+            r = fn(v)
+        out.append(r)
+    return pd.Series(out, index=s.index, dtype=object)
+
+
 def texts(s: pd.Series) -> pd.Series:
     """:func:`cell_text` over a column, as an ``object`` series."""
-    return pd.Series([cell_text(v) for v in s.tolist()], index=s.index, dtype=object)
+    return per_value(s, cell_text)
 
 
 def yes_no(v: object) -> str:
@@ -84,7 +109,7 @@ def yes_no(v: object) -> str:
 
 
 def yes_nos(s: pd.Series) -> pd.Series:
-    return pd.Series([yes_no(v) for v in s.tolist()], index=s.index, dtype=object)
+    return per_value(s, yes_no)
 
 
 def declared_paise(v: object) -> int | None | str:
@@ -117,7 +142,7 @@ def declared(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     objects on purpose: a column of ints and ``None`` would otherwise become float64, and
     ``isinstance(x, int)`` tests would silently stop matching.
     """
-    vals = [declared_paise(v) for v in s.tolist()]
+    vals = per_value(s, declared_paise).tolist()
     paise = pd.Series([v if isinstance(v, int) else None for v in vals], index=s.index, dtype=object)
     problem = pd.Series([v if isinstance(v, str) else None for v in vals], index=s.index, dtype=object)
     return paise, problem

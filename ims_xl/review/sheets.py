@@ -24,7 +24,7 @@ from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEE
                      SUMMARY_SHEET, Column, columns_for)
 from ..model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
 from .inputs import cell_text
-from .book import ReviewBook, _default_inputs, as_displayed, effective_actions, record_text, seal_of
+from .book import ReviewBook, _default_inputs, as_displayed, effective_actions, hidden_text, seal_of
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
                           META_SHEET, LOG_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
@@ -181,7 +181,7 @@ def data_columns(book: ReviewBook) -> list[list[object]]:
     """
     refs = sorted(book.originals)
     sec = book.rows.set_index("ref")["section"].reindex(refs).tolist()
-    texts = [record_text(book.originals[r]) for r in refs]
+    texts = [hidden_text(book, r) for r in refs]
     seals = [book.seals.get(r) or seal_of(s, t) for r, s, t in zip(refs, sec, texts)]
     return [refs, sec, texts, seals]
 
@@ -226,7 +226,7 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
     for row, key in ((SUMMARY_RTIN_ROW, "rtin"), (SUMMARY_PERIOD_ROW, "period")):
         if len(g) >= row and len(g[row - 1]) > 1:
             meta[key] = text_of(g[row - 1][1]).strip().upper()
-    items, refs = [], []
+    items, refs, texts = [], [], []
     data = grids[DATA_SHEET]
     sealed = bool(data) and len(data[0]) > 3 and text_of(data[0][3]).strip() == "seal"
     seals: dict[int, str] = {}
@@ -238,7 +238,6 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
             ref = int(r[0])
             sec = SECTION_BY_KEY[str(r[1])]
             text = str(r[2])
-            rec = json.loads(text)  # written by us: numbers are exact (see records_from_originals)
         except (ValueError, KeyError, IndexError, TypeError):
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
                                 "re-create the workbook with ims-xl import") from None
@@ -247,8 +246,11 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
             seals[ref] = seal or "-"
             if seal != seal_of(sec.key, text):
                 edited[ref] = i
-        items.append((sec, rec))
+        items.append((sec, i))
         refs.append(ref)
+        texts.append(text)
+    parsed = _hidden_records(texts, [i for _, i in items], source, one_pass=sealed and not edited)
+    items = [(sec, rec) for (sec, _), rec in zip(items, parsed)]
     if len(set(refs)) != len(refs):
         raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} holds a record twice; "
                             "re-create the workbook with ims-xl import")
@@ -310,8 +312,35 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
     while log and all(v in ("", None) for v in log[-1]):
         log.pop()
     rows["hidden_row"] = rows["ref"].map(lambda r: edited.get(int(r), 0)).astype("int64")
+    kept = {ref: (rec, text) for ref, rec, text in zip(refs, originals, texts) if ref not in edited} if sealed else {}
     return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), seals=seals, books=books,
-                      removed=removed, extra_sheets=extra, reports=reports, log=log)
+                      removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept)
+
+
+def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bool) -> list[dict]:
+    """The records of the hidden copy, parsed from their JSON texts.
+
+    When every text is sealed and its seal holds, each is exactly one JSON object as ims-xl
+    wrote it, so they are parsed as one array (one ``json.loads`` for the whole copy);
+    otherwise record by record, so a damaged cell is named by its row."""
+    if one_pass:
+        try:
+            recs = json.loads("[" + ",".join(texts) + "]")
+            if len(recs) == len(texts) and all(type(r) is dict for r in recs):
+                return recs
+        except ValueError:
+            pass  # fall through: the record-by-record read names the row
+    out = []
+    for text, i in zip(texts, rows):
+        try:
+            rec = json.loads(text)  # written by us: numbers are exact (see records_from_originals)
+        except ValueError:
+            rec = None
+        if not isinstance(rec, dict):
+            raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
+                                "re-create the workbook with ims-xl import")
+        out.append(rec)
+    return out
 
 
 def _read_section(grid: list[list[object]], source: str, sec: Section,
