@@ -19,7 +19,7 @@ from .errors import InputError, ValidationFailed
 from .formats.ims_json import ImsDownload
 from .model import Finding, Settings, Severity
 from .review.book import MergeReport, ReviewBook, apply_portal_errors, merge_download, new_book
-from .review.upload import build_upload
+from .review.upload import build_invdata, split_upload, upload_records
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Outcome:
     #: Log rows of what the action did besides changing actions (letters written), appended
     #: by ``with_log`` after the changes of action
     log_rows: list = field(default_factory=list)
+    #: validate: the upload's records it checked (``upload.upload_records``), which export sends
+    upload: dict | None = None
 
 
 def import_download(download: ImsDownload, into: ReviewBook | None = None,
@@ -112,13 +114,17 @@ def _with_ageing(book: ReviewBook) -> ReviewBook:
 
 def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
     """Run every check, write the findings into the rows, and return the cells to colour."""
-    findings = run_checks(book, settings)
+    try:
+        records = upload_records(book) if len(book.rows) else {}
+    except Exception:  # noqa: BLE001 - the contract check reports what breaks the build, at its row
+        records = None
+    findings = run_checks(book, settings, records=records)
     annotated, marks = annotate(book, findings)
     e = sum(f.severity is Severity.ERROR for f in findings)
     w = len(findings) - e
     msg = (f"{e:,} error(s), {w:,} warning(s)" if findings else "No problems found") + \
         f" in {len(book.rows):,} records"
-    return Outcome(book=annotated, marks=marks, messages=[msg], findings=findings)
+    return Outcome(book=annotated, marks=marks, messages=[msg], findings=findings, upload=records)
 
 
 def export(book: ReviewBook, settings: Settings = Settings(),
@@ -141,15 +147,22 @@ def export(book: ReviewBook, settings: Settings = Settings(),
         where = f"sheet '{f.sheet}', row {f.row}, column '{f.field}'" if f.row is not None else f"'{f.field}'"
         raise ValidationFailed(f"{len(errors):,} validation error(s), the first at {where}: {f.message}; "
                                "fix them first (run validate to see them all in the workbook); nothing was written")
-    parts = build_upload(book, settings)
+    invdata = build_invdata(book, out.upload)
+    parts = split_upload(book.rtin, invdata, settings.upload_max_bytes)
     from .formats.schema import validate_upload  # the upload's JSON Schema (IMS_FORMAT §2), last gate
+    sent_recs = [r for part in parts for recs in json.loads(part)["invdata"].values() for r in recs]
+    # when the files carry, record for record, what validation checked one by one
+    # (schema.record_problems, the same schema and rules), the gate looks again at each
+    # file's envelope and document rules only; otherwise it checks every record itself
+    flat = [r for recs in invdata.values() for r in recs]
+    same = out.upload is not None and len(flat) == len(out.upload) and sent_recs == flat
     for k, part in enumerate(parts, 1):
-        problems = validate_upload(json.loads(part, parse_float=Decimal))
+        problems = validate_upload(json.loads(part, parse_float=Decimal), records_checked=same)
         if problems:
             raise ValidationFailed(f"upload part {k} fails the upload schema: {problems[0]}"
                                    f"{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}; "
                                    "nothing was written; please report this")
-    sent = sum(len(recs) for part in parts for recs in json.loads(part)["invdata"].values())
+    sent = len(sent_recs)
     out = replace(out, messages=out.messages + [f"{sent:,} changed record(s) to upload in {len(parts)} file(s)"])
     return parts, out
 
@@ -490,7 +503,7 @@ def with_log(before: ReviewBook | None, after: ReviewBook, source: str | None = 
     rows += [[when, *r[1:]] for r in extra or []]
     if not rows and not problems and not log:
         return after, []
-    grid = audit.append_log(log, rows, seal=seal, when=when)
+    grid = audit.append_log(log, rows, seal=seal, when=when, problems=problems)
     book = replace(after, log=grid, meta={**after.meta, "log_seal": audit.log_seal(grid)})
     return book, [f"Log sheet: {p}" for p in problems]
 

@@ -83,13 +83,17 @@ def _cell(v: object, ref: str, s: int) -> str:
     return _cell(str(v), ref, s)
 
 
-def _column_xml(col: list, st: list[int], usual: int, letter: str, rows: range) -> list[str]:
+def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: range) -> list[str]:
     """The ``<c>`` elements of one column over ``rows`` ("" for a cell not written).
 
     One pass per column with the branch chosen once for the column's value types (text or
     numbers, the common cases), instead of a type dispatch per cell."""
     kinds = set(map(type, col))
     kinds.discard(type(None))
+    plain = not (styles != usual).any()
+    if kinds <= {str} and plain and not any(col):  # an empty column (most output columns)
+        return [""] * len(col)
+    st = styles.tolist()
     if kinds <= {str}:
         out = []
         for v, s, r in zip(col, st, rows):
@@ -135,7 +139,7 @@ def rows_xml(columns: list[list], styles: list[np.ndarray], first_row: int,
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
         rows = range(first_row + a, first_row + b)
-        cells = [_column_xml(col[a:b], st[a:b].tolist(), usual[j], letters[j], rows)
+        cells = [_column_xml(col[a:b], st[a:b], usual[j], letters[j], rows)
                  for j, (col, st) in enumerate(zip(columns, styles))]
         yield "".join([f'<row r="{r}">' + "".join(c) + "</row>" for r, c in zip(rows, zip(*cells))])
 

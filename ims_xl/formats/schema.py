@@ -304,7 +304,7 @@ def _records(doc: object) -> list[tuple[str, int, dict]]:
             for i, r in enumerate(recs)]
 
 
-def validate_upload(doc: object) -> list[str]:
+def validate_upload(doc: object, records_checked: bool = False) -> list[str]:
     """Check an upload document (as parsed from JSON, floats or Decimals) against
     :data:`UPLOAD_SCHEMA` and the rules a schema cannot state.
 
@@ -314,12 +314,18 @@ def validate_upload(doc: object) -> list[str]:
     dict (:func:`compile_schema`, proven to give jsonschema's verdict by tests/test_schema.py)
     checks every record, and jsonschema explains each record the compiled checker refuses.
 
+    ``records_checked``: every record was already checked by :func:`record_problems` (the
+    same schema and rules) and the caller proved the document carries exactly those records;
+    the envelope, the first record of each section and the document's rules are still checked.
+
     Returns:
         Plain messages, each starting with the JSON path (``invdata.b2b[3].inum: ...``),
         in document order; empty when the upload is valid.
     """
     records = _records(doc)
-    if len(records) <= FULL_CHECK_RECORDS:
+    if records_checked:
+        records = []
+    if len(records) <= FULL_CHECK_RECORDS and not records_checked:
         errors = list(_VALIDATOR.iter_errors(doc))
     else:
         head = dict(doc)

@@ -70,6 +70,8 @@ def now_text(moment: datetime | None = None) -> str:
 
 def _text(v: object) -> str:
     """A cell as text, the same whichever reader gave it (12 and 12.0 are "12")."""
+    if type(v) is str:  # nearly every cell of the Log
+        return v
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -276,18 +278,23 @@ def verify_log(grid: list[list[object]] | None, seal: str = "") -> list[str]:
 
 
 def append_log(existing_grid: list[list[object]] | None, new_rows: list[list[object]],
-               seal: str = "", when: str | None = None) -> list[list[object]]:
+               seal: str = "", when: str | None = None, problems: list[str] | None = None) -> list[list[object]]:
     """The Log grid with ``new_rows`` appended; existing rows are never changed.
 
     ``new_rows`` come from :func:`diff_actions`, :func:`typed_changes` or
     :func:`portal_error_rows` (``LOG_COLUMNS`` + key); each gets its running checksum. When
     :func:`verify_log` finds edits (``seal`` is the value :func:`log_seal` gave last time),
-    one ``log check`` row naming them is appended first. Returns a new grid (header first).
+    one ``log check`` row naming them is appended first (``problems``: what :func:`verify_log`
+    already returned for this grid and seal, so the chain is walked once). Returns a new grid
+    (header first).
     """
     header = [list(existing_grid[0])] if existing_grid else [list(LOG_HEADER)]
     rows = _body(existing_grid)
     out = header + rows
-    problems = verify_log(existing_grid, seal) if existing_grid or seal else []
+    if problems is None:
+        problems = verify_log(existing_grid, seal) if existing_grid or seal else []
+    elif not (existing_grid or seal):
+        problems = []
     if not existing_grid and seal and not seal.startswith("0:"):
         problems = [f"the Log sheet was deleted (it had {seal.partition(':')[0]} rows)"]
     stamp = when or (str(new_rows[0][0]) if new_rows else now_text())

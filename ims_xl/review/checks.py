@@ -23,7 +23,7 @@ from .inputs import cell_text, declared, per_value, texts, yes_nos
 from ..money import AmountError, format_inr, paise_from_cell, parse_amount
 from .book import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
 from ..formats.schema import record_problems, validate_upload
-from .upload import dumps, envelope, upload_plan, upload_record
+from .upload import dumps, envelope, upload_plan, upload_records
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -361,15 +361,19 @@ def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[
         col = "shown_" + f
         if col not in rows:
             continue
-        diff = _differs(rows[col], expected[col], kinds[f])
+        # only the sections whose sheets show the column (a blank elsewhere is no edit)
+        applies = rows["section"].isin([k for k, heads in _HEADERS.items() if f in heads]).to_numpy()
+        if not applies.any():
+            continue
+        diff = pd.Series(False, index=rows.index)
+        diff[applies] = _differs(rows.loc[applies, col], expected.loc[applies, col], kinds[f]).to_numpy()
         if not diff.any():
             continue
-        applies = rows["section"].map(lambda k, f=f: f in _HEADERS[k])
         if kinds[f] == "amount":
             show = lambda r, col=col, f=f: f"Downloaded {format_inr(int(r[f]))}, sheet shows {_shown_text(r[col]) or 'nothing'}"
         else:
             show = lambda r, col=col, e=expected[col]: f"Downloaded '{_shown_text(e[r.name])}', sheet shows '{_shown_text(r[col])}'"
-        out += _emit(rows, diff & applies, "downloaded-value-edited", f,
+        out += _emit(rows, diff, "downloaded-value-edited", f,
                      lambda r, show=show: show(r) + ": the cell is restored; the upload always uses the downloaded value",
                      value=lambda r, col=col: _shown_text(r[col]))
     return out
@@ -399,7 +403,7 @@ def _show_value(v: object) -> str:
     return str(v)
 
 
-def check_upload_contract(book: ReviewBook, s: Settings) -> list[Finding]:
+def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = None) -> list[Finding]:
     """Build every record the upload would carry and check it against the upload contract
     (``schema.record_problems``: the JSON Schema of IMS_FORMAT §2 and V6/V7), so that
     everything export would refuse is reported here, at its sheet, row and column.
@@ -407,7 +411,8 @@ def check_upload_contract(book: ReviewBook, s: Settings) -> list[Finding]:
     A downloaded value the contract cannot carry (a 17-character invoice number, a GSTIN in
     lower case or with a stray space, a date written 2025-10-15, a missing ``val``, ``iamt:
     null`` ...) is an error on that record only, saying what to do. Also the duplicate rule
-    of :func:`upload.upload_plan` and the per-file size limit.
+    of :func:`upload.upload_plan` and the per-file size limit. ``records``: the records
+    :func:`upload.upload_records` built for this book, when the caller keeps them for export.
     """
     rows = book.rows
     if rows.empty:
@@ -422,10 +427,11 @@ def check_upload_contract(book: ReviewBook, s: Settings) -> list[Finding]:
                  lambda r: f"The same record is changed on row {ref_row.get(int(plan.at[r.name, 'dup_of']), '?')}: "
                            "it is uploaded once, from that row")
     limit = s.upload_max_bytes - len(dumps(envelope(book.rtin or "X" * 15, {"b2bcna": []})))
-    for i, r in rows[plan["send"]].iterrows():
-        sec = SECTION_BY_KEY[r["section"]]
-        rec = upload_record(r, book.originals[int(r["ref"])], plan.at[i, "act"])
-        problems = record_problems(sec.key, rec)
+    recs = upload_records(book, plan) if records is None else records
+    section_of = dict(zip(rows.index, rows["section"]))
+    unknown_of = dict(zip(rows.index, rows["unknown_keys"]))
+    for i, rec in recs.items():
+        problems = record_problems(section_of[i], rec)
         seen: set[tuple[str, str]] = set()
         for key, kind, msg in problems:
             field = _KEY_FIELDS.get(key, "doc_no")
@@ -444,7 +450,7 @@ def check_upload_contract(book: ReviewBook, s: Settings) -> list[Finding]:
                          value=lambda _r, v=rec.get(key): "" if v is None else str(v))
         # only a record with keys beyond the known ones can approach the limit (remarks are
         # capped at 250 characters): measure just those
-        if r["unknown_keys"] and len(dumps(rec)) + 1 > limit:
+        if unknown_of[i] and len(dumps(rec)) + 1 > limit:
             out += _emit(rows.loc[[i]], pd.Series(True, index=[i]), "download-value-unsendable", "doc_no",
                          f"This record is larger than the upload file limit of {s.upload_max_bytes:,} bytes: {_LEAVE}")
     return out
@@ -497,12 +503,15 @@ BOOK_CHECKS = (check_upload_contract, check_envelope)
 
 
 def run_checks(book: ReviewBook, settings: Settings = Settings(),
-               checks: tuple[Check, ...] = CHECKS) -> list[Finding]:
-    """Run every check; return findings sorted by sheet order, row and field."""
+               checks: tuple[Check, ...] = CHECKS, records: dict | None = None) -> list[Finding]:
+    """Run every check; return findings sorted by sheet order, row and field. ``records``:
+    the upload's records (:func:`upload.upload_records`) when the caller keeps them."""
     out: list[Finding] = []
     for check in (*checks, *BOOK_CHECKS):
         try:
-            if check in BOOK_CHECKS:
+            if check is check_upload_contract:
+                out += check(book, settings, records)
+            elif check in BOOK_CHECKS:
                 out += check(book, settings)
             else:
                 out += check(book.rows, book.meta, settings)

@@ -104,17 +104,34 @@ def upload_plan(rows: pd.DataFrame) -> pd.DataFrame:
     return plan
 
 
-def build_invdata(book: ReviewBook) -> dict[str, list[dict]]:
-    """The ``invdata`` object: the records to send per section, in download order."""
-    rows = book.rows.sort_values("ref", kind="stable")
-    plan = upload_plan(rows)
+#: The row fields :func:`upload_record` and :func:`itc_block` read.
+_RECORD_FIELDS = ("ref", "section", "action", "remarks_text", "remarks_blocked", "itc_blocked", "itc_red_text",
+                  "iamt", "camt", "samt", "cess", *(c + "_in" for _, c, _ in _DECL_CAP))
+
+
+def upload_records(book: ReviewBook, plan: pd.DataFrame | None = None) -> dict[object, dict]:
+    """The SAVE record of every row the plan sends, by the row's index label: built once per
+    command, checked by validation and sent by export as they are."""
+    rows = book.rows
+    plan = upload_plan(rows) if plan is None else plan
+    sel = rows.loc[plan["send"].to_numpy(dtype=bool), list(_RECORD_FIELDS)]
+    acts = plan.loc[sel.index, "act"].tolist()
+    return {i: upload_record(r, book.originals[int(r["ref"])], a)
+            for i, r, a in zip(sel.index, sel.to_dict("records"), acts)}
+
+
+def build_invdata(book: ReviewBook, records: dict[object, dict] | None = None) -> dict[str, list[dict]]:
+    """The ``invdata`` object: the records to send per section, in download order.
+    ``records`` are :func:`upload_records` of this book when already built."""
+    recs = upload_records(book) if records is None else records
+    if not recs:
+        return {}
+    rows = book.rows.loc[list(recs), ["ref", "section"]].sort_values("ref", kind="stable")
     out: dict[str, list[dict]] = {}
     for sec in SECTIONS:
-        sel = rows[plan["send"] & (rows["section"] == sec.key)]
-        if sel.empty:
-            continue
-        out[sec.key] = [upload_record(r, book.originals[int(r["ref"])], plan.at[i, "act"])
-                        for i, r in sel.iterrows()]
+        sel = rows.index[(rows["section"] == sec.key).to_numpy()]
+        if len(sel):
+            out[sec.key] = [recs[i] for i in sel]
     return out
 
 
@@ -160,6 +177,7 @@ def split_upload(rtin: str, invdata: dict[str, list[dict]], max_bytes: int) -> l
     return out
 
 
-def build_upload(book: ReviewBook, settings: Settings = Settings()) -> list[bytes]:
-    """The upload file(s) for a validated book, as bytes."""
-    return split_upload(book.rtin, build_invdata(book), settings.upload_max_bytes)
+def build_upload(book: ReviewBook, settings: Settings = Settings(),
+                 records: dict[object, dict] | None = None) -> list[bytes]:
+    """The upload file(s) for a validated book, as bytes (``records`` as for :func:`build_invdata`)."""
+    return split_upload(book.rtin, build_invdata(book, records), settings.upload_max_bytes)
