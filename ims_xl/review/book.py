@@ -156,10 +156,6 @@ def seal_of(section: str, text: str) -> str:
     return hashlib.sha256(f"{section}\x1f{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def seals_for(originals: dict[int, dict], sections: dict[int, str]) -> dict[int, str]:
-    return {r: seal_of(sections[r], record_text(o)) for r, o in originals.items()}
-
-
 def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewBook:
     """A review book for a first import of ``download``."""
     rec = download.records.reset_index(drop=True)
@@ -176,8 +172,11 @@ def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewB
         "newest_document": newest_document(rec),
     }
     originals = {int(r): o for r, o in zip(rec["ref"], download.originals)}
-    seals = seals_for(originals, dict(zip(rec["ref"].astype(int), rec["section"])))
-    return ReviewBook(meta=meta, rows=rows, originals=originals, seals=seals)
+    sections = dict(zip(rec["ref"].astype(int), rec["section"]))
+    texts = {r: record_text(o) for r, o in originals.items()}  # serialised once: sealed and written
+    seals = {r: seal_of(sections[r], t) for r, t in texts.items()}
+    return ReviewBook(meta=meta, rows=rows, originals=originals, seals=seals,
+                      texts={r: (originals[r], t) for r, t in texts.items()})
 
 
 def empty_book() -> ReviewBook:

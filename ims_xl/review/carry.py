@@ -209,8 +209,7 @@ def ageing_grid(book: ReviewBook, today: date | None = None) -> list[list[object
     items: list[tuple] = []
     if len(rows):
         act = effective_actions(rows)
-        for i in rows.index[(act == "P").to_numpy()]:
-            r = rows.loc[i]
+        for r in rows.loc[(act == "P").to_numpy()].to_dict("records"):
             first = cell_text(r.get("first_seen", "")) or period
             due, rule = _deadline(r["section"], first, r["doc_date"])
             if bool(r.get("pend_blocked", False)):

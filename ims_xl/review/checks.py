@@ -113,7 +113,7 @@ def final_actions(rows: pd.DataFrame) -> pd.Series:
 def check_actions(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
     """V1 (known action words), blank actions, V2 (Pending blocked), No Action after an action."""
     t = typed_actions(rows)
-    is_error = rows["action_text"].map(lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS)
+    is_error = per_value(rows["action_text"], lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS).astype(bool)
     out = _emit(rows, (t == "?") & ~is_error, "action-unknown", "action_text",
                 lambda r: f"'{r['action_text']}' is not an action: choose Accept, Reject, Pending or No Action")
     out += _emit(rows, t == "", "action-blank", "action_text",
@@ -222,8 +222,9 @@ def check_identifiers(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
     out: list[Finding] = []
     for f in ("shown_doc_no", "shown_stin", "shown_orig_doc_no"):
         if f in rows:
-            num = rows[f].map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-                              and not (isinstance(v, float) and pd.isna(v)))
+            num = pd.Series([type(v) is int or (type(v) is float and v == v) or
+                             (isinstance(v, (int, float)) and not isinstance(v, bool) and not pd.isna(v))
+                             for v in rows[f].tolist()], index=rows.index, dtype=bool)
             out += _emit(rows, num, "identifier-numeric", f[6:],
                          "This cell holds a number, so Excel may have dropped leading zeros; "
                          "the upload uses the downloaded text", value=lambda r, f=f: r[f])
@@ -489,7 +490,7 @@ def check_cell_errors(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
               "decl_sgst_in", "decl_cess_in"):
         if f not in rows:
             continue
-        bad = rows[f].map(lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS)
+        bad = per_value(rows[f], lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS).astype(bool)
         out += _emit(rows, bad, "cell-error", f,
                      lambda r, f=f: f"The cell holds the Excel error {str(r[f]).strip()}: type the value again")
     return out

@@ -23,7 +23,7 @@ from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEE
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
 from ..model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
-from .inputs import cell_text
+from .inputs import cell_text, per_value
 from .book import ReviewBook, _default_inputs, as_displayed, effective_actions, hidden_text, seal_of
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
@@ -73,8 +73,11 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
     if c.kind == "amount":
         return (s.astype("int64") / 100).tolist()
     if c.kind == "date":
-        d = pd.to_datetime(s, format="%d-%m-%Y", errors="coerce")
-        return [x.to_pydatetime() if not pd.isna(x) else (t or None) for x, t in zip(d, s)]
+        # a month holds a few hundred distinct dates: each is converted once
+        def shown(t: object) -> object:
+            d = pd.to_datetime(t, format="%d-%m-%Y", errors="coerce") if isinstance(t, str) else pd.NaT
+            return d.to_pydatetime() if not pd.isna(d) else (t or None)
+        return per_value(s, shown).tolist()
     if c.kind == "flag":
         return np.where(s.astype(bool), "Yes", "No").tolist()
     if c.kind == "status":
@@ -84,7 +87,7 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
     if c.kind == "input_text":
         # written back as the text the person saw (a remark Excel stored as a number or a
         # date stays "12345" / "15-10-2025"), so a rewrite never turns it into a serial number
-        return [cell_text(v) or None for v in s.tolist()]
+        return per_value(s, lambda v: cell_text(v) or None).tolist()
     return [None if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else v for v in s]
 
 
