@@ -149,3 +149,12 @@ def test_the_gate_still_reads_the_envelope_when_the_records_were_checked() -> No
     assert validate_upload(json.loads(json.dumps(doc)), records_checked=True)
     bad = envelope(RTIN, {"b2b": [record("b2b", 1, inum="X" * 40)]})
     assert validate_upload(json.loads(json.dumps(bad)))  # every record looked at when not checked
+
+
+def test_error_cells_are_found_also_across_two_unpacked_chunks() -> None:
+    from ims_xl.files.safety import _finding
+    for chunks, hit in (([b'<c r="A2" t="', b'e"><v>#N/A</v>'], True), ([b'<c t="e">'], True),
+                        ([b'<c r="A2" t="', b'n"><v>1</v>'], False), ([b't="', b'x', b'e"'], False)):
+        found: set[str] = set()
+        assert b"".join(_finding(iter(chunks), b't="e"', found, "xl/worksheets/sheet3.xml")) == b"".join(chunks)
+        assert (found == {"xl/worksheets/sheet3.xml"}) is hit, chunks

@@ -23,14 +23,20 @@ def sheet_grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
                          "or restore a backup") from None
 
 
-def open_workbook(path: str | Path) -> CalamineWorkbook:
-    """Open an .xlsx for reading, or raise InputError saying what the file is instead."""
+def open_workbook(path: str | Path, error_parts: set[str] | None = None) -> CalamineWorkbook:
+    """Open an .xlsx for reading, or raise InputError saying what the file is instead.
+
+    ``error_parts``, when given, receives the parts that hold Excel error cells (``t="e"``),
+    found while the safety check unpacks every part anyway."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found")
     if p.is_dir():
         raise InputError(f"{p}: is a folder; give an .xlsx file")
-    check_xlsx_safe(p)  # zip bombs, entity declarations, non-zip files: refused before parsing
+    # zip bombs, entity declarations, non-zip files: refused before parsing
+    found = check_xlsx_safe(p, find=b't="e"' if error_parts is not None else None)
+    if error_parts is not None:
+        error_parts.update(found)
     try:
         return CalamineWorkbook.from_path(str(p))
     except Exception as exc:  # calamine raises several unrelated types for a bad file

@@ -1,14 +1,17 @@
 """The headless shell: review books to and from .xlsx files.
 
 Reading uses python-calamine through ``read`` (a Rust reader, about 6x faster than openpyxl's
-read-only mode); writing uses XlsxWriter in constant-memory mode (streams rows; data validation, formats,
-filters and frozen panes). A workbook is always written whole, to a temporary file in the
-same folder, then moved over the target in one step (``atomic``): never a half-written workbook.
+read-only mode). Writing has one path for every sheet: XlsxWriter writes the package (styles,
+dropdowns, conditional formats, notes, filters, frozen panes) with each sheet's first row
+only, and ``sheetxml`` streams every sheet's other rows into it, deflated once. A workbook is
+always written whole, to a temporary file in the same folder, then moved over the target in
+one step (``atomic``): never a half-written workbook.
 
-Measured for 100,000 records x 27 columns on a 2-core machine (README, "Speed and memory"): writing 17.1 s with
-XlsxWriter vs 21.8 s openpyxl write-only; reading 2.8 s calamine vs 17.9 s openpyxl read-only;
-an openpyxl load + save 58 s and 1.0 GB. pyexcelerate writes faster (10.9 s) but has no data
-validation, which the Action dropdown needs.
+Measured for 100,000 records x 27 columns on a 2-core machine: writing cell by cell 17.1 s
+with XlsxWriter vs 21.8 s openpyxl write-only; reading 2.8 s calamine vs 17.9 s openpyxl
+read-only; an openpyxl load + save 58 s and 1.0 GB. pyexcelerate writes faster (10.9 s) but
+has no data validation, which the Action dropdown needs. Each command against the cost of
+its own reads and writes: ``bench/bench_steps.py`` (README, "Speed and memory").
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from .atomic import atomic_write_many, refuse_if_open
 from .read import open_workbook, refuse_other_packages, sheet_grid
 from .safety import backup, check_output_path, discard_backup, prune_backups
 from .sheetxml import col_letter, inject_rows, rows_xml
-from ..review.sheets import (DATA_HEADER, FORMULA_START, SectionBlock, book_from_grids, data_columns, index_marks,
-                     removed_grid, section_block, summary_cells)
+from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, SectionBlock, book_from_grids,
+                             data_columns, index_marks, removed_grid, section_block, summary_cells)
 
 class _SectionSheet(xlsxwriter.worksheet.Worksheet):
     """A section sheet. Its conditional formats (one per colour and column) are all
@@ -217,12 +220,23 @@ def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = Tru
     xf = fmts.get(base)._get_xf_index() if base else 0
     amount, date_xf = fmts.get("amount")._get_xf_index(), fmts.get("date")._get_xf_index()
     quote = fmts.get(base or "plain", quote=True)._get_xf_index()
-    styles = [np.fromiter((amount if type(v) is float else
-                           (quote if v.startswith(FORMULA_START) else xf) if type(v) is str else
-                           date_xf if isinstance(v, date) else xf for v in c), dtype=np.int64, count=len(c))
-              for c in cols]
+    styles = [_grid_styles(c, xf, amount, date_xf, quote) for c in cols]
     ref = f"A1:{col_letter(width - 1)}{len(grid)}"
     return (lambda: rows_xml(cols, styles, 2, defaults=[xf] * width), ref)
+
+
+def _grid_styles(c: list, xf: int, amount: int, date_xf: int, quote: int) -> np.ndarray:
+    """The xf index of each cell of a grid column (a text column in one pass over its few
+    formula-like values)."""
+    kinds = set(map(type, c))
+    if kinds <= {str, type(None)}:
+        st = np.full(len(c), xf, dtype=np.int64)
+        st[[i for i, v in enumerate(c) if v and v[:1] in FORMULA_CHARS]] = quote
+        return st
+    return np.fromiter((amount if type(v) is float else
+                        (quote if v.startswith(FORMULA_START) else xf) if type(v) is str else
+                        date_xf if isinstance(v, date) else xf for v in c), dtype=np.int64, count=len(c))
+
 
 
 def _write_first_cell(ws, fmts: _Formats, j: int, v: object, base: str, as_text: bool) -> None:
@@ -409,7 +423,8 @@ def read_review(path: str | Path) -> ReviewBook:
     p = Path(path)
     if p.suffix.lower() in (".ods", ".xlsb"):
         raise InputError(not_xlsx_message(p))
-    wb = open_workbook(p)
+    error_parts: set[str] = set()
+    wb = open_workbook(p, error_parts)
     refuse_other_packages(p)
     try:
         names = list(wb.sheet_names)
@@ -420,7 +435,8 @@ def read_review(path: str | Path) -> ReviewBook:
         grids = {n: sheet_grid(wb, n) for n in names if n != README_SHEET}
     finally:
         wb.close()
-    _restore_error_cells(p, grids)
+    if error_parts:
+        _restore_error_cells(p, grids, error_parts)
     return book_from_grids(grids, p.name, names)
 
 
@@ -436,10 +452,11 @@ def _attr(tag: bytes, name: bytes) -> bytes:
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>')
 
 
-def _restore_error_cells(path: Path, grids: dict[str, list[list[object]]]) -> None:
+def _restore_error_cells(path: Path, grids: dict[str, list[list[object]]], parts: set[str]) -> None:
     """Put Excel error values (``#N/A``, ``#REF!`` ...) back into the grids of the section
     sheets: python-calamine reads them as empty cells, which would silently turn a broken
-    Action or Remarks cell into a blank one. Validation then reports them (``cell-error``)."""
+    Action or Remarks cell into a blank one. Validation then reports them (``cell-error``).
+    ``parts``: the sheet parts holding error cells (``t="e"``), as the safety check found them."""
     import html
     import zipfile
     with zipfile.ZipFile(path) as z:
@@ -451,6 +468,8 @@ def _restore_error_cells(path: Path, grids: dict[str, list[list[object]]]) -> No
                 continue
             target = rels[r].decode("utf-8").lstrip("/")
             part = target if target.startswith("xl/") else "xl/" + target
+            if part not in parts:  # the safety check saw no error cell in it
+                continue
             data = z.read(part)
             if b't="e"' not in data:
                 continue

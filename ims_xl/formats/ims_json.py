@@ -697,9 +697,11 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
         if not all(isinstance(v, str) for v in out[s_]):
             raise ValueError(f"{s_} is not text")
     # the originals keep the downloaded text; the frame holds it trimmed, as build_records does
+    strip: dict = {}  # most of these repeat (types, states, periods): each text stripped once
     for s_ in ("stin", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
                "srcform", "rtnprd", "srcfilstatus", "hash"):
-        out[s_] = pd.Series(out[s_], dtype=object).str.strip()
+        out[s_] = pd.Series([(strip[v] if v in strip else strip.setdefault(v, v.strip())) if type(v) is str
+                             else np.nan for v in out[s_]], dtype=object)
     out["stin"] = out["stin"].str.upper()
     for k in AMOUNT_KEYS:
         v = pd.to_numeric(raw[k], errors="raise") if k in raw else pd.Series(np.zeros(n))

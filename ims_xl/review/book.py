@@ -75,14 +75,17 @@ class ReviewBook:
 def _default_inputs(records: pd.DataFrame) -> pd.DataFrame:
     """The input and output columns of freshly imported rows: the portal's current state."""
     out = pd.DataFrame(index=records.index)
-    out["action_text"] = records["action"].map(lambda a: ACTION_LABELS[Action(a)]).astype(object)
+    out["action_text"] = records["action"].map(_ACTION_WORDS).astype(object)
     out["remarks_text"] = ""
     out["owner_text"] = ""
     out["follow_up_text"] = ""
     out["itc_red_text"] = records["itc_red_req"].map({"Y": "Yes", "N": "No"}).fillna("").astype(object)
     for col in DECL_COLUMNS:
         vals = records[col]
-        out[col + "_in"] = [None if pd.isna(v) else rupees(int(v)) for v in vals]
+        shown: list = [None] * len(vals)
+        for i in np.flatnonzero(vals.notna().to_numpy()):  # declared amounts are rare
+            shown[i] = rupees(int(vals.iloc[i]))
+        out[col + "_in"] = shown
     for f in OUTPUT_FIELDS:
         out[f] = ""
     return out
@@ -98,7 +101,7 @@ def shown_values(records: pd.DataFrame) -> pd.DataFrame:
         elif f in ("pend_blocked", "remarks_blocked", "itc_blocked"):
             out["shown_" + f] = s.map({True: "Yes", False: "No"}).astype(object)
         elif f == "action":
-            out["shown_" + f] = s.map(lambda a: ACTION_LABELS[Action(a)]).astype(object)
+            out["shown_" + f] = s.map(_ACTION_WORDS).astype(object)
         else:
             out["shown_" + f] = s.astype(object)
     return out
@@ -122,9 +125,21 @@ def as_displayed(records: pd.DataFrame) -> pd.DataFrame:
     for f in AMOUNT_KEYS:
         out["shown_" + f] = out["shown_" + f] / 100
     for f in ("doc_date", "orig_doc_date"):
-        d = pd.to_datetime(records[f], format="%d-%m-%Y", errors="coerce")
-        out["shown_" + f] = [x.to_pydatetime() if not pd.isna(x) else (t or None) for x, t in zip(d, records[f])]
+        out["shown_" + f] = shown_dates(records[f])
     return out
+
+
+def shown_dates(s: pd.Series) -> list[object]:
+    """dd-mm-yyyy texts as the datetimes a date cell shows (other text as it is, blank as
+    None), each distinct text converted once (a month holds a few hundred dates)."""
+    def shown(t: object) -> object:
+        d = pd.to_datetime(t, format="%d-%m-%Y", errors="coerce") if isinstance(t, str) else pd.NaT
+        return d.to_pydatetime() if not pd.isna(d) else (t or None)
+    return per_value(s, shown).tolist()
+
+
+#: Action code -> the word a sheet shows.
+_ACTION_WORDS = {a.value: ACTION_LABELS[a] for a in Action}
 
 
 def _json_default(o: object):

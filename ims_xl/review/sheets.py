@@ -24,12 +24,14 @@ from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEE
                      SUMMARY_SHEET, Column, columns_for)
 from ..model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
 from .inputs import cell_text, per_value
-from .book import ReviewBook, _default_inputs, as_displayed, effective_actions, hidden_text, seal_of
+from .book import (ReviewBook, _default_inputs, as_displayed, effective_actions, hidden_text, seal_of,
+                   shown_dates)
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
                           META_SHEET, LOG_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
 #: Text starting with these would be a formula if typed; it is always stored as text.
 FORMULA_START = ("=", "+", "-", "@")
+FORMULA_CHARS = frozenset(FORMULA_START)  # the same, for a test of ``text[:1]``
 
 
 def text_of(v: object) -> str:
@@ -73,11 +75,7 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
     if c.kind == "amount":
         return (s.astype("int64") / 100).tolist()
     if c.kind == "date":
-        # a month holds a few hundred distinct dates: each is converted once
-        def shown(t: object) -> object:
-            d = pd.to_datetime(t, format="%d-%m-%Y", errors="coerce") if isinstance(t, str) else pd.NaT
-            return d.to_pydatetime() if not pd.isna(d) else (t or None)
-        return per_value(s, shown).tolist()
+        return shown_dates(s)
     if c.kind == "flag":
         return np.where(s.astype(bool), "Yes", "No").tolist()
     if c.kind == "status":
@@ -88,7 +86,8 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
         # written back as the text the person saw (a remark Excel stored as a number or a
         # date stays "12345" / "15-10-2025"), so a rewrite never turns it into a serial number
         return per_value(s, lambda v: cell_text(v) or None).tolist()
-    return [None if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else v for v in s]
+    return [v if type(v) is str and v else
+            None if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else v for v in s.tolist()]
 
 
 def section_block(rows: pd.DataFrame, section: Section,
@@ -132,9 +131,8 @@ def section_block(rows: pd.DataFrame, section: Section,
                                  for i in range(len(rows))]
     for j, c in enumerate(cols):
         if c.kind in ("text", "input_text", "output", "action"):
-            for i, v in enumerate(values[j]):
-                if isinstance(v, str) and v.startswith(FORMULA_START):
-                    marks.setdefault((i, j), "")
+            for i in [i for i, v in enumerate(values[j]) if isinstance(v, str) and v[:1] in FORMULA_CHARS]:
+                marks.setdefault((i, j), "")
     return SectionBlock(cols, values, marks, notes)
 
 
@@ -397,7 +395,7 @@ def _read_section(grid: list[list[object]], source: str, sec: Section,
         elif c.editable:
             out[c.field] = v
         elif c.kind == "output":
-            out[c.field] = [text_of(x) for x in v]
+            out[c.field] = per_value(pd.Series(v, dtype=object), text_of).tolist()
     if "action_text" in out:
         out["action_text"] = [text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
                               for x in out["action_text"]]
