@@ -158,3 +158,64 @@ def test_error_cells_are_found_also_across_two_unpacked_chunks() -> None:
         found: set[str] = set()
         assert b"".join(_finding(iter(chunks), b't="e"', found, "xl/worksheets/sheet3.xml")) == b"".join(chunks)
         assert (found == {"xl/worksheets/sheet3.xml"}) is hit, chunks
+
+
+@pytest.mark.parametrize("texts, plain", [
+    (["INV-1", "INV-2", None, ""], True), ([" lead", "x"], False), (["x", "trail\t"], False),
+    (["a", " b"], False), (["a\n", "b"], False), (["a&b"], False), (["x\x01"], False), (["in side", "ok"], True)])
+def test_a_text_column_takes_the_one_comprehension_only_when_nothing_needs_care(texts, plain) -> None:
+    import numpy as np
+    from ims_xl.files.sheetxml import _plain_texts, rows_xml
+    assert _plain_texts("\uffff".join(filter(None, texts))) is plain
+    xml = "".join(rows_xml([texts], [np.zeros(len(texts), dtype=np.int64)], 2))
+    for t in filter(None, texts):
+        shown = t.replace("&", "&amp;").replace("\x01", "_x0001_")
+        edge = t[0] in " \t\n\r" or t[-1] in " \t\n\r"
+        assert (f'<t xml:space="preserve">{shown}</t>' if edge else f"<t>{shown}</t>") in xml, (t, xml)
+
+
+def _both_paths(items, monkeypatch):
+    from ims_xl.formats import ims_json
+    fast = ims_json.build_records(items, "x.json")
+    with monkeypatch.context() as m:
+        m.setattr(ims_json, "_usual_records", lambda *_: None)
+        slow = ims_json.build_records(items, "x.json")
+    return fast, slow
+
+
+def test_the_column_wise_import_gives_what_the_record_by_record_one_gives(monkeypatch, tmp_path) -> None:
+    from ims_xl.formats.ims_json import _find_sections, _usual_records, read_json_file
+    from ims_xl.model import SECTIONS
+    from ims_xl.samples.download import generate_download, write_download
+    write_download(tmp_path / "d.json", generate_download(records=3000, seed=7))
+    obj, _ = read_json_file(tmp_path / "d.json")  # exact decimals, as a real read
+    sections, _ = _find_sections(obj, "x.json")
+    items = [(sec, r) for sec in SECTIONS for r in sections.get(sec.key, ())]
+    items[0][1]["futureKey"] = "kept"  # an unknown key is echoed
+    assert _usual_records(items, None) is not None  # the portal's shape takes the column-wise path
+    (df_f, orig_f, warn_f), (df_s, orig_s, warn_s) = _both_paths(items, monkeypatch)
+    pd.testing.assert_frame_equal(df_f, df_s)
+    assert [json.dumps(o) for o in orig_f] == [json.dumps(o) for o in orig_s]  # key order too
+    assert warn_f == warn_s == [] and df_f["unknown_keys"].iloc[0] == "futureKey"
+
+
+@pytest.mark.parametrize("change", [
+    {"inum": 123}, {"stin": None}, {"action": "a"}, {"rtnprd": "10"}, {"rtnprd": " 102025"},
+    {"txval": "1000"}, {"txval": 1000.5}, {"ispendactnallwd": "Y"}, {"ispendactblocked": "yes"},
+    {"inum": "  "}, {"val": True}])
+def test_an_unusual_record_is_read_one_by_one_with_the_same_result(change, monkeypatch) -> None:
+    from decimal import Decimal
+    from ims_xl.errors import InputError
+    from ims_xl.formats.ims_json import _usual_records
+    from ims_xl.model import SECTION_BY_KEY
+    sec = SECTION_BY_KEY["b2b"]
+    recs = [{**record("b2b", 1), "txval": Decimal("1000.50")}, {**record("b2b", 2), **change}]
+    items = [(sec, r) for r in recs]
+    if "stin" not in change:  # a null GSTIN reads as blank either way
+        assert _usual_records(items, None) is None
+    try:
+        (df_f, orig_f, warn_f), (df_s, orig_s, warn_s) = _both_paths(items, monkeypatch)
+    except InputError:
+        return  # refused, as the record-by-record read refuses it
+    pd.testing.assert_frame_equal(df_f, df_s)
+    assert orig_f == orig_s and warn_f == warn_s

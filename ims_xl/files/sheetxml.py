@@ -48,9 +48,18 @@ _SPACE_ATTR = ' xml:space="preserve"'
 ZIP_LEVEL = 1
 
 
-#: Over a column's texts joined by U+FFFF: a value that needs escaping, or leading or trailing
-#: XML white space. A U+FFFF inside a value only adds false alarms (the cell-by-cell path).
-_EDGE_OR_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]|(?:^|\uffff)[ \t\n\r]|[ \t\n\r](?:\uffff|$)").search
+_EDGES = tuple(e for c in _XML_SPACE for e in ("\uffff" + c, c + "\uffff"))
+
+
+def _plain_texts(joined: str) -> bool:
+    """Over a column's texts joined by U+FFFF: no value needs escaping and none has leading
+    or trailing XML white space (substring searches, far faster than a pattern with
+    anchors). A U+FFFF inside a value can only make it answer False (the cell-by-cell path)."""
+    if not joined:
+        return True
+    if joined[0] in _XML_SPACE or joined[-1] in _XML_SPACE or _NEEDS_ESCAPE(joined):
+        return False
+    return not any(e in joined for e in _EDGES)
 
 
 def _escape(v: str) -> str:
@@ -100,7 +109,7 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: ra
     if kinds <= {str} and plain and not any(col):  # an empty column (most output columns)
         return [""] * len(col)
     st = styles.tolist()
-    if kinds <= {str} and not _EDGE_OR_ESCAPE("\uffff".join(filter(None, col))):
+    if kinds <= {str} and _plain_texts("\uffff".join(filter(None, col))):
         # no value needs escaping or xml:space (one search over the column): one comprehension
         return [f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t>{v}</t></is></c>' if v else
                 (f'<c r="{letter}{r}" s="{s}"/>' if s != usual else "") for v, s, r in zip(col, st, rows)]

@@ -501,8 +501,8 @@ def with_occurrence(keys: pd.Series) -> pd.Series:
     return keys.where(n == 0, keys + "#" + (n + 1).astype(str))
 
 
-def records_frame(rows: list[dict]) -> pd.DataFrame:
-    """Build the records frame with its fixed dtypes from flat row dicts."""
+def records_frame(rows: list[dict] | dict[str, list]) -> pd.DataFrame:
+    """Build the records frame with its fixed dtypes from flat row dicts (or columns)."""
     df = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
     for k in AMOUNT_KEYS:
         df[k] = df[k].astype("int64")
@@ -518,6 +518,101 @@ def records_frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
+class _Unusual(Exception):
+    """A record the column-wise path does not take: :func:`_record` reads it (and names what
+    is wrong with it, if anything is)."""
+
+
+_MISSING = object()
+_CENT = Decimal("0.01")
+_ACTIONS = frozenset({"A", "R", "P", "N", _MISSING})
+_FLAGS = frozenset({"Y", "N", "", _MISSING})
+#: (download key, frame column) of the text fields; None keys come from the section.
+_TEXT_FIELDS = (("stin", "stin"), ("num_key", "doc_no"), ("date_key", "doc_date"),
+                ("orig_num_key", "orig_doc_no"), ("orig_date_key", "orig_doc_date"), ("pos", "pos"),
+                ("inv_typ", "inv_typ"), ("srcform", "srcform"), ("rtnprd", "rtnprd"),
+                ("srcfilstatus", "srcfilstatus"), ("hash", "hash"), ("tradenm", "tradenm"), ("remarks", "remarks"))
+
+
+def _paise_usual(v: object) -> int | None:
+    """Paise of an amount as the portal writes it (an integer, or a decimal of at most 2
+    places well inside Decimal(15, 2)); None for a blank; anything else is unusual."""
+    t = type(v)
+    if t is int:
+        if abs(v) * 100 > MAX_PAISE:
+            raise _Unusual
+        return v * 100
+    if t is Decimal:
+        if not (v.is_finite() and abs(v) < 10**12) or v != v.quantize(_CENT):
+            raise _Unusual
+        return int(v * 100)
+    if v is None or v is _MISSING:
+        return None
+    raise _Unusual
+
+
+def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
+                   ) -> tuple[pd.DataFrame, list[dict]] | None:
+    """The records frame and originals, built column by column, when every record is as
+    the portal writes it: objects with text identifiers, A/R/P/N actions, Y/N flags,
+    six-character periods, integer or 2-decimal amounts, no renamed flag keys and no blank
+    document number. Exactly what :func:`_record` gives for such records (a test compares
+    the two); None for anything else, which :func:`_record` then reads one by one."""
+    if not items:
+        return None
+    recs = [r for _, r in items]
+    if any(type(r) is not dict for r in recs) or any(k in FLAG_ALIASES for r in recs for k in r):
+        return None
+    secs = [sec for sec, _ in items]
+    cols: dict[str, list] = {"ref": refs if refs is not None else list(range(1, len(items) + 1)),
+                             "section": [sec.key for sec in secs]}
+    try:
+        for src, dst in _TEXT_FIELDS:
+            if src.endswith("_key"):
+                vals = [r.get(getattr(sec, src)) if getattr(sec, src) else None for sec, r in items]
+            else:
+                vals = [r.get(src) for r in recs]
+            if any(v is not None and type(v) is not str for v in vals):
+                return None  # a number where text belongs: _record warns about it
+            if dst in ("remarks", "tradenm"):
+                cols[dst] = [v or "" for v in vals]
+            else:
+                cols[dst] = [v.strip() if v else "" for v in vals]
+        cols["stin"] = [v.upper() for v in cols["stin"]]
+        if not all(cols["doc_no"]):
+            return None
+        periods = [r.get("rtnprd", _MISSING) for r in recs]
+        if any(p is not _MISSING and (type(p) is not str or len(p) <= 2 or p != p.strip()) for p in periods):
+            return None
+        amounts = {k: [_paise_usual(r.get(k, _MISSING)) for r in recs] for k in (*AMOUNT_KEYS, *DECL_KEYS)}
+    except _Unusual:
+        return None
+    actions = [r.get("action", _MISSING) for r in recs]
+    if not set(actions) <= _ACTIONS or any(not set(r.get(k, _MISSING) for r in recs) <= _FLAGS for k in FLAG_KEYS):
+        return None
+    for k in AMOUNT_KEYS:
+        cols[k] = [0 if p is None else p for p in amounts[k]]
+    for k, c in zip(DECL_KEYS, DECL_COLUMNS):
+        cols[c] = amounts[k]
+    cols["action"] = ["N" if a is _MISSING else a for a in actions]
+    cols["itc_red_req"] = [r.get("itcRedReq", "") for r in recs]
+    cols["pend_blocked"] = [r.get("ispendactblocked", "") == "Y" for r in recs]
+    cols["remarks_blocked"] = [r.get("isRemarksBlocked", "") == "Y" for r in recs]
+    cols["itc_blocked"] = [r.get("isItcRedReqBlocked", "") == "Y" for r in recs]
+    cols["unknown_keys"] = [",".join(k for k in r if k not in KNOWN_KEYS) for r in recs]
+    # the originals: amounts as their exact JSON numbers, everything else as downloaded
+    keys = [k for k in (*AMOUNT_KEYS, *DECL_KEYS)]
+    originals = []
+    for i, r in enumerate(recs):
+        o = dict(r)
+        for k in keys:
+            p = amounts[k][i]
+            if p is not None:
+                o[k] = json_number(p)
+        originals.append(o)
+    return records_frame(cols), originals
+
+
 def build_records(items: list[tuple[Section, object]], source: str,
                   refs: list[int] | None = None) -> tuple[pd.DataFrame, list[dict], list[str]]:
     """Normalise (section, record) pairs into the records frame and original dicts.
@@ -525,6 +620,13 @@ def build_records(items: list[tuple[Section, object]], source: str,
     ``refs`` gives each record's reference (default 1, 2, 3 ... in order). The ``key``
     column is the natural identity (:func:`record_key`), made unique by occurrence.
     """
+    fast = _usual_records(items, refs)
+    if fast is not None:
+        df, originals = fast
+        df["key"] = with_occurrence(pd.Series(
+            [record_key(s, g, d) for s, g, d in zip(df["section"], df["stin"], df["doc_no"])],
+            dtype=object)).astype(object)
+        return df, originals, []
     rows: list[dict] = []
     originals: list[dict] = []
     warnings: list[str] = []

@@ -138,8 +138,10 @@ def diff_actions(before_rows: pd.DataFrame, after_rows: pd.DataFrame, source: st
     part = part.assign(log_s=part["sheet"].map(order).fillna(99)).sort_values(["log_s", "excel_row"], kind="stable")
     note_col = {"re-import": "reimport_note", "portal error": "portal_errors"}.get(source)
     out: list[list[object]] = []
-    for r in part.itertuples(index=False):
-        d = r._asdict()
+    cols = ["sheet", "excel_row", "stin", "doc_no", "log_old", "log_new", "key"]
+    if note_col and note_col in part:
+        cols.append(note_col)
+    for d in part[cols].to_dict("records"):
         text = note or (str(d.get(note_col) or "") if note_col else "")
         out.append([when, d["sheet"], int(d["excel_row"]), d["stin"], d["doc_no"], _label(d["log_old"]),
                     _label(d["log_new"]), source, text, d["key"]])
@@ -212,8 +214,13 @@ def portal_error_rows(before_rows: pd.DataFrame, after_rows: pd.DataFrame, when:
 
 # ---------------------------------------------------------------- the log itself
 
+def _padded(row: list[object], n: int) -> list[object]:
+    cells = list(row[:n])
+    return cells + [None] * (n - len(cells)) if len(cells) < n else cells
+
+
 def _content(row: list[object]) -> str:
-    return "\x1f".join(_cell(row, i) for i in range(_W - 1))
+    return "\x1f".join(map(_text, _padded(row, _W - 1)))
 
 
 def _link(prev: str, row: list[object]) -> str:
@@ -223,7 +230,7 @@ def _link(prev: str, row: list[object]) -> str:
 def _digest(rows: list[list[object]]) -> str:
     h = hashlib.sha256()
     for r in rows:
-        h.update(("\x1f".join(_cell(r, i) for i in range(_W)) + "\x1e").encode("utf-8"))
+        h.update(("\x1f".join(map(_text, _padded(r, _W))) + "\x1e").encode("utf-8"))
     return h.hexdigest()[:16]
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from ..model import ACTION_LABELS, SECTION_BY_KEY, Action
 from .book import ReviewBook, effective_actions
 from .deadlines import parse_period, section_16_4
-from .inputs import cell_text
+from .inputs import cell_text, per_value
 from .layout import CARRIED_SHEET, MISSING_SHEET
 
 #: First period in which specified records may stay Pending for one tax period only (V3).
@@ -48,7 +48,7 @@ def current_period(book: ReviewBook) -> str:
     p = str(book.meta.get("period", "") or "").strip()
     if parse_period(p):
         return p
-    periods = [x for x in book.rows.get("rtnprd", pd.Series(dtype=object)).astype(str) if parse_period(x)]
+    periods = [x for x in book.rows.get("rtnprd", pd.Series(dtype=object)).astype(str).unique() if parse_period(x)]
     return max(periods, key=lambda x: (x[2:], x[:2])) if periods else ""
 
 
@@ -66,7 +66,7 @@ def stamp_first_seen(book: ReviewBook) -> ReviewBook:
     if not period or not len(rows):
         return book
     rows = rows.copy()
-    blank = rows["first_seen"].map(cell_text) == "" if "first_seen" in rows else pd.Series(True, index=rows.index)
+    blank = per_value(rows["first_seen"], cell_text) == "" if "first_seen" in rows else pd.Series(True, index=rows.index)
     rows["first_seen"] = rows.get("first_seen", pd.Series("", index=rows.index)).astype(object)
     rows.loc[blank, "first_seen"] = period
     return replace(book, rows=rows)
@@ -209,7 +209,10 @@ def ageing_grid(book: ReviewBook, today: date | None = None) -> list[list[object
     items: list[tuple] = []
     if len(rows):
         act = effective_actions(rows)
-        for r in rows.loc[(act == "P").to_numpy()].to_dict("records"):
+        used = [c for c in ("first_seen", "section", "doc_date", "pend_blocked", "iamt", "camt", "samt", "cess",
+                            "sheet", "excel_row", "stin", "tradenm", "doc_no", "owner_text", "follow_up_text")
+                if c in rows]
+        for r in rows.loc[(act == "P").to_numpy(), used].to_dict("records"):
             first = cell_text(r.get("first_seen", "")) or period
             due, rule = _deadline(r["section"], first, r["doc_date"])
             if bool(r.get("pend_blocked", False)):
