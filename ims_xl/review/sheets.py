@@ -390,6 +390,8 @@ def _read_section(grid: list[list[object]], source: str, sec: Section,
         if j is None or c.kind == "ref":
             continue
         v = frame[j].to_numpy()
+        if c.field not in _MOSTLY_DISTINCT:
+            v = _shared(v)
         if c.downloaded:
             out["shown_" + c.field] = v
         elif c.editable:
@@ -400,6 +402,19 @@ def _read_section(grid: list[list[object]], source: str, sec: Section,
         out["action_text"] = [text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
                               for x in out["action_text"]]
     return out
+#: Section-sheet fields whose cells are mostly all different (the others repeat a few values).
+_MOSTLY_DISTINCT = frozenset({"doc_no", "orig_doc_no", "tradenm", "remarks", "remarks_text", "hash"})
+
+
+def _shared(values: np.ndarray) -> np.ndarray:
+    """The cells with equal values sharing one object: a reader gives each cell its own copy
+    ("No Action", "Yes", the same date) 100,000 times over, some 5 MB a column."""
+    memo: dict = {}
+    out = np.empty(len(values), dtype=object)
+    out[:] = [memo.setdefault(x, x) if type(x) is str or type(x) is datetime else x for x in values.tolist()]
+    return out
+
+
 def summary_cells(book: ReviewBook) -> dict[tuple[int, int], tuple[object, str]]:
     """The Summary sheet as ``{(row, col): (value, style)}`` (0-based), shared by the shells.
 
