@@ -106,7 +106,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
 def cmd_export(a: argparse.Namespace) -> int:
     check_output_path(a.out)
     with _changing(a.workbook):
-        read = read_review(a.workbook)
+        read = read_review(a.workbook, lean=True)  # Books and reports are read only to write back
         book = actions.replace(read, meta={**read.meta, "rtin": a.rtin.upper()}) if a.rtin else read
         try:
             parts, out = actions.export(book, Settings())
@@ -120,6 +120,9 @@ def cmd_export(a: argparse.Namespace) -> int:
         logged, problems = actions.with_log(read, actions.replace(out.book, meta=read.meta), None)
         msgs = [*out.messages, *problems]
         if logged.log != read.log:
+            whole = read_review(a.workbook)  # the workbook is written whole: its other sheets too
+            logged = actions.replace(logged, books=whole.books, reports=whole.reports,
+                                     extra_sheets=whole.extra_sheets, lean=False)
             write_review(logged, a.workbook, out.marks)
             n = len(logged.log) - max(len(read.log), 1)
             msgs.append(f"Log sheet: {n:,} row(s) added for actions typed by hand; wrote {a.workbook}")

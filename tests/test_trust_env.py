@@ -415,6 +415,24 @@ def test_export_logs_actions_typed_by_hand(tmp_path: Path, wb: Path, capsys) -> 
     assert wb.read_bytes() == before
 
 
+def test_export_writing_the_log_back_keeps_books_reports_and_added_sheets(tmp_path: Path, reconciled: Path) -> None:
+    # export reads only what it checks; when it must write the Log back, the workbook is
+    # written whole: the Books, the report sheets and a sheet the accountant added stay
+    book = openpyxl.load_workbook(reconciled)
+    book.create_sheet("My notes")["A1"] = "call the supplier"
+    book.save(reconciled)
+    first = read_review(reconciled)
+    doc = first.rows.loc[first.rows["section"] == "b2b", "doc_no"].iloc[0]
+    apply_edits(reconciled, [{"sheet": "B2B", "doc_no": doc, "column": "Action", "value": "Reject"}])
+    before = read_review(reconciled)
+    assert run("export", reconciled, "--out", tmp_path / "upload.json") == 0
+    after = read_review(reconciled)
+    assert len(after.log) > len(before.log)  # the typed action was logged: the workbook was rewritten
+    assert after.books == before.books and len(after.books) > 1
+    assert after.reports.keys() == before.reports.keys() and after.reports == before.reports
+    assert after.extra_sheets == {"My notes": [["call the supplier"]]}
+
+
 def test_export_that_refuses_does_not_write_the_workbook(tmp_path: Path, capsys) -> None:
     w = import_new(tmp_path, download({"b2b": [record("b2b", 1, ispendactblocked="Y")]}, rtin=RTIN))
     apply_edits(w, [{"sheet": "B2B", "doc_no": "INV-1", "column": "Action", "value": "Pending"}])

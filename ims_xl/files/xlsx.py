@@ -17,6 +17,7 @@ its own reads and writes: ``bench/bench_steps.py`` (README, "Speed and memory").
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import re
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -35,8 +36,8 @@ from .atomic import atomic_write_many, refuse_if_open
 from .read import open_workbook, refuse_other_packages, sheet_grid
 from .safety import backup, check_output_path, discard_backup, prune_backups
 from .sheetxml import col_letter, inject_rows, rows_xml
-from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, SectionBlock, book_from_grids,
-                             data_columns, index_marks, removed_grid, section_block, summary_cells)
+from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
+                             book_from_grids, data_columns, index_marks, removed_grid, section_block, summary_cells)
 
 class _SectionSheet(xlsxwriter.worksheet.Worksheet):
     """A section sheet. Its conditional formats (one per colour and column) are all
@@ -317,6 +318,8 @@ def write_review(book: ReviewBook, path: str | Path,
     ``marks`` maps (ref, field) to ``error``/``warning`` for the cells validation coloured.
     """
     path = Path(path)
+    if book.lean:  # pragma: no cover - a programming error, not an input one
+        raise ValueError("a book read lean (without its Books and report sheets) cannot be written back")
     check_review_target(path)
     by_ref = index_marks(marks or {})
     rows = positioned(book.rows)
@@ -417,8 +420,11 @@ def write_review(book: ReviewBook, path: str | Path,
 
 # ---------------------------------------------------------------- reading
 
-def read_review(path: str | Path) -> ReviewBook:
+def read_review(path: str | Path, lean: bool = False) -> ReviewBook:
     """Read a review workbook written by :func:`write_review` and edited by the accountant.
+
+    ``lean`` leaves out the sheets export does not read (Books, the report sheets, sheets
+    the accountant added): the book is marked ``lean`` and :func:`write_review` refuses it.
 
     Raises:
         InputError: the file cannot be opened as a workbook.
@@ -436,12 +442,16 @@ def read_review(path: str | Path) -> ReviewBook:
             raise TemplateError(
                 f"{p.name}: not an ims-xl review workbook (no hidden '{DATA_SHEET}' sheet); "
                 "create one with: ims-xl import IMS.json --out REVIEW.xlsx")
-        grids = {n: sheet_grid(wb, n) for n in names if n != README_SHEET}
+        skip = {README_SHEET}
+        if lean:
+            skip |= {BOOKS_SHEET, *REPORT_SHEETS, *(n for n in names if n not in KNOWN_SHEETS)}
+        grids = {n: sheet_grid(wb, n) for n in names if n not in skip}
     finally:
         wb.close()
     if error_parts:
         _restore_error_cells(p, grids, error_parts)
-    return book_from_grids(grids, p.name, names)
+    book = book_from_grids(grids, p.name, names)
+    return replace(book, lean=True) if lean else book
 
 
 

@@ -66,6 +66,9 @@ class ReviewBook:
     #: workbook whose seal held: written back as they were read, while the record is still
     #: that same object, instead of serialising 100,000 records again (:func:`hidden_text`).
     texts: dict[int, tuple[dict, str]] = field(default_factory=dict, repr=False, compare=False)
+    #: read without the Books, report and added sheets (``read_review(lean=True)``): such a
+    #: book is checked and exported, never written back (it would lose those sheets)
+    lean: bool = field(default=False, repr=False, compare=False)
 
     @property
     def rtin(self) -> str:
