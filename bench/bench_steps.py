@@ -66,17 +66,10 @@ def _xml_text(v: str) -> str:
     return v
 
 
-def _col(j: int) -> str:
-    s, j = "", j + 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def plain_xlsx(path: str, sheets: dict[str, list[list]], level: int) -> None:
     """The plainest .xlsx of these cells: inline strings and numbers, nothing else."""
     import zipfile
+    from ims_xl.files.sheetxml import col_letter
     names = list(sheets)
     ct = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
                  'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, len(names) + 1))
@@ -106,7 +99,7 @@ def plain_xlsx(path: str, sheets: dict[str, list[list]], level: int) -> None:
                         b'org/spreadsheetml/2006/main"><sheetData>')
                 grid = sheets[n]
                 width = max((len(r) for r in grid), default=0)
-                letters = [_col(j) for j in range(width)]
+                letters = [col_letter(j) for j in range(width)]
                 for a in range(0, len(grid), 20000):
                     f.write("".join(
                         f'<row r="{r}">' + "".join(

@@ -219,3 +219,13 @@ def test_an_unusual_record_is_read_one_by_one_with_the_same_result(change, monke
         return  # refused, as the record-by-record read refuses it
     pd.testing.assert_frame_equal(df_f, df_s)
     assert orig_f == orig_s and warn_f == warn_s
+
+
+def test_repeated_texts_of_a_sheet_share_one_object_and_nothing_else_changes() -> None:
+    import numpy as np
+    from ims_xl.review.sheets import _shared
+    texts = np.array(["No Action", "Yes", "No Action".lower().title(), None, "Yes"], dtype=object)
+    out = _shared(texts)
+    assert out.tolist() == texts.tolist() and out[0] is out[2] and out[1] is out[4] and out[3] is None
+    mixed = np.array([1.0, True, 1, "1", None], dtype=object)  # equal in Python, different cells
+    assert [type(v) for v in _shared(mixed)] == [float, bool, int, str, type(None)]
