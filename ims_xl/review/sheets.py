@@ -396,8 +396,8 @@ def _read_section(grid: list[list[object]], source: str, sec: Section,
             out["shown_" + c.field] = v
         elif c.editable:
             out[c.field] = v
-        elif c.kind == "output":
-            out[c.field] = per_value(pd.Series(v, dtype=object), text_of).tolist()
+        elif c.kind == "output":  # mostly blank columns: a blank one needs no pass per cell
+            out[c.field] = [""] * len(v) if pd.isna(v).all() else per_value(pd.Series(v, dtype=object), text_of).tolist()
     if "action_text" in out:
         out["action_text"] = [text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
                               for x in out["action_text"]]
