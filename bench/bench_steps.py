@@ -7,8 +7,8 @@ writing the same cells the step writes with the plainest writer there is (inline
 numbers, no styles, no dropdowns, no colours, deflate at ims-xl's level), plus the JSON or CSV
 it writes. A step within 2x its floor spends no more on checks, matching and the workbook's
 styles than the reading and writing themselves cost. Every step and every floor runs in a
-fresh process, as the accountant runs it; CPU seconds (user + system, min of ``--repeat``),
-peak memory (max resident set size, max of the repeats). Usage:
+fresh process, as the accountant runs it, a step and its floor in turn; CPU seconds (user +
+system, min of ``--repeat``), peak memory (max resident set size, max of the repeats). Usage:
 
     python bench/bench_steps.py --sizes 10000,100000,300000 [--repeat 3] [--seed 1] [--zip-levels]
 
@@ -50,11 +50,6 @@ def _timed(argv: list[str], prepare=None) -> tuple[float, int]:
     rss = next((int(l.split()[1]) for l in p.stderr.splitlines() if l.startswith("MAXRSS_KB")), 0)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return cpu, round(rss / 1024)
-
-
-def measure(argv: list[str], repeat: int, prepare=None) -> tuple[float, int]:
-    runs = [_timed(argv, prepare) for _ in range(repeat)]
-    return min(c for c, _ in runs), max(m for _, m in runs)
 
 
 # ---------------------------------------------------------------- the floor
@@ -157,12 +152,6 @@ def _cells(path: Path) -> dict[str, list[list]]:
     return out
 
 
-def _floor(spec: dict, d: Path, repeat: int, level: int) -> tuple[float, int]:
-    p = d / "floor_spec.pkl"
-    p.write_bytes(pickle.dumps({**spec, "level": level}))
-    return measure([FLOOR, str(HERE), str(p)], repeat)
-
-
 # ---------------------------------------------------------------- the steps
 
 
@@ -200,7 +189,7 @@ def run_size(n: int, seed: int, repeat: int, d: Path) -> list[dict]:
     ]
     rows = []
     for name, args, prep in steps:
-        cpu, mb = measure([CLI, *args], repeat, prep)
+        cpu, mb = _timed([CLI, *args], prep)  # first run: its output gives the floor its cells
         # what the step wrote, to give the floor the same cells (not timed)
         if name == "import":
             spec = {"reads": [("json", str(ims), None)], "writes": [("xlsx", str(out), _cells(out))]}
@@ -222,7 +211,13 @@ def run_size(n: int, seed: int, repeat: int, d: Path) -> list[dict]:
                     "writes": [("xlsx", str(job / "review.xlsx"), _cells(job / "review.xlsx")),
                                ("csv", str(job / "matches.csv"), matches)]
                     + [("json", str(u), json.loads(u.read_text(encoding="utf-8"))) for u in ups]}
-        fcpu, fmb = _floor(spec, d, repeat, ZIP_LEVEL)
+        spec_file = d / "floor_spec.pkl"
+        spec_file.write_bytes(pickle.dumps({**spec, "level": ZIP_LEVEL}))
+        fcpu, fmb = _timed([FLOOR, str(HERE), str(spec_file)])
+        for _ in range(repeat - 1):  # step and floor in turn: a machine whose speed drifts
+            c, m = _timed([CLI, *args], prep)  # (shared, throttled) drifts for both alike
+            fc, fm = _timed([FLOOR, str(HERE), str(spec_file)])
+            cpu, mb, fcpu, fmb = min(cpu, c), max(mb, m), min(fcpu, fc), max(fmb, fm)
         rows.append({"records": n, "step": name, "cpu_s": round(cpu, 2), "floor_s": round(fcpu, 2),
                      "ratio": round(cpu / fcpu, 2), "peak_mb": mb, "floor_peak_mb": fmb})
         print(f"  {n:>7,}  {name:<24} {cpu:7.2f} s  floor {fcpu:6.2f} s  {cpu / fcpu:4.2f}x  "
