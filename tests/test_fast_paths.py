@@ -202,13 +202,15 @@ def test_the_column_wise_import_gives_what_the_record_by_record_one_gives(monkey
 @pytest.mark.parametrize("change", [
     {"inum": 123}, {"stin": None}, {"action": "a"}, {"rtnprd": "10"}, {"rtnprd": " 102025"},
     {"txval": "1000"}, {"txval": 1000.5}, {"ispendactnallwd": "Y"}, {"ispendactblocked": "yes"},
-    {"inum": "  "}, {"val": True}])
+    {"inum": "  "}, {"val": True}, {"action": ["A"]}, {"itcRedReq": {"x": 1}}, {"val": "HUGE"}])
 def test_an_unusual_record_is_read_one_by_one_with_the_same_result(change, monkeypatch) -> None:
     from decimal import Decimal
     from ims_xl.errors import InputError
     from ims_xl.formats.ims_json import _usual_records
     from ims_xl.model import SECTION_BY_KEY
     sec = SECTION_BY_KEY["b2b"]
+    if change.get("val") == "HUGE":  # 1e99999999: abs() of it overflows decimal's context
+        change = {"val": Decimal("1E+99999999")}
     recs = [{**record("b2b", 1), "txval": Decimal("1000.50")}, {**record("b2b", 2), **change}]
     items = [(sec, r) for r in recs]
     if "stin" not in change:  # a null GSTIN reads as blank either way

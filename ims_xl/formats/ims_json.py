@@ -543,7 +543,8 @@ def _paise_usual(v: object) -> int | None:
             raise _Unusual
         return v * 100
     if t is Decimal:
-        if not (v.is_finite() and abs(v) < 10**12) or v != v.quantize(_CENT):
+        # adjusted() needs no arithmetic: 1E+99999999 must not reach abs() (decimal.Overflow)
+        if not v.is_finite() or v.adjusted() >= 12 or v != v.quantize(_CENT):
             raise _Unusual
         return int(v * 100)
     if v is None or v is _MISSING:
@@ -585,10 +586,14 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
         if any(p is not _MISSING and (type(p) is not str or len(p) <= 2 or p != p.strip()) for p in periods):
             return None
         amounts = {k: [_paise_usual(r.get(k, _MISSING)) for r in recs] for k in (*AMOUNT_KEYS, *DECL_KEYS)}
-    except _Unusual:
+    except (_Unusual, ArithmeticError):  # decimal's signals are ArithmeticErrors
         return None
     actions = [r.get("action", _MISSING) for r in recs]
-    if not set(actions) <= _ACTIONS or any(not set(r.get(k, _MISSING) for r in recs) <= _FLAGS for k in FLAG_KEYS):
+    try:  # a list or an object where a word belongs is unhashable: unusual
+        if not set(actions) <= _ACTIONS or any(not set(r.get(k, _MISSING) for r in recs) <= _FLAGS
+                                               for k in FLAG_KEYS):
+            return None
+    except TypeError:
         return None
     for k in AMOUNT_KEYS:
         cols[k] = [0 if p is None else p for p in amounts[k]]
