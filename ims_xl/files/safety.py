@@ -322,7 +322,7 @@ def _finding(stream, needle: bytes, found: set[str], name: str):
     (also across two chunks)."""
     tail = b""
     for b in stream:
-        if name not in found and needle in tail + b[:len(needle)] or needle in b:
+        if name not in found and (needle in b or needle in tail + b[:len(needle)]):
             found.add(name)
         tail = b[-len(needle):]
         yield b

@@ -113,19 +113,6 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: ra
         # no value needs escaping or xml:space (one search over the column): one comprehension
         return [f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t>{v}</t></is></c>' if v else
                 (f'<c r="{letter}{r}" s="{s}"/>' if s != usual else "") for v, s, r in zip(col, st, rows)]
-    if kinds <= {str}:
-        out = []
-        for v, s, r in zip(col, st, rows):
-            if v:
-                sp = _SPACE_ATTR if (v[0] in _XML_SPACE or v[-1] in _XML_SPACE) else ""
-                if _NEEDS_ESCAPE(v):
-                    v = _escape(v)
-                out.append(f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t{sp}>{v}</t></is></c>')
-            elif s != usual:
-                out.append(f'<c r="{letter}{r}" s="{s}"/>')
-            else:
-                out.append("")
-        return out
     if kinds <= {float}:
         out = []
         for v, s, r in zip(col, st, rows):

@@ -17,8 +17,8 @@ its own reads and writes: ``bench/bench_steps.py`` (README, "Speed and memory").
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 import re
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -241,7 +241,6 @@ def _grid_styles(c: list, xf: int, amount: int, date_xf: int, quote: int) -> np.
     return np.fromiter((amount if type(v) is float else
                         (quote if v.startswith(FORMULA_START) else xf) if type(v) is str else
                         date_xf if isinstance(v, date) else xf for v in c), dtype=STYLE_DTYPE, count=len(c))
-
 
 
 def _write_first_cell(ws, fmts: _Formats, j: int, v: object, base: str, as_text: bool) -> None:
@@ -485,8 +484,6 @@ def _restore_error_cells(path: Path, grids: dict[str, list[list[object]]], parts
             if part not in parts:  # the safety check saw no error cell in it
                 continue
             data = z.read(part)
-            if b't="e"' not in data:
-                continue
             grid = grids[name]
             for col, row, val in _ERROR_CELL.findall(data):
                 i, j = int(row) - 1, _col_index(col.decode())

@@ -564,9 +564,8 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
     recs = [r for _, r in items]
     if any(type(r) is not dict for r in recs) or any(k in FLAG_ALIASES for r in recs for k in r):
         return None
-    secs = [sec for sec, _ in items]
     cols: dict[str, list] = {"ref": refs if refs is not None else list(range(1, len(items) + 1)),
-                             "section": [sec.key for sec in secs]}
+                             "section": [sec.key for sec, _ in items]}
     try:
         for src, dst in _TEXT_FIELDS:
             if src.endswith("_key"):
@@ -606,14 +605,12 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
     cols["itc_blocked"] = [r.get("isItcRedReqBlocked", "") == "Y" for r in recs]
     cols["unknown_keys"] = [",".join(k for k in r if k not in KNOWN_KEYS) for r in recs]
     # the originals: amounts as their exact JSON numbers, everything else as downloaded
-    keys = [k for k in (*AMOUNT_KEYS, *DECL_KEYS)]
     originals = []
     for i, r in enumerate(recs):
         o = dict(r)
-        for k in keys:
-            p = amounts[k][i]
-            if p is not None:
-                o[k] = json_number(p)
+        for k, paise in amounts.items():
+            if paise[i] is not None:
+                o[k] = json_number(paise[i])
         originals.append(o)
     return records_frame(cols), originals
 

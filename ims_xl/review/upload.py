@@ -177,7 +177,6 @@ def split_upload(rtin: str, invdata: dict[str, list[dict]], max_bytes: int) -> l
     return out
 
 
-def build_upload(book: ReviewBook, settings: Settings = Settings(),
-                 records: dict[object, dict] | None = None) -> list[bytes]:
-    """The upload file(s) for a validated book, as bytes (``records`` as for :func:`build_invdata`)."""
-    return split_upload(book.rtin, build_invdata(book, records), settings.upload_max_bytes)
+def build_upload(book: ReviewBook, settings: Settings = Settings()) -> list[bytes]:
+    """The upload file(s) for a validated book, as bytes."""
+    return split_upload(book.rtin, build_invdata(book), settings.upload_max_bytes)
