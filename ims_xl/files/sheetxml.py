@@ -20,7 +20,13 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Characters XML 1.0 cannot carry (controls; U+FFFE and U+FFFF, not characters at all) and
+#: the carriage return (XML reading turns it into a line feed), written as Excel's _xHHHH_.
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+#: Text that already reads as an _xHHHH_ escape: Excel (and python-calamine) would decode it
+#: to one character, turning an invoice number "A_x0041_" into "AA", so its underscore is
+#: escaped in turn (_x005F_), as Excel and XlsxWriter write it (ECMA-376 Part 1, §22.9.2.19).
+_LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _EPOCH = datetime(1899, 12, 30)
 
 
@@ -34,7 +40,7 @@ def col_letter(j: int) -> str:
     return s
 
 
-_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]").search
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_").search
 
 
 #: Leading or trailing XML white space is kept only with xml:space="preserve" (XML 1.0
@@ -48,13 +54,19 @@ _SPACE_ATTR = ' xml:space="preserve"'
 ZIP_LEVEL = 1
 
 
-_EDGES = tuple(e for c in _XML_SPACE for e in ("\uffff" + c, c + "\uffff"))
+#: Joins a column's texts for :func:`_plain_texts`: a line feed is XML white space, so a
+#: value beside it with white space at its edge always shows as one of :data:`_EDGES`.
+_JOIN = "\n"
+
+
+_EDGES = tuple(e for c in _XML_SPACE for e in (_JOIN + c, c + _JOIN))
 
 
 def _plain_texts(joined: str) -> bool:
-    """Over a column's texts joined by U+FFFF: no value needs escaping and none has leading
-    or trailing XML white space (substring searches, far faster than a pattern with
-    anchors). A U+FFFF inside a value can only make it answer False (the cell-by-cell path)."""
+    """Over a column's texts joined by :data:`_JOIN`: no value needs escaping and none has
+    leading or trailing XML white space (substring searches, far faster than a pattern with
+    anchors). A line feed inside a value can only make it answer False (the cell-by-cell
+    path)."""
     if not joined:
         return True
     if joined[0] in _XML_SPACE or joined[-1] in _XML_SPACE or _NEEDS_ESCAPE(joined):
@@ -63,6 +75,8 @@ def _plain_texts(joined: str) -> bool:
 
 
 def _escape(v: str) -> str:
+    if "_x" in v:
+        v = _LITERAL_ESCAPE.sub(lambda m: "_x005F" + m.group(0), v)
     v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _CTRL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", v)
 
@@ -109,7 +123,7 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: ra
     if kinds <= {str} and plain and not any(col):  # an empty column (most output columns)
         return [""] * len(col)
     st = styles.tolist()
-    if kinds <= {str} and _plain_texts("\uffff".join(filter(None, col))):
+    if kinds <= {str} and _plain_texts(_JOIN.join(filter(None, col))):
         # no value needs escaping or xml:space (one search over the column): one comprehension
         return [f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t>{v}</t></is></c>' if v else
                 (f'<c r="{letter}{r}" s="{s}"/>' if s != usual else "") for v, s, r in zip(col, st, rows)]
@@ -150,25 +164,33 @@ def rows_xml(columns: list[list], styles: list[np.ndarray], first_row: int,
         yield "".join([f'<row r="{r}">' + "".join(c) + "</row>" for r, c in zip(rows, zip(*cells))])
 
 
-def inject_rows(src: str, dst: str, bodies: dict[str, tuple[Callable[[], Iterable[str]], str]]) -> None:
+def inject_rows(src: str, dst: str, bodies: dict[str, tuple[Callable[[], Iterable[str]], str]],
+                parts: dict[str, Callable[[], Iterable[str]]] | None = None) -> None:
     """Copy the package ``src`` to ``dst``, appending rows to some worksheets.
 
     ``bodies`` maps a part name (``xl/worksheets/sheet3.xml``) to (a function yielding the
-    rows' XML, the new ``<dimension>`` reference).
+    rows' XML, the new ``<dimension>`` reference); ``parts`` maps a part name to a function
+    yielding the part's whole new XML (the cell notes of :mod:`.notes`).
     """
+    parts = parts or {}
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zout:
         for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename not in bodies:
-                zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL)
+            if info.filename not in bodies and info.filename not in parts:
+                zout.writestr(info, zin.read(info.filename), compress_type=zipfile.ZIP_DEFLATED,
+                              compresslevel=ZIP_LEVEL)
                 continue
-            make, ref = bodies[info.filename]
-            xml = data.decode("utf-8")
-            xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>', xml, count=1)
-            cut = xml.index("</sheetData>")
             zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi._compresslevel = ZIP_LEVEL  # ZipFile.open(ZipInfo) ignores the archive's level
+            if info.filename in parts:
+                with zout.open(zi, "w", force_zip64=True) as f:
+                    for chunk in parts[info.filename]():
+                        f.write(chunk.encode("utf-8"))
+                continue
+            make, ref = bodies[info.filename]
+            xml = zin.read(info.filename).decode("utf-8")
+            xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>', xml, count=1)
+            cut = xml.index("</sheetData>")
             with zout.open(zi, "w", force_zip64=True) as f:
                 f.write(xml[:cut].encode("utf-8"))
                 for part in make():
