@@ -14,6 +14,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from conftest import RTIN, download, import_new, one_per_section, record
@@ -28,9 +30,11 @@ from ims_xl.review.layout import AGEING_SHEET, BOOKS_SHEET, DATA_SHEET
 from ims_xl.review.upload import envelope
 
 #: Cells as accountants' registers and suppliers' text bring them: formula-like text, XML
-#: specials, edge spaces (kept only with xml:space), a control character, numbers, a date.
+#: specials, edge spaces (kept only with xml:space), a control character, text that reads as
+#: Excel's own _xHHHH_ escape, a carriage return, numbers, a date.
 HOSTILE = ["=SUM(A1:A9)", "+91 98", "-5", "@user", "a & b < c > d", "  two spaces  ", "tab\tinside",
-           "bell\x07", "₹ 1,00,000", 12, 1234.56, 0.0, datetime(2025, 10, 15), True, None]
+           "bell\x07", "₹ 1,00,000", 12, 1234.56, 0.0,
+           datetime(2025, 10, 15), True, None, "INV_x0041_7", "line\r\nbreak"]
 
 
 @pytest.fixture(scope="module")
@@ -165,13 +169,43 @@ def test_error_cells_are_found_also_across_two_unpacked_chunks() -> None:
     (["a", " b"], False), (["a\n", "b"], False), (["a&b"], False), (["x\x01"], False), (["in side", "ok"], True)])
 def test_a_text_column_takes_the_one_comprehension_only_when_nothing_needs_care(texts, plain) -> None:
     import numpy as np
-    from ims_xl.files.sheetxml import _plain_texts, rows_xml
-    assert _plain_texts("\uffff".join(filter(None, texts))) is plain
+    from ims_xl.files.sheetxml import _JOIN, _plain_texts, rows_xml
+    assert _plain_texts(_JOIN.join(filter(None, texts))) is plain
     xml = "".join(rows_xml([texts], [np.zeros(len(texts), dtype=np.int64)], 2))
     for t in filter(None, texts):
         shown = t.replace("&", "&amp;").replace("\x01", "_x0001_")
         edge = t[0] in " \t\n\r" or t[-1] in " \t\n\r"
         assert (f'<t xml:space="preserve">{shown}</t>' if edge else f"<t>{shown}</t>") in xml, (t, xml)
+
+
+def test_a_non_character_is_written_as_excel_escapes_it_so_the_sheet_stays_well_formed_xml() -> None:
+    import xml.etree.ElementTree as ET
+    import numpy as np
+    from ims_xl.files.sheetxml import rows_xml
+    texts = ["odd\uffff", "odd\ufffe", "ok"]
+    xml = "".join(rows_xml([texts], [np.zeros(3, dtype=np.int64)], 2))
+    ET.fromstring(f"<sheetData>{xml}</sheetData>")  # raw U+FFFF is not an XML character
+    assert "odd_xFFFF_" in xml and "odd_xFFFE_" in xml  # as Excel and XlsxWriter write it
+
+
+def test_a_document_number_that_reads_as_an_excel_escape_survives_import_validate_and_export(tmp_path) -> None:
+    from ims_xl.cli import main
+    recs = one_per_section()
+    recs["b2b"][0].update(inum="A_x0041_", tradenm="X_x0020_Y & _x00e9_ Co", action="N")
+    src = tmp_path / "d.json"
+    src.write_text(json.dumps(download(recs, rtin=RTIN)), encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    assert main(["import", str(src), "--out", str(out)]) == 0
+    rows = _grid(out, "B2B")
+    assert any("A_x0041_" in row for row in rows) and any("X_x0020_Y & _x00e9_ Co" in row for row in rows)
+    assert main(["validate", str(out)]) == 0  # the hidden copy reads back as written: no false "edited"
+    book = read_review(out)
+    i = book.rows.index[book.rows["doc_no"] == "A_x0041_"][0]
+    book.rows.loc[i, "action_text"] = "Accept"
+    write_review(book, out)
+    assert main(["export", str(out), "--out", str(tmp_path / "u.json")]) == 0
+    sent = json.loads((tmp_path / "u.json").read_text(encoding="utf-8"))
+    assert [r["inum"] for r in sent["invdata"]["b2b"]] == ["A_x0041_"]
 
 
 def _both_paths(items, monkeypatch):
@@ -231,3 +265,79 @@ def test_repeated_texts_of_a_sheet_share_one_object_and_nothing_else_changes() -
     assert out.tolist() == texts.tolist() and out[0] is out[2] and out[1] is out[4] and out[3] is None
     mixed = np.array([1.0, True, 1, "1", None], dtype=object)  # equal in Python, different cells
     assert [type(v) for v in _shared(mixed)] == [float, bool, int, str, type(None)]
+
+
+def _xlsxwriter_notes(path: Path, sheets: list[dict], every: bool) -> None:
+    import xlsxwriter
+    from ims_xl.files.notes import NOTE_OPTIONS
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    for spec in sheets:
+        ws = wb.add_worksheet()
+        for j, (width, hidden) in spec["cols"].items():
+            ws.set_column(j, j, width, None, {"hidden": hidden})
+        ws.set_row(0, 45)
+        ws.write_row(0, 0, ["h"] * 12)
+        notes = sorted(spec["notes"].items())
+        for (r, c), text in (notes if every else notes[:1]):
+            ws.write_comment(r, c, text, NOTE_OPTIONS)
+    wb.close()
+
+
+def test_cell_notes_written_in_bulk_are_the_bytes_xlsxwriter_writes_note_by_note(tmp_path) -> None:
+    """Every note's text, box and anchor, and the VML ids past a block of 1,024 notes."""
+    from ims_xl.files.notes import SheetNotes, col_pixels, note_parts, row_pixels
+    texts = ["Books: 1,00,000.00 (Books row 7)", "a & b < c > d", "INV_x0041_", " lead", "trail\u00a0",
+             "bell\x07", "₹ ok", "=SUM(A1)"]
+    big = {(r, c): texts[(r + c) % len(texts)] for r in range(1, 1300) for c in (3, 7) if (r + c) % 3}
+    big[(1, 11)] = "last column"
+    sheets = [{"cols": {0: (16, False), 1: (0.5, False), 2: (30, True), 3: (12, False), 4: (8.43, False),
+                        7: (20, False), 8: (14, True)}, "notes": big},
+              {"cols": {}, "notes": {(0, 0): "header note", (2, 5): "x", (40, 1): "y"}}]
+    full, one = tmp_path / "full.xlsx", tmp_path / "one.xlsx"
+    _xlsxwriter_notes(full, sheets, every=True)
+    _xlsxwriter_notes(one, sheets, every=False)
+    ours = note_parts(str(one), {
+        f"xl/worksheets/sheet{k}.xml": SheetNotes(
+            spec["notes"], {j: 0 if hidden else col_pixels(w) for j, (w, hidden) in spec["cols"].items()},
+            {0: row_pixels(45)}) for k, spec in enumerate(sheets, start=1)})
+    assert sorted(ours) == ["xl/comments1.xml", "xl/comments2.xml", "xl/drawings/vmlDrawing1.vml",
+                            "xl/drawings/vmlDrawing2.vml"]
+    with zipfile.ZipFile(full) as z:
+        for part, make in ours.items():
+            assert "".join(make()).encode("utf-8") == z.read(part), part
+
+
+_CELL = st.one_of(
+    st.none(), st.just(""), st.just("-"), st.just("  "), st.booleans(),
+    st.integers(-10**15, 10**15), st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(places=2, min_value=-10**14, max_value=10**14).map(float),
+    st.decimals(places=3, min_value=-10**6, max_value=10**6).map(lambda d: f"{d:,}"),
+    st.decimals(places=2, min_value=-10**14, max_value=10**14).map(lambda d: f" {d:,} "),
+    st.sampled_from(["1,00,000.50", "12.5 Dr", "16,825.05-", "(500.00)", "nan", "inf", "1e3", "1_000", "₹ 12",
+                     "0.125", "\u00a012.5\u00a0", "--", "abc"]))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(_CELL, min_size=1, max_size=8))
+def test_a_register_amount_column_read_at_once_is_read_as_cell_by_cell(cells) -> None:
+    """paise_column takes a column only when it gives what _paise gives for each cell, and
+    leaves to the cell-by-cell reading every column with a cell it refuses or reads otherwise."""
+    from ims_xl.formats.register.cells import _paise, paise_column
+    from ims_xl.money import AmountError
+    try:
+        one_by_one = [0 if c is None or c == "" else _paise(c) for c in cells]
+    except AmountError:
+        one_by_one = None
+    whole = paise_column(cells)
+    if whole is not None:
+        assert one_by_one is not None and whole.tolist() == one_by_one
+    elif all(type(c) in (float, int, type(None)) for c in cells) and one_by_one is not None:
+        assert any(abs(c) >= 1e13 for c in cells if c is not None and c == c)  # only huge numbers go one by one
+
+
+def test_a_register_amount_column_of_plain_numbers_and_texts_is_read_at_once() -> None:
+    from ims_xl.formats.register.cells import paise_column
+    assert paise_column([1234.56, None, 7, float("nan"), -0.1]).tolist() == [123456, 0, 700, 0, -10]
+    assert paise_column(["1,00,000.50", "", None, " 12 ", "-", "-3.5"]).tolist() == [10000050, 0, 0, 1200, 0, -350]
+    assert paise_column(["12.5 Dr", "1"]) is None and paise_column([True]) is None
+    assert paise_column([0.125]) is None  # three decimals: refused, with its row, one by one

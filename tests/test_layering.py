@@ -29,7 +29,7 @@ WINGS: dict[str, tuple[str, ...]] = {
                   "reconcile/matching"),
     "actions": ("actions",),
     "samples": ("samples/__init__", "samples/download", "samples/register", "samples/gstr2b"),
-    "files": ("files/__init__", "files/xlsx", "files/read", "files/atomic", "files/sheetxml", "files/safety",
+    "files": ("files/__init__", "files/xlsx", "files/read", "files/atomic", "files/sheetxml", "files/notes", "files/safety",
               "files/letters"),
     "excel": ("excel/__init__", "excel/shell", "excel/workbook", "excel/dialogs", "excel/doctor"),
     "cli": ("cli", "cli_parser", "__main__", "batch"),

@@ -35,6 +35,7 @@ from ..review.book import ReviewBook, positioned
 from .atomic import atomic_write_many, refuse_if_open
 from .read import open_workbook, refuse_other_packages, sheet_grid
 from .safety import backup, check_output_path, discard_backup, prune_backups
+from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
 from .sheetxml import col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
                              book_from_grids, data_columns, index_marks, removed_grid, section_block, summary_cells)
@@ -147,13 +148,17 @@ def _base_of(col: Column) -> str:
             "input_amount": "input_amount", "output": "wrap", "ref": "plain"}[col.kind]
 
 
+#: A section sheet's header row height in points (three lines of wrapped header text).
+HEADER_HEIGHT = 45
+
+
 def _write_section(ws, fmts: _Formats, block: SectionBlock, n: int, section) -> None:
     """Header, widths, filters, frozen pane and dropdowns through XlsxWriter; the rows
     themselves are streamed in later by :func:`sheetxml.inject_rows`."""
     cols = block.columns
     for j, c in enumerate(cols):
         ws.set_column(j, j, c.width, fmts.get(_base_of(c)), {"hidden": c.hidden})
-    ws.set_row(0, 45)
+    ws.set_row(0, HEADER_HEIGHT)
     ws.write_row(0, 0, [c.header for c in cols], fmts.get("header"))
     ws.freeze_panes(1, 0)
     last = max(n, 1)
@@ -325,6 +330,7 @@ def write_review(book: ReviewBook, path: str | Path,
 
     def write(tmp: str) -> None:
         bodies: dict = {}
+        notes: dict[str, SheetNotes] = {}
         pkg = tmp + ".pkg"
         wb = xlsxwriter.Workbook(pkg, {"constant_memory": True, "strings_to_formulas": False,
                                        "strings_to_urls": False, "strings_to_numbers": False,
@@ -344,8 +350,12 @@ def write_review(book: ReviewBook, path: str | Path,
             part = rows[rows["section"] == sec.key]
             block = section_block(part, sec, by_ref)
             _write_section(ws, fmts, block, len(part), sec)
-            for (i, j), text in (block.notes or {}).items():
-                ws.write_comment(i + 1, j, text, {"x_scale": 1.5})
+            if block.notes:  # XlsxWriter writes one; notes.note_parts all of them, in bulk
+                sheet_notes = SheetNotes({(i + 1, j): t for (i, j), t in block.notes.items()},
+                                         {j: 0 if c.hidden else col_pixels(c.width) for j, c in enumerate(block.columns)},
+                                         {0: row_pixels(HEADER_HEIGHT)})
+                ws.write_comment(*sheet_notes.first(), NOTE_OPTIONS)
+                notes[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = sheet_notes
             bodies[f"xl/worksheets/sheet{len(wb.worksheets())}.xml"] = _body(block, _styles(block, fmts), fmts)
         def grid_sheet(ws, grid, **how) -> None:
             body = _write_grid(ws, fmts, grid, **how)
@@ -398,7 +408,7 @@ def write_review(book: ReviewBook, path: str | Path,
                     raise
                 # XlsxWriter wraps the OSError
                 raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from None
-            inject_rows(pkg, tmp, bodies)
+            inject_rows(pkg, tmp, bodies, note_parts(pkg, notes))
         finally:
             if os.path.exists(pkg):
                 os.unlink(pkg)
