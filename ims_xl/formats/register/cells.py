@@ -88,6 +88,40 @@ def _paise(cell: object) -> int:
     return _paise(str(cell))
 
 
+#: Below this many rupees a float holds every paisa exactly (2**53 paise is about 9e13
+#: rupees), so a column of such amounts can be turned into paise with array arithmetic.
+_EXACT_RUPEES = 1e13
+_NONE = type(None)
+
+
+def paise_column(cells: list[object]) -> np.ndarray | None:
+    """:func:`_paise` of every cell of a column at once, or None when some cell needs the
+    cell-by-cell reading (Dr/Cr, trailing minus, brackets, a refusal and its message).
+
+    The same arithmetic as :func:`_paise` for the cells it takes (numbers, and text that
+    ``float`` reads once the digit-group commas are gone): the float times 100, rounded,
+    refused when more than float noise away from a whole paisa."""
+    kinds = set(map(type, cells))
+    if kinds <= {float, int, _NONE}:
+        a = np.array([0.0 if c is None else c for c in cells], dtype=np.float64)
+        a[np.isnan(a)] = 0.0  # an empty numeric cell, as _paise reads it
+    elif kinds <= {str, _NONE}:
+        try:
+            a = np.array([float(t.replace(",", "")) if t and t not in _DASHES else 0.0
+                          for t in (c.strip() if c is not None else "" for c in cells)], dtype=np.float64)
+        except ValueError:
+            return None
+    else:
+        return None
+    if not (np.abs(a) < _EXACT_RUPEES).all():  # also NaN and infinities: refused cell by cell
+        return None
+    scaled = a * 100
+    rounded = np.rint(scaled)
+    if (np.abs(scaled - rounded) > np.maximum(1e-6, np.abs(scaled) * 1e-14)).any():
+        return None
+    return rounded.astype(np.int64)
+
+
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
 _D_M_Y = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})")

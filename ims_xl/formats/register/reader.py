@@ -16,7 +16,7 @@ import pandas as pd
 from ...gstin import is_valid_gstin
 from ...money import AmountError, shown
 from .cells import (_GSTIN_SHAPE, _NAT, _cached, _doc_kind, _ident, _paise, _parse_date, _pos,
-                    _rows_list, _text, _voucher_kind)
+                    _rows_list, _text, _voucher_kind, paise_column)
 from .documents import _check_plausible, _group_documents, _split_tax
 from .headers import _find_header, _Header, _header_at, _is_blank, _norm_header, _where
 from .vocabulary import (_AMOUNTS, _IDENT_FIELDS, FIELDS, HEAD_KEYS, KIND_LABEL, KIND_NAMES,
@@ -264,7 +264,11 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
             continue
         arr = np.zeros(n, dtype=np.int64)
         for j_col, i in enumerate(cols[f]):
-            for j, c in enumerate(column(f, j_col)):
+            whole = paise_column(cells := column(f, j_col))
+            if whole is not None:
+                arr += whole
+                continue
+            for j, c in enumerate(cells):
                 if c is None or c == "":
                     continue
                 try:
