@@ -40,7 +40,12 @@ def col_letter(j: int) -> str:
     return s
 
 
-_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_").search
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]").search
+
+
+def _NEEDS_ESCAPE(v: str) -> bool:
+    """The text needs :func:`_escape` (a character class searched alone scans fastest)."""
+    return _SPECIAL(v) is not None or ("_x" in v and _LITERAL_ESCAPE.search(v) is not None)
 
 
 #: Leading or trailing XML white space is kept only with xml:space="preserve" (XML 1.0
@@ -123,7 +128,14 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: ra
     if kinds <= {str} and plain and not any(col):  # an empty column (most output columns)
         return [""] * len(col)
     st = styles.tolist()
-    if kinds <= {str} and _plain_texts(_JOIN.join(filter(None, col))):
+    if kinds <= {str}:
+        if not _plain_texts(_JOIN.join(filter(None, col))):
+            # some value needs escaping or xml:space: those values alone are changed, the
+            # attribute going with the text (its edges are judged before escaping, as _cell does)
+            col = [(_SPACE_ATTR + ">" if v[0] in _XML_SPACE or v[-1] in _XML_SPACE else ">")
+                   + (_escape(v) if _NEEDS_ESCAPE(v) else v) if v else v for v in col]
+            return [f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t{v}</t></is></c>' if v else
+                    (f'<c r="{letter}{r}" s="{s}"/>' if s != usual else "") for v, s, r in zip(col, st, rows)]
         # no value needs escaping or xml:space (one search over the column): one comprehension
         return [f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t>{v}</t></is></c>' if v else
                 (f'<c r="{letter}{r}" s="{s}"/>' if s != usual else "") for v, s, r in zip(col, st, rows)]

@@ -36,10 +36,14 @@ def ims_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return f[list(IMS_COLUMNS)].reset_index(drop=True)
 
 
+#: The hidden match detail of a row, compact (one encoder, not one per row).
+_DETAIL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def apply_result(book: ReviewBook, result: ReconcileResult) -> ReviewBook:
     """Write the matcher's results into the rows' reconcile columns (one status per row)."""
     r = result.ims.set_index("ref")
-    rows = book.rows.copy()
+    rows = book.rows.copy(deep=False)  # every column below is replaced whole, none changed in place
     refs = rows["ref"].to_numpy()
     sub = r.reindex(refs)
     rows["match_status"] = sub["status"].astype(object).fillna("").to_numpy()
@@ -54,12 +58,11 @@ def apply_result(book: ReviewBook, result: ReconcileResult) -> ReviewBook:
     for st, f, c, bv, br in zip(rows["match_status"], fields, sub["reason_codes"].fillna("").to_numpy(),
                                 sub["books_values"].fillna("").to_numpy(), rows["books_row"]):
         try:
-            books = json.loads(bv) if bv else {}
+            books = json.loads(bv) if bv and bv != "{}" else {}
         except ValueError:
             books = {}
-        details.append(json.dumps({"status": st, "fields": [x for x in f.split("|") if x],
-                                   "codes": [x for x in c.split("|") if x], "books": books,
-                                   "row": br}, ensure_ascii=False, separators=(",", ":")))
+        details.append(_DETAIL({"status": st, "fields": [x for x in f.split("|") if x],
+                                "codes": [x for x in c.split("|") if x], "books": books, "row": br}))
     rows["match_detail"] = details
     return replace(book, rows=rows)
 
