@@ -106,9 +106,18 @@ def paise_column(cells: list[object]) -> np.ndarray | None:
         a = np.array([0.0 if c is None else c for c in cells], dtype=np.float64)
         a[np.isnan(a)] = 0.0  # an empty numeric cell, as _paise reads it
     elif kinds <= {str, _NONE}:
+        texts = list(map(str.strip, cells if _NONE not in kinds else ["" if c is None else c for c in cells]))
+        if "" in (seen := set(texts)) or not _DASHES.isdisjoint(seen):
+            texts = ["0" if not t or t in _DASHES else t for t in texts]
+        # the digit-group commas go in one replace over the column (a NUL cannot be in a cell
+        # a spreadsheet or CSV gives; if one is, the count below shows it)
+        joined = "\0".join(texts)
+        if "," in joined:
+            texts = joined.replace(",", "").split("\0")
+            if len(texts) != len(cells):
+                return None
         try:
-            a = np.array([float(t.replace(",", "")) if t and t not in _DASHES else 0.0
-                          for t in (c.strip() if c is not None else "" for c in cells)], dtype=np.float64)
+            a = np.fromiter(map(float, texts), dtype=np.float64, count=len(texts))
         except ValueError:
             return None
     else:
