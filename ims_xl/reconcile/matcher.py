@@ -69,8 +69,10 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
         depend on the row order of either frame.
     """
     s = settings
-    I = _prep_ims(ims)
-    B = _prep_books(books)
+    memo: dict[str, str] = {}  # document-number keys, computed once for both sides
+    I = _prep_ims(ims, memo)
+    B = _prep_books(books, memo)
+    del memo
     n, m = len(I), len(B)
     I["i"] = np.arange(n, dtype=np.int64)
     B["b"] = np.arange(m, dtype=np.int64)

@@ -82,10 +82,13 @@ def normalise_doc_no(text: str) -> str:
     return t
 
 
-def _normalise_series(values: pd.Series) -> np.ndarray:
-    """normalise_doc_no over a column, computed once per distinct value."""
+def _normalise_series(values: pd.Series, memo: dict[str, str] | None = None) -> np.ndarray:
+    """normalise_doc_no over a column, computed once per distinct value; ``memo`` shares the
+    keys already computed (the books and IMS sides hold many of the same numbers)."""
     codes, uniques = pd.factorize(values.astype(object).fillna("").astype(str))
-    normed = np.array([normalise_doc_no(u) for u in uniques], dtype=object)
+    memo = {} if memo is None else memo
+    normed = np.array([memo[u] if u in memo else memo.setdefault(u, normalise_doc_no(u)) for u in uniques],
+                      dtype=object)
     return normed[codes] if len(uniques) else np.array([], dtype=object)
 
 

@@ -32,17 +32,17 @@ def _months(days: np.ndarray) -> np.ndarray:
     return np.where(days == _NO_DAY, -1, m)
 
 
-def _identity(out: pd.DataFrame, df: pd.DataFrame) -> None:
+def _identity(out: pd.DataFrame, df: pd.DataFrame, memo: dict[str, str] | None = None) -> None:
     """Supplier GSTIN, document numbers and their matching keys, the same for both sides."""
     out["stin"] = df["stin"].astype(object).fillna("").astype(str).str.strip().str.upper().to_numpy()
     out["doc_no"] = df["doc_no"].astype(object).fillna("").astype(str).str.strip().to_numpy()
     orig = df["orig_doc_no"] if "orig_doc_no" in df else pd.Series("", index=df.index)
     out["orig_doc_no"] = orig.astype(object).fillna("").astype(str).str.strip().to_numpy()
-    out["norm"] = _normalise_series(out["doc_no"])
-    out["onorm"] = _normalise_series(out["orig_doc_no"])
+    out["norm"] = _normalise_series(out["doc_no"], memo)
+    out["onorm"] = _normalise_series(out["orig_doc_no"], memo)
 
 
-def _prep_ims(ims: pd.DataFrame) -> pd.DataFrame:
+def _prep_ims(ims: pd.DataFrame, memo: dict[str, str] | None = None) -> pd.DataFrame:
     missing = [c for c in IMS_COLUMNS if c not in ims.columns and c not in
                ("tradenm", "orig_doc_date", "pos", "action", "ispendactblocked", "rtnprd",
                 "orig_doc_no")]
@@ -57,7 +57,7 @@ def _prep_ims(ims: pd.DataFrame) -> pd.DataFrame:
         bad = sorted(set(df.loc[kinds.isna(), "section"].astype(str)))
         raise ValueError(f"IMS frame: unknown section(s) {bad}")
     out["kind"] = kinds.astype(np.int64).to_numpy()
-    _identity(out, df)
+    _identity(out, df, memo)
     out["day"] = _days(pd.to_datetime(df["doc_date"].astype(object).fillna("").astype(str),
                                       format="%d-%m-%Y", errors="coerce"))
     for h in _HEADS:
@@ -74,14 +74,14 @@ def _prep_ims(ims: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _prep_books(books: pd.DataFrame) -> pd.DataFrame:
+def _prep_books(books: pd.DataFrame, memo: dict[str, str] | None = None) -> pd.DataFrame:
     # books_row is unique in one register; the other keys only make the order total when
     # registers were concatenated
     df = books.sort_values(["books_row", "stin", "doc_no", "txval", "val"],
                            kind="stable").reset_index(drop=True)
     out = pd.DataFrame({"books_row": df["books_row"].astype(np.int64).to_numpy()})
     out["kind"] = df["doc_kind"].map(_KINDS).fillna(0).astype(np.int64).to_numpy()
-    _identity(out, df)
+    _identity(out, df, memo)
     out["day"] = _days(df["doc_date"])
     for h in _HEADS:
         out[h] = df[h].astype(np.int64).to_numpy()
