@@ -550,7 +550,7 @@ def annotate(book: ReviewBook, findings: list[Finding]) -> tuple[ReviewBook, dic
     Returns the new book and ``{(ref, field): "error"|"warning"}`` for the shells.
     """
     from dataclasses import replace
-    rows = book.rows.copy()
+    rows = book.rows.copy(deep=False)  # one column replaced whole below, none changed in place
     key = {(sh, int(r)): ref for sh, r, ref in zip(rows["sheet"], rows["excel_row"], rows["ref"])}
     header_field = {s.sheet: {c.header: c.field for c in columns_for(s)} for s in SECTIONS}
     texts: dict[int, list[str]] = {}
@@ -564,7 +564,8 @@ def annotate(book: ReviewBook, findings: list[Finding]) -> tuple[ReviewBook, dic
         fld = header_field[f.sheet].get(f.field, f.field)
         if marks.get((ref, fld)) != "error":
             marks[(ref, fld)] = f.severity.value
-    rows["sheet_errors"] = rows["ref"].map(lambda r: "\n".join(texts.get(int(r), []))).astype(object)
+    rows["sheet_errors"] = pd.array(["\n".join(texts[r]) if r in texts else "" for r in rows["ref"].tolist()],
+                                    dtype=object)
     return replace(book, rows=rows), marks
 
 
