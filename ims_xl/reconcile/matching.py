@@ -84,7 +84,8 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
     rows = book.rows.copy()
     typed = typed_actions(rows)
     final = typed.where(~typed.isin(["", "?"]), rows["action"])
-    sug = rows["suggested_action"].map(lambda v: {ACTION_LABELS[a]: a.value for a in Action}.get(v, ""))
+    codes = {ACTION_LABELS[a]: a.value for a in Action}
+    sug = pd.Series([codes.get(v, "") for v in rows["suggested_action"].tolist()], index=rows.index, dtype=object)
     sel = sug.isin(["A", "P"])
     if refs is not None:
         sel &= rows["ref"].isin(refs)

@@ -141,10 +141,10 @@ def diff_actions(before_rows: pd.DataFrame, after_rows: pd.DataFrame, source: st
     cols = ["sheet", "excel_row", "stin", "doc_no", "log_old", "log_new", "key"]
     if note_col and note_col in part:
         cols.append(note_col)
-    for d in part[cols].to_dict("records"):
-        text = note or (str(d.get(note_col) or "") if note_col else "")
-        out.append([when, d["sheet"], int(d["excel_row"]), d["stin"], d["doc_no"], _label(d["log_old"]),
-                    _label(d["log_new"]), source, text, d["key"]])
+    notes = part[note_col].tolist() if len(cols) == 8 else [None] * len(part)
+    for sheet, row, stin, doc_no, old_a, new_a, key, n in zip(*(part[c].tolist() for c in cols[:7]), notes):
+        text = note or (str(n or "") if note_col else "")
+        out.append([when, sheet, int(row), stin, doc_no, _label(old_a), _label(new_a), source, text, key])
     return out
 
 
