@@ -524,6 +524,8 @@ class _Unusual(Exception):
 
 
 _MISSING = object()
+_TEXT_TYPES = frozenset({str, type(None)})
+_ALIASES = frozenset(FLAG_ALIASES)
 _CENT = Decimal("0.01")
 _ACTIONS = frozenset({"A", "R", "P", "N", _MISSING})
 _FLAGS = frozenset({"Y", "N", "", _MISSING})
@@ -562,7 +564,7 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
     if not items:
         return None
     recs = [r for _, r in items]
-    if any(type(r) is not dict for r in recs) or any(k in FLAG_ALIASES for r in recs for k in r):
+    if set(map(type, recs)) != {dict} or any(not _ALIASES.isdisjoint(r) for r in recs):
         return None
     cols: dict[str, list] = {"ref": refs if refs is not None else list(range(1, len(items) + 1)),
                              "section": [sec.key for sec, _ in items]}
@@ -572,7 +574,7 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
                 vals = [r.get(getattr(sec, src)) if getattr(sec, src) else None for sec, r in items]
             else:
                 vals = [r.get(src) for r in recs]
-            if any(v is not None and type(v) is not str for v in vals):
+            if not set(map(type, vals)) <= _TEXT_TYPES:
                 return None  # a number where text belongs: _record warns about it
             if dst in ("remarks", "tradenm"):
                 cols[dst] = [v or "" for v in vals]

@@ -116,8 +116,9 @@ def upload_records(book: ReviewBook, plan: pd.DataFrame | None = None) -> dict[o
     plan = upload_plan(rows) if plan is None else plan
     sel = rows.loc[plan["send"].to_numpy(dtype=bool), list(_RECORD_FIELDS)]
     acts = plan.loc[sel.index, "act"].tolist()
-    return {i: upload_record(r, book.originals[int(r["ref"])], a)
-            for i, r, a in zip(sel.index, sel.to_dict("records"), acts)}
+    fields = list(_RECORD_FIELDS)
+    records = (dict(zip(fields, values)) for values in zip(*(sel[f].tolist() for f in fields)))
+    return {i: upload_record(r, book.originals[int(r["ref"])], a) for i, r, a in zip(sel.index, records, acts)}
 
 
 def build_invdata(book: ReviewBook, records: dict[object, dict] | None = None) -> dict[str, list[dict]]:
