@@ -131,6 +131,15 @@ def test_neutralise_frame_and_csv_round_trip():
             assert not cell.startswith(safety.DANGEROUS_START) or safety._PLAIN_NUMBER.match(cell), cell
 
 
+def test_neutralise_frame_judges_each_text_by_its_start_only():
+    """The one search per column may only send a column to the cell-by-cell test: text with
+    a dangerous character after a line feed inside it is not changed, one starting so is."""
+    df = pd.DataFrame({"a": ["INV\n=1", "B\n@x", None], "b": ["ok", "\tTAB", "x\n-y"], "c": ["p", "q", "r"]})
+    out = neutralise_frame(df)
+    assert out["a"].tolist()[:2] == ["INV\n=1", "B\n@x"] and pd.isna(out["a"][2])
+    assert out["b"].tolist() == ["ok", "'\tTAB", "x\n-y"] and out["c"].tolist() == ["p", "q", "r"]
+
+
 # ---------------------------------------------------------------- hostile workbooks
 
 @pytest.fixture(scope="module")
