@@ -82,6 +82,14 @@ class SheetNotes:
         return r, c, self.notes[(r, c)]
 
 
+def _settle(offset: int, index: int, size: Callable[[int], int]) -> tuple[int, int]:
+    """(offset, column or row) after moving on past every whole cell the offset spans."""
+    while offset >= size(index):
+        offset -= size(index)
+        index += 1
+    return offset, index
+
+
 def _vertices(s: SheetNotes, row: int, col: int) -> tuple[list[int], int, int]:
     """(the x:Anchor numbers, left and top in pixels) of the note on (row, col)."""
     size_col = lambda c: s.widths.get(c, DEFAULT_COL_PX)  # noqa: E731
@@ -90,24 +98,12 @@ def _vertices(s: SheetNotes, row: int, col: int) -> tuple[list[int], int, int]:
     col_start, x1 = col + 1, 15
     x_abs = sum(size_col(c) for c in range(col_start)) + x1
     y_abs = sum(size_row(r) for r in range(row_start)) + y1
-    while x1 >= size_col(col_start):
-        x1 -= size_col(col_start)
-        col_start += 1
-    while y1 >= size_row(row_start):
-        y1 -= size_row(row_start)
-        row_start += 1
-    width, height = NOTE_WIDTH, NOTE_HEIGHT
-    if size_col(col_start) > 0:
-        width += x1
-    if size_row(row_start) > 0:
-        height += y1
-    col_end, row_end = col_start, row_start
-    while width >= size_col(col_end):
-        width -= size_col(col_end)
-        col_end += 1
-    while height >= size_row(row_end):
-        height -= size_row(row_end)
-        row_end += 1
+    x1, col_start = _settle(x1, col_start, size_col)
+    y1, row_start = _settle(y1, row_start, size_row)
+    width = NOTE_WIDTH + (x1 if size_col(col_start) > 0 else 0)
+    height = NOTE_HEIGHT + (y1 if size_row(row_start) > 0 else 0)
+    width, col_end = _settle(width, col_start, size_col)
+    height, row_end = _settle(height, row_start, size_row)
     return [col_start, x1, row_start, y1, col_end, width, row_end, height], x_abs, y_abs
 
 
