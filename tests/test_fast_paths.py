@@ -341,3 +341,23 @@ def test_a_register_amount_column_of_plain_numbers_and_texts_is_read_at_once() -
     assert paise_column(["1,00,000.50", "", None, " 12 ", "-", "-3.5"]).tolist() == [10000050, 0, 0, 1200, 0, -350]
     assert paise_column(["12.5 Dr", "1"]) is None and paise_column([True]) is None
     assert paise_column([0.125]) is None  # three decimals: refused, with its row, one by one
+
+
+def test_steps_that_copy_the_rows_shallowly_leave_the_book_they_were_given_unchanged(workbook) -> None:
+    """annotate and apply_result replace whole columns of a shallow copy: the caller's book
+    (kept by run for the log's before/after) must not see their writes."""
+    from ims_xl.reconcile.matching import apply_result
+    from ims_xl.reconcile.matcher import reconcile
+    from ims_xl.reconcile.matching import ims_frame
+    book = read_review(workbook)
+    book.rows.loc[book.rows.index[0], "action_text"] = "Maybe"  # an error for validate to write
+    before = book.rows.copy()
+    out = actions.validate(book)
+    assert out.book.rows["sheet_errors"].str.len().gt(0).any()
+    pd.testing.assert_frame_equal(book.rows, before)
+    books = pd.DataFrame({"books_row": [2], "stin": [book.rows["stin"].iloc[1]], "doc_no": [book.rows["doc_no"].iloc[1]],
+                          "doc_date": [pd.Timestamp(2025, 10, 1)], "doc_kind": ["invoice"], "pos": [""],
+                          **{h: [0] for h in ("txval", "iamt", "camt", "samt", "cess", "val")}})
+    matched = apply_result(book, reconcile(ims_frame(book.rows), books))
+    assert matched.rows["match_status"].ne("").all()
+    pd.testing.assert_frame_equal(book.rows, before)
