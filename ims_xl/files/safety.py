@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..review.inputs import some_text_starts_with
 
 BACKUP_DIR = ".ims-xl-backups"
 #: The largest IMS download accepted by default: 145 MB, about 361,000 records (401 bytes
@@ -231,14 +232,6 @@ def neutralise_csv_cell(v: object) -> str:
     return t
 
 
-def _may_be_dangerous(values: list) -> bool:
-    """False only when no text of the column starts as :data:`DANGEROUS_START` does (one
-    search over the texts joined by line feeds; a line feed inside a text can only answer
-    True)."""
-    joined = "\n" + "\n".join([v for v in values if isinstance(v, str)])
-    return any("\n" + ch in joined for ch in DANGEROUS_START)
-
-
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells (and column names) are neutralised; numeric columns,
     numbers and empty cells are left as they are, so ``to_csv`` writes them unchanged.
@@ -251,7 +244,7 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
         s = out[c]
         if s.dtype.kind in "biufcmM":
             continue
-        if not _may_be_dangerous(s.tolist()):
+        if not some_text_starts_with(s.tolist(), DANGEROUS_START):
             continue
         # a copy: under pandas copy-on-write an object column's array is a read-only view
         vals = s.to_numpy(dtype=object, copy=True)

@@ -66,6 +66,14 @@ def cell_text(v: object) -> str:
     return str(v).strip()
 
 
+def some_text_starts_with(values: list, starts) -> bool:
+    """False only when no text among ``values`` starts with one of the characters ``starts``
+    (one search over the texts joined by line feeds: far faster than a test per cell; a line
+    feed inside a text can only answer True, sending the caller to its test per cell)."""
+    joined = "\n" + "\n".join([v for v in values if isinstance(v, str)])
+    return any("\n" + ch in joined for ch in starts)
+
+
 _NAN = object()  # one key for every NaN (each NaN is a different dict key)
 
 

@@ -23,7 +23,7 @@ from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEE
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
 from ..model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
-from .inputs import cell_text, per_value
+from .inputs import cell_text, per_value, some_text_starts_with
 from .book import (ReviewBook, _default_inputs, as_displayed, effective_actions, hidden_text, seal_of,
                    shown_dates)
 
@@ -90,15 +90,6 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
             None if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else v for v in s.tolist()]
 
 
-def _may_start_a_formula(col: list) -> bool:
-    """False only when no text of the column starts with a formula character (one search
-    over the texts joined by line feeds; a line feed inside a text can only answer True)."""
-    if not set(map(type, col)) <= {str, type(None)}:
-        return True
-    joined = "\n" + "\n".join(filter(None, col))
-    return any("\n" + ch in joined for ch in FORMULA_CHARS)
-
-
 def section_block(rows: pd.DataFrame, section: Section,
                   marks_by_ref: dict[int, list[tuple[str, str]]]) -> SectionBlock:
     """The cells of a section sheet for ``rows`` (already in sheet order)."""
@@ -139,7 +130,7 @@ def section_block(rows: pd.DataFrame, section: Section,
     values[idx["cell_marks"]] = ["|" + "|".join(per_row[i]) + "|" if i in per_row else None
                                  for i in range(len(rows))]
     for j, c in enumerate(cols):
-        if c.kind in ("text", "input_text", "output", "action") and _may_start_a_formula(values[j]):
+        if c.kind in ("text", "input_text", "output", "action") and some_text_starts_with(values[j], FORMULA_START):
             for i in [i for i, v in enumerate(values[j]) if isinstance(v, str) and v[:1] in FORMULA_CHARS]:
                 marks.setdefault((i, j), "")
     return SectionBlock(cols, values, marks, notes)
