@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from .sheetxml import _NEEDS_ESCAPE, _escape, col_letter
+from .sheetxml import _escape, _needs_escape, col_letter
 
 #: XlsxWriter's defaults: a column 64 pixels wide, a row 20 pixels high.
 DEFAULT_COL_PX = 64
@@ -132,7 +132,7 @@ def _comments(s: SheetNotes) -> Iterator[str]:
         text = s.notes[(row, col)]
         sp = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
         yield _COMMENT.format(ref=f"{col_letter(col)}{row + 1}", sp=sp,
-                              text=_escape(text) if _NEEDS_ESCAPE(text) else text)
+                              text=_escape(text) if _needs_escape(text) else text)
 
 
 def _split(xml: str, start: str, end: str) -> tuple[str, str]:

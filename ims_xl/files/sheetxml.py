@@ -43,7 +43,7 @@ def col_letter(j: int) -> str:
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]").search
 
 
-def _NEEDS_ESCAPE(v: str) -> bool:
+def _needs_escape(v: str) -> bool:
     """The text needs :func:`_escape` (a character class searched alone scans fastest)."""
     return _SPECIAL(v) is not None or ("_x" in v and _LITERAL_ESCAPE.search(v) is not None)
 
@@ -74,7 +74,7 @@ def _plain_texts(joined: str) -> bool:
     path)."""
     if not joined:
         return True
-    if joined[0] in _XML_SPACE or joined[-1] in _XML_SPACE or _NEEDS_ESCAPE(joined):
+    if joined[0] in _XML_SPACE or joined[-1] in _XML_SPACE or _needs_escape(joined):
         return False
     return not any(e in joined for e in _EDGES)
 
@@ -101,7 +101,7 @@ def _cell(v: object, ref: str, s: int) -> str:
         if not v:
             return ""
         sp = _SPACE_ATTR if (v[0] in _XML_SPACE or v[-1] in _XML_SPACE) else ""
-        if _NEEDS_ESCAPE(v):
+        if _needs_escape(v):
             v = _escape(v)
         return f'<c r="{ref}" s="{s}" t="inlineStr"><is><t{sp}>{v}</t></is></c>'
     if v is None:
@@ -129,15 +129,14 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: ra
         return [""] * len(col)
     st = styles.tolist()
     if kinds <= {str}:
+        tag = "<t>"  # most columns: nothing needs escaping or xml:space (one search over the column)
         if not _plain_texts(_JOIN.join(filter(None, col))):
-            # some value needs escaping or xml:space: those values alone are changed, the
-            # attribute going with the text (its edges are judged before escaping, as _cell does)
+            # those values alone are changed, each carrying the end of its own <t> tag (the
+            # edges are judged before escaping, as _cell does)
+            tag = "<t"
             col = [(_SPACE_ATTR + ">" if v[0] in _XML_SPACE or v[-1] in _XML_SPACE else ">")
-                   + (_escape(v) if _NEEDS_ESCAPE(v) else v) if v else v for v in col]
-            return [f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t{v}</t></is></c>' if v else
-                    (f'<c r="{letter}{r}" s="{s}"/>' if s != usual else "") for v, s, r in zip(col, st, rows)]
-        # no value needs escaping or xml:space (one search over the column): one comprehension
-        return [f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is><t>{v}</t></is></c>' if v else
+                   + (_escape(v) if _needs_escape(v) else v) if v else v for v in col]
+        return [f'<c r="{letter}{r}" s="{s}" t="inlineStr"><is>{tag}{v}</t></is></c>' if v else
                 (f'<c r="{letter}{r}" s="{s}"/>' if s != usual else "") for v, s, r in zip(col, st, rows)]
     if kinds <= {float}:
         out = []

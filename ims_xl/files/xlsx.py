@@ -33,9 +33,9 @@ from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, MET
 from ..model import ACTION_LABELS, SECTIONS, Action
 from ..review.book import ReviewBook, positioned
 from .atomic import atomic_write_many, refuse_if_open
+from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
 from .read import open_workbook, refuse_other_packages, sheet_grid
 from .safety import backup, check_output_path, discard_backup, prune_backups
-from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
 from .sheetxml import col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
                              book_from_grids, data_columns, index_marks, removed_grid, section_block, summary_cells)

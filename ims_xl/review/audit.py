@@ -141,7 +141,7 @@ def diff_actions(before_rows: pd.DataFrame, after_rows: pd.DataFrame, source: st
     cols = ["sheet", "excel_row", "stin", "doc_no", "log_old", "log_new", "key"]
     if note_col and note_col in part:
         cols.append(note_col)
-    notes = part[note_col].tolist() if len(cols) == 8 else [None] * len(part)
+    notes = part[note_col].tolist() if note_col in cols else [None] * len(part)
     for sheet, row, stin, doc_no, old_a, new_a, key, n in zip(*(part[c].tolist() for c in cols[:7]), notes):
         text = note or (str(n or "") if note_col else "")
         out.append([when, sheet, int(row), stin, doc_no, _label(old_a), _label(new_a), source, text, key])

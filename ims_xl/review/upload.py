@@ -114,9 +114,9 @@ def upload_records(book: ReviewBook, plan: pd.DataFrame | None = None) -> dict[o
     command, checked by validation and sent by export as they are."""
     rows = book.rows
     plan = upload_plan(rows) if plan is None else plan
-    sel = rows.loc[plan["send"].to_numpy(dtype=bool), list(_RECORD_FIELDS)]
-    acts = plan.loc[sel.index, "act"].tolist()
     fields = list(_RECORD_FIELDS)
+    sel = rows.loc[plan["send"].to_numpy(dtype=bool), fields]
+    acts = plan.loc[sel.index, "act"].tolist()
     records = (dict(zip(fields, values)) for values in zip(*(sel[f].tolist() for f in fields)))
     return {i: upload_record(r, book.originals[int(r["ref"])], a) for i, r, a in zip(sel.index, records, acts)}
 
