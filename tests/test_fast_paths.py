@@ -233,6 +233,24 @@ def test_the_column_wise_import_gives_what_the_record_by_record_one_gives(monkey
     assert warn_f == warn_s == [] and df_f["unknown_keys"].iloc[0] == "futureKey"
 
 
+@pytest.mark.parametrize("space", [" ", "\t", "\xa0", "\u2003", "\x1f"])
+def test_the_hidden_copy_read_column_wise_trims_texts_as_the_import_did(space) -> None:
+    """The hidden copy keeps the downloaded text; its frame holds it trimmed (any space
+    str.strip removes, at either end), whether one text or none needs it."""
+    from ims_xl.formats.ims_json import build_records, records_from_originals
+    from ims_xl.model import SECTION_BY_KEY
+    recs = [record("b2b", 1), record("b2b", 2, inum=f"{space}INV-2"), record("b2b", 3, rtnprd=f"102025{space}"),
+            record("b2bcn", 4, nt_num=f"cn-4{space}"), record("b2b", 5, pos=f"{space}27")]
+    items = [(SECTION_BY_KEY["b2bcn" if "nt_num" in r else "b2b"], r) for r in recs]
+    for chosen in (items[:1], items):  # no text to trim, and some
+        df, originals, _ = build_records(chosen, "x.json")
+        fast = records_from_originals([s.key for s, _ in chosen], originals, list(df["ref"]))
+        pd.testing.assert_frame_equal(fast, df)
+    assert list(df["doc_no"]) == ["INV-1", "INV-2", "INV-3", "cn-4", "INV-5"]
+    assert originals[1]["inum"] == f"{space}INV-2" and list(df["key"])[3] == f"b2bcn|{recs[3]['stin']}|CN-4"
+    assert df["pos"].iloc[4] == "27" and df["rtnprd"].iloc[2] == "102025"
+
+
 @pytest.mark.parametrize("change", [
     {"inum": 123}, {"stin": None}, {"action": "a"}, {"rtnprd": "10"}, {"rtnprd": " 102025"},
     {"txval": "1000"}, {"txval": 1000.5}, {"ispendactnallwd": "Y"}, {"ispendactblocked": "yes"},

@@ -769,6 +769,36 @@ def load_portal_errors(path: str | Path) -> pd.DataFrame:
     return parse_portal_errors(read_json_bytes(data, p.name, "the portal's error JSON"), p.name)
 
 
+#: A text starting with whitespace, in texts joined by NUL (which ``str.strip`` keeps, as
+#: ``\s`` does not match it); ``re``'s ``\s`` and ``str.strip`` use the same test of space.
+#: A leading literal lets the search skip ahead, so a text ending in space is looked for as
+#: one starting with it in the reversed join.
+_SPACE_AFTER_NUL = re.compile(r"\x00\s")
+
+
+def _trimmed(values: pd.Series, must_be_text: bool, name: str) -> pd.Series:
+    """The texts of a column stripped (anything else NaN), as ``build_records`` stores them.
+
+    One search over the joined column finds whether any text needs trimming at all (a
+    download's almost never do); only then is each text stripped, each distinct text once.
+
+    Raises:
+        ValueError: ``must_be_text`` and a value is not text (the caller falls back)."""
+    try:
+        joined = "\x00".join(values)
+    except TypeError:  # a value that is not text
+        if must_be_text:
+            raise ValueError(f"{name} is not text") from None
+        joined = None
+    if joined is not None:
+        joined = f"\x00{joined}\x00"
+        if not _SPACE_AFTER_NUL.search(joined) and not _SPACE_AFTER_NUL.search(joined[::-1]):
+            return values
+    strip: dict = {}  # most of these repeat (types, states, periods): each text stripped once
+    return pd.Series([(strip[v] if v in strip else strip.setdefault(v, v.strip())) if type(v) is str
+                      else np.nan for v in values], dtype=object)
+
+
 def records_from_originals(sections: list[str], originals: list[dict], refs: list[int]) -> pd.DataFrame:
     """The records frame from originals that :func:`build_records` already normalised.
 
@@ -789,8 +819,8 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
         return pd.Series([""] * n, dtype=object)
 
     out: dict[str, object] = {"ref": np.asarray(refs, dtype="int64"), "section": sec}
-    uses_inum = sec.map(lambda k: SECTION_BY_KEY[k].num_key == "inum").to_numpy(dtype=bool)
-    uses_oinum = sec.map(lambda k: SECTION_BY_KEY[k].orig_num_key == "oinum").to_numpy(dtype=bool)
+    uses_inum = sec.map({k: s_.num_key == "inum" for k, s_ in SECTION_BY_KEY.items()}).to_numpy(dtype=bool)
+    uses_oinum = sec.map({k: s_.orig_num_key == "oinum" for k, s_ in SECTION_BY_KEY.items()}).to_numpy(dtype=bool)
     out["stin"] = col("stin")
     out["tradenm"] = col("tradenm")
     out["doc_no"] = pd.Series(np.where(uses_inum, col("inum"), col("nt_num")), dtype=object)
@@ -799,16 +829,11 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     out["orig_doc_date"] = pd.Series(np.where(uses_oinum, col("oidt"), col("ont_dt")), dtype=object)
     for k in ("inv_typ", "pos", "srcform", "rtnprd", "srcfilstatus", "hash", "remarks"):
         out[k] = col(k)
-    for s_ in ("stin", "doc_no", "doc_date", "pos"):
-        if not all(isinstance(v, str) for v in out[s_]):
-            raise ValueError(f"{s_} is not text")
     # the originals keep the downloaded text; the frame holds it trimmed, as build_records does
-    strip: dict = {}  # most of these repeat (types, states, periods): each text stripped once
     for s_ in ("stin", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
                "srcform", "rtnprd", "srcfilstatus", "hash"):
-        out[s_] = pd.Series([(strip[v] if v in strip else strip.setdefault(v, v.strip())) if type(v) is str
-                             else np.nan for v in out[s_]], dtype=object)
-    out["stin"] = out["stin"].str.upper()
+        out[s_] = _trimmed(out[s_], must_be_text=s_ in ("stin", "doc_no", "doc_date", "pos"), name=s_)
+    out["stin"] = pd.Series([v.upper() for v in out["stin"]], dtype=object)
     for k in AMOUNT_KEYS:
         v = pd.to_numeric(raw[k], errors="raise") if k in raw else pd.Series(np.zeros(n))
         p = np.rint(v.fillna(0).to_numpy(dtype=float) * 100)
@@ -837,8 +862,9 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     else:
         out["unknown_keys"] = pd.Series([""] * n, dtype=object)
     df = pd.DataFrame({k: out[k] if k in out else "" for k in RECORD_COLUMNS})
-    keys = (df["section"] + "|" + df["stin"].str.strip().str.upper() + "|"
-            + df["doc_no"].str.strip().str.upper()).astype(object)
+    # record_key's text; the GSTIN and number are trimmed and the GSTIN upper-cased above
+    keys = pd.Series([f"{k}|{s_}|{d.upper()}" for k, s_, d in zip(sections, out["stin"], out["doc_no"])],
+                     dtype=object)
     df["key"] = with_occurrence(keys).astype(object)
     for k in RECORD_COLUMNS:
         if df[k].dtype == "str" or str(df[k].dtype) in ("string", "str"):

@@ -268,30 +268,38 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
     rows["sheet"] = rows["section"].map(lambda k: SECTION_BY_KEY[k].sheet).astype(object)
     rows["excel_row"] = 0
     present = set(rows["section"])
-    seen: dict[int, tuple[str, int]] = {}
-    parts = []
+    parts, part_sheets = [], []
     for sec in SECTIONS:
         if sec.sheet not in grids:
             if sec.key in present:
                 raise TemplateError(f"{source}: sheet '{sec.sheet}' is missing; restore it or "
                                     "re-create the workbook with ims-xl import")
             continue
-        parts.append(_read_section(grids[sec.sheet], source, sec, seen))
-    upd = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
-    if upd is not None:
-        known = set(refs)
-        bad = upd.loc[~upd["ref"].isin(known)]
-        if len(bad):
-            sh, rw = seen[int(bad["ref"].iloc[0])]
-            raise TemplateError(f"{source}: sheet '{sh}', row {rw}: IMS ref {int(bad['ref'].iloc[0])} "
+        part = _read_section(grids[sec.sheet], source, sec)
+        if len(part["ref"]):
+            parts.append(part)
+            part_sheets.append(sec.sheet)
+    if parts:
+        sheet_of = np.repeat(np.array(part_sheets, dtype=object), [len(p["ref"]) for p in parts])
+        upd_refs = np.concatenate([p["ref"] for p in parts])
+        upd_rows = np.concatenate([p["excel_row"] for p in parts])
+        again = pd.Series(upd_refs).duplicated().to_numpy()
+        if again.any():  # the first row whose record an earlier row (in sheet order) already has
+            k = int(np.argmax(again))
+            j = int(np.argmax(upd_refs == upd_refs[k]))
+            raise TemplateError(f"{source}: sheet '{sheet_of[k]}', row {int(upd_rows[k])} repeats the record of "
+                                f"sheet '{sheet_of[j]}', row {int(upd_rows[j])} (a copied row?); delete the copy")
+        at = pd.Index(rows["ref"]).get_indexer(upd_refs)  # refs are unique on both sides
+        if (at < 0).any():
+            k = int(np.argmax(at < 0))
+            raise TemplateError(f"{source}: sheet '{sheet_of[k]}', row {int(upd_rows[k])}: IMS ref {int(upd_refs[k])} "
                                 "is not a downloaded record; do not edit the IMS ref column")
-        upd = upd.set_index("ref")
-        rows = rows.set_index("ref", drop=False)
-        for c in upd.columns:
-            col = rows[c].astype(object) if c in rows else pd.Series(None, index=rows.index, dtype=object)
-            col.loc[upd.index] = upd[c].astype(object).to_numpy()
-            rows[c] = col if c != "excel_row" else col.astype("int64")
-        rows = rows.reset_index(drop=True)
+        rows["excel_row"] = _placed(rows["excel_row"].to_numpy(), at, upd_rows)
+        fields = dict.fromkeys(f for p in parts for f in p if f not in ("ref", "excel_row"))
+        for f in fields:
+            values = np.concatenate([p[f] if f in p else np.full(len(p["ref"]), None, dtype=object) for p in parts])
+            old = rows[f].to_numpy(dtype=object) if f in rows and len(at) < len(rows) else None
+            rows[f] = pd.Series(_placed(old, at, values, len(rows)), index=rows.index, dtype=object)
     lost = rows["excel_row"] == 0
     if lost.any():
         rows.loc[lost, "reimport_note"] = ("This row had been deleted from the sheet; "
@@ -344,9 +352,10 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
     return out
 
 
-def _read_section(grid: list[list[object]], source: str, sec: Section,
-                  seen: dict[int, tuple[str, int]]) -> pd.DataFrame:
-    """The accountant's entries, shown values and outputs of one section sheet, by ref."""
+def _read_section(grid: list[list[object]], source: str, sec: Section) -> dict[str, np.ndarray]:
+    """The accountant's entries, shown values and outputs of one section sheet: a column of
+    cells (objects as read) per field, beside ``ref`` and ``excel_row`` (a ref repeated
+    across rows or sheets is the caller's to refuse)."""
     cols = columns_for(sec)
     if not grid:
         raise TemplateError(f"{source}: sheet '{sec.sheet}' is empty (its header row is gone); "
@@ -361,46 +370,40 @@ def _read_section(grid: list[list[object]], source: str, sec: Section,
     width = max(len(header), 1)
     body = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in grid[1:]]
     if not body:
-        return pd.DataFrame()
+        return {"ref": np.zeros(0, dtype="int64")}
     frame = pd.DataFrame(body, dtype=object).iloc[:, :width]
-    frame = frame.where(frame != "", None)
     excel_row = pd.Series(np.arange(2, len(body) + 2), index=frame.index)
     ref_col = frame[pos[cols[-1].header]]
-    blank_ref = ref_col.isna()
-    nonblank_row = frame.notna().any(axis=1)
-    bad = blank_ref & nonblank_row
-    if bad.any():
-        raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(excel_row[bad].iloc[0])}: the hidden "
-                            "IMS ref is empty; rows must not be added or copied by hand")
-    frame, excel_row, ref_col = frame[~blank_ref], excel_row[~blank_ref], ref_col[~blank_ref]
+    blank_ref = ref_col.isna() | (ref_col == "")
+    if blank_ref.any():
+        blanks = frame[blank_ref]
+        bad = (blanks.notna() & (blanks != "")).any(axis=1)
+        if bad.any():
+            raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(excel_row[bad.index[bad]].iloc[0])}: "
+                                "the hidden IMS ref is empty; rows must not be added or copied by hand")
+        frame, excel_row, ref_col = frame[~blank_ref], excel_row[~blank_ref], ref_col[~blank_ref]
     refs = pd.to_numeric(ref_col, errors="coerce")
     if refs.isna().any() or (refs != refs.round()).any():
         i = refs.index[refs.isna() | (refs != refs.round())][0]
         raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(excel_row[i])}: IMS ref "
                             f"'{ref_col[i]}' is not a number; do not edit the IMS ref column")
-    refs = refs.astype("int64")
-    for i, ref in zip(excel_row, refs):
-        if ref in seen:
-            raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(i)} repeats the record of "
-                                f"sheet '{seen[ref][0]}', row {seen[ref][1]} (a copied row?); delete the copy")
-        seen[int(ref)] = (sec.sheet, int(i))
-    out = pd.DataFrame({"ref": refs.to_numpy(), "excel_row": excel_row.to_numpy()})
+    out: dict[str, np.ndarray] = {"ref": refs.astype("int64").to_numpy(), "excel_row": excel_row.to_numpy()}
     for c in cols:
         j = pos.get(c.header)
         if j is None or c.kind == "ref":
             continue
         v = frame[j].to_numpy()
-        if c.field not in _MOSTLY_DISTINCT:
-            v = _shared(v)
+        v = _shared(v) if c.field not in _MOSTLY_DISTINCT else _blank_as_none(v)
         if c.downloaded:
             out["shown_" + c.field] = v
         elif c.editable:
             out[c.field] = v
         elif c.kind == "output":  # mostly blank columns: a blank one needs no pass per cell
-            out[c.field] = [""] * len(v) if pd.isna(v).all() else per_value(pd.Series(v, dtype=object), text_of).tolist()
-    if "action_text" in out:
-        out["action_text"] = [text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
-                              for x in out["action_text"]]
+            out[c.field] = np.full(len(v), "", dtype=object) if pd.isna(v).all() else \
+                per_value(pd.Series(v, dtype=object), text_of).to_numpy()
+    if "action_text" in out and not set(map(type, out["action_text"])) <= {str, type(None)}:
+        out["action_text"] = np.array([text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
+                                       for x in out["action_text"]], dtype=object)
     return out
 #: Section-sheet fields whose cells are mostly all different (the others repeat a few values).
 _MOSTLY_DISTINCT = frozenset({"doc_no", "orig_doc_no", "tradenm", "remarks", "remarks_text", "hash"})
@@ -410,11 +413,29 @@ def _shared(values: np.ndarray) -> np.ndarray:
     """The cells of a text column with equal values sharing one object: a reader gives each
     cell its own copy ("No Action", "Yes", "27") 100,000 times over, some 5 MB a column."""
     if not set(map(type, values)) <= {str, type(None)} or not any(values):
-        return values  # numbers, dates, flags typed as TRUE: left as read (equal-hashing 1 and True)
+        return _blank_as_none(values)  # numbers, dates, TRUE: as read (equal-hashing 1 and True)
     codes, uniques = pd.factorize(values)  # hashing in C; blanks get -1 and stay as they were
-    out = np.asarray(uniques, dtype=object).take(codes)
+    out = _blank_as_none(np.asarray(uniques, dtype=object)).take(codes)
     blank = codes < 0
     out[blank] = values[blank]
+    return out
+
+
+def _placed(old: np.ndarray | None, at: np.ndarray, values: np.ndarray, n: int = 0) -> np.ndarray:
+    """``values`` put at positions ``at`` of a copy of column ``old``, or (``old`` None) of a
+    new object column of ``n`` empty cells."""
+    out = old.copy() if old is not None else np.full(n, None, dtype=object)
+    out[at] = values
+    return out
+
+
+def _blank_as_none(values: np.ndarray) -> np.ndarray:
+    """An empty cell reads as "" or None; the book holds None for both."""
+    empty = values == ""
+    if not empty.any():
+        return values
+    out = values.copy()
+    out[empty] = None
     return out
 
 
