@@ -131,6 +131,33 @@ def test_per_value_parses_each_distinct_cell_once_and_keeps_types_apart() -> Non
     assert calls.count("Accept") == 1 and sum(1 for c in calls if isinstance(c, float) and c != c) == 1
 
 
+_CELLS = st.one_of(st.sampled_from(["Accept", " Accept", "", "1", "15-10-2025"]), st.none(),
+                   st.just(math.nan), st.just(pd.NA), st.just(pd.NaT), st.integers(-2, 2), st.booleans(),
+                   st.floats(allow_nan=False, min_value=-2, max_value=2), st.text(max_size=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_CELLS, max_size=30), st.sampled_from([object, "str"]))
+def test_per_value_over_texts_gives_what_the_cell_by_cell_memo_gives(cells, dtype) -> None:
+    """The texts-and-blanks path (distinct texts found by hashing) against the memo read,
+    with a result that is a tuple (an object, not a sequence to spread over cells)."""
+    from ims_xl.review import inputs
+    if dtype == "str":
+        cells = [c if isinstance(c, str) else None for c in cells]
+    s = pd.Series(cells, dtype=dtype)
+
+    def fn(v):
+        return (type(v).__name__, repr(v))
+
+    memo: dict = {}
+    expect = []
+    for v in s.tolist():  # the memo read, keyed by type as per_value keys cells
+        k = v if type(v) is str or v is None else ("nan",) if isinstance(v, float) and v != v else (type(v), v)
+        expect.append(memo[k] if k in memo else memo.setdefault(k, fn(v)))
+    got = inputs.per_value(s, fn)
+    assert got.dtype == object and list(got.index) == list(s.index) and got.tolist() == expect
+
+
 def test_export_sends_exactly_the_records_validation_checked(workbook) -> None:
     book = read_review(workbook)
     rows = book.rows.copy()

@@ -84,6 +84,11 @@ def per_value(s: pd.Series, fn) -> pd.Series:
     so a rule that parses a cell runs a few hundred times instead of once per record. Keys
     carry the type for non-text values, so ``1``, ``1.0`` and ``True`` (equal in Python)
     are still read as the different cells they are."""
+    values = s.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    present = values[~missing] if missing.any() else values
+    if len(present) and set(map(type, present)) == {str}:  # the usual column: texts and blanks
+        return pd.Series(_per_text(values, missing, present, fn), index=s.index, dtype=object)
     memo: dict = {}
     out = []
     for v in s.tolist():
@@ -97,6 +102,27 @@ def per_value(s: pd.Series, fn) -> pd.Series:
             r = fn(v)
         out.append(r)
     return pd.Series(out, index=s.index, dtype=object)
+
+
+def _per_text(values: np.ndarray, missing: np.ndarray, present: np.ndarray, fn) -> np.ndarray:
+    """:func:`per_value` of a column whose cells are texts or blanks: the distinct texts are
+    found by hashing in C (equal texts are equal cells), a blank by its kind (None, NaN ...)."""
+    codes, uniques = pd.factorize(present)
+    results = np.empty(len(uniques), dtype=object)
+    for i, u in enumerate(uniques):
+        results[i] = fn(u)
+    if not missing.any():
+        return results.take(codes)
+    out = np.empty(len(values), dtype=object)
+    out[~missing] = results.take(codes)
+    kinds: dict[type, list[int]] = {}  # None, float NaN, pandas' NA, NaT: one call each
+    for i in np.flatnonzero(missing).tolist():
+        kinds.setdefault(type(values[i]), []).append(i)
+    for at in kinds.values():
+        same = np.empty(len(at), dtype=object)
+        same.fill(fn(values[at[0]]))  # fill: a result that is a tuple stays one object
+        out[at] = same
+    return out
 
 
 def texts(s: pd.Series) -> pd.Series:
