@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import __version__, actions
+from .bulk import fewer_collections
 from .cli_parser import build_parser
 from .errors import ImsXlError, InputError, ValidationFailed
 from .files.atomic import WRITTEN, make_folder, refuse_if_open, write_csv, write_parts, write_rows_csv
@@ -371,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     WRITTEN.clear()
     _CHANGING.clear()
     try:
-        return COMMANDS[a.command](a)
+        with fewer_collections():
+            return COMMANDS[a.command](a)
     except ImsXlError as exc:
         print(f"ims-xl: error: {exc}{_written_note()}", file=sys.stderr)
         return EXIT_INPUT

@@ -289,3 +289,24 @@ def test_console_script_and_module_entry_points() -> None:
         assert r.returncode == 0 and r.stdout.strip() == f"ims-xl {__version__}"
     r = subprocess.run([sys.executable, "-m", "ims_xl", "--version"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == f"ims-xl {__version__}"
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_command_runs_with_fewer_collections_and_puts_the_thresholds_back(fails, tmp_path, monkeypatch, capsys) -> None:
+    """ims_xl.bulk: the thresholds hold for the command's length, whatever its ending (a
+    batch runs many commands in one process)."""
+    import gc
+    from ims_xl.bulk import THRESHOLDS
+    seen = []
+
+    def spy(a):
+        seen.append(gc.get_threshold())
+        if fails:
+            raise actions.InputError("refused")
+        return 0
+
+    before = gc.get_threshold()
+    monkeypatch.setitem(cli.COMMANDS, "validate", spy)
+    rc = cli.main(["validate", str(tmp_path / "r.xlsx")])
+    assert seen == [THRESHOLDS] and gc.get_threshold() == before != THRESHOLDS
+    assert rc == (cli.EXIT_INPUT if fails else 0)

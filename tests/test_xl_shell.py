@@ -409,6 +409,25 @@ def test_every_registry_action_runs_through_run_action(name, tmp_path, dialogs, 
     assert statuses[0].startswith("GST IMS: ") and statuses[-1] is False
 
 
+def test_a_button_runs_with_fewer_collections_and_puts_the_thresholds_back(tmp_path, dialogs, monkeypatch):
+    """ims_xl.bulk: collections made rarer for the button's length only (the Excel shell's
+    Python process outlives the button), also when the action fails."""
+    import gc
+    from ims_xl.bulk import THRESHOLDS
+    book, _ = imported(tmp_path, dialogs, 5)
+    seen = []
+
+    def spy(s):
+        seen.append(gc.get_threshold())
+        raise RuntimeError("boom")
+
+    before = gc.get_threshold()
+    monkeypatch.setitem(xl.HANDLERS, "validate", spy)
+    lines = xl.run_action("validate", book)
+    assert seen == [THRESHOLDS] and gc.get_threshold() == before != THRESHOLDS
+    assert "Internal error" in lines[0]
+
+
 # ---------------------------------------------------------------- (2) what the actions do
 
 def test_first_import_into_a_blank_workbook(tmp_path, dialogs):

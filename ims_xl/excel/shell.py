@@ -23,6 +23,7 @@ from typing import Any, Callable
 import xlwings as xw
 
 from .. import __version__, actions
+from ..bulk import fewer_collections
 from ..errors import ImsXlError, InputError
 from ..files.safety import file_saved_at
 from ..files.atomic import write_parts
@@ -62,7 +63,7 @@ def run_action(name: str, book: Any = None) -> list[str]:
         return [text]
     try:
         with app.properties(screen_updating=False, calculation="manual",
-                            status_bar=f"{TITLE}: {info.label}..."):
+                            status_bar=f"{TITLE}: {info.label}..."), fewer_collections():
             session = Session(book, app, info)
             lines = HANDLERS[name](session) + session.notices
     except ImsXlError as exc:

@@ -1,0 +1,34 @@
+"""Process settings for work on many objects at once, shared by the shells.
+
+Reading a 100,000-record workbook builds millions of lists, dicts and rows that live to the
+end of the command. With CPython's default thresholds (700, 10, 10) the cyclic garbage
+collector walks them thousands of times: 8-9% of an export, reconcile or run at 100,000
+records (README "Speed and memory"). Almost nothing here forms reference cycles that must be
+freed early (frames and arrays are freed by reference counting), so collections are made
+rarer for the length of a command, then the thresholds found are put back (the Excel shell's
+Python process outlives each button).
+
+Pure standard library; no workbook library.
+"""
+
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+from typing import Iterator
+
+#: Young-generation threshold for a command: a collection per 50,000 net new containers
+#: rather than 700 (measured at 100,000 records: GC time 2.5 s -> 0.5 s of a 30 s run,
+#: peak memory unchanged).
+THRESHOLDS = (50_000, 20, 10)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the block with :data:`THRESHOLDS`, restoring the previous thresholds after."""
+    before = gc.get_threshold()
+    gc.set_threshold(*THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
