@@ -118,6 +118,24 @@ def test_two_records_forged_into_one_sealed_cell_are_refused_by_row(workbook, tm
         read_review(out)
 
 
+@pytest.mark.parametrize("row, col, value", [(4, 2, "b2x"), (3, 1, "abc"), (5, 3, None)])
+def test_a_damaged_cell_of_the_hidden_copy_is_named_by_its_row(workbook, tmp_path, row, col, value) -> None:
+    """The hidden copy is read column by column; a cell that breaks that read is then found
+    row by row and named (an unknown section, a ref that is not a number, no record text)."""
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[DATA_SHEET]
+    if value is None:  # the record's text gone: the row keeps its ref and section only
+        ws.cell(row, 4).value = None
+        for c in range(3, ws.max_column + 1):
+            ws.cell(row, c).value = None
+    else:
+        ws.cell(row, col).value = value
+    out = tmp_path / "damaged.xlsx"
+    wb.save(out)
+    with pytest.raises(TemplateError, match=rf"hidden sheet _ims_data, row {row} is damaged"):
+        read_review(out)
+
+
 def test_per_value_parses_each_distinct_cell_once_and_keeps_types_apart() -> None:
     calls: list[object] = []
 

@@ -227,45 +227,43 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
     for row, key in ((SUMMARY_RTIN_ROW, "rtin"), (SUMMARY_PERIOD_ROW, "period")):
         if len(g) >= row and len(g[row - 1]) > 1:
             meta[key] = text_of(g[row - 1][1]).strip().upper()
-    items, refs, texts = [], [], []
     data = grids[DATA_SHEET]
     sealed = bool(data) and len(data[0]) > 3 and text_of(data[0][3]).strip() == "seal"
+    data_rows = [i for i, r in enumerate(data[1:], start=2) if r and r[0] not in ("", None)]
+    body = [data[i - 1] for i in data_rows]
+    try:
+        refs = [int(r[0]) for r in body]
+        secs = [SECTION_BY_KEY[str(r[1])] for r in body]
+        texts = [str(r[2]) for r in body]
+    except (ValueError, KeyError, IndexError, TypeError):
+        for i, r in zip(data_rows, body):  # name the first damaged row
+            try:
+                int(r[0]), SECTION_BY_KEY[str(r[1])], str(r[2])
+            except (ValueError, KeyError, IndexError, TypeError):
+                raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
+                                    "re-create the workbook with ims-xl import") from None
+        raise  # pragma: no cover - the loop above finds the row
     seals: dict[int, str] = {}
     edited: dict[int, int] = {}  # ref -> row of the hidden copy whose record no longer matches its seal
-    for i, r in enumerate(data[1:], start=2):
-        if not r or r[0] in ("", None):
-            continue
-        try:
-            ref = int(r[0])
-            sec = SECTION_BY_KEY[str(r[1])]
-            text = str(r[2])
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
-                                "re-create the workbook with ims-xl import") from None
-        if sealed:
-            seal = text_of(r[3]).strip() if len(r) > 3 else ""
-            seals[ref] = seal or "-"
-            if seal != seal_of(sec.key, text):
-                edited[ref] = i
-        items.append((sec, i))
-        refs.append(ref)
-        texts.append(text)
-    parsed = _hidden_records(texts, [i for _, i in items], source, one_pass=sealed and not edited)
-    items = [(sec, rec) for (sec, _), rec in zip(items, parsed)]
+    if sealed:
+        got = [(r[3] if type(r[3]) is str else text_of(r[3])).strip() if len(r) > 3 else "" for r in body]
+        seals = dict(zip(refs, [g or "-" for g in got]))
+        edited = {ref: i for ref, i, g, sec, text in zip(refs, data_rows, got, secs, texts)
+                  if g != seal_of(sec.key, text)}
+    originals = _hidden_records(texts, data_rows, source, one_pass=sealed and not edited)
     if len(set(refs)) != len(refs):
         raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} holds a record twice; "
                             "re-create the workbook with ims-xl import")
-    originals = [rec for _, rec in items]
     try:
-        records = records_from_originals([s.key for s, _ in items], originals, refs)
+        records = records_from_originals([s.key for s in secs], originals, refs)
     except (ValueError, TypeError, KeyError):
         try:  # not in normalised form: normalise record by record, naming what is wrong
             records, originals, _ = build_records(
-                [(s, json.loads(json.dumps(r), parse_float=Decimal)) for s, r in items], source, refs)
+                [(s, json.loads(json.dumps(r), parse_float=Decimal)) for s, r in zip(secs, originals)], source, refs)
         except InputError as exc:
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} is damaged ({exc})") from None
     rows = pd.concat([records, as_displayed(records), _default_inputs(records)], axis=1)
-    rows["sheet"] = rows["section"].map(lambda k: SECTION_BY_KEY[k].sheet).astype(object)
+    rows["sheet"] = rows["section"].map({k: sec.sheet for k, sec in SECTION_BY_KEY.items()}).astype(object)
     rows["excel_row"] = 0
     present = set(rows["section"])
     parts, part_sheets = [], []
@@ -320,8 +318,10 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
     log = [list(r) for r in grids.get(LOG_SHEET) or []]
     while log and all(v in ("", None) for v in log[-1]):
         log.pop()
-    rows["hidden_row"] = rows["ref"].map(lambda r: edited.get(int(r), 0)).astype("int64")
-    kept = {ref: (rec, text) for ref, rec, text in zip(refs, originals, texts) if ref not in edited} if sealed else {}
+    rows["hidden_row"] = rows["ref"].map(edited).fillna(0).astype("int64") if edited else np.zeros(len(rows), "int64")
+    kept = dict(zip(refs, zip(originals, texts))) if sealed else {}
+    for ref in edited:
+        del kept[ref]
     return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), seals=seals, books=books,
                       removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept)
 
