@@ -424,3 +424,23 @@ def test_steps_that_copy_the_rows_shallowly_leave_the_book_they_were_given_uncha
     matched = apply_result(book, reconcile(ims_frame(book.rows), books))
     assert matched.rows["match_status"].ne("").all()
     pd.testing.assert_frame_equal(book.rows, before)
+
+
+def test_cell_marks_of_match_details_parsed_or_skipped_are_the_same() -> None:
+    """A detail with no differing field is not parsed unless the record is missing in the
+    books; a detail in any other JSON spelling is parsed, so it is never skipped wrongly."""
+    from conftest import typed_book
+    from ims_xl.model import SECTION_BY_KEY
+    from ims_xl.review.sheets import section_block
+    details = ['{"status":"Matched","fields":[],"codes":[],"books":{},"row":"7"}',
+               '{"status":"Missing in books","fields":[],"codes":["not-in-books"],"books":{},"row":""}',
+               '{"status": "Missing in books", "fields": [], "codes": [], "books": {}, "row": ""}',
+               '{"status":"Value mismatch","fields":["txval"],"codes":["value"],"books":{"txval":"1,000.50"},"row":"9"}',
+               '{"status":"Matched","fields":[],' + '"codes":[],"books":{},"row":"3",', ""]  # damaged, blank
+    book = typed_book({"b2b": [record("b2b", n) for n in range(len(details))]})
+    rows = book.rows.assign(match_detail=details, portal_errors="")
+    block = section_block(rows, SECTION_BY_KEY["b2b"], {})
+    j = {c.field: k for k, c in enumerate(block.columns)}
+    assert {(i, c): m for (i, c), m in block.marks.items() if m != ""} == {
+        (1, j["doc_no"]): "missing", (2, j["doc_no"]): "missing", (3, j["txval"]): "diff_amount"}
+    assert block.notes == {(3, j["txval"]): "Books: 1,000.50 (Books row 9)"}

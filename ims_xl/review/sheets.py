@@ -100,7 +100,11 @@ def section_block(rows: pd.DataFrame, section: Section,
     notes: dict[tuple[int, int], str] = {}
     if "match_detail" in rows:
         details = rows["match_detail"].to_numpy()
-        for i in np.flatnonzero([bool(d) for d in details]):
+        # a detail with no differing field marks nothing unless the record is missing in the
+        # books: most records, whose text needs no parsing (the key is compact JSON, as
+        # matching.apply_result writes it; any other text is parsed)
+        for i in np.flatnonzero([bool(d) and not (type(d) is str and _NO_FIELDS in d and _MISSING not in d)
+                                 for d in details]):
             try:
                 d = json.loads(details[i])
             except (TypeError, ValueError):
@@ -137,6 +141,10 @@ def section_block(rows: pd.DataFrame, section: Section,
 
 
 _AMOUNT_FIELDS = ("txval", "iamt", "camt", "samt", "cess", "val")
+
+
+_NO_FIELDS = '"fields":[],'
+_MISSING = '"status":"Missing in books"'
 
 
 def diff_marks(detail: dict) -> dict[str, str]:
