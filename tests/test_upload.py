@@ -178,6 +178,9 @@ def test_split_parts_under_the_limit_hold_every_record_once(limit: int) -> None:
             seen += [(sec, json.dumps(r, sort_keys=True)) for r in rs]
     expected = [(sec, json.dumps(r, sort_keys=True)) for sec, rs in whole.items() for r in rs]
     assert seen == expected                     # every record once, in order
+    for p in parts:  # each part the very bytes of its envelope encoded whole
+        assert p == dumps(json.loads(p))
+    assert split_upload(RTIN, whole, 10 ** 9) == [dumps(envelope(RTIN, whole))]
 
 
 def test_no_split_below_the_limit_and_empty_upload() -> None:
@@ -267,3 +270,22 @@ def test_upload_ignores_edited_downloaded_cells(tmp_path: Path) -> None:
     sent = up["invdata"]["b2b"][0]
     assert {k: sent[k] for k in SENDABLE_B2B} == {k: rec[k] for k in SENDABLE_B2B}
     assert sent["prev_status"] == "N"
+
+
+@pytest.mark.parametrize("limit", [900, 10 ** 9])
+def test_parts_joined_from_encoded_records_are_the_bytes_of_their_envelopes(limit: int) -> None:
+    """Split or whole, each part is dumps() of its envelope, hostile remarks included."""
+    hostile = ['quote " and \\\\ backslash', "हिंदी ₹ 1,000", "line\u2028sep\ttab", "</script>{}[],:"]
+    recs = {"b2b": [record("b2b", i) for i in range(1, 9)], "b2bcn": [record("b2bcn", 1)]}
+    typed = {("b2b", f"INV-{i}"): {"action_text": "Reject", "remarks_text": hostile[i % 4]} for i in range(1, 9)}
+    typed[("b2bcn", "CN-1")] = {"action_text": "Reject", "remarks_text": hostile[0]}
+    invdata = build_invdata(typed_book(recs, typed))
+    parts = split_upload(RTIN, invdata, limit)
+    assert (len(parts) > 1) == (limit == 900)
+    got = {}
+    for p in parts:
+        doc = json.loads(p)
+        assert p == dumps(envelope(RTIN, doc["invdata"]))
+        for sec, rs in doc["invdata"].items():
+            got.setdefault(sec, []).extend(rs)
+    assert got == invdata and {r["remarks"] for r in got["b2b"]} == set(hostile)

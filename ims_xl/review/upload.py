@@ -150,18 +150,21 @@ def split_upload(rtin: str, invdata: dict[str, list[dict]], max_bytes: int) -> l
     """Encode the upload, split into parts no larger than ``max_bytes`` each.
 
     Records keep their order; a part holds whole records only, with sections in the fixed
-    order. An empty ``invdata`` gives one empty upload, as GSTN's tool does.
+    order. An empty ``invdata`` gives one empty upload, as GSTN's tool does. Each record is
+    encoded once; a part is its records' bytes joined into the envelope, the same bytes as
+    :func:`dumps` of the part's envelope (compact JSON encodes a value alike wherever it is).
     """
-    whole = dumps(envelope(rtin, invdata))
+    encoded = {sec: [dumps(r) for r in recs] for sec, recs in invdata.items()}
+    whole = _joined(rtin, encoded)
     if len(whole) <= max_bytes:
         return [whole]
     base = len(dumps(envelope(rtin, {})))
-    parts: list[dict[str, list[dict]]] = []
-    current: dict[str, list[dict]] = {}
+    parts: list[dict[str, list[bytes]]] = []
+    current: dict[str, list[bytes]] = {}
     size = base
-    for sec, recs in invdata.items():
+    for sec, recs in encoded.items():
         for rec in recs:
-            rsize = len(dumps(rec)) + 1
+            rsize = len(rec) + 1
             extra = rsize + (0 if sec in current else len(dumps({sec: []})) + 1)
             if current and size + extra > max_bytes:
                 parts.append(current)
@@ -173,9 +176,16 @@ def split_upload(rtin: str, invdata: dict[str, list[dict]], max_bytes: int) -> l
             size += extra
     if current:
         parts.append(current)
-    out = [dumps(envelope(rtin, p)) for p in parts]
+    out = [_joined(rtin, p) for p in parts]
     assert all(len(b) <= max_bytes for b in out)
     return out
+
+
+def _joined(rtin: str, encoded: dict[str, list[bytes]]) -> bytes:
+    """``dumps(envelope(rtin, invdata))`` from the records already encoded."""
+    empty = dumps(envelope(rtin, {}))  # ...,"invdata":{}} : the records go between the braces
+    body = b",".join(dumps(sec) + b":[" + b",".join(recs) + b"]" for sec, recs in encoded.items())
+    return empty[:-2] + body + b"}}"
 
 
 def build_upload(book: ReviewBook, settings: Settings = Settings()) -> list[bytes]:
