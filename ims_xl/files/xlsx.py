@@ -32,6 +32,7 @@ from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, MET
                      SUMMARY_SHEET, Column, mark_rules)
 from ..model import ACTION_LABELS, SECTIONS, Action
 from ..review.book import ReviewBook, positioned
+from ..review.inputs import some_text_starts_with
 from .atomic import atomic_write_many, refuse_if_open
 from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
 from .read import open_workbook, refuse_other_packages, sheet_grid
@@ -225,8 +226,9 @@ def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = Tru
     width = max(len(first), max(map(len, body)))
     rows = [r if len(r) == width else list(r) + [None] * (width - len(r)) for r in body]
     cols = [list(c) for c in zip(*rows)]
-    if as_text:
-        cols = [[None if v is None or v == "" else str(v) for v in c] for c in cols]
+    if as_text:  # a column of texts and blanks is written as it is ("" and None alike: no cell)
+        cols = [c if set(map(type, c)) <= _TEXT_OR_NONE else [None if v is None or v == "" else str(v) for v in c]
+                for c in cols]
     xf = fmts.get(base)._get_xf_index() if base else 0
     amount, date_xf = fmts.get("amount")._get_xf_index(), fmts.get("date")._get_xf_index()
     quote = fmts.get(base or "plain", quote=True)._get_xf_index()
@@ -235,13 +237,17 @@ def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = Tru
     return (lambda: rows_xml(cols, styles, 2, defaults=[xf] * width), ref)
 
 
+_TEXT_OR_NONE = frozenset({str, type(None)})
+
+
 def _grid_styles(c: list, xf: int, amount: int, date_xf: int, quote: int) -> np.ndarray:
     """The xf index of each cell of a grid column (a text column in one pass over its few
     formula-like values)."""
     kinds = set(map(type, c))
-    if kinds <= {str, type(None)}:
+    if kinds <= _TEXT_OR_NONE:
         st = np.full(len(c), xf, dtype=STYLE_DTYPE)
-        st[[i for i, v in enumerate(c) if v and v[:1] in FORMULA_CHARS]] = quote
+        if some_text_starts_with(c, FORMULA_START):  # one search over the column first
+            st[[i for i, v in enumerate(c) if v and v[:1] in FORMULA_CHARS]] = quote
         return st
     return np.fromiter((amount if type(v) is float else
                         (quote if v.startswith(FORMULA_START) else xf) if type(v) is str else
