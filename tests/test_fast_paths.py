@@ -444,3 +444,19 @@ def test_cell_marks_of_match_details_parsed_or_skipped_are_the_same() -> None:
     assert {(i, c): m for (i, c), m in block.marks.items() if m != ""} == {
         (1, j["doc_no"]): "missing", (2, j["doc_no"]): "missing", (3, j["txval"]): "diff_amount"}
     assert block.notes == {(3, j["txval"]): "Books: 1,000.50 (Books row 9)"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["", "x", " ", "=1"]), st.none(), st.just(math.nan),
+                          st.integers(-3, 3), st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+                          st.just(datetime(2025, 10, 15)), st.text(max_size=3)), max_size=25))
+def test_a_text_column_cell_values_at_once_are_the_cell_by_cell_ones(cells) -> None:
+    """column_values of a plain column: blanks ("", None, NaN) found at once when the cells
+    are texts, numbers and blanks, cell by cell otherwise; the same values either way."""
+    from ims_xl.review.layout import Column
+    from ims_xl.review.sheets import column_values
+    rows = pd.DataFrame({"tradenm": pd.Series(cells, dtype=object)})
+    expect = [v if type(v) is str and v else
+              None if v is None or v == "" or (isinstance(v, float) and math.isnan(v)) else v for v in cells]
+    got = column_values(rows, Column("tradenm", "Trade name", "text", 10))
+    assert [(type(v), repr(v)) for v in got] == [(type(v), repr(v)) for v in expect]

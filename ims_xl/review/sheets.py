@@ -86,8 +86,21 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
         # written back as the text the person saw (a remark Excel stored as a number or a
         # date stays "12345" / "15-10-2025"), so a rewrite never turns it into a serial number
         return per_value(s, lambda v: cell_text(v) or None).tolist()
+    values = s.to_numpy(dtype=object)
+    if set(map(type, values)) <= _TEXT_BLANK_KINDS:  # the usual column: texts, blanks, numbers
+        blank = (values == "") | pd.isna(values)  # "", None, NaN: an empty cell
+        if not blank.any():
+            return values.tolist()
+        out = values.copy()
+        out[blank] = None
+        return out.tolist()
     return [v if type(v) is str and v else
             None if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else v for v in s.tolist()]
+
+
+#: Value kinds of a column whose blanks :func:`column_values` finds at once (other kinds, such
+#: as dates or pandas' NA, take the cell-by-cell path).
+_TEXT_BLANK_KINDS = frozenset({str, type(None), float, int})
 
 
 def section_block(rows: pd.DataFrame, section: Section,
