@@ -47,6 +47,10 @@ __all__ = [
 ]
 
 
+#: json.dumps(..., ensure_ascii=False, sort_keys=True), its encoder made once.
+_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 # --------------------------------------------------------------------------- main entry
 
 
@@ -137,7 +141,7 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
     reasons = _join([*ex["reasons"], r_extra], "; ", n)
     codes = _join([*ex["codes"], c_extra], "|", n)
     fields = _join(ex["fields"], "|", n)
-    bv = [json.dumps(v, ensure_ascii=False, sort_keys=True) if v else "{}"
+    bv = [_SORTED(v) if v else "{}"
           for v in ex["books_values"].tolist()]
     blocked = I["blocked"].to_numpy()
     suggested = _suggest(status, blocked)

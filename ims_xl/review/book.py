@@ -151,9 +151,14 @@ def _json_default(o: object):
     raise TypeError(type(o).__name__)
 
 
+#: json.dumps(..., ensure_ascii=False, default=_json_default), its encoder made once
+#: (json.dumps with options builds one per call).
+_RECORD_TEXT = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+
+
 def record_text(original: dict) -> str:
     """A downloaded record as the hidden copy stores it: JSON, key order kept, numbers exact."""
-    return json.dumps(original, ensure_ascii=False, default=_json_default)
+    return _RECORD_TEXT(original)
 
 
 def hidden_text(book: ReviewBook, ref: int) -> str:

@@ -136,9 +136,13 @@ def build_invdata(book: ReviewBook, records: dict[object, dict] | None = None) -
     return out
 
 
+#: json.dumps(..., ensure_ascii=False, separators=(",", ":")), its encoder made once.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def dumps(doc: dict) -> bytes:
     """Deterministic compact UTF-8 JSON (same input, same bytes)."""
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _COMPACT(doc).encode("utf-8")
 
 
 def envelope(rtin: str, invdata: dict) -> dict:
