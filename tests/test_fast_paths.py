@@ -460,3 +460,20 @@ def test_a_text_column_cell_values_at_once_are_the_cell_by_cell_ones(cells) -> N
               None if v is None or v == "" or (isinstance(v, float) and math.isnan(v)) else v for v in cells]
     got = column_values(rows, Column("tradenm", "Trade name", "text", 10))
     assert [(type(v), repr(v)) for v in got] == [(type(v), repr(v)) for v in expect]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["15-10-2025", "1-2-2025", "31-02-2025", "15/10/2025", " 15-10-2025",
+                                           "01-01-1600", "01-01-2300", "29-02-2024", "", "x"]),
+                          st.none(), st.just(math.nan), st.just(datetime(2025, 10, 15)), st.integers(0, 3)),
+                max_size=20))
+def test_shown_dates_converted_together_are_those_converted_one_by_one(cells) -> None:
+    """shown_dates converts the distinct texts in one call; each is what a call per text
+    gives (odd days, other separators, spaces, years pandas cannot hold)."""
+    from ims_xl.review.book import shown_dates
+
+    def one(t):
+        d = pd.to_datetime(t, format="%d-%m-%Y", errors="coerce") if isinstance(t, str) else pd.NaT
+        return d.to_pydatetime() if not pd.isna(d) else (t or None)
+    got = shown_dates(pd.Series(cells, dtype=object))
+    assert [(type(v), repr(v)) for v in got] == [(type(v), repr(v)) for v in map(one, cells)]

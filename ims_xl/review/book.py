@@ -135,8 +135,20 @@ def as_displayed(records: pd.DataFrame) -> pd.DataFrame:
 def shown_dates(s: pd.Series) -> list[object]:
     """dd-mm-yyyy texts as the datetimes a date cell shows (other text as it is, blank as
     None), each distinct text converted once (a month holds a few hundred dates)."""
+    try:
+        texts = [t for t in set(s.tolist()) if isinstance(t, str)]
+    except TypeError:  # an unhashable cell: each text converted when met
+        texts = []
+    # every distinct text in one call (a call per text costs some 200 µs), as the call per
+    # text would convert it (same format, same coercion)
+    dates = dict(zip(texts, pd.to_datetime(pd.Series(texts, dtype=object), format="%d-%m-%Y",
+                                           errors="coerce"))) if texts else {}
+
     def shown(t: object) -> object:
-        d = pd.to_datetime(t, format="%d-%m-%Y", errors="coerce") if isinstance(t, str) else pd.NaT
+        if isinstance(t, str):
+            d = dates[t] if t in dates else pd.to_datetime(t, format="%d-%m-%Y", errors="coerce")
+        else:
+            d = pd.NaT
         return d.to_pydatetime() if not pd.isna(d) else (t or None)
     return per_value(s, shown).tolist()
 
