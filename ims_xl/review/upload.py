@@ -158,11 +158,12 @@ def split_upload(rtin: str, invdata: dict[str, list[dict]], max_bytes: int) -> l
     encoded once; a part is its records' bytes joined into the envelope, the same bytes as
     :func:`dumps` of the part's envelope (compact JSON encodes a value alike wherever it is).
     """
+    empty = dumps(envelope(rtin, {}))
     encoded = {sec: [dumps(r) for r in recs] for sec, recs in invdata.items()}
-    whole = _joined(rtin, encoded)
+    whole = _joined(empty, encoded)
     if len(whole) <= max_bytes:
         return [whole]
-    base = len(dumps(envelope(rtin, {})))
+    base = len(empty)
     parts: list[dict[str, list[bytes]]] = []
     current: dict[str, list[bytes]] = {}
     size = base
@@ -180,14 +181,14 @@ def split_upload(rtin: str, invdata: dict[str, list[dict]], max_bytes: int) -> l
             size += extra
     if current:
         parts.append(current)
-    out = [_joined(rtin, p) for p in parts]
+    out = [_joined(empty, p) for p in parts]
     assert all(len(b) <= max_bytes for b in out)
     return out
 
 
-def _joined(rtin: str, encoded: dict[str, list[bytes]]) -> bytes:
-    """``dumps(envelope(rtin, invdata))`` from the records already encoded."""
-    empty = dumps(envelope(rtin, {}))  # ...,"invdata":{}} : the records go between the braces
+def _joined(empty: bytes, encoded: dict[str, list[bytes]]) -> bytes:
+    """``dumps(envelope(rtin, invdata))`` from the records already encoded; ``empty`` is
+    ``dumps(envelope(rtin, {}))``, ending ``"invdata":{}}``: the records go between the braces."""
     body = b",".join(dumps(sec) + b":[" + b",".join(recs) + b"]" for sec, recs in encoded.items())
     return empty[:-2] + body + b"}}"
 
