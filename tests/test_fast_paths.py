@@ -214,8 +214,8 @@ def test_error_cells_are_found_also_across_two_unpacked_chunks() -> None:
     (["a", " b"], False), (["a\n", "b"], False), (["a&b"], False), (["x\x01"], False), (["in side", "ok"], True)])
 def test_a_text_column_takes_the_one_comprehension_only_when_nothing_needs_care(texts, plain) -> None:
     import numpy as np
-    from ims_xl.files.sheetxml import _JOIN, _plain_texts, rows_xml
-    assert _plain_texts(_JOIN.join(filter(None, texts))) is plain
+    from ims_xl.files.sheetxml import _plain_texts, rows_xml
+    assert _plain_texts(list(filter(None, texts))) is plain
     xml = "".join(rows_xml([texts], [np.zeros(len(texts), dtype=np.int64)], 2))
     for t in filter(None, texts):
         shown = t.replace("&", "&amp;").replace("\x01", "_x0001_")
@@ -477,3 +477,52 @@ def test_shown_dates_converted_together_are_those_converted_one_by_one(cells) ->
         return d.to_pydatetime() if not pd.isna(d) else (t or None)
     got = shown_dates(pd.Series(cells, dtype=object))
     assert [(type(v), repr(v)) for v in got] == [(type(v), repr(v)) for v in map(one, cells)]
+
+
+def _reference_cells(col: list, styles: list[int], usual: int, letter: str, first: int) -> list[str]:
+    """A column's cells written one at a time through the general cell writer: what every
+    column fast path must give."""
+    from ims_xl.files.sheetxml import _cell
+    out = []
+    for r, (v, s) in enumerate(zip(col, styles), start=first):
+        if v is None or (type(v) is str and not v):
+            out.append(f'<c r="{letter}{r}" s="{s}"/>' if s != usual else "")
+        else:
+            out.append(_cell(v, f"{letter}{r}", s))
+    return out
+
+
+_TEXTS = st.one_of(st.none(), st.just(""), st.sampled_from([h for h in HOSTILE if isinstance(h, str)]),
+                   st.text(alphabet=st.sampled_from("aZ9 _x0041&<>\n\r\t\x01\ufffe-="), max_size=12))
+_COLUMNS = st.one_of(
+    st.lists(_TEXTS, min_size=1, max_size=30),
+    st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=False)), min_size=1, max_size=30),
+    st.lists(st.one_of(st.none(), st.integers(-10**15, 10**15)), min_size=1, max_size=30),
+    st.lists(st.one_of(st.none(), st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(2100, 1, 1)),
+                       st.dates(min_value=datetime(1950, 1, 1).date())), min_size=1, max_size=30),
+    st.lists(st.sampled_from(HOSTILE), min_size=1, max_size=30),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(col=_COLUMNS, marked=st.sets(st.integers(0, 29), max_size=4))
+def test_every_column_fast_path_writes_what_the_cell_by_cell_writer_writes(col, marked) -> None:
+    import numpy as np
+    from ims_xl.files.sheetxml import _column_xml
+    styles = np.array([7 if i in marked else 3 for i in range(len(col))], dtype=np.int32)
+    rows = [str(r) for r in range(5, 5 + len(col))]
+    assert _column_xml(list(col), styles, 3, "AB", rows) == _reference_cells(col, styles.tolist(), 3, "AB", 5)
+
+
+def test_a_column_escaped_in_one_pass_keeps_each_text_in_its_row() -> None:
+    import numpy as np
+    from ims_xl.files.sheetxml import _column_xml
+    col = ["A & B", None, "", "C<D", "plain", "E_x0041_", "F\x01G", "H>I & J"]
+    got = _column_xml(col, np.zeros(len(col), dtype=np.int32), 0, "A", [str(r) for r in range(2, 10)])
+    assert got == _reference_cells(col, [0] * len(col), 0, "A", 2)
+    assert got[0].endswith("<t>A &amp; B</t></is></c>") and got[1] == got[2] == ""
+    assert "<t>E_x005F_x0041_</t>" in got[5] and "<t>F_x0001_G</t>" in got[6]
+    # a text holding a line feed cannot be split back out of the joined column: each alone
+    col2 = ["x & y", "two\nlines & more", "z"]
+    assert _column_xml(col2, np.zeros(3, dtype=np.int32), 0, "A", ["2", "3", "4"]) == \
+        _reference_cells(col2, [0] * 3, 0, "A", 2)
