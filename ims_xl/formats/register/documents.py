@@ -157,8 +157,13 @@ def _group_documents(lines: pd.DataFrame, *, has_val: bool, has_vch: bool, has_k
     multi = size[size > 1].index
     joined = pd.Series(out["books_row"].astype(str), index=out.index)
     if len(multi):
-        m = lines["_gid"].isin(multi)
-        joined.loc[multi] = src[m].groupby(lines.loc[m, "_gid"], sort=False).agg(",".join)
+        m = lines["_gid"].isin(multi).to_numpy()
+        # each document's line numbers in line order, gathered in one pass (a pandas
+        # aggregation calls a Python join per group)
+        parts: dict[int, list[str]] = {}
+        for gid_, line in zip(lines["_gid"].to_numpy()[m].tolist(), src[m].tolist()):
+            parts.setdefault(gid_, []).append(line)
+        joined.loc[list(parts)] = [",".join(p) for p in parts.values()]
     out["source_rows"] = joined
     for c in ("stin", "doc_kind", "doc_no", "doc_date"):
         out[c] = first[c]

@@ -192,7 +192,11 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     width = col_idx[-1] + 1
     kept_rows: list[list[object]] = []
     keep: list[int] = []
-    for k, row in enumerate(grid[h + 1:end]):
+    body = grid[h + 1:end]
+    if (body and min(map(len, body)) >= width
+            and any(_all_texts(body, cols[f][0]) for f in _IDENTITY if f in cols)):
+        kept_rows, keep = body, list(range(len(body)))  # an identity filled on every row: none is blank
+    for k, row in enumerate(body if not keep else ()):
         if len(row) < width:
             row = [*row, *([None] * (width - len(row)))]
         for i in col_idx:
@@ -225,8 +229,8 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
         if f not in cols:
             continue
         raw = column(f)
-        if all(type(c) is str for c in raw):
-            values[f] = [c.strip() for c in raw]
+        if set(map(type, raw)) == {str}:
+            values[f] = list(map(str.strip, raw))
             numeric_rows[f] = []
             continue
         out, nums = [], []
@@ -242,18 +246,19 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     label = {f: hdr.named(f) for f in cols}
 
     # a GSTIN column full of names: refuse rather than match nothing
-    nonempty = [(k, s) for k, s in zip(keep, stin) if s]
+    nonempty = len(stin) - stin.count("")
     if not nonempty:
         raise RegisterError(f"{where}: column {label['stin']} (supplier GSTIN) is empty in every "
                             f"data row; map the GSTIN column with --map \"stin=<header>\"")
-    shaped = sum(1 for _, s in nonempty if len(s) == 15 and _GSTIN_SHAPE.fullmatch(s))
-    if shaped * 2 < len(nonempty):
+    shaped_ones = {s for s in set(stin) if len(s) == 15 and _GSTIN_SHAPE.fullmatch(s)}  # each GSTIN once
+    shaped = sum(map(shaped_ones.__contains__, stin))
+    if shaped * 2 < nonempty:
         bad = [(k, values["stin"][j]) for j, (k, s) in enumerate(zip(keep, stin))
                if s and not (len(s) == 15 and _GSTIN_SHAPE.fullmatch(s))][:3]
         examples = "; ".join(f"row {k + first_line}: {v!r}" for k, v in bad)
         raise RegisterError(
             f"{where}: column {label['stin']} (mapped to the supplier GSTIN) does not hold "
-            f"GSTINs: {len(nonempty) - shaped} of {len(nonempty)} values are not 15-character "
+            f"GSTINs: {nonempty - shaped} of {nonempty} values are not 15-character "
             f"GSTINs ({examples}). Map the column that holds GSTINs with --map \"stin=<header>\"")
 
     # amounts ----------------------------------------------------------------------------
@@ -410,6 +415,12 @@ def _labelled(row: list[object]) -> bool:
     return any(isinstance(c, str) and c.strip() and not _NUMBERISH.match(c) for c in row)
 
 
+def _all_texts(rows: list[list[object]], i: int) -> bool:
+    """Column ``i`` of every row holds text that is not blank (tested in C, not cell by cell)."""
+    col = [r[i] for r in rows]
+    return set(map(type, col)) == {str} and all(map(str.strip, col))
+
+
 def _continuations(kept_rows: list[list[object]], keep: list[int], cols: dict[str, list[int]]
                    ) -> tuple[list[list[object]], list[int], np.ndarray]:
     """Rows without any identity (no GSTIN, number, voucher, date or name).
@@ -421,6 +432,8 @@ def _continuations(kept_rows: list[list[object]], keep: list[int], cols: dict[st
     continuations.
     """
     ident = [cols[f][0] for f in _IDENTITY if f in cols]
+    if any(_all_texts(kept_rows, i) for i in ident):  # every row has that identity: none continues one
+        return kept_rows, keep, np.zeros(len(keep), dtype=bool)
     fill = sorted({i for f, ix in cols.items() if f not in (*_AMOUNTS, "tax", "tax_name") for i in ix})
     rows_out: list[list[object]] = []
     keep_out: list[int] = []
