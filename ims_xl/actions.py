@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -150,14 +149,18 @@ def export(book: ReviewBook, settings: Settings = Settings(),
     invdata = build_invdata(book, out.upload)
     parts = split_upload(book.rtin, invdata, settings.upload_max_bytes)
     from .formats.schema import validate_upload  # the upload's JSON Schema (IMS_FORMAT §2), last gate
-    sent_recs = [r for part in parts for recs in json.loads(part)["invdata"].values() for r in recs]
+    # each file read back once: the numbers ims-xl writes are ints and floats (their shortest
+    # round-tripping text), so floats read back exactly what the file holds, and the schema
+    # gate checks multipleOf on that text (schema._multiple_of)
+    docs = [json.loads(part) for part in parts]
+    sent_recs = [r for doc in docs for recs in doc["invdata"].values() for r in recs]
     # when the files carry, record for record, what validation checked one by one
     # (schema.record_problems, the same schema and rules), the gate looks again at each
     # file's envelope and document rules only; otherwise it checks every record itself
     flat = [r for recs in invdata.values() for r in recs]
     same = out.upload is not None and len(flat) == len(out.upload) and sent_recs == flat
-    for k, part in enumerate(parts, 1):
-        problems = validate_upload(json.loads(part, parse_float=Decimal), records_checked=same)
+    for k, doc in enumerate(docs, 1):
+        problems = validate_upload(doc, records_checked=same)
         if problems:
             raise ValidationFailed(f"upload part {k} fails the upload schema: {problems[0]}"
                                    f"{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}; "
