@@ -10,6 +10,7 @@ Codes are stable (users filter on them): never rename one. :data:`CODES` documen
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import Callable
 
 import numpy as np
@@ -336,7 +337,8 @@ def _differs(got: pd.Series, exp: pd.Series, kind: str) -> pd.Series:
                 out[i] = True
         return pd.Series(out, index=got.index)
     if kind == "date":
-        g = pd.to_datetime(got.where(got.map(lambda v: isinstance(v, (datetime, date)))), errors="coerce")
+        is_date = np.fromiter(map(isinstance, got, repeat((datetime, date))), dtype=bool, count=len(got))
+        g = pd.to_datetime(got.where(is_date), errors="coerce")
         e = pd.to_datetime(exp, format="%d-%m-%Y", errors="coerce")
         fast = (g == e).to_numpy() | (got.isna() & (exp == "")).to_numpy()
     else:
