@@ -18,7 +18,7 @@ from .errors import InputError, ValidationFailed
 from .formats.ims_json import ImsDownload
 from .model import Finding, Settings, Severity
 from .review.book import MergeReport, ReviewBook, apply_portal_errors, merge_download, new_book
-from .review.upload import build_invdata, split_upload, upload_records
+from .review.upload import build_invdata, split_upload, upload_plan, upload_records
 
 
 @dataclass(frozen=True)
@@ -113,11 +113,14 @@ def _with_ageing(book: ReviewBook) -> ReviewBook:
 
 def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
     """Run every check, write the findings into the rows, and return the cells to colour."""
+    plan = None
     try:
-        records = upload_records(book) if len(book.rows) else {}
+        if len(book.rows):
+            plan = upload_plan(book.rows)  # made once: the records below and the checks read it
+        records = upload_records(book, plan) if len(book.rows) else {}
     except Exception:  # noqa: BLE001 - the contract check reports what breaks the build, at its row
         records = None
-    findings = run_checks(book, settings, records=records)
+    findings = run_checks(book, settings, records=records, plan=plan)
     annotated, marks = annotate(book, findings)
     e = sum(f.severity is Severity.ERROR for f in findings)
     w = len(findings) - e

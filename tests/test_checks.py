@@ -280,3 +280,15 @@ def test_findings_frame_and_annotate() -> None:
         f"ERROR pending-blocked: Action: {f[0].message}", f"ERROR remarks-too-long: Remarks: {f[1].message}"]
     ref = int(book.rows.loc[book.rows["doc_no"] == "INV-1", "ref"].iloc[0])
     assert marks == {(ref, "action_text"): "error", (ref, "remarks_text"): "error"}
+
+
+@pytest.mark.parametrize("cell", [" #N/A", "#REF!", "#VALUE! "])
+def test_an_excel_error_is_found_in_a_column_that_also_holds_numbers_and_blanks(cell) -> None:
+    from ims_xl.review.checks import check_cell_errors
+    book = book_of({"b2b": [record("b2b", 1), record("b2b", 2), record("b2b", 3)]})
+    rows = book.rows.copy()
+    rows["remarks_text"] = pd.Series([12.5, cell, None], index=rows.index, dtype=object)  # as a sheet reads
+    got = [(f.row, f.field, f.code) for f in check_cell_errors(rows, book.meta, Settings())]
+    assert got == [(3, "Remarks", "cell-error")]
+    rows["remarks_text"] = pd.Series([12.5, "bill #12 #N/A later", None], index=rows.index, dtype=object)
+    assert check_cell_errors(rows, book.meta, Settings()) == []  # a hash inside other text is no Excel error

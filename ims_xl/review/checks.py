@@ -222,7 +222,7 @@ def check_identifiers(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
     """V12 (identifiers as text), document-number length, supplier GSTIN."""
     out: list[Finding] = []
     for f in ("shown_doc_no", "shown_stin", "shown_orig_doc_no"):
-        if f in rows:
+        if f in rows and not set(map(type, rows[f])) <= {str, type(None)}:  # texts and blanks: no number
             num = pd.Series([type(v) is int or (type(v) is float and v == v) or
                              (isinstance(v, (int, float)) and not isinstance(v, bool) and not pd.isna(v))
                              for v in rows[f].tolist()], index=rows.index, dtype=bool)
@@ -406,7 +406,8 @@ def _show_value(v: object) -> str:
     return str(v)
 
 
-def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = None) -> list[Finding]:
+def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = None,
+                          plan: pd.DataFrame | None = None) -> list[Finding]:
     """Build every record the upload would carry and check it against the upload contract
     (``schema.record_problems``: the JSON Schema of IMS_FORMAT §2 and V6/V7), so that
     everything export would refuse is reported here, at its sheet, row and column.
@@ -415,12 +416,13 @@ def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = 
     lower case or with a stray space, a date written 2025-10-15, a missing ``val``, ``iamt:
     null`` ...) is an error on that record only, saying what to do. Also the duplicate rule
     of :func:`upload.upload_plan` and the per-file size limit. ``records``: the records
-    :func:`upload.upload_records` built for this book, when the caller keeps them for export.
+    :func:`upload.upload_records` built for this book, when the caller keeps them for export;
+    ``plan``: the :func:`upload.upload_plan` they were built with.
     """
     rows = book.rows
     if rows.empty:
         return []
-    plan = upload_plan(rows)
+    plan = upload_plan(rows) if plan is None or records is None else plan
     out: list[Finding] = []
     out += _emit(rows, plan["conflict"], "duplicate-conflict", "action_text",
                  lambda r: f"The same record is on another row with a different new action "
@@ -492,6 +494,13 @@ def check_cell_errors(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
               "decl_sgst_in", "decl_cess_in"):
         if f not in rows:
             continue
+        col = rows[f].tolist()
+        try:  # every error value has a "#": a column whose texts have none holds no error
+            joined = "".join(filter(None, col))  # the usual column: texts and blanks
+        except TypeError:
+            joined = "".join([v for v in col if isinstance(v, str)])
+        if "#" not in joined:
+            continue
         bad = per_value(rows[f], lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS).astype(bool)
         out += _emit(rows, bad, "cell-error", f,
                      lambda r, f=f: f"The cell holds the Excel error {str(r[f]).strip()}: type the value again")
@@ -506,14 +515,16 @@ BOOK_CHECKS = (check_upload_contract, check_envelope)
 
 
 def run_checks(book: ReviewBook, settings: Settings = Settings(),
-               checks: tuple[Check, ...] = CHECKS, records: dict | None = None) -> list[Finding]:
+               checks: tuple[Check, ...] = CHECKS, records: dict | None = None,
+               plan: pd.DataFrame | None = None) -> list[Finding]:
     """Run every check; return findings sorted by sheet order, row and field. ``records``:
-    the upload's records (:func:`upload.upload_records`) when the caller keeps them."""
+    the upload's records (:func:`upload.upload_records`) when the caller keeps them, built
+    with ``plan`` (:func:`upload.upload_plan`)."""
     out: list[Finding] = []
     for check in (*checks, *BOOK_CHECKS):
         try:
             if check is check_upload_contract:
-                out += check(book, settings, records)
+                out += check(book, settings, records, plan)
             elif check in BOOK_CHECKS:
                 out += check(book, settings)
             else:
