@@ -152,23 +152,25 @@ def export(book: ReviewBook, settings: Settings = Settings(),
     invdata = build_invdata(book, out.upload)
     parts = split_upload(book.rtin, invdata, settings.upload_max_bytes)
     from .formats.schema import validate_upload  # the upload's JSON Schema (IMS_FORMAT §2), last gate
-    # each file read back once: the numbers ims-xl writes are ints and floats (their shortest
-    # round-tripping text), so floats read back exactly what the file holds, and the schema
-    # gate checks multipleOf on that text (schema._multiple_of)
-    docs = [json.loads(part) for part in parts]
-    sent_recs = [r for doc in docs for recs in doc["invdata"].values() for r in recs]
-    # when the files carry, record for record, what validation checked one by one
-    # (schema.record_problems, the same schema and rules), the gate looks again at each
-    # file's envelope and document rules only; otherwise it checks every record itself
+    # each file read back once, one at a time: the numbers ims-xl writes are ints and floats
+    # (their shortest round-tripping text), so floats read back exactly what the file holds,
+    # and the schema gate checks multipleOf on that text (schema._multiple_of). When a file
+    # carries, record for record, what validation checked one by one (schema.record_problems,
+    # the same schema and rules), the gate looks again at its envelope and document rules
+    # only; otherwise it checks every record of that file itself
     flat = [r for recs in invdata.values() for r in recs]
-    same = out.upload is not None and len(flat) == len(out.upload) and sent_recs == flat
-    for k, doc in enumerate(docs, 1):
+    checked = out.upload is not None and len(flat) == len(out.upload)
+    sent = 0
+    for k, part in enumerate(parts, 1):
+        doc = json.loads(part)
+        recs = [r for rs in doc["invdata"].values() for r in rs]
+        same = checked and recs == flat[sent:sent + len(recs)]
+        sent += len(recs)
         problems = validate_upload(doc, records_checked=same)
         if problems:
             raise ValidationFailed(f"upload part {k} fails the upload schema: {problems[0]}"
                                    f"{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}; "
                                    "nothing was written; please report this")
-    sent = len(sent_recs)
     out = replace(out, messages=out.messages + [f"{sent:,} changed record(s) to upload in {len(parts)} file(s)"])
     return parts, out
 

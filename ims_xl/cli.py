@@ -249,6 +249,7 @@ def cmd_run(a: argparse.Namespace) -> int:
                                        force=a.force, file_time=file_saved_at(a.json),
                                        match_settings=settings, apply=a.apply_suggestions,
                                        **_reconcile_options(a))
+        del download, registers  # held by the book where still needed; the rest freed before the write
         written = []
         if out.table is not None:
             write_csv(out.table, out_dir / "matches.csv")

@@ -200,7 +200,7 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: li
 
 
 def rows_xml(columns: list[list], styles: list[np.ndarray], first_row: int,
-             chunk: int = 20000, defaults: list[int] | None = None) -> Iterator[str]:
+             chunk: int = 5000, defaults: list[int] | None = None) -> Iterator[str]:
     """Yield the XML of the rows, ``chunk`` rows at a time (bounded memory).
 
     ``columns[j]`` holds column j's values top to bottom; ``styles[j]`` their xf indices.
