@@ -499,3 +499,13 @@ def test_sample_register_end_to_end(tmp_path):
         assert ok.mean() >= 0.98
         assert set(t["perturbation"]) >= {"none", "number-format", "missing-in-books",
                                           "duplicate-in-ims", "split-rate"}
+
+
+def test_reasons_are_joined_across_columns_skipping_the_empty_ones() -> None:
+    import numpy as np
+    from ims_xl.reconcile.explain import _join
+    cols = [np.array(["a", "", None, "d", ""], dtype=object), ["", "b", "c", "", ""],
+            np.array(["x", "y", "", None, ""], dtype=object)]
+    assert _join(cols, "; ", 5) == ["; ".join(t for t in row if t) for row in zip(*cols)] \
+        == ["a; x", "b; y", "c", "d", ""]
+    assert _join([], "|", 2) == ["", ""]

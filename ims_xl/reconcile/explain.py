@@ -152,7 +152,11 @@ def _join(cols: list[np.ndarray], sep: str, n: int) -> list[str]:
     """Join the non-empty texts of each row across columns."""
     if not cols:
         return [""] * n
-    return [sep.join(t for t in row if t) for row in zip(*cols)]
+    lists = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in cols]
+    out = [t or "" for t in lists[0]]
+    for col in lists[1:]:  # a column at a time: far cheaper than a join per row
+        out = [(a + sep + b if a else b) if b else a for a, b in zip(out, col)]
+    return out
 
 
 def _cap(text: str, limit: int) -> str:

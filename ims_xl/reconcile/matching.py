@@ -47,22 +47,34 @@ def apply_result(book: ReviewBook, result: ReconcileResult) -> ReviewBook:
     refs = rows["ref"].to_numpy()
     sub = r.reindex(refs)
     rows["match_status"] = sub["status"].astype(object).fillna("").to_numpy()
-    rows["books_row"] = [str(int(v)) if not pd.isna(v) else "" for v in sub["books_row"]]
+    rows["books_row"] = ["" if na else str(int(v))  # blank: no pair
+                         for v, na in zip(sub["books_row"].tolist(), sub["books_row"].isna().tolist())]
     rows["match_reasons"] = sub["reasons"].astype(object).fillna("").to_numpy()
-    rows["suggested_action"] = [ACTION_LABELS[Action(a)] if a in ("A", "R", "P", "N") else ""
-                                for a in sub["suggested_action"].fillna("")]
+    labels = {a.value: ACTION_LABELS[a] for a in Action}
+    rows["suggested_action"] = [labels.get(a, "") for a in sub["suggested_action"].fillna("").tolist()]
     rows["suggested_remarks"] = sub["suggested_remarks"].astype(object).fillna("").to_numpy()
     fields = sub["diff_fields"].fillna("").to_numpy()
-    rows["match_fields"] = [", ".join(FIELD_NAMES.get(x, x) for x in f.split("|") if x) for f in fields]
+    names = {f: ", ".join(FIELD_NAMES.get(x, x) for x in f.split("|") if x) for f in set(fields.tolist())}
+    rows["match_fields"] = [names[f] for f in fields.tolist()]
+    # a detail is its record's status, fields, codes and books values, then its books row
+    # last: everything before the row is made once for each such combination (a month has
+    # few of them besides the records whose books values differ)
+    heads: dict[tuple, str] = {}
     details = []
-    for st, f, c, bv, br in zip(rows["match_status"], fields, sub["reason_codes"].fillna("").to_numpy(),
-                                sub["books_values"].fillna("").to_numpy(), rows["books_row"]):
-        try:
-            books = json.loads(bv) if bv and bv != "{}" else {}
-        except ValueError:
-            books = {}
-        details.append(_DETAIL({"status": st, "fields": [x for x in f.split("|") if x],
-                                "codes": [x for x in c.split("|") if x], "books": books, "row": br}))
+    for st, f, c, bv, br in zip(rows["match_status"].tolist(), fields.tolist(),
+                                sub["reason_codes"].fillna("").tolist(), sub["books_values"].fillna("").tolist(),
+                                rows["books_row"].tolist()):
+        head = heads.get((st, f, c, bv))
+        if head is None:
+            try:
+                books = json.loads(bv) if bv and bv != "{}" else {}
+            except ValueError:
+                books = {}
+            head = _DETAIL({"status": st, "fields": [x for x in f.split("|") if x],
+                            "codes": [x for x in c.split("|") if x], "books": books, "row": ""})[:-len('""}')]
+            if not books:  # books values are mostly one record's own: not worth keeping
+                heads[(st, f, c, bv)] = head
+        details.append(head + _DETAIL(br) + "}")
     rows["match_detail"] = details
     return replace(book, rows=rows)
 
