@@ -311,13 +311,14 @@ def _prolog_problem(chunks) -> str | None:
     return None
 
 
-def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 1 << 16):
+def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, first: int = 1 << 16, size: int = 1 << 20):
+    """A part unpacked: a small first chunk (the prolog check reads no more than it needs),
+    then large ones (a Python step per 64 KB cost a tenth of a second on a 300 MB workbook)."""
     with zf.open(info) as f:
-        while True:
-            b = f.read(size)
-            if not b:
-                return
+        b = f.read(first)
+        while b:
             yield b
+            b = f.read(size)
 
 
 def _finding(stream, needle: bytes, found: set[str], name: str):

@@ -465,7 +465,7 @@ def read_review(path: str | Path, lean: bool = False) -> ReviewBook:
         wb.close()
     if error_parts:
         _restore_error_cells(p, grids, error_parts)
-    book = book_from_grids(grids, p.name, names)
+    book = book_from_grids(grids, p.name, names, share=not lean)
     return replace(book, lean=True) if lean else book
 
 

@@ -89,8 +89,15 @@ def _text(v: object) -> str:
     return str(v)
 
 
+_LABELS = {a.value: ACTION_LABELS[a] for a in Action}
+
+
 def _label(code: str) -> str:
-    return ACTION_LABELS[Action(code)]
+    """The action word of a code (A, R, P, N): a lookup, as it runs once per record."""
+    try:
+        return _LABELS[code]
+    except KeyError:
+        raise ValueError(f"{code!r} is not an action code") from None
 
 
 # ---------------------------------------------------------------- changes

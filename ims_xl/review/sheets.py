@@ -229,11 +229,13 @@ def removed_grid(book: ReviewBook) -> list[list[object]]:
 # ---------------------------------------------------------------- reading
 
 def book_from_grids(grids: dict[str, list[list[object]]], source: str,
-                    sheet_names: list[str] | None = None) -> ReviewBook:
+                    sheet_names: list[str] | None = None, share: bool = True) -> ReviewBook:
     """Rebuild a review book from the grids of a review workbook's sheets.
 
     The downloaded records come from the hidden data sheet; the accountant's entries, the
     shown values and the outputs from the section sheets, matched by the hidden ``IMS ref``.
+    ``share``: equal texts of a section column share one object (:func:`_shared`), for a
+    book that is kept and written back; a book read for one look (export) skips it.
 
     Raises:
         TemplateError: not a review workbook, or a needed column or sheet was deleted.
@@ -294,7 +296,7 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
                 raise TemplateError(f"{source}: sheet '{sec.sheet}' is missing; restore it or "
                                     "re-create the workbook with ims-xl import")
             continue
-        part = _read_section(grids[sec.sheet], source, sec)
+        part = _read_section(grids[sec.sheet], source, sec, share)
         if len(part["ref"]):
             parts.append(part)
             part_sheets.append(sec.sheet)
@@ -373,7 +375,7 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
     return out
 
 
-def _read_section(grid: list[list[object]], source: str, sec: Section) -> dict[str, np.ndarray]:
+def _read_section(grid: list[list[object]], source: str, sec: Section, share: bool = True) -> dict[str, np.ndarray]:
     """The accountant's entries, shown values and outputs of one section sheet: a column of
     cells (objects as read) per field, beside ``ref`` and ``excel_row`` (a ref repeated
     across rows or sheets is the caller's to refuse)."""
@@ -414,7 +416,7 @@ def _read_section(grid: list[list[object]], source: str, sec: Section) -> dict[s
         if j is None or c.kind == "ref":
             continue
         v = frame[j].to_numpy()
-        v = _shared(v) if c.field not in _MOSTLY_DISTINCT else _blank_as_none(v)
+        v = _shared(v) if share and c.field not in _MOSTLY_DISTINCT else _blank_as_none(v)
         if c.downloaded:
             out["shown_" + c.field] = v
         elif c.editable:
