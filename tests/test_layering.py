@@ -16,7 +16,7 @@ PKG = Path(__file__).resolve().parent.parent / "ims_xl"
 
 #: Every module, by its path below ims_xl, in its wing (docs/ARCHITECTURE.md).
 WINGS: dict[str, tuple[str, ...]] = {
-    "vocabulary": ("__init__", "model", "money", "gstin", "errors", "registry", "bulk"),
+    "vocabulary": ("__init__", "model", "money", "gstin", "errors", "registry", "bulk", "jsontext"),
     "formats": ("formats/__init__", "formats/ims_json", "formats/schema", "formats/register/__init__",
                 "formats/register/vocabulary", "formats/register/headers", "formats/register/cells",
                 "formats/register/reader", "formats/register/documents", "formats/gstr2b",

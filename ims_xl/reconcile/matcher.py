@@ -22,7 +22,6 @@ and taken greedily (computed as rounds of mutually-best pairs, which gives the s
 
 from __future__ import annotations
 
-import json
 import numpy as np
 import pandas as pd
 from ..model import Action, MatchStatus, parse_action
@@ -32,6 +31,7 @@ from .candidates import _codes, _key_candidates, _loose_candidates
 from .explain import _explain, _join, _remarks, _suggest
 from .numbers import normalise_doc_no
 from .prepare import _months, _prep_books, _prep_ims
+from ..jsontext import encoder
 
 __all__ = [
     "IMS_COLUMNS",
@@ -48,7 +48,7 @@ __all__ = [
 
 
 #: json.dumps(..., ensure_ascii=False, sort_keys=True), its encoder made once.
-_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_SORTED = encoder(ensure_ascii=False, sort_keys=True)
 
 
 # --------------------------------------------------------------------------- main entry

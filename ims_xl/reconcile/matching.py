@@ -16,6 +16,7 @@ from ..model import ACTION_LABELS, SECTION_BY_KEY, Action
 from ..money import rupees
 from .matcher import IMS_COLUMNS, MatchStatus, ReconcileResult
 from ..review.book import ReviewBook, cell_text
+from ..jsontext import encoder
 
 #: Human names of the IMS fields the matcher reports as differing.
 FIELD_NAMES: dict[str, str] = {"txval": "Taxable value", "iamt": "IGST", "camt": "CGST", "samt": "SGST",
@@ -37,7 +38,7 @@ def ims_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 #: The hidden match detail of a row, compact (one encoder, not one per row).
-_DETAIL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_DETAIL = encoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def apply_result(book: ReviewBook, result: ReconcileResult) -> ReviewBook:

@@ -14,7 +14,6 @@ frame has one row per IMS record:
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -29,6 +28,7 @@ from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
 from ..model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
 from ..money import rupees
 from .inputs import cell_text, declared, per_value
+from ..jsontext import encoder
 
 #: Downloaded fields whose visible cells are compared with the download.
 SHOWN_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(
@@ -165,7 +165,7 @@ def _json_default(o: object):
 
 #: json.dumps(..., ensure_ascii=False, default=_json_default), its encoder made once
 #: (json.dumps with options builds one per call).
-_RECORD_TEXT = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+_RECORD_TEXT = encoder(ensure_ascii=False, default=_json_default)
 
 
 def record_text(original: dict) -> str:

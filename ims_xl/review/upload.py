@@ -15,7 +15,6 @@ Readings taken where the sources disagree (stated in the README):
 
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 
@@ -23,6 +22,7 @@ from .inputs import cell_text, declared_paise, yes_no
 from ..model import DECL_KEYS, NOT_SENT_KEYS, SECTION_BY_KEY, SECTIONS, Settings
 from ..money import json_number
 from .book import ReviewBook, effective_actions
+from ..jsontext import encoder
 
 _DECL_CAP = (("declIgst", "decl_igst", "iamt"), ("declCgst", "decl_cgst", "camt"),
              ("declSgst", "decl_sgst", "samt"), ("declCess", "decl_cess", "cess"))
@@ -137,7 +137,7 @@ def build_invdata(book: ReviewBook, records: dict[object, dict] | None = None) -
 
 
 #: json.dumps(..., ensure_ascii=False, separators=(",", ":")), its encoder made once.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_COMPACT = encoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def dumps(doc: dict) -> bytes:
