@@ -31,6 +31,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.PENDING: "Pending",
     Action.NO_ACTION: "No Action",
 }
+#: Action code (A, R, P, N) -> the word a sheet shows.
+ACTION_WORDS: dict[str, str] = {a.value: label for a, label in ACTION_LABELS.items()}
 
 #: Words accepted for each action when reading a workbook (case and spaces ignored).
 #: V1: labels such as "Accepted" must be converted to codes.

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pandas as pd
 
 from ..review.checks import typed_actions
-from ..model import ACTION_LABELS, SECTION_BY_KEY, Action
+from ..model import ACTION_LABELS, ACTION_WORDS, SECTION_BY_KEY, Action
 from ..money import rupees
 from .matcher import IMS_COLUMNS, MatchStatus, ReconcileResult
 from ..review.book import ReviewBook, cell_text
@@ -51,8 +51,7 @@ def apply_result(book: ReviewBook, result: ReconcileResult) -> ReviewBook:
     rows["books_row"] = ["" if na else str(int(v))  # blank: no pair
                          for v, na in zip(sub["books_row"].tolist(), sub["books_row"].isna().tolist())]
     rows["match_reasons"] = sub["reasons"].astype(object).fillna("").to_numpy()
-    labels = {a.value: ACTION_LABELS[a] for a in Action}
-    rows["suggested_action"] = [labels.get(a, "") for a in sub["suggested_action"].fillna("").tolist()]
+    rows["suggested_action"] = [ACTION_WORDS.get(a, "") for a in sub["suggested_action"].fillna("").tolist()]
     rows["suggested_remarks"] = sub["suggested_remarks"].astype(object).fillna("").to_numpy()
     fields = sub["diff_fields"].fillna("").to_numpy()
     names = {f: ", ".join(FIELD_NAMES.get(x, x) for x in f.split("|") if x) for f in set(fields.tolist())}

@@ -40,7 +40,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from ..model import ACTION_LABELS, SECTIONS, Action, parse_action
+from ..model import ACTION_WORDS, SECTIONS, parse_action
 from .book import effective_actions
 
 from .layout import LOG_SHEET  # noqa: E402  (one name for the sheet, shared with the shells)
@@ -89,13 +89,10 @@ def _text(v: object) -> str:
     return str(v)
 
 
-_LABELS = {a.value: ACTION_LABELS[a] for a in Action}
-
-
 def _label(code: str) -> str:
     """The action word of a code (A, R, P, N): a lookup, as it runs once per record."""
     try:
-        return _LABELS[code]
+        return ACTION_WORDS[code]
     except KeyError:
         raise ValueError(f"{code!r} is not an action code") from None
 

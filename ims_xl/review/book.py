@@ -25,7 +25,7 @@ from .. import __version__
 from ..errors import InputError
 from ..formats.ims_json import DECL_COLUMNS, ImsDownload, record_key
 from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
-from ..model import ACTION_LABELS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
+from ..model import ACTION_LABELS, ACTION_WORDS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
 from ..money import rupees
 from .inputs import cell_text, declared, per_value
 from ..jsontext import encoder
@@ -78,7 +78,7 @@ class ReviewBook:
 def _default_inputs(records: pd.DataFrame) -> pd.DataFrame:
     """The input and output columns of freshly imported rows: the portal's current state."""
     out = pd.DataFrame(index=records.index)
-    out["action_text"] = records["action"].map(_ACTION_WORDS).astype(object)
+    out["action_text"] = records["action"].map(ACTION_WORDS).astype(object)
     out["remarks_text"] = ""
     out["owner_text"] = ""
     out["follow_up_text"] = ""
@@ -104,7 +104,7 @@ def shown_values(records: pd.DataFrame) -> pd.DataFrame:
         elif f in ("pend_blocked", "remarks_blocked", "itc_blocked"):
             out["shown_" + f] = s.map({True: "Yes", False: "No"}).astype(object)
         elif f == "action":
-            out["shown_" + f] = s.map(_ACTION_WORDS).astype(object)
+            out["shown_" + f] = s.map(ACTION_WORDS).astype(object)
         else:
             out["shown_" + f] = s.astype(object)
     return out
@@ -151,10 +151,6 @@ def shown_dates(s: pd.Series) -> list[object]:
             d = pd.NaT
         return d.to_pydatetime() if not pd.isna(d) else (t or None)
     return per_value(s, shown).tolist()
-
-
-#: Action code -> the word a sheet shows.
-_ACTION_WORDS = {a.value: ACTION_LABELS[a] for a in Action}
 
 
 def _json_default(o: object):

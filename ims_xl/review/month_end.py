@@ -24,7 +24,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..model import ACTION_LABELS, SECTION_BY_KEY, Action, MatchStatus
+from ..model import ACTION_WORDS, SECTION_BY_KEY, MatchStatus
 from .book import effective_actions
 from .inputs import declared, yes_nos
 
@@ -181,7 +181,6 @@ def three_way(rows: pd.DataFrame, docs: pd.DataFrame, log: list[list[object]] | 
     red = _claimed(rows, act, base) if n else base
     taxes_act = {h: np.where(row_act != "", red[h].to_numpy(dtype=np.int64) * ims_sign, 0) for h in HEADS}
 
-    label = {a.value: ACTION_LABELS[a] for a in Action}
     check = np.full(n, AGREES, dtype=object)
     treatment = np.where(part == "", NOT_IN_2B, part).astype(object)
     for i in range(n):
@@ -191,9 +190,9 @@ def three_way(rows: pd.DataFrame, docs: pd.DataFrame, log: list[list[object]] | 
         if p == "":
             why = "" if a in ("P", "R") else "not in this GSTR-2B"
         elif p == REJECTED:
-            why = "" if a == "R" else f"rejected in GSTR-2B, {label[a]} in the workbook"
+            why = "" if a == "R" else f"rejected in GSTR-2B, {ACTION_WORDS[a]} in the workbook"
         elif a in ("R", "P"):
-            why = f"in GSTR-2B, {label[a]} in the workbook"
+            why = f"in GSTR-2B, {ACTION_WORDS[a]} in the workbook"
         elif any(taxes_2b[h][i] != taxes_act[h][i] for h in HEADS):
             why = "the ITC reduction answered in the workbook differs from the note's tax in GSTR-2B"
         else:
@@ -213,7 +212,7 @@ def three_way(rows: pd.DataFrame, docs: pd.DataFrame, log: list[list[object]] | 
         "ref": rows["ref"].to_numpy() if n else [], "doc_id": doc_id, "stin": rows["stin"].to_numpy() if n else [],
         "trdnm": rows["tradenm"].to_numpy() if n else [], "doc_no": rows["doc_no"].to_numpy() if n else [],
         "doc_date": rows["doc_date"].to_numpy() if n else [], "section2b": section2b, "treatment": treatment,
-        "action": [label.get(a, a) for a in actv], "check": check, "changed_on": changed_on, "books": books,
+        "action": [ACTION_WORDS.get(a, a) for a in actv], "check": check, "changed_on": changed_on, "books": books,
         "books_ok": np.isin(books, list(BOOKS_OK)), "row_2b": row_2b,
         **{f"{h}_2b": taxes_2b[h] for h in HEADS}, "row_act": row_act, **{f"{h}_act": taxes_act[h] for h in HEADS},
     })

@@ -22,7 +22,7 @@ from ..formats.ims_json import build_records, records_from_originals
 from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
-from ..model import ACTION_LABELS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
+from ..model import ACTION_LABELS, ACTION_WORDS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
 from .inputs import cell_text, per_value, some_text_starts_with
 from .book import (ReviewBook, _default_inputs, as_displayed, effective_actions, hidden_text, seal_of,
                    shown_dates)
@@ -79,7 +79,7 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
     if c.kind == "flag":
         return np.where(s.astype(bool), "Yes", "No").tolist()
     if c.kind == "status":
-        return s.map({a.value: ACTION_LABELS[a] for a in Action}).tolist()
+        return s.map(ACTION_WORDS).tolist()
     if c.kind == "ref":
         return s.astype("int64").tolist()
     if c.kind == "input_text":
