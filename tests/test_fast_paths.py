@@ -214,8 +214,9 @@ def test_error_cells_are_found_also_across_two_unpacked_chunks() -> None:
     (["a", " b"], False), (["a\n", "b"], False), (["a&b"], False), (["x\x01"], False), (["in side", "ok"], True)])
 def test_a_text_column_takes_the_one_comprehension_only_when_nothing_needs_care(texts, plain) -> None:
     import numpy as np
-    from ims_xl.files.sheetxml import _plain_texts, rows_xml
-    assert _plain_texts(list(filter(None, texts))) is plain
+    from ims_xl.files.sheetxml import _edge_space, _need_escape, rows_xml
+    t = list(filter(None, texts))
+    assert (not _edge_space(t) and not _need_escape(t)) is plain
     xml = "".join(rows_xml([texts], [np.zeros(len(texts), dtype=np.int64)], 2))
     for t in filter(None, texts):
         shown = t.replace("&", "&amp;").replace("\x01", "_x0001_")

@@ -23,7 +23,12 @@ import numpy as np
 
 #: Characters XML 1.0 cannot carry (controls; U+FFFE and U+FFFF, not characters at all) and
 #: the carriage return (XML reading turns it into a line feed), written as Excel's _xHHHH_.
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_CONTROLS = tuple(chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))) + ("\ufffe", "\uffff")
+#: Every character :func:`_escape` replaces (beside a literal _xHHHH_). A whole column is
+#: searched for each by a plain substring search (some 0.3 ms for 8 MB of text, where the
+#: character class below scans it in 45 ms); a single cell, by the class.
+_SPECIALS = ("&", "<", ">", *_CONTROLS)
+_CTRL = re.compile("[" + "".join(map(re.escape, _CONTROLS)) + "]")
 #: Text that already reads as an _xHHHH_ escape: Excel (and python-calamine) would decode it
 #: to one character, turning an invoice number "A_x0041_" into "AA", so its underscore is
 #: escaped in turn (_x005F_), as Excel and XlsxWriter write it (ECMA-376 Part 1, §22.9.2.19).
@@ -41,7 +46,7 @@ def col_letter(j: int) -> str:
     return s
 
 
-_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]").search
+_SPECIAL = re.compile("[" + "".join(map(re.escape, _SPECIALS)) + "]").search
 
 
 def _needs_escape(v: str) -> bool:
@@ -63,23 +68,20 @@ ZIP_LEVEL = 1
 #: Joins a column's texts for :func:`_escaped_texts`: no escape spans it, so the texts are
 #: escaped in one pass and split again.
 _JOIN = "\n"
-#: The characters :func:`_escape` replaces (beside a literal _xHHHH_), each looked for in a
-#: whole column by a plain substring search: some 0.3 ms for 8 MB of text, where a pattern's
-#: character class scans it in 45 ms.
-_CONTROLS = tuple(chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))) + ("\ufffe", "\uffff")
-_SPECIALS = ("&", "<", ">", *_CONTROLS)
 
 
-def _plain_texts(texts: list[str]) -> bool:
-    """No text of a column (blanks left out) needs escaping, and none has leading or
-    trailing XML white space: substring searches over the texts joined, and a set of their
-    first and last characters."""
+def _need_escape(texts: list[str]) -> bool:
+    """Some text of a column (blanks left out) needs :func:`_escape`: substring searches over
+    the texts joined (a literal escape across two texts only sends the column the slow way)."""
     joined = "".join(texts)
-    if any(c in joined for c in _SPECIALS) or ("_x" in joined and _LITERAL_ESCAPE.search(joined)):
-        return False  # (a literal escape across two texts only sends the column the slow way)
+    return any(c in joined for c in _SPECIALS) or ("_x" in joined and _LITERAL_ESCAPE.search(joined) is not None)
+
+
+def _edge_space(texts: list[str]) -> bool:
+    """Some text of a column (blanks left out) starts or ends with XML white space."""
     edges = {v[0] for v in texts}
     edges.update([v[-1] for v in texts])
-    return edges.isdisjoint(_XML_SPACE)
+    return not edges.isdisjoint(_XML_SPACE)
 
 
 def _escape(v: str) -> str:
@@ -123,14 +125,10 @@ def _cell(v: object, ref: str, s: int) -> str:
 
 
 def _escaped_texts(col: list, texts: list[str]) -> list | None:
-    """The cells of a column with its texts (``texts``: the non-blank ones) escaped for XML
-    in one pass over them joined (no escape spans a line feed, so each comes out as if
-    escaped alone), or None when a text needs ``xml:space`` or holds a line feed itself (the
-    caller then takes each text alone)."""
-    edges = {v[0] for v in texts}
-    edges.update([v[-1] for v in texts])
-    if not edges.isdisjoint(_XML_SPACE):
-        return None
+    """The cells of a column with its texts (``texts``: the non-blank ones, none with XML
+    white space at an edge) escaped for XML in one pass over them joined (no escape spans a
+    line feed, so each comes out as if escaped alone), or None when a text holds a line feed
+    itself (the caller then takes each text alone)."""
     escaped = _escape(_JOIN.join(texts)).split(_JOIN)
     if len(escaped) != len(texts):  # a text holds a line feed
         return None
@@ -155,8 +153,9 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: li
     if kinds <= {str}:
         tag = "<t>"  # most columns: nothing needs escaping or xml:space (one search over the column)
         texts = list(filter(None, col))
-        if not _plain_texts(texts):
-            escaped = _escaped_texts(col, texts)
+        edge = _edge_space(texts)
+        if edge or _need_escape(texts):
+            escaped = None if edge else _escaped_texts(col, texts)
             if escaped is not None:
                 col = escaped
             else:
