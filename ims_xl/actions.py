@@ -113,11 +113,11 @@ def _with_ageing(book: ReviewBook) -> ReviewBook:
 
 def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
     """Run every check, write the findings into the rows, and return the cells to colour."""
-    plan = None
+    plan, records = None, {}
     try:
         if len(book.rows):
             plan = upload_plan(book.rows)  # made once: the records below and the checks read it
-        records = upload_records(book, plan) if len(book.rows) else {}
+            records = upload_records(book, plan)
     except Exception:  # noqa: BLE001 - the contract check reports what breaks the build, at its row
         records = None
     findings = run_checks(book, settings, records=records, plan=plan)

@@ -20,7 +20,7 @@ from ..gstin import POS_CODES, gstin_problem, state_of
 from .layout import columns_for
 from ..model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
                     Action, Finding, Settings, Severity)
-from .inputs import cell_text, declared, per_value, texts, yes_nos
+from .inputs import cell_text, declared, joined_texts, per_value, texts, yes_nos
 from ..money import AmountError, format_inr, paise_from_cell, parse_amount
 from .book import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
 from ..formats.schema import record_problems, validate_upload
@@ -417,12 +417,12 @@ def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = 
     null`` ...) is an error on that record only, saying what to do. Also the duplicate rule
     of :func:`upload.upload_plan` and the per-file size limit. ``records``: the records
     :func:`upload.upload_records` built for this book, when the caller keeps them for export;
-    ``plan``: the :func:`upload.upload_plan` they were built with.
+    ``plan``: :func:`upload.upload_plan` of these rows, when the caller made it.
     """
     rows = book.rows
     if rows.empty:
         return []
-    plan = upload_plan(rows) if plan is None or records is None else plan
+    plan = upload_plan(rows) if plan is None else plan
     out: list[Finding] = []
     out += _emit(rows, plan["conflict"], "duplicate-conflict", "action_text",
                  lambda r: f"The same record is on another row with a different new action "
@@ -494,12 +494,7 @@ def check_cell_errors(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
               "decl_sgst_in", "decl_cess_in"):
         if f not in rows:
             continue
-        col = rows[f].tolist()
-        try:  # every error value has a "#": a column whose texts have none holds no error
-            joined = "".join(filter(None, col))  # the usual column: texts and blanks
-        except TypeError:
-            joined = "".join([v for v in col if isinstance(v, str)])
-        if "#" not in joined:
+        if "#" not in joined_texts(rows[f].tolist()):  # every error value has one
             continue
         bad = per_value(rows[f], lambda v: isinstance(v, str) and v.strip() in EXCEL_ERRORS).astype(bool)
         out += _emit(rows, bad, "cell-error", f,

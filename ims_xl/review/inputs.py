@@ -66,14 +66,19 @@ def cell_text(v: object) -> str:
     return str(v).strip()
 
 
+def joined_texts(values: list, sep: str = "") -> str:
+    """The texts among ``values`` joined by ``sep`` (blanks, numbers, dates left out)."""
+    try:  # the usual column holds only texts and blanks: joined without a test per cell
+        return sep.join(filter(None, values))
+    except TypeError:  # numbers, dates ...: the texts alone
+        return sep.join([v for v in values if isinstance(v, str)])
+
+
 def some_text_starts_with(values: list, starts) -> bool:
     """False only when no text among ``values`` starts with one of the characters ``starts``
     (one search over the texts joined by line feeds: far faster than a test per cell; a line
     feed inside a text can only answer True, sending the caller to its test per cell)."""
-    try:  # the usual column holds only texts and blanks: joined without a test per cell
-        joined = "\n" + "\n".join(filter(None, values))
-    except TypeError:  # numbers, dates ...: the texts alone
-        joined = "\n" + "\n".join([v for v in values if isinstance(v, str)])
+    joined = "\n" + joined_texts(values, "\n")
     return any("\n" + ch in joined for ch in starts)
 
 

@@ -190,27 +190,28 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     first_line = h + 2  # 1-based file line of the first data row
     col_idx = sorted({i for ix in cols.values() for i in ix})
     width = col_idx[-1] + 1
-    kept_rows: list[list[object]] = []
-    keep: list[int] = []
     body = grid[h + 1:end]
-    if (body and min(map(len, body)) >= width
-            and any(_all_texts(body, cols[f][0]) for f in _IDENTITY if f in cols)):
-        kept_rows, keep = body, list(range(len(body)))  # an identity filled on every row: none is blank
-    for k, row in enumerate(body if not keep else ()):
-        if len(row) < width:
-            row = [*row, *([None] * (width - len(row)))]
-        for i in col_idx:
-            c = row[i]
-            if c is not None and not (c == "" or (isinstance(c, str) and not c.strip())
-                                      or (isinstance(c, float) and c != c)):
-                kept_rows.append(row)
-                keep.append(k)
-                break
-    if not keep:
-        return None
-    kept_rows, keep, cont = _continuations(kept_rows, keep, cols)
-    if not keep:
-        return None
+    if body and min(map(len, body)) >= width and _has_filled_identity(body, cols):
+        # an identity filled on every row: no row is blank, none continues the one above
+        kept_rows, keep, cont = body, list(range(len(body))), np.zeros(len(body), dtype=bool)
+    else:
+        kept_rows: list[list[object]] = []
+        keep: list[int] = []
+        for k, row in enumerate(body):
+            if len(row) < width:
+                row = [*row, *([None] * (width - len(row)))]
+            for i in col_idx:
+                c = row[i]
+                if c is not None and not (c == "" or (isinstance(c, str) and not c.strip())
+                                          or (isinstance(c, float) and c != c)):
+                    kept_rows.append(row)
+                    keep.append(k)
+                    break
+        if not keep:
+            return None
+        kept_rows, keep, cont = _continuations(kept_rows, keep, cols)
+        if not keep:
+            return None
     if hdr.ledger:
         warnings.append(f"{where}: amounts added from ledger columns: "
                         + ", ".join(f"{FIELDS[f].split(' (')[0]} = {hdr.named(f)}"
@@ -415,10 +416,15 @@ def _labelled(row: list[object]) -> bool:
     return any(isinstance(c, str) and c.strip() and not _NUMBERISH.match(c) for c in row)
 
 
-def _all_texts(rows: list[list[object]], i: int) -> bool:
-    """Column ``i`` of every row holds text that is not blank (tested in C, not cell by cell)."""
-    col = [r[i] for r in rows]
-    return set(map(type, col)) == {str} and all(map(str.strip, col))
+def _has_filled_identity(rows: list[list[object]], cols: dict[str, list[int]]) -> bool:
+    """Some identity column holds, on every row, text that is not blank (tested in C, not
+    cell by cell)."""
+    for f in _IDENTITY:
+        if f in cols:
+            col = [r[cols[f][0]] for r in rows]
+            if set(map(type, col)) == {str} and all(map(str.strip, col)):
+                return True
+    return False
 
 
 def _continuations(kept_rows: list[list[object]], keep: list[int], cols: dict[str, list[int]]
@@ -432,7 +438,7 @@ def _continuations(kept_rows: list[list[object]], keep: list[int], cols: dict[st
     continuations.
     """
     ident = [cols[f][0] for f in _IDENTITY if f in cols]
-    if any(_all_texts(kept_rows, i) for i in ident):  # every row has that identity: none continues one
+    if _has_filled_identity(kept_rows, cols):  # every row has that identity: none continues one
         return kept_rows, keep, np.zeros(len(keep), dtype=bool)
     fill = sorted({i for f, ix in cols.items() if f not in (*_AMOUNTS, "tax", "tax_name") for i in ix})
     rows_out: list[list[object]] = []
