@@ -449,7 +449,7 @@ class _Source:
                 for k, sub in arg.items():
                     t = self.var()
                     e = self.expr(sub, t)
-                    if e in ("False", "((not True))"):  # a key that must be absent (not sent on SAVE)
+                    if e == "False":  # a key that must be absent (not sent on SAVE)
                         obj.append(f"({k!r} not in {x})")
                     else:
                         obj.append(f"(({t} := {x}.get({k!r}, _MISSING)) is _MISSING or {e})")
@@ -467,7 +467,8 @@ class _Source:
             elif kw == "minItems":
                 checks.append(f"(not isinstance({x}, list) or len({x}) >= {int(arg)})")
             elif kw == "not":
-                checks.append(f"(not {self.expr(arg, x)})")
+                sub = self.expr(arg, x)
+                checks.append("False" if sub == "True" else f"(not {sub})")
             elif kw == "allOf":
                 checks.append("(" + " and ".join(self.expr(sub, x) for sub in arg) + ")" if arg else "True")
             elif kw == "if":
@@ -486,6 +487,8 @@ class _Source:
                 raise ValueError(f"keyword {kw!r} is not supported by compile_schema")
         if obj:
             checks.append(f"(not isinstance({x}, dict) or (" + " and ".join(obj) + "))")
+        if "False" in checks:  # a schema nothing passes ("not": {}), whatever else it says
+            return "False"
         return "(" + " and ".join(checks) + ")" if checks else "True"
 
 
