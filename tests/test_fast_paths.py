@@ -527,3 +527,21 @@ def test_a_column_escaped_in_one_pass_keeps_each_text_in_its_row() -> None:
     col2 = ["x & y", "two\nlines & more", "z"]
     assert _column_xml(col2, np.zeros(3, dtype=np.int32), 0, "A", ["2", "3", "4"]) == \
         _reference_cells(col2, [0] * 3, 0, "A", 2)
+
+
+@pytest.mark.parametrize("flag", ["itcRedReq", "ispendactblocked", "isRemarksBlocked", "isItcRedReqBlocked"])
+@pytest.mark.parametrize("value", [["Y"], {"a": 1}, 1])
+def test_a_hidden_record_whose_flag_is_not_text_is_read_and_reported_as_edited(workbook, tmp_path, flag, value) -> None:
+    """Found by the review-workbook fuzz test: a flag edited into a list in the hidden copy
+    made the column-wise read crash; such a record takes the record-by-record reading."""
+    from ims_xl.review.checks import run_checks
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[DATA_SHEET]
+    rec = json.loads(ws.cell(2, 3).value)
+    rec[flag] = value
+    ws.cell(2, 3).value = json.dumps(rec)
+    out = tmp_path / "flag.xlsx"
+    wb.save(out)
+    book = read_review(out)
+    assert all(type(v) is str for v in book.rows["itc_red_req"])
+    assert "hidden-record-edited" in {f.code for f in run_checks(book)}

@@ -850,10 +850,13 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     if not act.isin(["A", "R", "P", "N"]).all():
         raise ValueError("action is not A/R/P/N")
     out["action"] = act
-    out["itc_red_req"] = col("itcRedReq")
-    out["pend_blocked"] = (col("ispendactblocked") == "Y").to_numpy()
-    out["remarks_blocked"] = (col("isRemarksBlocked") == "Y").to_numpy()
-    out["itc_blocked"] = (col("isItcRedReqBlocked") == "Y").to_numpy()
+    flags = {k: col(k) for k in FLAG_KEYS}
+    if any(not set(map(type, v)) <= {str} for v in flags.values()):
+        raise ValueError("a flag is not text")  # build_records reads it as _flag does
+    out["itc_red_req"] = flags["itcRedReq"]
+    out["pend_blocked"] = (flags["ispendactblocked"] == "Y").to_numpy()
+    out["remarks_blocked"] = (flags["isRemarksBlocked"] == "Y").to_numpy()
+    out["itc_blocked"] = (flags["isItcRedReqBlocked"] == "Y").to_numpy()
     unknown = [k for k in raw.columns if k not in KNOWN_KEYS]
     if unknown:
         present = raw[unknown].notna()
