@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
 from dataclasses import replace
 from datetime import datetime
@@ -545,3 +546,26 @@ def test_a_hidden_record_whose_flag_is_not_text_is_read_and_reported_as_edited(w
     book = read_review(out)
     assert all(type(v) is str for v in book.rows["itc_red_req"])
     assert "hidden-record-edited" in {f.code for f in run_checks(book)}
+
+
+@pytest.mark.parametrize("ref", [float("inf"), float("-inf"), float("nan")])
+def test_a_hidden_ref_that_is_no_finite_number_names_its_row(workbook, ref) -> None:
+    """Found by the review-workbook fuzz test: a ref cell holding infinity crashed the read."""
+    from ims_xl.review.sheets import book_from_grids
+    wb = CalamineWorkbook.from_path(str(workbook))
+    grids = {n: wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names}
+    grids[DATA_SHEET][2][0] = ref
+    with pytest.raises(TemplateError, match=r"hidden sheet _ims_data, row 3 is damaged"):
+        book_from_grids(grids, "review.xlsx", list(grids))
+
+
+@pytest.mark.parametrize("ref", [float("inf"), 1e300])
+def test_a_section_ref_that_no_record_can_have_names_its_row(workbook, ref) -> None:
+    """Infinity in a sheet's IMS ref column crashed the read; 1e300 was named as a wrapped
+    integer. Both are named as they are, at their row."""
+    from ims_xl.review.sheets import book_from_grids
+    wb = CalamineWorkbook.from_path(str(workbook))
+    grids = {n: wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names}
+    grids["B2B"][1][len(grids["B2B"][0]) - 1] = ref
+    with pytest.raises(TemplateError, match=re.escape(f"sheet 'B2B', row 2: IMS ref '{ref}' is not a number")):
+        book_from_grids(grids, "review.xlsx", list(grids))

@@ -258,11 +258,11 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
         refs = [int(r[0]) for r in body]
         secs = [SECTION_BY_KEY[str(r[1])] for r in body]
         texts = [str(r[2]) for r in body]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError):  # OverflowError: a ref of inf
         for i, r in zip(data_rows, body):  # name the first damaged row
             try:
                 int(r[0]), SECTION_BY_KEY[str(r[1])], str(r[2])
-            except (ValueError, KeyError, IndexError, TypeError):
+            except (ValueError, KeyError, IndexError, TypeError, OverflowError):
                 raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
                                     "re-create the workbook with ims-xl import") from None
         raise  # pragma: no cover - the loop above finds the row
@@ -406,8 +406,10 @@ def _read_section(grid: list[list[object]], source: str, sec: Section, share: bo
                                 "the hidden IMS ref is empty; rows must not be added or copied by hand")
         frame, excel_row, ref_col = frame[~blank_ref], excel_row[~blank_ref], ref_col[~blank_ref]
     refs = pd.to_numeric(ref_col, errors="coerce")
-    if refs.isna().any() or (refs != refs.round()).any():
-        i = refs.index[refs.isna() | (refs != refs.round())][0]
+    # a ref is a whole number an int64 holds (infinity, found by the fuzz test, is none)
+    bad = refs.isna() | (refs != refs.round()) | ~(refs.abs() < 2**63)
+    if bad.any():
+        i = refs.index[bad][0]
         raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(excel_row[i])}: IMS ref "
                             f"'{ref_col[i]}' is not a number; do not edit the IMS ref column")
     out: dict[str, np.ndarray] = {"ref": refs.astype("int64").to_numpy(), "excel_row": excel_row.to_numpy()}
