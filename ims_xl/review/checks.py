@@ -337,12 +337,18 @@ def _differs(got: pd.Series, exp: pd.Series, kind: str) -> pd.Series:
                 out[i] = True
         return pd.Series(out, index=got.index)
     if kind == "date":
-        is_date = np.fromiter(map(isinstance, got, repeat((datetime, date))), dtype=bool, count=len(got))
-        g = pd.to_datetime(got.where(is_date), errors="coerce")
+        if got.dtype.kind == "M":  # dates alone (a book built from the download, not read from a sheet)
+            g = got
+        else:  # a cell counts as a date only if it holds one: text that looks like a date is an edit
+            is_date = np.fromiter(map(isinstance, got, repeat((datetime, date))), dtype=bool, count=len(got))
+            g = pd.to_datetime(got.where(is_date), errors="coerce")
         e = pd.to_datetime(exp, format="%d-%m-%Y", errors="coerce")
         fast = (g == e).to_numpy() | (got.isna() & (exp == "")).to_numpy()
     else:
-        fast = (got.to_numpy() == exp.to_numpy()) | (got.isna() & (exp == "")).to_numpy()
+        g, e = got.to_numpy(), exp.to_numpy()
+        fast = g == e
+        rest = np.flatnonzero(~fast)  # few: a blank cell where the download is blank is no edit
+        fast[rest] = pd.isna(g[rest]) & (e[rest] == "")
     cand = ~fast
     out = cand.copy()
     for i in np.flatnonzero(cand):
@@ -360,12 +366,17 @@ def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[
     expected = shown_values(rows)
     kinds = {f: ("amount" if f in AMOUNT_KEYS else "date" if f in ("doc_date", "orig_doc_date")
                  else "upper" if f == "stin" else "text") for f in SHOWN_FIELDS}
+    section = rows["section"].to_numpy()
+    masks: dict[tuple[str, ...], np.ndarray] = {}  # most fields show on the same sheets
     for f in SHOWN_FIELDS:
         col = "shown_" + f
         if col not in rows:
             continue
         # only the sections whose sheets show the column (a blank elsewhere is no edit)
-        applies = rows["section"].isin([k for k, heads in _HEADERS.items() if f in heads]).to_numpy()
+        keys = tuple(k for k, heads in _HEADERS.items() if f in heads)
+        if keys not in masks:
+            masks[keys] = np.isin(section, keys)
+        applies = masks[keys]
         if not applies.any():
             continue
         diff = pd.Series(False, index=rows.index)
