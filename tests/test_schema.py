@@ -224,6 +224,7 @@ def test_exact_multiple_of():
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers(-10**16, 10**16) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(-1e7, 1e7)  # amounts in range: a multiple of 0.01 or not
     | st.decimals(allow_nan=False, allow_infinity=False, places=3) | st.text(max_size=20)
     | st.sampled_from(["A", "R", "P", "N", "Y", "", "102025", "15-10-2025", "27", "R1", "27AAPFU0939F1ZV"]),
     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=5)

@@ -384,7 +384,7 @@ def _multiple_fast(m: float):
 def _num(x: str) -> str:
     """:func:`_is_num` of ``x`` written inline (a function call per amount cost a third of a
     record's check)."""
-    return f"(isinstance({x}, _NUM) and not isinstance({x}, bool))"
+    return f"(type({x}) in _NUMT or (isinstance({x}, _NUM) and not isinstance({x}, bool)))"
 
 
 class _Source:
@@ -393,7 +393,7 @@ class _Source:
     def __init__(self, root: dict) -> None:
         self.root = root
         self.names: dict[str, object] = {"_MISSING": _MISSING, "_is_num": _is_num, "Decimal": Decimal,
-                                         "_NUM": (int, float, Decimal)}
+                                         "_NUM": (int, float, Decimal), "_NUMT": frozenset({int, float})}
         self.refs: dict[str, str] = {}
         self.count = 0
 
@@ -411,7 +411,9 @@ class _Source:
         """The name of a function checking ``schema`` (for values inside a comprehension)."""
         return self.name(_function(self, schema))
 
-    def expr(self, schema: object, x: str) -> str:  # noqa: C901 - one branch per keyword
+    def expr(self, schema: object, x: str, known: str | None = None) -> str:  # noqa: C901 - a branch per keyword
+        """``known``: the type of ``x`` when an enclosing schema has tested it already (its
+        type test comes first in its conjunction, so nothing after it runs otherwise)."""
         if schema is True or schema == {}:
             return "True"
         if schema is False:
@@ -420,29 +422,36 @@ class _Source:
             raise ValueError(f"not a schema: {schema!r}")
         checks: list[str] = []
         obj: list[str] = []  # checks that apply to objects only (the type is tested once)
+        if schema.get("type") in _TYPES and schema["type"] != known:  # tested first: what follows needs no guard
+            known = schema["type"]
+            checks.append({"string": f"isinstance({x}, str)", "object": f"isinstance({x}, dict)",
+                           "array": f"isinstance({x}, list)", "number": _num(x)}[known])
+        str_only = "" if known == "string" else f"not isinstance({x}, str) or "
+        num_only = "" if known == "number" else f"not {_num(x)} or "
         for kw, arg in schema.items():
             if kw in _ANNOTATIONS or kw == "then":
                 continue
             if kw == "type":
-                checks.append({"string": f"isinstance({x}, str)", "object": f"isinstance({x}, dict)",
-                               "array": f"isinstance({x}, list)", "number": _num(x)}[arg])
+                if arg not in _TYPES:
+                    raise ValueError(f"type {arg!r} is not supported by compile_schema")
             elif kw == "pattern":
-                checks.append(f"(not isinstance({x}, str) or {self.name(re.compile(arg).search)}({x}) is not None)")
+                checks.append(f"({str_only}{self.name(re.compile(arg).search)}({x}) is not None)")
             elif kw == "minLength":
-                checks.append(f"(not isinstance({x}, str) or len({x}) >= {int(arg)})")
+                checks.append(f"({str_only}len({x}) >= {int(arg)})")
             elif kw == "maxLength":
-                checks.append(f"(not isinstance({x}, str) or len({x}) <= {int(arg)})")
+                checks.append(f"({str_only}len({x}) <= {int(arg)})")
             elif kw in ("enum", "const"):
                 members = arg if kw == "enum" else [arg]
                 if not all(isinstance(m, str) for m in members):
                     raise ValueError(f"{kw} with non-text members is not supported")
                 checks.append(f"(isinstance({x}, str) and {x} in {self.name(frozenset(members))})")
             elif kw == "minimum":
-                checks.append(f"(not {_num(x)} or {x} >= {self.name(arg)})")
+                checks.append(f"({num_only}{x} >= {self.name(arg)})")
             elif kw == "maximum":
-                checks.append(f"(not {_num(x)} or {x} <= {self.name(arg)})")
-            elif kw == "multipleOf":
-                checks.append(f"{self.name(_multiple_fast(arg))}({x})")
+                checks.append(f"({num_only}{x} <= {self.name(arg)})")
+            elif kw == "multipleOf":  # an int is a multiple of 0.01 (the amounts): no call for it
+                checks.append(f"{self.name(_multiple_fast(arg))}({x})" if arg != 0.01
+                              else f"(type({x}) is int or {self.name(_multiple_fast(arg))}({x}))")
             elif kw == "required":
                 obj.append("(" + " and ".join(f"{k!r} in {x}" for k in arg) + ")" if arg else "True")
             elif kw == "properties":
@@ -458,8 +467,8 @@ class _Source:
                     continue
                 if arg is not False:
                     raise ValueError("additionalProperties must be true or false here")
-                known = self.name(frozenset(schema.get("properties", {})))
-                obj.append(f"all(_a in {known} for _a in {x})")
+                names = self.name(frozenset(schema.get("properties", {})))
+                obj.append(f"all(_a in {names} for _a in {x})")
             elif kw == "propertyNames":
                 obj.append(f"all({self.function(arg)}(_a) for _a in {x})")
             elif kw == "items":
@@ -467,15 +476,15 @@ class _Source:
             elif kw == "minItems":
                 checks.append(f"(not isinstance({x}, list) or len({x}) >= {int(arg)})")
             elif kw == "not":
-                sub = self.expr(arg, x)
+                sub = self.expr(arg, x, known)
                 checks.append("False" if sub == "True" else f"(not {sub})")
             elif kw == "allOf":
-                checks.append("(" + " and ".join(self.expr(sub, x) for sub in arg) + ")" if arg else "True")
+                checks.append("(" + " and ".join(self.expr(sub, x, known) for sub in arg) + ")" if arg else "True")
             elif kw == "if":
-                checks.append(f"(not {self.expr(arg, x)} or {self.expr(schema.get('then', True), x)})")
+                checks.append(f"(not {self.expr(arg, x, known)} or {self.expr(schema.get('then', True), x, known)})")
             elif kw == "dependentSchemas":
                 for k, sub in arg.items():
-                    obj.append(f"({k!r} not in {x} or {self.expr(sub, x)})")
+                    obj.append(f"({k!r} not in {x} or {self.expr(sub, x, known)})")
             elif kw == "$ref":
                 if not arg.startswith("#/$defs/"):
                     raise ValueError(f"$ref {arg!r} is not supported")
@@ -486,7 +495,8 @@ class _Source:
             else:
                 raise ValueError(f"keyword {kw!r} is not supported by compile_schema")
         if obj:
-            checks.append(f"(not isinstance({x}, dict) or (" + " and ".join(obj) + "))")
+            checks.append("(" + ("" if known == "object" else f"not isinstance({x}, dict) or ")
+                          + "(" + " and ".join(obj) + "))")
         if "False" in checks:  # a schema nothing passes ("not": {}), whatever else it says
             return "False"
         return "(" + " and ".join(checks) + ")" if checks else "True"
