@@ -134,7 +134,7 @@ def check_itc_reduction(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Fin
     Every typed value goes through :mod:`inputs` cell by cell, so the rules fire whatever
     dtype the column arrived in (object, float64 with NaN, Int64 with NA, str).
     """
-    allowed = rows["section"].map(lambda k: SECTION_BY_KEY[k].itc_reduction).astype(bool)
+    allowed = rows["section"].isin([k for k, sec in SECTION_BY_KEY.items() if sec.itc_reduction])
     r = rows[allowed]
     if r.empty:
         return []
@@ -165,7 +165,7 @@ def check_itc_reduction(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Fin
     names = {"iamt": "IGST", "camt": "CGST", "samt": "SGST", "cess": "Cess"}
     yes = accept & ~blocked & (ans == "Y")
     for c, (paise, problem) in decl.items():
-        bad = problem.map(lambda q: q is not None).astype(bool)
+        bad = problem.notna()  # a message, or None
         out += _emit(r, bad & accept & ~blocked, "itc-declared-invalid", c + "_in",
                      lambda x, c=c, q=problem: f"{cell_text(x[c + '_in'])!r}: {q[x.name]}: enter a number ≥ 0 "
                                                "with at most 2 decimals",
@@ -211,7 +211,9 @@ def check_unsent_changes(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Fi
     act = final_actions(rows)
     same = act == rows["action"]
     rem = texts(rows["remarks_text"])
-    rem_changed = (rem != "") & (rem != rows["remarks"].astype(str).str.strip()) & act.isin(["R", "P"])
+    rem_changed = (rem != "") & act.isin(["R", "P"])
+    if rem_changed.any():  # typed remarks are few: compared where there are some
+        rem_changed[rem_changed] = rem[rem_changed] != rows.loc[rem_changed, "remarks"].astype(str).str.strip()
     ans = yes_nos(rows["itc_red_text"])
     itc_changed = (ans != rows["itc_red_req"]) & (ans != "") & (act == "A")
     return _emit(rows, same & (rem_changed | itc_changed), "change-not-uploaded", "action_text",
@@ -274,8 +276,8 @@ def check_documents(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding
         parsed = per_value(rows[f], _parse_date)
         out += _emit(rows, present & parsed.isna(), "date-invalid", f,
                      lambda r, f=f: f"'{r[f]}' is not a dd-mm-yyyy date")
-        out += _emit(rows, per_value(parsed, lambda d: d is not None and d > today).astype(bool), "date-future", f,
-                     lambda r, f=f: f"{r[f]} is after today")
+        future = per_value(rows[f], lambda t: (d := _parse_date(t)) is not None and d > today)
+        out += _emit(rows, future.astype(bool), "date-future", f, lambda r, f=f: f"{r[f]} is after today")
     neg = pd.Series(False, index=rows.index)
     for k in AMOUNT_KEYS:
         neg |= rows[k] < 0
@@ -289,7 +291,7 @@ def check_documents(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding
                  lambda r: f"CGST {format_inr(int(r['camt']))} vs SGST {format_inr(int(r['samt']))}")
     # inter-state supply (supplier state != place of supply) is IGST; SEZ supplies are IGST always
     sez = rows["inv_typ"].isin(["SEWP", "SEWOP"])
-    inter = rows["stin"].str[:2] != rows["pos"]
+    inter = per_value(rows["stin"], lambda g: g[:2] if isinstance(g, str) else None) != rows["pos"]
     wrong = (~sez) & (((inter & intra & (rows["iamt"] == 0))) | ((~inter) & (rows["iamt"] != 0) & ~intra))
     out += _emit(rows, wrong & rows["pos"].isin(POS_CODES), "tax-head-vs-pos", "iamt",
                  lambda r: f"Supplier state {state_of(r['stin'])}, place of supply {r['pos']}: "

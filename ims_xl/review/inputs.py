@@ -92,6 +92,12 @@ def per_value(s: pd.Series, fn) -> pd.Series:
     so a rule that parses a cell runs a few hundred times instead of once per record. Keys
     carry the type for non-text values, so ``1``, ``1.0`` and ``True`` (equal in Python)
     are still read as the different cells they are."""
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":  # one number type: equal values, equal cells
+        codes, uniques = pd.factorize(s.to_numpy(), use_na_sentinel=False)
+        results = np.empty(len(uniques), dtype=object)
+        for i, u in enumerate(uniques.tolist()):
+            results[i] = fn(u)
+        return pd.Series(results.take(codes), index=s.index, dtype=object)
     values = s.to_numpy(dtype=object)
     missing = pd.isna(values)
     present = values[~missing] if missing.any() else values
