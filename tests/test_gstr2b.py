@@ -170,6 +170,7 @@ def _table(out: Path) -> dict[tuple[str, str], tuple[Decimal, ...]]:
 def test_table4_golden_through_the_command(tmp_path, capsys):
     wb, out, said = _month(tmp_path, capsys)
     got = _table(out)
+    assert all(line.startswith('"') and line.endswith('"') for line in out.read_text(encoding="utf-8").splitlines())
     for key, want in EXPECTED.items():
         assert got[key] == tuple(Decimal(w) for w in want), key
     assert "Recompute GSTR-2B on the portal" in said

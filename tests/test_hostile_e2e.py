@@ -202,6 +202,10 @@ def assert_matches_neutralised(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows and rows[0][:3] == ["section", "stin", "doc_no"], rows[:1]
+    # every cell quoted: where ; separates fields, "a;=cmd" stays one cell (OWASP, CSV injection)
+    quoted = io.StringIO()
+    csv.writer(quoted, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    assert quoted.getvalue() == text
     hostile_seen = 0
     for row in rows:
         for v in row:

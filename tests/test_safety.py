@@ -131,6 +131,18 @@ def test_neutralise_frame_and_csv_round_trip():
             assert not cell.startswith(safety.DANGEROUS_START) or safety._PLAIN_NUMBER.match(cell), cell
 
 
+def test_written_csv_quotes_every_cell(tmp_path):
+    """matches.csv and table4.csv as the commands write them: where ; separates fields (a
+    comma-decimal locale), "Acme;=cmd" must stay one quoted cell, never split into "=cmd"."""
+    from ims_xl.files.atomic import write_csv, write_rows_csv
+    df = pd.DataFrame({"tradenm": ["Acme;=HYPERLINK(\"http://x\")", "=1+1"], "txval": [1.5, None]})
+    write_csv(df, tmp_path / "m.csv")
+    assert (tmp_path / "m.csv").read_text(encoding="utf-8") == (
+        '"tradenm","txval"\n"Acme;=HYPERLINK(""http://x"")","1.5"\n"\'=1+1",""\n')
+    write_rows_csv([["row", "igst"], ["a;@SUM(1)", "-5"]], tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8") == '"row","igst"\n"a;@SUM(1)","-5"\n'
+
+
 def test_neutralise_frame_judges_each_text_by_its_start_only():
     """The one search per column may only send a column to the cell-by-cell test: text with
     a dangerous character after a line feed inside it is not changed, one starting so is."""

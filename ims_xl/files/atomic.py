@@ -127,20 +127,24 @@ def write_parts(parts: list[bytes], out: Path) -> list[Path]:
 
 def write_csv(frame, path: Path) -> None:
     """A table as a UTF-8 CSV (``matches.csv``), written atomically. Text starting with
-    = + - @ is prefixed with ' so a spreadsheet never runs it as a formula."""
+    = + - @ is prefixed with ' so a spreadsheet never runs it as a formula, and every cell
+    is quoted, so a spreadsheet that splits fields at ; (a comma-decimal locale) never cuts
+    ``a;=cmd`` into a cell that starts a formula (safety.neutralise_frame)."""
+    import csv
     safe = neutralise_frame(frame)
-    atomic_write_many([(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))])
+    atomic_write_many([(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n",
+                                                      quoting=csv.QUOTE_ALL))])
 
 
 def write_rows_csv(rows: list[list[str]], path: Path) -> None:
     """Rows of text as a UTF-8 CSV, written atomically (text that would start a formula is
-    prefixed with ')."""
+    prefixed with ', every cell quoted, as :func:`write_csv`)."""
     import csv
     from .safety import neutralise_csv_cell
 
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
+            w = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)  # as write_csv
             w.writerows([[neutralise_csv_cell(v) for v in r] for r in rows])
     atomic_write_many([(path, write)])
 
