@@ -306,7 +306,7 @@ def _stack(kept: list[tuple[str, list[list[object]], str]]) -> tuple[list[list[o
         if grid:
             grid.append([])
         start = len(grid) + 1
-        grid.extend(list(r) for r in g)
+        grid.extend(map(list, g))
         spans.append([name, start, len(grid), key])
     return grid, spans
 
@@ -340,9 +340,10 @@ def _refuse_doubtful(ims_result: pd.DataFrame, mapped: dict[str, list[str]], reg
     paired = ims_result.loc[ims_result["books_row"].notna(), "diff_fields"].astype(str)
     if len(paired) < 10:
         return
-    split = paired.str.split("|")
+    counts = paired.value_counts()  # a few hundred distinct field lists: each split once
+    fields = [set(t.split("|")) for t in counts.index]
     for head, label in _HEAD_NAMES.items():
-        share = float(split.map(lambda xs, h=head: h in xs).mean())
+        share = sum(c for c, fs in zip(counts.tolist(), fields) if head in fs) / len(paired)
         if share <= DOUBTFUL_SHARE or head in mapped:
             continue
         cols = [f"{name}: {r.mapping[head]!r}" if head in r.mapping else f"{name}: no {label} column"

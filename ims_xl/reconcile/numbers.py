@@ -87,7 +87,7 @@ def _normalise_series(values: pd.Series, memo: dict[str, str] | None = None) -> 
     keys already computed (the books and IMS sides hold many of the same numbers)."""
     codes, uniques = pd.factorize(values.astype(object).fillna("").astype(str))
     memo = {} if memo is None else memo
-    normed = np.array([memo[u] if u in memo else memo.setdefault(u, normalise_doc_no(u)) for u in uniques],
+    normed = np.array([memo[u] if u in memo else memo.setdefault(u, normalise_doc_no(u)) for u in uniques.tolist()],
                       dtype=object)
     return normed[codes] if len(uniques) else np.array([], dtype=object)
 
