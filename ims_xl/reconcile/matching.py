@@ -12,6 +12,7 @@ from dataclasses import replace
 import pandas as pd
 
 from ..review.checks import typed_actions
+from ..review.inputs import per_value
 from ..model import ACTION_LABELS, ACTION_WORDS, SECTION_BY_KEY, Action
 from ..money import rupees
 from .matcher import IMS_COLUMNS, MatchStatus, ReconcileResult
@@ -105,13 +106,13 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
         sel &= rows["match_status"].isin(statuses)
     at_no_action = final == "N"
     blocked_pending = (sug == "P") & rows["pend_blocked"]
-    ans = rows["itc_red_text"].map(cell_text)
+    ans = per_value(rows["itc_red_text"], cell_text)  # few distinct cells: each read once
     needs_itc = (sug == "A") & rows["section"].isin(_ASK_ITC) & ~rows["itc_blocked"] & (ans == "")
     go = sel & at_no_action & ~blocked_pending & ~needs_itc
-    rows.loc[go, "action_text"] = sug[go].map(lambda a: ACTION_LABELS[Action(a)])
+    rows.loc[go, "action_text"] = sug[go].map(ACTION_WORDS)
     credit = go & (sug == "A") & rows["section"].isin(_CREDIT) & ~rows["itc_blocked"] & (ans == "")
     rows.loc[credit, "itc_red_text"] = "Yes"
-    rem_blank = rows["remarks_text"].map(cell_text) == ""
+    rem_blank = per_value(rows["remarks_text"], cell_text) == ""
     pend = go & (sug == "P") & rem_blank & ~rows["remarks_blocked"]
     rows.loc[pend, "remarks_text"] = rows.loc[pend, "suggested_remarks"]
     counts = {"applied": int(go.sum()), "kept": int((sel & ~at_no_action).sum()),
