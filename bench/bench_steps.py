@@ -11,7 +11,7 @@ fresh process, as the accountant runs it, a step and its floor in turn; CPU seco
 system, min of ``--repeat``), peak memory (the process's peak resident set, VmHWM, max of the
 repeats). Usage:
 
-    python bench/bench_steps.py --sizes 10000,100000,300000 [--repeat 3] [--seed 1] [--zip-levels]
+    python bench/bench_steps.py --sizes 10000,100000,300000 [--repeat 3] [--seed 1] [--zip-levels] [--steps run,export]
 
 The table in README.md ("Speed and memory") comes from this script.
 """
@@ -168,7 +168,7 @@ def _cells(path: Path) -> dict[str, list[list]]:
 # ---------------------------------------------------------------- the steps
 
 
-def run_size(n: int, seed: int, repeat: int, d: Path) -> list[dict]:
+def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = None) -> list[dict]:
     from ims_xl.files.sheetxml import ZIP_LEVEL
     from ims_xl.samples.download import generate_download, write_download
     from ims_xl.samples.register import generate_register, write_register_csv
@@ -202,6 +202,8 @@ def run_size(n: int, seed: int, repeat: int, d: Path) -> list[dict]:
     ]
     rows = []
     for name, args, prep in steps:
+        if only and name.split()[0] not in only:
+            continue
         cpu, mb = _timed([CLI, *args], prep)  # first run: its output gives the floor its cells
         # what the step wrote, to give the floor the same cells (not timed)
         if name == "import":
@@ -267,6 +269,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--zip-levels", action="store_true", help="also time deflate levels on the largest workbook")
+    ap.add_argument("--steps", default="", help="only these steps, e.g. run,export (default: all)")
     a = ap.parse_args()
     print(f"ims-xl steps against their floors (seed {a.seed}, min of {a.repeat}); "
           f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores", flush=True)
@@ -274,7 +277,7 @@ def main() -> int:
     for n in (int(s) for s in a.sizes.split(",")):
         d = Path(tempfile.mkdtemp(prefix=f"ims-xl-steps-{n}-"))
         try:
-            rows += run_size(n, a.seed, a.repeat, d)
+            rows += run_size(n, a.seed, a.repeat, d, {x.strip() for x in a.steps.split(",") if x.strip()})
             if a.zip_levels and n == max(int(s) for s in a.sizes.split(",")):
                 zip_levels(d)
         finally:
