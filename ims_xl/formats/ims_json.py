@@ -608,12 +608,14 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
     cols["remarks_blocked"] = [r.get("isRemarksBlocked", "") == "Y" for r in recs]
     cols["itc_blocked"] = [r.get("isItcRedReqBlocked", "") == "Y" for r in recs]
     cols["unknown_keys"] = [",".join(k for k in r if k not in KNOWN_KEYS) for r in recs]
-    # the originals: amounts as their exact JSON numbers, everything else as downloaded (an
-    # int amount is its own JSON number already: only the decimals are rewritten)
-    originals = list(map(dict, recs))
-    for k, paise in amounts.items():
-        for i in [i for i, r in enumerate(recs) if type(r.get(k)) is Decimal]:
-            originals[i][k] = json_number(paise[i])
+    # the originals: amounts as their exact JSON numbers, everything else as downloaded
+    originals = []
+    for i, r in enumerate(recs):
+        o = dict(r)
+        for k, paise in amounts.items():
+            if paise[i] is not None:
+                o[k] = json_number(paise[i])
+        originals.append(o)
     return records_frame(cols), originals
 
 
