@@ -101,7 +101,7 @@ def per_value(s: pd.Series, fn) -> pd.Series:
     values = s.to_numpy(dtype=object)
     missing = pd.isna(values)
     present = values[~missing] if missing.any() else values
-    if len(present) and set(map(type, present)) == {str}:  # the usual column: texts and blanks
+    if set(map(type, present)) <= {str}:  # the usual column: texts and blanks (or blanks alone)
         return pd.Series(_per_text(values, missing, present, fn), index=s.index, dtype=object)
     memo: dict = {}
     out = []
@@ -129,10 +129,11 @@ def _per_text(values: np.ndarray, missing: np.ndarray, present: np.ndarray, fn) 
         return results.take(codes)
     out = np.empty(len(values), dtype=object)
     out[~missing] = results.take(codes)
-    kinds: dict[type, list[int]] = {}  # None, float NaN, pandas' NA, NaT: one call each
-    for i in np.flatnonzero(missing).tolist():
-        kinds.setdefault(type(values[i]), []).append(i)
-    for at in kinds.values():
+    # None, float NaN, pandas' NA, NaT: one call per kind of blank
+    where = np.flatnonzero(missing)
+    kinds, firsts = pd.factorize(np.fromiter(map(type, values[where]), dtype=object, count=len(where)))
+    for k in range(len(firsts)):
+        at = where[kinds == k]
         same = np.empty(len(at), dtype=object)
         same.fill(fn(values[at[0]]))  # fill: a result that is a tuple stays one object
         out[at] = same
