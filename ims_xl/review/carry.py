@@ -212,13 +212,25 @@ def ageing_grid(book: ReviewBook, today: date | None = None) -> list[list[object
         used = [c for c in ("first_seen", "section", "doc_date", "pend_blocked", "iamt", "camt", "samt", "cess",
                             "sheet", "excel_row", "stin", "tradenm", "doc_no", "owner_text", "follow_up_text")
                 if c in rows]
+        memo: dict = {}  # a month's sections, periods and dates repeat: each deadline worked out once
+
+        def once(fn, *key):
+            k = (fn, *key, *map(type, key))  # typed: 1 and 1.0 are different cells
+            try:
+                return memo[k]
+            except KeyError:
+                out = memo[k] = fn(*key)
+                return out
+            except TypeError:  # an unhashable cell: worked out alone
+                return fn(*key)
+
         for r in rows.loc[(act == "P").to_numpy(), used].to_dict("records"):
             first = cell_text(r.get("first_seen", "")) or period
-            due, rule = _deadline(r["section"], first, r["doc_date"])
+            due, rule = once(_deadline, r["section"], first, r["doc_date"])
             if bool(r.get("pend_blocked", False)):
                 due, rule = today, "the portal blocks Pending on this record: act now"
-            d = _as_date(r["doc_date"])
-            age = periods_between(first, period)
+            d = once(_as_date, r["doc_date"])
+            age = once(periods_between, first, period)
             items.append((due, _itc(r), PENDING_ITEM, f"{r['sheet']} row {int(r['excel_row'])}", r["stin"],
                           r["tradenm"], r["doc_no"], r["doc_date"], first, age, (today - d).days if d else None,
                           cell_text(r.get("owner_text", "")), cell_text(r.get("follow_up_text", "")),
