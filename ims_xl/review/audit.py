@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from ..model import ACTION_WORDS, SECTIONS, parse_action
@@ -129,18 +130,25 @@ def diff_actions(before_rows: pd.DataFrame, after_rows: pd.DataFrame, source: st
         raise ValueError(f"unknown log source {source!r}")
     if not len(after_rows) or not len(before_rows):
         return []
-    old = pd.Series(_effective(before_rows).to_numpy(), index=before_rows["key"].to_numpy())
-    old = old[~old.index.duplicated()]
+    before_keys, after_keys = before_rows["key"].to_numpy(), after_rows["key"].to_numpy()
     new = _effective(after_rows)
-    common = after_rows["key"].isin(old.index).to_numpy()
-    olds = old.reindex(after_rows["key"].to_numpy()).to_numpy()
+    if len(before_keys) == len(after_keys) and (before_keys == after_keys).all() and pd.Index(after_keys).is_unique:
+        # the same records in the same order (a step that changed actions only): row by row
+        common = np.ones(len(after_keys), dtype=bool)
+        olds = _effective(before_rows).to_numpy()
+    else:
+        old = pd.Series(_effective(before_rows).to_numpy(), index=before_keys)
+        old = old[~old.index.duplicated()]
+        common = after_rows["key"].isin(old.index).to_numpy()
+        olds = old.reindex(after_keys).to_numpy()
     changed = common & (olds != new.to_numpy())
     if not changed.any():
         return []
-    part = after_rows.loc[changed].assign(log_old=olds[changed], log_new=new.to_numpy()[changed])
+    note_col = {"re-import": "reimport_note", "portal error": "portal_errors"}.get(source)
+    needed = [c for c in ("sheet", "excel_row", "stin", "doc_no", "key", note_col) if c and c in after_rows]
+    part = after_rows.loc[changed, needed].assign(log_old=olds[changed], log_new=new.to_numpy()[changed])
     order = {s.sheet: i for i, s in enumerate(SECTIONS)}
     part = part.assign(log_s=part["sheet"].map(order).fillna(99)).sort_values(["log_s", "excel_row"], kind="stable")
-    note_col = {"re-import": "reimport_note", "portal error": "portal_errors"}.get(source)
     out: list[list[object]] = []
     cols = ["sheet", "excel_row", "stin", "doc_no", "log_old", "log_new", "key"]
     if note_col and note_col in part:
