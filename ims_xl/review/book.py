@@ -191,7 +191,7 @@ def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewB
     """A review book for a first import of ``download``."""
     rec = download.records.reset_index(drop=True)
     rows = pd.concat([rec, as_displayed(rec), _default_inputs(rec)], axis=1)
-    rows["sheet"] = rows["section"].map(lambda k: SECTION_BY_KEY[k].sheet).astype(object)
+    rows["sheet"] = rows["section"].map({k: sec.sheet for k, sec in SECTION_BY_KEY.items()}).astype(object)
     rows["excel_row"] = 0
     rows = positioned(rows)
     meta = {

@@ -273,7 +273,7 @@ def itc_at_risk(book: ReviewBook) -> int | None:
     act = effective_actions(rows)
     taken = act.isin(["A", "N"])
     unbacked = ~rows["match_status"].astype(str).str.strip().isin(BACKED)
-    not_cn = rows["section"].map(lambda k: SECTION_BY_KEY[k].kind != "credit_note")
+    not_cn = rows["section"].map({k: sec.kind != "credit_note" for k, sec in SECTION_BY_KEY.items()})
     sel = rows[taken & unbacked & not_cn]
     return int(sum(int(sel[k].sum()) for k in ("iamt", "camt", "samt", "cess")))
 

@@ -99,7 +99,7 @@ def _claimed(rows: pd.DataFrame, act: pd.Series, base: pd.DataFrame) -> pd.DataF
     No Action is deemed acceptance with the note's full tax. ``base``: each record's tax per
     head (the 2B's figures where the 2B holds it, the download's otherwise)."""
     out = base.copy()
-    credit = rows["section"].map(lambda k: SECTION_BY_KEY[k].kind == "credit_note").astype(bool)
+    credit = rows["section"].map({k: sec.kind == "credit_note" for k, sec in SECTION_BY_KEY.items()}).astype(bool)
     if "itc_red_text" not in rows:
         return out
     accepted = credit & (act == "A")

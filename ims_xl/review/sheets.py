@@ -547,8 +547,8 @@ def status_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Records and ITC (paise) by match status × action (the Summary sheet after reconcile)."""
     if "match_status" not in rows or not (rows["match_status"] != "").any():
         return pd.DataFrame(columns=["status", "action", "records", "itc"])
-    sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1)
-    act = effective_actions(rows).map(lambda a: ACTION_LABELS[Action(a)])
+    sign = rows["section"].map({k: -1 if sec.kind == "credit_note" else 1 for k, sec in SECTION_BY_KEY.items()})
+    act = effective_actions(rows).map(ACTION_WORDS)
     df = pd.DataFrame({"status": rows["match_status"].replace("", "(not reconciled)"), "action": act,
                        "itc": (rows["iamt"] + rows["camt"] + rows["samt"] + rows["cess"]) * sign})
     order = {s.value: i for i, s in enumerate(MatchStatus)}
