@@ -72,13 +72,13 @@ def normalise_doc_no(text: str) -> str:
     s = str(text).upper().strip()
     if not s:
         return ""
-    plain = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s))
     if not _FY_HINT.search(s):
-        return plain
+        return _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s))
     t = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", _drop_fy(s)))
-    # a number made only of a year token keeps it (``2024-25`` alone is the number itself)
-    if not any(c.isdigit() for c in t):
-        return plain
+    # a number made only of a year token keeps it (``2024-25`` alone is the number itself);
+    # t holds only A-Z and 0-9 here, so it has a digit unless it is all letters
+    if not t or t.isalpha():
+        return _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s))
     return t
 
 
