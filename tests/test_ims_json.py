@@ -360,3 +360,18 @@ def test_portal_errors_refusals(obj, words: str) -> None:
     with pytest.raises(InputError, match="^err.json: ") as exc:
         parse_portal_errors(obj, "err.json")
     assert words in str(exc.value)
+
+
+def test_a_document_repeated_in_the_download_gets_an_occurrence_key() -> None:
+    """record_key + with_occurrence: the 2nd and 3rd copies of one document get #2 and #3 in
+    download order, other keys stay as they are (a download without repeats is unchanged)."""
+    import pandas as pd
+    from ims_xl.formats.ims_json import with_occurrence
+    rec = record("b2b", 7, inum="INV-7")
+    other = record("b2b", 8, stin=SUP_KA, inum="INV-8")
+    dl = parse(download({"b2b": [rec, other, dict(rec), dict(rec)]}))
+    assert dl.records["key"].tolist() == [f"b2b|{SUP_MH}|INV-7", f"b2b|{SUP_KA}|INV-8",
+                                          f"b2b|{SUP_MH}|INV-7#2", f"b2b|{SUP_MH}|INV-7#3"]
+    plain = pd.Series(["a", "b", "c"], dtype=object)
+    assert with_occurrence(plain).tolist() == ["a", "b", "c"]
+    assert with_occurrence(pd.Series(["a", "b", "a", "b", "a"], dtype=object)).tolist() == ["a", "b", "a#2", "b#2", "a#3"]

@@ -497,8 +497,13 @@ def record_key(section: str, stin: str, doc_no: str) -> str:
 
 def with_occurrence(keys: pd.Series) -> pd.Series:
     """Make keys unique by suffixing the 2nd, 3rd ... occurrence with ``#n``."""
+    again = keys.duplicated().to_numpy()
+    if not again.any():  # the usual download: each record once
+        return keys
     n = keys.groupby(keys, sort=False).cumcount()
-    return keys.where(n == 0, keys + "#" + (n + 1).astype(str))
+    out = keys.copy()
+    out[again] = keys[again] + "#" + (n[again] + 1).astype(str)
+    return out
 
 
 def records_frame(rows: list[dict] | dict[str, list]) -> pd.DataFrame:
