@@ -187,13 +187,19 @@ def seal_of(section: str, text: str) -> str:
     return hashlib.sha256(f"{section}\x1f{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def fresh_rows(records: pd.DataFrame) -> pd.DataFrame:
+    """The rows of downloaded records before any sheet is read: their shown values, the
+    portal's state as the entries, their sheet, no Excel row yet."""
+    rows = pd.concat([records, as_displayed(records), _default_inputs(records)], axis=1)
+    rows["sheet"] = rows["section"].map({k: sec.sheet for k, sec in SECTION_BY_KEY.items()}).astype(object)
+    rows["excel_row"] = 0
+    return rows
+
+
 def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewBook:
     """A review book for a first import of ``download``."""
     rec = download.records.reset_index(drop=True)
-    rows = pd.concat([rec, as_displayed(rec), _default_inputs(rec)], axis=1)
-    rows["sheet"] = rows["section"].map({k: sec.sheet for k, sec in SECTION_BY_KEY.items()}).astype(object)
-    rows["excel_row"] = 0
-    rows = positioned(rows)
+    rows = positioned(fresh_rows(rec))
     meta = {
         "rtin": (rtin or download.rtin).strip().upper(),
         "period": (period or download.period).strip(),

@@ -24,8 +24,7 @@ from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEE
                      SUMMARY_SHEET, Column, columns_for)
 from ..model import ACTION_LABELS, ACTION_WORDS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
 from .inputs import cell_text, per_value, some_text_starts_with
-from .book import (ReviewBook, _default_inputs, as_displayed, effective_actions, hidden_text, seal_of,
-                   shown_dates)
+from .book import ReviewBook, effective_actions, fresh_rows, hidden_text, seal_of, shown_dates
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
                           META_SHEET, LOG_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
@@ -285,9 +284,7 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
                 [(s, json.loads(json.dumps(r), parse_float=Decimal)) for s, r in zip(secs, originals)], source, refs)
         except InputError as exc:
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} is damaged ({exc})") from None
-    rows = pd.concat([records, as_displayed(records), _default_inputs(records)], axis=1)
-    rows["sheet"] = rows["section"].map({k: sec.sheet for k, sec in SECTION_BY_KEY.items()}).astype(object)
-    rows["excel_row"] = 0
+    rows = fresh_rows(records)
     present = set(rows["section"])
     parts, part_sheets = [], []
     for sec in SECTIONS:
