@@ -118,6 +118,8 @@ SECTIONS: tuple[Section, ...] = (
 )
 SECTION_BY_KEY: dict[str, Section] = {s.key: s for s in SECTIONS}
 SECTION_BY_SHEET: dict[str, Section] = {s.sheet: s for s in SECTIONS}
+#: Section key -> the sign of its records' tax in ITC: a credit note reduces it.
+ITC_SIGN: dict[str, int] = {s.key: -1 if s.kind == "credit_note" else 1 for s in SECTIONS}
 
 #: Amount keys of a record, echoed on upload (IMS_FORMAT §1.2, "Decimal(15, 2)").
 AMOUNT_KEYS: tuple[str, ...] = ("val", "txval", "iamt", "camt", "samt", "cess")

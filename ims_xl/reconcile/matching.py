@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..review.checks import typed_actions
 from ..review.inputs import per_value
-from ..model import ACTION_LABELS, ACTION_WORDS, SECTION_BY_KEY, Action
+from ..model import ACTION_LABELS, ACTION_WORDS, ITC_SIGN, Action
 from ..money import rupees
 from .matcher import IMS_COLUMNS, MatchStatus, ReconcileResult
 from ..review.book import ReviewBook, cell_text
@@ -150,7 +150,7 @@ def suppliers_grid(rows: pd.DataFrame, result: ReconcileResult, books: pd.DataFr
     missing in books, duplicates) + tax booked on documents missing in IMS (ITC you booked
     that will not reach GSTR-2B).
     """
-    sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1)
+    sign = rows["section"].map(ITC_SIGN)
     ims = pd.DataFrame({"stin": rows["stin"], "tradenm": rows["tradenm"], "status": rows["match_status"],
                         "tax": _tax(rows) * sign})
     ims["matched"] = ims["status"].isin(MATCHED)

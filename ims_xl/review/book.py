@@ -25,7 +25,8 @@ from .. import __version__
 from ..errors import InputError
 from ..formats.ims_json import DECL_COLUMNS, ImsDownload, record_key
 from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
-from ..model import ACTION_LABELS, ACTION_WORDS, AMOUNT_KEYS, SECTION_BY_KEY, SECTIONS, Action, parse_action
+from ..model import (ACTION_LABELS, ACTION_WORDS, AMOUNT_KEYS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, Action,
+                     parse_action)
 from ..money import rupees
 from .inputs import cell_text, declared, per_value
 from ..jsontext import encoder
@@ -530,7 +531,7 @@ def summary_tables(book: ReviewBook) -> dict[str, pd.DataFrame]:
     g = g.sort_values(["_o", "_a"]).drop(columns=["_o", "_a"]).reset_index(drop=True)
     g["section"] = g["section"].map(lambda k: SECTION_BY_KEY[k].sheet)
     g["action"] = g["action"].map(lambda a: ACTION_LABELS[Action(a)])
-    sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1)
+    sign = rows["section"].map(ITC_SIGN)
     itc = pd.DataFrame({"action": act, **{k: rows[k] * sign for k in ("iamt", "camt", "samt", "cess")}})
     t = itc.groupby("action").sum().reindex(["A", "N", "P", "R"], fill_value=0)
     t["total"] = t.sum(axis=1)

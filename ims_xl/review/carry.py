@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from ..model import ACTION_LABELS, SECTION_BY_KEY, Action
+from ..model import ACTION_LABELS, ITC_SIGN, SECTION_BY_KEY, Action
 from .book import ReviewBook, effective_actions
 from .deadlines import parse_period, section_16_4
 from .inputs import cell_text, per_value
@@ -73,8 +73,7 @@ def stamp_first_seen(book: ReviewBook) -> ReviewBook:
 
 
 def _itc(r) -> int:
-    sign = -1 if SECTION_BY_KEY[r["section"]].kind == "credit_note" else 1
-    return sign * int(r["iamt"] + r["camt"] + r["samt"] + r["cess"])
+    return ITC_SIGN[r["section"]] * int(r["iamt"] + r["camt"] + r["samt"] + r["cess"])
 
 
 def _history(log: list[list[object]] | None) -> dict[str, str]:
@@ -273,7 +272,7 @@ def itc_at_risk(book: ReviewBook) -> int | None:
     act = effective_actions(rows)
     taken = act.isin(["A", "N"])
     unbacked = ~rows["match_status"].astype(str).str.strip().isin(BACKED)
-    not_cn = rows["section"].map({k: sec.kind != "credit_note" for k, sec in SECTION_BY_KEY.items()})
+    not_cn = rows["section"].map(ITC_SIGN) > 0
     sel = rows[taken & unbacked & not_cn]
     return int(sum(int(sel[k].sum()) for k in ("iamt", "camt", "samt", "cess")))
 

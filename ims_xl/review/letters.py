@@ -27,7 +27,7 @@ from email.message import EmailMessage
 import pandas as pd
 
 from ..errors import InputError
-from ..model import ACTION_LABELS, SECTION_BY_KEY, Action, MatchStatus
+from ..model import ACTION_LABELS, ITC_SIGN, SECTION_BY_KEY, Action, MatchStatus
 from ..money import AmountError, format_inr, paise_from_cell, parse_amount, rupees
 from .book import ReviewBook, effective_actions
 from .deadlines import parse_period
@@ -231,7 +231,7 @@ def _ims_items(book: ReviewBook) -> list[tuple[str, str, LetterItem]]:
         heads = {c: _int(amounts[c][i]) for c in amounts}
         tax = heads["iamt"] + heads["camt"] + heads["samt"] + heads["cess"]
         sec = SECTION_BY_KEY.get(section)
-        itc = -tax if sec is not None and sec.kind == "credit_note" else tax
+        itc = ITC_SIGN.get(section, 1) * tax  # an unknown section: counted as it stands
         reason = (clean_text(cols["remarks_text"][i], REASON_MAX)
                   or _for_supplier(clean_text(cols["match_reasons"][i], REASON_MAX))
                   or clean_text(cols["suggested_remarks"][i], REASON_MAX))

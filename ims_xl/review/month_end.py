@@ -24,7 +24,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..model import ACTION_WORDS, SECTION_BY_KEY, MatchStatus
+from ..model import ACTION_WORDS, ITC_SIGN, MatchStatus
 from .book import effective_actions
 from .inputs import declared, yes_nos
 
@@ -99,7 +99,7 @@ def _claimed(rows: pd.DataFrame, act: pd.Series, base: pd.DataFrame) -> pd.DataF
     No Action is deemed acceptance with the note's full tax. ``base``: each record's tax per
     head (the 2B's figures where the 2B holds it, the download's otherwise)."""
     out = base.copy()
-    credit = rows["section"].map({k: sec.kind == "credit_note" for k, sec in SECTION_BY_KEY.items()}).astype(bool)
+    credit = rows["section"].map(ITC_SIGN) < 0
     if "itc_red_text" not in rows:
         return out
     accepted = credit & (act == "A")
@@ -150,8 +150,7 @@ def three_way(rows: pd.DataFrame, docs: pd.DataFrame, log: list[list[object]] | 
         section2b[has] = doc["section2b"].to_numpy()
         itcavl[has] = doc["itcavl"].to_numpy()
         rsn[has] = doc["rsn"].to_numpy()
-    ims_sign = rows["section"].map(lambda k: -1 if SECTION_BY_KEY[k].kind == "credit_note" else 1).to_numpy(
-        dtype=np.int64) if n else np.ones(0, dtype=np.int64)
+    ims_sign = rows["section"].map(ITC_SIGN).to_numpy(dtype=np.int64) if n else np.ones(0, dtype=np.int64)
     taxes_2b = {h: np.zeros(n, dtype=np.int64) for h in HEADS}
     if has.any():
         for h in HEADS:

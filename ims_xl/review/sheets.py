@@ -22,7 +22,7 @@ from ..formats.ims_json import build_records, records_from_originals
 from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
-from ..model import ACTION_LABELS, ACTION_WORDS, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
+from ..model import ACTION_LABELS, ACTION_WORDS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
 from .inputs import cell_text, per_value, some_text_starts_with
 from .book import ReviewBook, effective_actions, fresh_rows, hidden_text, seal_of, shown_dates
 
@@ -544,7 +544,7 @@ def status_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Records and ITC (paise) by match status × action (the Summary sheet after reconcile)."""
     if "match_status" not in rows or not (rows["match_status"] != "").any():
         return pd.DataFrame(columns=["status", "action", "records", "itc"])
-    sign = rows["section"].map({k: -1 if sec.kind == "credit_note" else 1 for k, sec in SECTION_BY_KEY.items()})
+    sign = rows["section"].map(ITC_SIGN)
     act = effective_actions(rows).map(ACTION_WORDS)
     df = pd.DataFrame({"status": rows["match_status"].replace("", "(not reconciled)"), "action": act,
                        "itc": (rows["iamt"] + rows["camt"] + rows["samt"] + rows["cess"]) * sign})
