@@ -94,10 +94,7 @@ def per_value(s: pd.Series, fn) -> pd.Series:
     are still read as the different cells they are."""
     if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":  # one number type: equal values, equal cells
         codes, uniques = pd.factorize(s.to_numpy(), use_na_sentinel=False)
-        results = np.empty(len(uniques), dtype=object)
-        for i, u in enumerate(uniques.tolist()):
-            results[i] = fn(u)
-        return pd.Series(results.take(codes), index=s.index, dtype=object)
+        return pd.Series(_each(uniques.tolist(), fn).take(codes), index=s.index, dtype=object)
     values = s.to_numpy(dtype=object)
     missing = pd.isna(values)
     present = values[~missing] if missing.any() else values
@@ -118,13 +115,19 @@ def per_value(s: pd.Series, fn) -> pd.Series:
     return pd.Series(out, index=s.index, dtype=object)
 
 
+def _each(uniques, fn) -> np.ndarray:
+    """``fn`` of each distinct value, as objects (a result that is a tuple stays one object)."""
+    results = np.empty(len(uniques), dtype=object)
+    for i, u in enumerate(uniques):
+        results[i] = fn(u)
+    return results
+
+
 def _per_text(values: np.ndarray, missing: np.ndarray, present: np.ndarray, fn) -> np.ndarray:
     """:func:`per_value` of a column whose cells are texts or blanks: the distinct texts are
     found by hashing in C (equal texts are equal cells), a blank by its kind (None, NaN ...)."""
     codes, uniques = pd.factorize(present)
-    results = np.empty(len(uniques), dtype=object)
-    for i, u in enumerate(uniques):
-        results[i] = fn(u)
+    results = _each(uniques, fn)
     if not missing.any():
         return results.take(codes)
     out = np.empty(len(values), dtype=object)
