@@ -217,14 +217,15 @@ def test_valid_partial_reduction_is_sent_under_every_dtype(dtype) -> None:
 def test_a_rule_no_named_check_covers_is_still_reported_before_export(monkeypatch) -> None:
     """If a future contract rule has no named check, validation still reports it at the
     record (upload-rule) instead of export refusing the whole upload."""
+    import ims_xl.formats.schema as schema
     import ims_xl.review.checks as checks
     book = _cn_book({}, "object")
     rows = book.rows.copy()
     rows["itc_red_text"] = rows["itc_red_text"].astype(object)
     rows.loc[rows["doc_no"] == "CN-1", "itc_red_text"] = "Yes"
     book = actions.replace(book, rows=rows)
-    real = checks.record_problems
-    monkeypatch.setattr(checks, "record_problems",
+    real = schema.record_problems  # the check imports it from the schema when it runs
+    monkeypatch.setattr(schema, "record_problems",
                         lambda sec, rec: real(sec, rec) + [("itcRedReq", "const", "a rule from the future")])
     found = [f for f in checks.run_checks(book) if f.code == "upload-rule"]
     assert len(found) == 1 and found[0].field == "Whether ITC to be reduced" and found[0].row == 2

@@ -23,7 +23,6 @@ from ..model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY
 from .inputs import cell_text, declared, joined_texts, per_value, texts, yes_nos
 from ..money import AmountError, format_inr, paise_from_cell, parse_amount
 from .book import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
-from ..formats.schema import record_problems, validate_upload
 from .upload import dumps, envelope, upload_plan, upload_records
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -432,6 +431,9 @@ def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = 
     :func:`upload.upload_records` built for this book, when the caller keeps them for export;
     ``plan``: :func:`upload.upload_plan` of these rows, when the caller made it.
     """
+    # imported here, not at the top: jsonschema costs some 60 ms at start-up, and import and
+    # reconcile never check an upload
+    from ..formats.schema import record_problems
     rows = book.rows
     if rows.empty:
         return []
@@ -476,6 +478,7 @@ def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = 
 
 def check_envelope(book: ReviewBook, s: Settings) -> list[Finding]:
     """The upload envelope (IMS_FORMAT §2.1) as export will write it: the recipient GSTIN."""
+    from ..formats.schema import validate_upload
     if not book.rtin:
         return []  # rtin-missing says it
     problems = validate_upload(envelope(book.rtin, {}))
