@@ -144,6 +144,10 @@ KNOWN_KEYS: frozenset[str] = frozenset({
     "prev_status", "rtnTyp", "sRtnPrd",
 })
 
+#: The value types of a column of texts and blanks: ``set(map(type, column)) <= TEXT_OR_NONE``
+#: tells a column that needs no conversion cell by cell (the set is built in C).
+TEXT_OR_NONE: frozenset[type] = frozenset({str, type(None)})
+
 #: V10: no primary source gives the remarks limit; 250 characters until confirmed (guess, G).
 REMARKS_MAX_LEN = 250
 

@@ -30,7 +30,7 @@ from ..errors import InputError, TemplateError
 from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
                      LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS,
                      SUMMARY_SHEET, Column, mark_rules)
-from ..model import ACTION_LABELS, SECTIONS, Action
+from ..model import ACTION_LABELS, SECTIONS, TEXT_OR_NONE, Action
 from ..review.book import ReviewBook, positioned
 from ..review.inputs import some_text_starts_with
 from .atomic import atomic_write_many, refuse_if_open
@@ -227,7 +227,7 @@ def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = Tru
     rows = [r if len(r) == width else list(r) + [None] * (width - len(r)) for r in body]
     cols = [list(c) for c in zip(*rows)]
     if as_text:  # a column of texts and blanks is written as it is ("" and None alike: no cell)
-        cols = [c if set(map(type, c)) <= _TEXT_OR_NONE else [None if v is None or v == "" else str(v) for v in c]
+        cols = [c if set(map(type, c)) <= TEXT_OR_NONE else [None if v is None or v == "" else str(v) for v in c]
                 for c in cols]
     xf = fmts.get(base)._get_xf_index() if base else 0
     amount, date_xf = fmts.get("amount")._get_xf_index(), fmts.get("date")._get_xf_index()
@@ -237,14 +237,11 @@ def _write_grid(ws, fmts: _Formats, grid: list[list[object]], header: bool = Tru
     return (lambda: rows_xml(cols, styles, 2, defaults=[xf] * width), ref)
 
 
-_TEXT_OR_NONE = frozenset({str, type(None)})
-
-
 def _grid_styles(c: list, xf: int, amount: int, date_xf: int, quote: int) -> np.ndarray:
     """The xf index of each cell of a grid column (a text column in one pass over its few
     formula-like values)."""
     kinds = set(map(type, c))
-    if kinds <= _TEXT_OR_NONE:
+    if kinds <= TEXT_OR_NONE:
         st = np.full(len(c), xf, dtype=STYLE_DTYPE)
         if some_text_starts_with(c, FORMULA_START):  # one search over the column first
             st[[i for i, v in enumerate(c) if v and v[:1] in FORMULA_CHARS]] = quote

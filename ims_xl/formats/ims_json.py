@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..model import AMOUNT_KEYS, DECL_KEYS, KNOWN_KEYS, SECTION_BY_KEY, SECTIONS, Section
+from ..model import AMOUNT_KEYS, DECL_KEYS, KNOWN_KEYS, SECTION_BY_KEY, SECTIONS, TEXT_OR_NONE, Section
 from ..money import AmountError, json_number, paise_from_json
 
 #: Flags normalised to "Y"/"N"; the aliases map older or disputed names to one spelling.
@@ -531,7 +531,6 @@ class _Unusual(Exception):
 
 
 _MISSING = object()
-_TEXT_TYPES = frozenset({str, type(None)})
 _ALIASES = frozenset(FLAG_ALIASES)
 _CENT = Decimal("0.01")
 _ACTIONS = frozenset({"A", "R", "P", "N", _MISSING})
@@ -581,7 +580,7 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
                 vals = [r.get(getattr(sec, src)) if getattr(sec, src) else None for sec, r in items]
             else:
                 vals = [r.get(src) for r in recs]
-            if not set(map(type, vals)) <= _TEXT_TYPES:
+            if not set(map(type, vals)) <= TEXT_OR_NONE:
                 return None  # a number where text belongs: _record warns about it
             if dst in ("remarks", "tradenm"):
                 cols[dst] = [v or "" for v in vals]

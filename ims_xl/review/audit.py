@@ -44,7 +44,6 @@ import pandas as pd
 from ..model import ACTION_WORDS, SECTIONS, parse_action
 from .book import effective_actions
 
-from .layout import LOG_SHEET  # noqa: E402  (one name for the sheet, shared with the shells)
 LOG_COLUMNS: tuple[str, ...] = ("When", "Sheet", "Row", "GSTIN of supplier", "Document number",
                                 "Old action", "New action", "Source", "Note")
 KEY_COLUMN = "Record key"

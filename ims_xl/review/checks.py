@@ -19,7 +19,7 @@ import pandas as pd
 from ..gstin import POS_CODES, gstin_problem, state_of
 from .layout import columns_for
 from ..model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
-                    Action, Finding, Settings, Severity)
+                    TEXT_OR_NONE, Action, Finding, Settings, Severity)
 from .inputs import cell_text, declared, joined_texts, per_value, texts, yes_nos
 from ..money import AmountError, format_inr, paise_from_cell, parse_amount
 from .book import SHOWN_FIELDS, ReviewBook, effective_actions, typed_codes
@@ -223,7 +223,7 @@ def check_identifiers(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
     """V12 (identifiers as text), document-number length, supplier GSTIN."""
     out: list[Finding] = []
     for f in ("shown_doc_no", "shown_stin", "shown_orig_doc_no"):
-        if f in rows and not set(map(type, rows[f])) <= {str, type(None)}:  # texts and blanks: no number
+        if f in rows and not set(map(type, rows[f])) <= TEXT_OR_NONE:  # texts and blanks: no number
             num = pd.Series([type(v) is int or (type(v) is float and v == v) or
                              (isinstance(v, (int, float)) and not isinstance(v, bool) and not pd.isna(v))
                              for v in rows[f].tolist()], index=rows.index, dtype=bool)

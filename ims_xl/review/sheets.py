@@ -22,7 +22,7 @@ from ..formats.ims_json import build_records, records_from_originals
 from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
-from ..model import ACTION_LABELS, ACTION_WORDS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section
+from ..model import ACTION_LABELS, ACTION_WORDS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section, TEXT_OR_NONE
 from .inputs import cell_text, per_value, some_text_starts_with
 from .book import ReviewBook, effective_actions, fresh_rows, hidden_text, seal_of, shown_dates
 
@@ -423,7 +423,7 @@ def _read_section(grid: list[list[object]], source: str, sec: Section, share: bo
         elif c.kind == "output":  # mostly blank columns: a blank one needs no pass per cell
             out[c.field] = np.full(len(v), "", dtype=object) if pd.isna(v).all() else \
                 per_value(pd.Series(v, dtype=object), text_of).to_numpy()
-    if "action_text" in out and not set(map(type, out["action_text"])) <= {str, type(None)}:
+    if "action_text" in out and not set(map(type, out["action_text"])) <= TEXT_OR_NONE:
         out["action_text"] = np.array([text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
                                        for x in out["action_text"]], dtype=object)
     return out
@@ -434,7 +434,7 @@ _MOSTLY_DISTINCT = frozenset({"doc_no", "orig_doc_no", "tradenm", "remarks", "re
 def _shared(values: np.ndarray) -> np.ndarray:
     """The cells of a text column with equal values sharing one object: a reader gives each
     cell its own copy ("No Action", "Yes", "27") 100,000 times over, some 5 MB a column."""
-    if not set(map(type, values)) <= {str, type(None)} or not any(values):
+    if not set(map(type, values)) <= TEXT_OR_NONE or not any(values):
         return _blank_as_none(values)  # numbers, dates, TRUE: as read (equal-hashing 1 and True)
     codes, uniques = pd.factorize(values)  # hashing in C; blanks get -1 and stay as they were
     out = _blank_as_none(np.asarray(uniques, dtype=object)).take(codes)
