@@ -94,7 +94,7 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
     Returns the new book and counts: ``applied``, ``kept`` (the accountant's own action),
     ``needs_itc_answer``, ``skipped`` (blocked or filtered out).
     """
-    rows = book.rows.copy()
+    rows = book.rows.copy(deep=False)  # three columns replaced whole below, none changed in place
     typed = typed_actions(rows)
     final = typed.where(~typed.isin(["", "?"]), rows["action"])
     codes = {ACTION_LABELS[a]: a.value for a in Action}
@@ -109,12 +109,12 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
     ans = per_value(rows["itc_red_text"], cell_text)  # few distinct cells: each read once
     needs_itc = (sug == "A") & rows["section"].isin(_ASK_ITC) & ~rows["itc_blocked"] & (ans == "")
     go = sel & at_no_action & ~blocked_pending & ~needs_itc
-    rows.loc[go, "action_text"] = sug[go].map(ACTION_WORDS)
+    rows["action_text"] = rows["action_text"].mask(go, sug.map(ACTION_WORDS))
     credit = go & (sug == "A") & rows["section"].isin(_CREDIT) & ~rows["itc_blocked"] & (ans == "")
-    rows.loc[credit, "itc_red_text"] = "Yes"
+    rows["itc_red_text"] = rows["itc_red_text"].mask(credit, "Yes")
     rem_blank = per_value(rows["remarks_text"], cell_text) == ""
     pend = go & (sug == "P") & rem_blank & ~rows["remarks_blocked"]
-    rows.loc[pend, "remarks_text"] = rows.loc[pend, "suggested_remarks"]
+    rows["remarks_text"] = rows["remarks_text"].mask(pend, rows["suggested_remarks"])
     counts = {"applied": int(go.sum()), "kept": int((sel & ~at_no_action).sum()),
               "needs_itc_answer": int((sel & at_no_action & needs_itc).sum()),
               "skipped": int((sel & at_no_action & blocked_pending).sum())}

@@ -65,10 +65,9 @@ def stamp_first_seen(book: ReviewBook) -> ReviewBook:
     rows = book.rows
     if not period or not len(rows):
         return book
-    rows = rows.copy()
+    rows = rows.copy(deep=False)  # one column replaced whole below, none changed in place
     blank = per_value(rows["first_seen"], cell_text) == "" if "first_seen" in rows else pd.Series(True, index=rows.index)
-    rows["first_seen"] = rows.get("first_seen", pd.Series("", index=rows.index)).astype(object)
-    rows.loc[blank, "first_seen"] = period
+    rows["first_seen"] = rows.get("first_seen", pd.Series("", index=rows.index)).astype(object).mask(blank, period)
     return replace(book, rows=rows)
 
 
