@@ -266,3 +266,30 @@ def test_large_diff_is_fast(book):
     assert time.perf_counter() - t < 20
     assert len(rows) == int((audit.effective(big) != "R").sum()) > 10_000
     assert set(LOG_COLUMNS) <= set(g[0])
+
+
+def test_run_on_a_worked_book_logs_its_edits_once(sample, book, grid):
+    """run_month on a workbook the accountant worked on: the re-import step reports a Log
+    edited by hand (one log check row) and logs each typed action; the suggestions step,
+    working on that same book in memory, neither reports the edit again nor logs the typed
+    actions a second time (the suggestions are logged as such)."""
+    from ims_xl.actions import RegisterFile
+    from ims_xl.samples.register import generate_register
+    data, download, _ = sample
+    g = copy.deepcopy(grid)
+    g[2][8] = "edited by hand"
+    i, word = next(iter(_pick(book.rows.iloc[5:], 1).items()))  # not one of the grid's five
+    typed = {**_pick(book.rows, 5), i: word}  # the grid logged the first five; the sixth is new
+    worked = replace(book, rows=_type(book.rows, typed), log=g, meta={**book.meta, "log_seal": log_seal(grid)})
+    reg, _ = generate_register(data, seed=5)
+    _, out = actions.run_month(download, worked, [RegisterFile(reg, "register.csv")], apply=True)
+    log = out.book.log
+    new = log[len(g):]
+    sources = [r[7] for r in new]
+    assert sources.count("log check") == 1 and "Log row 3 was changed" in new[0][8]
+    key = book.rows.loc[i, "key"]
+    assert [r[7] for r in new if r[9] == key][:1] == ["typed"], "the typed action is logged first"
+    assert sum(r[7] == "typed" for r in new) == 1, "each typed action once"
+    assert sources.count("suggestion applied") > 0
+    assert any("Log row 3 was changed" in m for m in out.messages)
+    assert verify_log(log, log_seal(log)) == []
