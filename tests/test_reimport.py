@@ -288,3 +288,28 @@ def test_error_file_refusals_leave_the_workbook_alone(tmp_path: Path, err_wb: Pa
         err = capsys.readouterr().err
         assert name in err and len(err.strip().splitlines()) == 1
     assert err_wb.read_bytes() == before
+
+
+@pytest.mark.parametrize("typed, downloaded, worked", [
+    (None, None, False), ("  ", None, False), (float("nan"), None, False), ("100", None, True),
+    (100.0, 10000, False), ("100.00", 10000, False), (100, 10000, False), (None, 10000, True),
+    ("99.99", 10000, True), ("abc", None, True), (-5, None, True), (True, None, True)])
+def test_a_declared_itc_amount_is_work_only_where_it_differs_from_the_download(typed, downloaded, worked) -> None:
+    """has_work reads a typed ITC-reduction amount against the downloaded one in paise (blank
+    equals absent); a row with neither is no work, and one row's entry marks that row alone."""
+    import pandas as pd
+    from ims_xl.formats.ims_json import parse_download
+    from ims_xl.review.book import has_work, new_book
+    from ims_xl.samples.download import generate_download
+    rows = new_book(parse_download(generate_download(records=30, seed=3), "ims.json")).rows.copy()
+    assert not has_work(rows).any(), "a fresh import holds no work"
+    k = rows.index[7]
+    typed_col = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    typed_col[k] = typed
+    rows["decl_cgst_in"] = typed_col
+    down = pd.array([None] * len(rows), dtype="Int64")
+    down[7] = downloaded
+    rows["decl_cgst"] = down
+    work = has_work(rows)
+    assert bool(work[k]) == worked
+    assert not work.drop(k).any()

@@ -28,7 +28,7 @@ from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
 from ..model import (ACTION_LABELS, ACTION_WORDS, AMOUNT_KEYS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, Action,
                      parse_action)
 from ..money import rupees
-from .inputs import cell_text, declared, per_value
+from .inputs import cell_text, declared, is_blank, per_value
 from ..jsontext import encoder
 
 #: Downloaded fields whose visible cells are compared with the download.
@@ -267,21 +267,25 @@ def _work_masks(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     acted = (t != "") & (t != rows["action"])
     remarks = per_value(rows["remarks_text"], cell_text) != ""
     ans = per_value(rows["itc_red_text"], lambda v: cell_text(v).lower())
-    itc = ans != rows["itc_red_req"].map({"Y": "yes", "N": "no"}).fillna("")
+    itc = np.array(ans != rows["itc_red_req"].map({"Y": "yes", "N": "no"}).fillna(""), dtype=bool)
     for c in ("decl_igst", "decl_cgst", "decl_sgst", "decl_cess"):
-        paise, problem = declared(rows[c + "_in"])
-        down = [None if pd.isna(v) else int(v) for v in rows[c].tolist()]
         # a typed amount counts as entered when it differs from the downloaded one (blank
-        # equals absent), compared in paise so 100, 100.0 and "100.00" are the same entry
-        itc |= pd.Series([q is not None or p != d for p, q, d in zip(paise, problem, down)],
-                         index=rows.index, dtype=bool)
-    return acted, remarks, itc
+        # equals absent), compared in paise so 100, 100.0 and "100.00" are the same entry;
+        # a row with neither (nearly every row) is not entered, so only the others are read
+        typed, down = rows[c + "_in"], rows[c]
+        some = np.flatnonzero(~(per_value(typed, is_blank).to_numpy(dtype=bool) & down.isna().to_numpy()))
+        if len(some):
+            paise, problem = declared(typed.iloc[some])
+            d = [None if pd.isna(v) else int(v) for v in down.iloc[some].tolist()]
+            itc[some] |= np.array([q is not None or p != dv for p, q, dv in zip(paise, problem, d)], dtype=bool)
+    return acted, remarks, pd.Series(itc, index=rows.index, dtype=bool)
 
 
-def has_work(rows: pd.DataFrame) -> pd.Series:
+def has_work(rows: pd.DataFrame, masks: tuple[pd.Series, pd.Series, pd.Series] | None = None) -> pd.Series:
     """True where the accountant entered something: an action other than the portal status,
-    remarks, or ITC-reduction entries different from the downloaded ones."""
-    acted, remarks, itc = _work_masks(rows)
+    remarks, or ITC-reduction entries different from the downloaded ones. ``masks``: what
+    :func:`_work_masks` gave for these rows, when the caller has it."""
+    acted, remarks, itc = _work_masks(rows) if masks is None else masks
     planned = pd.Series(False, index=rows.index)
     for c in ("owner_text", "follow_up_text"):
         if c in rows:
@@ -359,7 +363,8 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     fresh = new_book(download, old.meta.get("rtin", ""), old.meta.get("period", ""))
     new = fresh.rows
     prev = old.rows
-    work = has_work(prev) if len(prev) else pd.Series(dtype=bool)
+    masks = _work_masks(prev) if len(prev) else None
+    work = has_work(prev, masks) if len(prev) else pd.Series(dtype=bool)
     prev_by_key = prev.set_index("key", drop=False)
     common = new["key"].isin(prev_by_key.index)
     carry_cols = list(INPUT_FIELDS) + ["portal_errors", "first_seen",
@@ -375,7 +380,7 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
         # carry what the accountant entered, field by field; untouched fields take the new
         # download's values (a status changed on the portal must not be undone by an old default)
         acted, typed_rem, itc_changed = (m.set_axis(prev["key"].values).loc[new.loc[common, "key"]].to_numpy()
-                                         for m in _work_masks(prev))
+                                         for m in masks)
         blank_action = typed_codes(old_part["action_text"]).to_numpy() == ""
         for c in carry_cols:
             if c == "action_text":
