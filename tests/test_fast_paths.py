@@ -177,6 +177,19 @@ def test_per_value_over_texts_gives_what_the_cell_by_cell_memo_gives(cells, dtyp
     assert got.dtype == object and list(got.index) == list(s.index) and got.tolist() == expect
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["Matched", " x ", "", "1", '{"status":"Matched"}']), st.none(),
+                         st.just(math.nan), st.integers(-2, 2), st.booleans(), st.text(max_size=3),
+                         st.floats(allow_nan=False, min_value=-2, max_value=2),
+                         st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1))), max_size=30))
+def test_an_output_column_reads_as_the_text_of_each_cell(cells) -> None:
+    """The reader's texts-and-blanks path for output columns (no call per cell) against
+    text_of cell by cell, over the cells a workbook reader gives."""
+    import numpy as np
+    from ims_xl.review.sheets import _output_texts, text_of
+    assert _output_texts(np.array(cells, dtype=object)).tolist() == [text_of(v) for v in cells]
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(min_value=-3, max_value=3) | st.just(math.nan) | st.just(0.0) | st.just(-0.0), max_size=30),
        st.sampled_from(["float64", "int64", "Int64"]))

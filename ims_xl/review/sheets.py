@@ -421,8 +421,7 @@ def _read_section(grid: list[list[object]], source: str, sec: Section, share: bo
         elif c.editable:
             out[c.field] = v
         elif c.kind == "output":  # mostly blank columns: a blank one needs no pass per cell
-            out[c.field] = np.full(len(v), "", dtype=object) if pd.isna(v).all() else \
-                per_value(pd.Series(v, dtype=object), text_of).to_numpy()
+            out[c.field] = _output_texts(v)
     if "action_text" in out and not set(map(type, out["action_text"])) <= TEXT_OR_NONE:
         out["action_text"] = np.array([text_of(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
                                        for x in out["action_text"]], dtype=object)
@@ -449,6 +448,20 @@ def _placed(old: np.ndarray | None, at: np.ndarray, values: np.ndarray, n: int =
     out = old.copy() if old is not None else np.full(n, None, dtype=object)
     out[at] = values
     return out
+
+
+def _output_texts(values: np.ndarray) -> np.ndarray:
+    """:func:`text_of` of each cell of an output column. Texts and blanks (the column as
+    ims-xl wrote it, some 100,000 distinct reconcile details among them) need no call per
+    cell: a text is its own text and a blank is ""; other cells are read once per value."""
+    blank = pd.isna(values)
+    if blank.all():
+        return np.full(len(values), "", dtype=object)
+    if set(map(type, values)) <= TEXT_OR_NONE:
+        out = values.copy()
+        out[blank] = ""
+        return out
+    return per_value(pd.Series(values, dtype=object), text_of).to_numpy()
 
 
 def _blank_as_none(values: np.ndarray) -> np.ndarray:
