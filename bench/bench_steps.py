@@ -6,7 +6,9 @@ of the workbook's sheets, ``pandas.read_csv`` of the register), putting them in 
 writing the same cells the step writes with the plainest writer there is (inline strings and
 numbers, no styles, no dropdowns, no colours, deflate at ims-xl's level), plus the JSON or CSV
 it writes. A step within 2x its floor spends no more on checks, matching and the workbook's
-styles than the reading and writing themselves cost. Every step and every floor runs in a
+styles than the reading and writing themselves cost. ``run again`` is the month's job run a
+second time on its own folder (the download re-imported into the workbook the first run
+wrote, the register read again): its floor also reads that workbook. Every step and every floor runs in a
 fresh process, as the accountant runs it, a step and its floor in turn; CPU seconds (user +
 system, min of ``--repeat``; a floor's loading of the cells it writes left out, and its
 collector set as ims-xl's is: :func:`floor_job`), peak memory (the process's peak resident
@@ -190,7 +192,7 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
     write_download(ims, generate_download(records=n, seed=seed))
     write_register_csv(reg, generate_register(json.loads(ims.read_text(encoding="utf-8")), seed)[0])
     review, work, out = d / "review.xlsx", d / "work.xlsx", d / "out.xlsx"
-    job = d / "job"
+    job, job0 = d / "job", d / "job0"
 
     def fresh_out() -> None:
         for f in d.glob("out*.xlsx"):
@@ -204,15 +206,27 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
     def fresh_job() -> None:
         shutil.rmtree(job, ignore_errors=True)
 
+    def worked_job() -> None:  # the folder as the month's first run left it
+        shutil.rmtree(job, ignore_errors=True)
+        shutil.copytree(job0, job)
+
     subprocess.run([sys.executable, "-m", "ims_xl", "import", str(ims), "--out", str(review)], check=True,
                    capture_output=True, env=ENV)  # (also fills the bytecode cache before any timed run)
+
+    def run_into(folder: Path) -> list[str]:
+        return ["run", str(ims), "--books", str(reg), "--out-dir", str(folder), "--apply-suggestions"]
+
+    if not only or "run" in only:  # the month's first run, which the run again starts from
+        subprocess.run([sys.executable, "-m", "ims_xl", *run_into(job0)], check=True, capture_output=True, env=ENV)
     steps = [
         ("import", ["import", str(ims), "--out", str(out)], fresh_out),
         ("validate", ["validate", str(work)], fresh_work),
         ("export", ["export", str(review), "--out", str(d / "upload.json")], None),
         ("reconcile", ["reconcile", str(work), "--books", str(reg)], fresh_work),
-        ("run --apply-suggestions", ["run", str(ims), "--books", str(reg), "--out-dir", str(job),
-                                     "--apply-suggestions"], fresh_job),
+        ("run --apply-suggestions", run_into(job), fresh_job),
+        # the month's job run again on its own folder: the download re-imported into the
+        # workbook the first run wrote, keeping its work, the register read again
+        ("run again (re-import)", run_into(job), worked_job),
     ]
     rows = []
     for name, args, prep in steps:
@@ -236,7 +250,8 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
             ups = sorted(job.glob("upload*.json"))
             with open(job / "matches.csv", encoding="utf-8", newline="") as f:
                 matches = list(csv.reader(f))
-            spec = {"reads": [("json", str(ims), None), ("csv", str(reg), None)],
+            again = [("xlsx", str(job0 / "review.xlsx"), None)] if name.startswith("run again") else []
+            spec = {"reads": [("json", str(ims), None), ("csv", str(reg), None), *again],
                     "writes": [("xlsx", str(job / "review.xlsx"), _cells(job / "review.xlsx")),
                                ("csv", str(job / "matches.csv"), matches)]
                     + [("json", str(u), json.loads(u.read_text(encoding="utf-8"))) for u in ups]}
