@@ -369,7 +369,7 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     common = new["key"].isin(prev_by_key.index)
     carry_cols = list(INPUT_FIELDS) + ["portal_errors", "first_seen",
                                        *[f for f in OUTPUT_FIELDS if f.startswith(("match", "books", "suggested"))]]
-    new = new.copy()
+    # new's frame is this function's own (new_book made it above): changed in place, not copied
     changed_after: list[str] = []
     status_changed: list[str] = []
     if common.any():
