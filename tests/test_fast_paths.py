@@ -190,6 +190,21 @@ def test_an_output_column_reads_as_the_text_of_each_cell(cells) -> None:
     assert _output_texts(np.array(cells, dtype=object)).tolist() == [text_of(v) for v in cells]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.integers(-3, 3) | st.text(alphabet="=+-@\t\r\n a\uff1d", max_size=4), max_size=20))
+def test_a_column_search_for_formula_starts_misses_no_text(values) -> None:
+    """some_text_starts_with answers False only when no text starts with one of the
+    characters; True for every column where one does (a line feed inside a text may also
+    answer True: the caller then tests each cell)."""
+    from ims_xl.files.safety import DANGEROUS_START
+    from ims_xl.review.inputs import some_text_starts_with
+    from ims_xl.review.sheets import FORMULA_START
+    for starts in (FORMULA_START, DANGEROUS_START):
+        any_cell = any(isinstance(v, str) and v.startswith(starts) for v in values)
+        inner = any(isinstance(v, str) and any(("\n" + c) in v for c in starts) for v in values)
+        assert some_text_starts_with(values, starts) == (any_cell or inner)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(min_value=-3, max_value=3) | st.just(math.nan) | st.just(0.0) | st.just(-0.0), max_size=30),
        st.sampled_from(["float64", "int64", "Int64"]))

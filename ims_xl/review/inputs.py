@@ -13,7 +13,9 @@ Pure core: no workbook library.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, time
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -74,12 +76,18 @@ def joined_texts(values: list, sep: str = "") -> str:
         return sep.join([v for v in values if isinstance(v, str)])
 
 
-def some_text_starts_with(values: list, starts) -> bool:
+def some_text_starts_with(values: list, starts: tuple[str, ...]) -> bool:
     """False only when no text among ``values`` starts with one of the characters ``starts``
     (one search over the texts joined by line feeds: far faster than a test per cell; a line
     feed inside a text can only answer True, sending the caller to its test per cell)."""
-    joined = "\n" + joined_texts(values, "\n")
-    return any("\n" + ch in joined for ch in starts)
+    return _line_start(tuple(starts)).search("\n" + joined_texts(values, "\n")) is not None
+
+
+@lru_cache(maxsize=None)
+def _line_start(starts: tuple[str, ...]) -> re.Pattern:
+    """A line feed followed by one of ``starts``: one pass over the joined texts, where a
+    substring search per character took one pass each (ten for the CSV's dangerous starts)."""
+    return re.compile("\n(?:" + "|".join(map(re.escape, starts)) + ")")
 
 
 _NAN = object()  # one key for every NaN (each NaN is a different dict key)
