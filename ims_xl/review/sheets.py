@@ -22,7 +22,8 @@ from ..formats.ims_json import build_records, records_from_originals
 from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
-from ..model import ACTION_LABELS, ACTION_WORDS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, Action, MatchStatus, Section, TEXT_OR_NONE
+from ..model import (ACTION_LABELS, ACTION_WORDS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, TEXT_OR_NONE, Action,
+                     MatchStatus, Section)
 from .inputs import cell_text, per_value, some_text_starts_with
 from .book import ReviewBook, effective_actions, fresh_rows, hidden_text, seal_of, shown_dates
 
