@@ -10,6 +10,7 @@ import re
 import zipfile
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -351,7 +352,9 @@ def test_the_hidden_copy_read_column_wise_trims_texts_as_the_import_did(space) -
 @pytest.mark.parametrize("change", [
     {"inum": 123}, {"stin": None}, {"action": "a"}, {"rtnprd": "10"}, {"rtnprd": " 102025"},
     {"txval": "1000"}, {"txval": 1000.5}, {"ispendactnallwd": "Y"}, {"ispendactblocked": "yes"},
-    {"inum": "  "}, {"val": True}, {"action": ["A"]}, {"itcRedReq": {"x": 1}}, {"val": "HUGE"}])
+    {"inum": "  "}, {"val": True}, {"action": ["A"]}, {"itcRedReq": {"x": 1}}, {"val": "HUGE"},
+    {"txval": "1.005"}, {"txval": "-2.001"}, {"val": "1E+12"}, {"val": "-1E+12"},
+    {"val": -10**13}, {"val": "NaN"}, {"val": "-Infinity"}, {"txval": 0.5}])
 def test_an_unusual_record_is_read_one_by_one_with_the_same_result(change, monkeypatch) -> None:
     from decimal import Decimal
     from ims_xl.errors import InputError
@@ -360,6 +363,10 @@ def test_an_unusual_record_is_read_one_by_one_with_the_same_result(change, monke
     sec = SECTION_BY_KEY["b2b"]
     if change.get("val") == "HUGE":  # 1e99999999: abs() of it overflows decimal's context
         change = {"val": Decimal("1E+99999999")}
+    # amounts as exact decimals (parse_float=Decimal reads them so): more than 2 places, at
+    # or beyond the column-wise path's bound, not finite
+    change = {k: Decimal(v) if k in ("txval", "val") and type(v) is str and v not in ("1000", "HUGE") else v
+              for k, v in change.items()}
     recs = [{**record("b2b", 1), "txval": Decimal("1000.50")}, {**record("b2b", 2), **change}]
     items = [(sec, r) for r in recs]
     if "stin" not in change:  # a null GSTIN reads as blank either way
@@ -370,6 +377,30 @@ def test_an_unusual_record_is_read_one_by_one_with_the_same_result(change, monke
         return  # refused, as the record-by-record read refuses it
     pd.testing.assert_frame_equal(df_f, df_s)
     assert orig_f == orig_s and warn_f == warn_s
+
+
+@pytest.mark.parametrize("amounts", [
+    {"txval": Decimal("1000.50"), "iamt": 180, "camt": None, "val": Decimal("-0.00")},
+    {"txval": Decimal("999999999999.99"), "iamt": Decimal("-999999999999.99"), "val": 10**12 - 1},
+    {"txval": Decimal("1.5E+3"), "iamt": Decimal("12.30"), "val": Decimal("-7.05"), "cess": Decimal("0.01")},
+    {"txval": -150, "iamt": Decimal("-1.5"), "val": Decimal("1E+1"), "camt": None, "samt": None, "cess": None},
+])
+def test_amounts_the_column_wise_path_takes_give_what_the_record_by_record_one_gives(amounts, monkeypatch) -> None:
+    """Integers, decimals of up to 2 places (as parse_float=Decimal gives them: exponents,
+    trailing zeros, negative zero) up to the path's bound, nulls and absent keys: the same
+    paise, the same JSON numbers in the originals, in the same key order."""
+    from ims_xl.formats.ims_json import _usual_records
+    from ims_xl.model import SECTION_BY_KEY
+    sec = SECTION_BY_KEY["b2b"]
+    recs = [record("b2b", 1), {**record("b2b", 2), **amounts}, {**record("b2b", 3)}]
+    for k in ("samt", "cess"):
+        recs[2].pop(k, None)  # an absent amount beside present ones
+    items = [(sec, r) for r in recs]
+    assert _usual_records(items, None) is not None
+    (df_f, orig_f, warn_f), (df_s, orig_s, warn_s) = _both_paths(items, monkeypatch)
+    pd.testing.assert_frame_equal(df_f, df_s)
+    assert [json.dumps(o) for o in orig_f] == [json.dumps(o) for o in orig_s] and warn_f == warn_s == []
+    assert all(type(v) is not Decimal for o in orig_f for v in o.values())
 
 
 def test_repeated_texts_of_a_sheet_share_one_object_and_nothing_else_changes() -> None:
