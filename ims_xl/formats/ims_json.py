@@ -816,7 +816,9 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
         ValueError: the originals are not in normalised form (the caller falls back).
     """
     n = len(originals)
-    raw = pd.DataFrame.from_records(originals) if n else pd.DataFrame()
+    # made as objects: pandas 3 would infer its string type for every text column first, and
+    # each is taken back to objects below (0.29 -> 0.14 s for 100,000 records)
+    raw = pd.DataFrame(originals, dtype=object) if n else pd.DataFrame()
     sec = pd.Series(sections, dtype=object)
 
     def col(name: str) -> pd.Series:
