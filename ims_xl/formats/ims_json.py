@@ -805,6 +805,36 @@ def _trimmed(values: pd.Series, must_be_text: bool, name: str) -> pd.Series:
                       else np.nan for v in values], dtype=object)
 
 
+#: What an amount of the hidden copy may be for the column-wise read: a JSON number or null.
+_JSON_AMOUNT_TYPES = frozenset({int, float, type(None)})
+
+
+def _amount_column(originals: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """The amounts under ``key`` as floats (float() of each in C) and where they are null or
+    absent. Raises ValueError for anything else the record-by-record read must look at: a
+    text, a bool, a list, JSON's NaN or Infinity (a float too, but no amount)."""
+    vals = [o.get(key) for o in originals]
+    if not set(map(type, vals)) <= _JSON_AMOUNT_TYPES:
+        raise ValueError(f"{key} is not a number")
+    a = np.asarray(vals, dtype=float)
+    null = np.isnan(a)
+    # a NaN where no null is: JSON's NaN; list.count(None) counts the nulls in C
+    if np.isinf(a).any() or int(null.sum()) != vals.count(None):
+        raise ValueError(f"{key} is not a finite number")
+    return a, null
+
+
+def _paise_of(a: np.ndarray, null: np.ndarray, key: str) -> np.ndarray:
+    """Whole paise (floats) of :func:`_amount_column`'s amounts, 0 where null; ValueError for
+    more than 2 decimals (float64 holds every amount of Decimal(15, 2) to far better than
+    the 1e-6 paise looked at)."""
+    a = np.where(null, 0.0, a) * 100
+    p = np.rint(a)
+    if np.any(np.abs(a - p) > 1e-6):
+        raise ValueError(f"{key} has more than 2 decimals")
+    return p
+
+
 def records_from_originals(sections: list[str], originals: list[dict], refs: list[int]) -> pd.DataFrame:
     """The records frame from originals that :func:`build_records` already normalised.
 
@@ -843,15 +873,12 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
         out[s_] = _trimmed(out[s_], must_be_text=s_ in ("stin", "doc_no", "doc_date", "pos"), name=s_)
     out["stin"] = pd.Series([v.upper() for v in out["stin"]], dtype=object)
     for k in AMOUNT_KEYS:
-        v = pd.to_numeric(raw[k], errors="raise") if k in raw else pd.Series(np.zeros(n))
-        p = np.rint(v.fillna(0).to_numpy(dtype=float) * 100)
-        if np.any(np.abs(v.fillna(0).to_numpy(dtype=float) * 100 - p) > 1e-6):
-            raise ValueError(f"{k} has more than 2 decimals")
-        out[k] = p.astype("int64")
+        out[k] = _paise_of(*_amount_column(originals, k), k).astype("int64")  # absent: 0
     for k, c in zip(DECL_KEYS, DECL_COLUMNS):
         if k in raw:
-            v = pd.to_numeric(raw[k], errors="raise")
-            out[c] = pd.array(np.rint(v.to_numpy(dtype=float) * 100), dtype="Float64").astype("Int64")
+            a, null = _amount_column(originals, k)
+            p = _paise_of(a, null, k)
+            out[c] = pd.array(np.where(null, np.nan, p), dtype="Float64").astype("Int64")  # absent: NA
         else:
             out[c] = pd.array([None] * n, dtype="Int64")
     act = col("action").replace("", "N")
