@@ -120,6 +120,29 @@ def test_two_records_forged_into_one_sealed_cell_are_refused_by_row(workbook, tm
         read_review(out)
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 100])
+def test_the_hidden_copy_parsed_in_arrays_of_any_size_reads_the_same_and_refuses_a_forged_cell(
+        workbook, tmp_path, monkeypatch, chunk) -> None:
+    """The sealed hidden copy is parsed a few thousand records per json.loads: whatever the
+    size, the same records; two records forged into one sealed cell of any array, refused."""
+    from ims_xl.review import sheets
+    whole = read_review(workbook)
+    monkeypatch.setattr(sheets, "_PARSE_CHUNK", chunk)
+    book = read_review(workbook)
+    assert book.originals == whole.originals and list(book.originals) == list(whole.originals)
+    pd.testing.assert_frame_equal(book.rows, whole.rows)
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[DATA_SHEET]
+    last = ws.max_row  # in the last array whatever its size
+    forged = ws.cell(last, 3).value + "," + ws.cell(2, 3).value
+    ws.cell(last, 3).value = forged
+    ws.cell(last, 4).value = seal_of(ws.cell(last, 2).value, forged)
+    out = tmp_path / "forged.xlsx"
+    wb.save(out)
+    with pytest.raises(TemplateError, match=rf"hidden sheet _ims_data, row {last} is damaged"):
+        read_review(out)
+
+
 @pytest.mark.parametrize("row, col, value", [(4, 2, "b2x"), (3, 1, "abc"), (5, 3, None)])
 def test_a_damaged_cell_of_the_hidden_copy_is_named_by_its_row(workbook, tmp_path, row, col, value) -> None:
     """The hidden copy is read column by column; a cell that breaks that read is then found

@@ -347,17 +347,30 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
                       removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept)
 
 
+#: Records of the hidden copy parsed by one ``json.loads``.
+_PARSE_CHUNK = 5000
+
+
 def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bool) -> list[dict]:
     """The records of the hidden copy, parsed from their JSON texts.
 
     When every text is sealed and its seal holds, each is exactly one JSON object as ims-xl
-    wrote it, so they are parsed as one array (one ``json.loads`` for the whole copy);
-    otherwise record by record, so a damaged cell is named by its row."""
+    wrote it, so they are parsed as arrays of :data:`_PARSE_CHUNK` (one ``json.loads`` per
+    array, not per record; one array of the whole copy took a 120 MB text at 300,000 records
+    and 0.4 s more, in fresh memory); otherwise record by record, so a damaged cell is named
+    by its row."""
     if one_pass:
         try:
-            recs = json.loads("[" + ",".join(texts) + "]")
-            if len(recs) == len(texts) and all(type(r) is dict for r in recs):
-                return recs
+            recs: list = []
+            for i in range(0, len(texts), _PARSE_CHUNK):
+                part = texts[i:i + _PARSE_CHUNK]
+                got = json.loads("[" + ",".join(part) + "]")
+                if len(got) != len(part):
+                    break  # a cell holding two objects (or none): read record by record
+                recs += got
+            else:
+                if all(type(r) is dict for r in recs):
+                    return recs
         except ValueError:
             pass  # fall through: the record-by-record read names the row
     out = []
