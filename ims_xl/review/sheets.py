@@ -347,6 +347,12 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
                       removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept)
 
 
+def _no_constant(name: str) -> object:
+    """``json.loads`` takes NaN and Infinity, which are not JSON and never an amount ims-xl
+    wrote: a hidden record holding one is damaged."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 #: Records of the hidden copy parsed by one ``json.loads``.
 _PARSE_CHUNK = 5000
 
@@ -364,7 +370,7 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
             recs: list = []
             for i in range(0, len(texts), _PARSE_CHUNK):
                 part = texts[i:i + _PARSE_CHUNK]
-                got = json.loads("[" + ",".join(part) + "]")
+                got = json.loads("[" + ",".join(part) + "]", parse_constant=_no_constant)
                 if len(got) != len(part):
                     break  # a cell holding two objects (or none): read record by record
                 recs += got
@@ -376,7 +382,8 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
     out = []
     for text, i in zip(texts, rows):
         try:
-            rec = json.loads(text)  # written by us: numbers are exact (see records_from_originals)
+            # written by us: numbers are exact (see records_from_originals), never NaN or Infinity
+            rec = json.loads(text, parse_constant=_no_constant)
         except ValueError:
             rec = None
         if not isinstance(rec, dict):
