@@ -94,6 +94,15 @@ _EXACT_RUPEES = 1e13
 _NONE = type(None)
 
 
+def _floats(texts: list[str]) -> np.ndarray | None:
+    """float() of each text, or None when one is not a plain number (a blank, a dash, digit
+    group commas: the caller's fuller reading takes those)."""
+    try:
+        return np.fromiter(map(float, texts), dtype=np.float64, count=len(texts))
+    except ValueError:
+        return None
+
+
 def paise_column(cells: list[object]) -> np.ndarray | None:
     """:func:`_paise` of every cell of a column at once, or None when some cell needs the
     cell-by-cell reading (Dr/Cr, trailing minus, brackets, a refusal and its message).
@@ -105,6 +114,8 @@ def paise_column(cells: list[object]) -> np.ndarray | None:
     if kinds <= {float, int, _NONE}:
         a = np.array([0.0 if c is None else c for c in cells], dtype=np.float64)
         a[np.isnan(a)] = 0.0  # an empty numeric cell, as _paise reads it
+    elif kinds == {str} and (a := _floats(cells)) is not None:
+        pass  # every text a plain number (float() strips the white space str.strip would)
     elif kinds <= {str, _NONE}:
         texts = list(map(str.strip, cells if _NONE not in kinds else ["" if c is None else c for c in cells]))
         if "" in (seen := set(texts)) or not _DASHES.isdisjoint(seen):
