@@ -710,3 +710,15 @@ def test_an_amount_changed_in_the_sealed_hidden_copy_reads_as_the_record_by_reco
     col = "txval" if key == "txval" else "decl_igst"
     assert col in expected
     assert (pd.isna(got[col]) and pd.isna(expected[col].iloc[0])) or got[col] == expected[col].iloc[0]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")), st.text(max_size=6), st.integers(-10**6, 10**6),
+                          st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([" a\u00a0", "\u2003", "\t7 "])),
+                max_size=12))
+def test_matching_texts_are_stripped_as_pandas_strips_them(values) -> None:
+    """The matcher's identifiers: each value as text, stripped, a missing one blank, as
+    ``astype(object).fillna("").astype(str).str.strip()`` gives them (in one pass)."""
+    from ims_xl.reconcile.prepare import _stripped
+    s = pd.Series(values, dtype=object)
+    assert list(_stripped(s)) == list(s.astype(object).fillna("").astype(str).str.strip())

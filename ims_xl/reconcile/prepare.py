@@ -32,12 +32,23 @@ def _months(days: np.ndarray) -> np.ndarray:
     return np.where(days == _NO_DAY, -1, m)
 
 
+def _stripped(s: pd.Series) -> np.ndarray:
+    """Each value as text, stripped; a missing one (None, NaN, NA) as "": what
+    ``s.astype(object).fillna("").astype(str).str.strip()`` gives, in one pass (pandas 3
+    made a string array of each column first, then objects again: 0.1 s a column)."""
+    vals = s.to_numpy(dtype=object)
+    missing = pd.isna(vals)
+    out = np.array([v.strip() if type(v) is str else str(v).strip() for v in vals], dtype=object)
+    if missing.any():
+        out[missing] = ""
+    return out
+
+
 def _identity(out: pd.DataFrame, df: pd.DataFrame, memo: dict[str, str] | None = None) -> None:
     """Supplier GSTIN, document numbers and their matching keys, the same for both sides."""
-    out["stin"] = df["stin"].astype(object).fillna("").astype(str).str.strip().str.upper().to_numpy()
-    out["doc_no"] = df["doc_no"].astype(object).fillna("").astype(str).str.strip().to_numpy()
-    orig = df["orig_doc_no"] if "orig_doc_no" in df else pd.Series("", index=df.index)
-    out["orig_doc_no"] = orig.astype(object).fillna("").astype(str).str.strip().to_numpy()
+    out["stin"] = np.array([v.upper() for v in _stripped(df["stin"])], dtype=object)
+    out["doc_no"] = _stripped(df["doc_no"])
+    out["orig_doc_no"] = _stripped(df["orig_doc_no"]) if "orig_doc_no" in df else np.full(len(df), "", dtype=object)
     out["norm"] = _normalise_series(out["doc_no"], memo)
     out["onorm"] = _normalise_series(out["orig_doc_no"], memo)
 
@@ -76,9 +87,10 @@ def _prep_ims(ims: pd.DataFrame, memo: dict[str, str] | None = None) -> pd.DataF
 
 def _prep_books(books: pd.DataFrame, memo: dict[str, str] | None = None) -> pd.DataFrame:
     # books_row is unique in one register; the other keys only make the order total when
-    # registers were concatenated
-    df = books.sort_values(["books_row", "stin", "doc_no", "txval", "val"],
-                           kind="stable").reset_index(drop=True)
+    # registers were concatenated (sorting by five columns took 0.2 s at 100,000 documents,
+    # by the one unique column alone, a stable sort giving the same order, 0.01 s)
+    keys = "books_row" if books["books_row"].is_unique else ["books_row", "stin", "doc_no", "txval", "val"]
+    df = books.sort_values(keys, kind="stable").reset_index(drop=True)
     out = pd.DataFrame({"books_row": df["books_row"].astype(np.int64).to_numpy()})
     out["kind"] = df["doc_kind"].map(_KINDS).fillna(0).astype(np.int64).to_numpy()
     _identity(out, df, memo)
