@@ -611,7 +611,8 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
     cols["pend_blocked"] = [r.get("ispendactblocked", "") == "Y" for r in recs]
     cols["remarks_blocked"] = [r.get("isRemarksBlocked", "") == "Y" for r in recs]
     cols["itc_blocked"] = [r.get("isItcRedReqBlocked", "") == "Y" for r in recs]
-    cols["unknown_keys"] = [",".join(k for k in r if k not in KNOWN_KEYS) for r in recs]
+    cols["unknown_keys"] = ["" if KNOWN_KEYS.issuperset(r) else ",".join([k for k in r if k not in KNOWN_KEYS])
+                            for r in recs]
     # the originals: amounts as their exact JSON numbers, everything else as downloaded
     originals = []
     for i, r in enumerate(recs):
@@ -620,7 +621,34 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
             if paise[i] is not None:
                 o[k] = json_number(paise[i])
         originals.append(o)
-    return records_frame(cols), originals
+    return _columns_frame(cols), originals
+
+
+_BOOL_COLUMNS = ("pend_blocked", "remarks_blocked", "itc_blocked")
+
+
+def _columns_frame(cols: dict[str, list]) -> pd.DataFrame:
+    """:func:`records_frame` of columns whose texts hold no null (the column-wise path's):
+    each column made once with its dtype (0.26 -> 0.14 s at 100,000 records); a column
+    holding a null is left to records_frame."""
+    n = len(cols["ref"])
+    out: dict[str, pd.Series] = {}
+    for k in RECORD_COLUMNS:
+        v = cols.get(k)
+        if k in AMOUNT_KEYS or k == "ref":
+            out[k] = pd.Series(np.array(v, dtype=np.int64), copy=False)
+        elif k in DECL_COLUMNS:
+            out[k] = pd.Series(pd.array(v, dtype="Int64"), copy=False)
+        elif k in _BOOL_COLUMNS:
+            out[k] = pd.Series(np.array(v, dtype=bool), copy=False)
+        else:
+            if v is not None and None in v:
+                return records_frame(cols)
+            arr = np.empty(n, dtype=object)  # filled, not converted: a text stays the object it is
+            arr[:] = "" if v is None else v
+            # a Series of objects: a frame made from bare arrays infers pandas 3's string type
+            out[k] = pd.Series(arr, dtype=object, copy=False)
+    return pd.DataFrame(out, copy=False)
 
 
 def build_records(items: list[tuple[Section, object]], source: str,
