@@ -456,7 +456,7 @@ def test_cell_notes_written_in_bulk_are_the_bytes_xlsxwriter_writes_note_by_note
     """Every note's text, box and anchor, and the VML ids past a block of 1,024 notes."""
     from ims_xl.files.notes import SheetNotes, col_pixels, note_parts, row_pixels
     texts = ["Books: 1,00,000.00 (Books row 7)", "a & b < c > d", "INV_x0041_", " lead", "trail\u00a0",
-             "bell\x07", "₹ ok", "=SUM(A1)"]
+             "bell\x07", "₹ ok", "=SUM(A1)", "line feed\n", "\u2003em space", "mid \nx"]
     big = {(r, c): texts[(r + c) % len(texts)] for r in range(1, 1300) for c in (3, 7) if (r + c) % 3}
     big[(1, 11)] = "last column"
     sheets = [{"cols": {0: (16, False), 1: (0.5, False), 2: (30, True), 3: (12, False), 4: (8.43, False),
