@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
@@ -722,3 +722,17 @@ def test_matching_texts_are_stripped_as_pandas_strips_them(values) -> None:
     from ims_xl.reconcile.prepare import _stripped
     s = pd.Series(values, dtype=object)
     assert list(_stripped(s)) == list(s.astype(object).fillna("").astype(str).str.strip())
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.text(alphabet="ab|#12 \n", max_size=8), st.text(alphabet="01 \t2", max_size=7)),
+                max_size=10))
+@example([("#2", " 102025 "), ("a#1", "x"), ("b#12\n", ""), ("c#", "1"), ("d#3#4", "2")])
+def test_a_rows_record_on_the_portal_is_its_key_without_the_occurrence_and_its_period(pairs) -> None:
+    """upload_plan's identity of a row (a record downloaded twice is uploaded once): what the
+    pandas expression gives, in one pass over the texts."""
+    from ims_xl.review.upload import record_idents
+    keys = pd.Series([k for k, _ in pairs], dtype=object)
+    periods = pd.Series([p for _, p in pairs], dtype=object)
+    expected = keys.astype(str).str.replace(r"#\d+$", "", regex=True) + "|" + periods.astype(str).str.strip()
+    assert record_idents(keys, periods) == list(expected)

@@ -15,6 +15,7 @@ Readings taken where the sources disagree (stated in the README):
 
 from __future__ import annotations
 
+import re
 
 import pandas as pd
 
@@ -67,6 +68,24 @@ def upload_record(row: pd.Series, original: dict, action: str) -> dict:
     return rec
 
 
+#: The occurrence suffix ims_json.with_occurrence gives a record met again in a download.
+_OCCURRENCE = re.compile(r"#\d+$")
+
+
+def record_idents(keys: pd.Series, periods: pd.Series) -> list[str]:
+    """Each row's record on the portal: its key without the occurrence suffix, and its
+    return period (stripped), as ``key|period``. A pass over the texts: the suffix is looked
+    for only in the keys that hold a ``#`` (a record downloaded twice), almost none."""
+    out = []
+    for k, p in zip(keys.tolist(), periods.tolist()):
+        k = k if type(k) is str else str(k)
+        if "#" in k:
+            k = _OCCURRENCE.sub("", k)
+        p = p.strip() if type(p) is str else "" if p is None or p != p else str(p).strip()
+        out.append(f"{k}|{p}")
+    return out
+
+
 def upload_plan(rows: pd.DataFrame) -> pd.DataFrame:
     """Which rows are uploaded, with which action: the one reading shared by validation and
     export (README "What validate passes, export sends").
@@ -85,8 +104,7 @@ def upload_plan(rows: pd.DataFrame) -> pd.DataFrame:
     """
     act = effective_actions(rows)
     changed = (act != rows["action"]).astype(bool)
-    base = rows["key"].astype(str).str.replace(r"#\d+$", "", regex=True)
-    ident = base + "|" + rows["rtnprd"].astype(str).str.strip()
+    ident = pd.Series(record_idents(rows["key"], rows["rtnprd"]), index=rows.index, dtype=object)
     plan = pd.DataFrame({"act": act.astype(object), "changed": changed, "send": changed.copy(),
                          "dup_of": -1, "conflict": False}, index=rows.index)
     multi = ident[changed].duplicated(keep=False)
