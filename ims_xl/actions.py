@@ -358,7 +358,7 @@ def _refuse_doubtful(ims_result: pd.DataFrame, mapped: dict[str, list[str]], reg
 def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object]] | None = None,
               source: str = "Books sheet", sheet: str | None = None, settings=None, *,
               mapping: str | None = None, voucher_kinds: str | None = None,
-              replace_books: bool = False) -> Outcome:
+              replace_books: bool = False, matches: bool = True) -> Outcome:
     """Match every IMS record with the purchase register and explain each decision.
 
     ``registers`` are the register files' cells (one :class:`RegisterFile` per CSV or
@@ -368,7 +368,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     reconciled together. ``mapping`` (``--map`` text) and ``voucher_kinds`` are saved in the
     book and used by later runs. Returns the outcome (rows with status, books row, reasons,
     suggestion; the Books, Missing in IMS and Suppliers sheets) with the ``matches.csv``
-    frame as its ``table``.
+    frame as its ``table`` (None with ``matches=False``, for a caller that writes none).
 
     Raises:
         InputError: the register cannot be used (the message names file, row and column).
@@ -470,7 +470,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     msgs.insert(0, f"Reconciled {len(ims):,} IMS records with " + "; ".join(described))
     msgs += [f"  {k}: {v:,}" for k, v in counts.items()]
     msgs += warnings[:20]
-    return Outcome(book=new, messages=msgs, table=matches_frame(result, ims, books))
+    return Outcome(book=new, messages=msgs, table=matches_frame(result, ims, books) if matches else None)
 
 
 def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,

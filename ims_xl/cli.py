@@ -204,7 +204,8 @@ def cmd_reconcile(a: argparse.Namespace) -> int:
         check_output_path(a.matches)
     with _changing(target):
         book = read_review(a.workbook)
-        out = actions.reconcile(book, _registers(a), settings=_match_settings(a), **_reconcile_options(a))
+        out = actions.reconcile(book, _registers(a), settings=_match_settings(a), matches=bool(a.matches),
+                                **_reconcile_options(a))
         if a.matches:
             write_csv(out.table, Path(a.matches))
         problems = _save(book, out, target)

@@ -203,3 +203,24 @@ def test_sections_sheets_keep_order(job):
     idx = [names.index(s.sheet) for s in SECTIONS]
     assert idx == sorted(idx)
     assert SECTION_BY_SHEET["B2B"].key == "b2b"
+
+
+def test_a_reconcile_that_writes_no_matches_csv_makes_the_same_workbook(tmp_path) -> None:
+    """The matches table is built only for a caller that writes it (``--matches``, run's
+    matches.csv): without it, the same book, and no table."""
+    import pandas as pd
+    from ims_xl import actions
+    from ims_xl.files.xlsx import read_review
+    data = generate_download(records=120, seed=5)
+    write_download(tmp_path / "ims.json", data)
+    grid, _ = generate_register(data, 5)
+    write_register_csv(tmp_path / "register.csv", grid)
+    assert main(["import", str(tmp_path / "ims.json"), "--out", str(tmp_path / "review.xlsx")]) == 0
+    book = read_review(tmp_path / "review.xlsx")
+    files = [actions.RegisterFile(grid, "register.csv")]
+    full = actions.reconcile(book, files)
+    lean = actions.reconcile(book, files, matches=False)
+    assert lean.table is None and list(full.table.columns) == list(MATCHES_COLUMNS) and len(full.table) >= 120
+    pd.testing.assert_frame_equal(lean.book.rows, full.book.rows)
+    assert lean.book.books == full.book.books and lean.book.reports == full.book.reports
+    assert lean.messages == full.messages

@@ -171,15 +171,15 @@ def _reconcile(s: Session) -> list[str]:
         if answer == "cancel":
             return ["Reconcile cancelled."]
         use_sheet = answer == "yes"
-    if use_sheet:
-        out = fn(book, None, "Books sheet")
+    if use_sheet:  # (no matches table: the button writes none)
+        out = fn(book, None, "Books sheet", matches=False)
     else:
         path = _ask_open_file(s.app, "Choose your purchase register", REGISTER_FILES)
         if not path:
             return ["Reconcile cancelled: no register was chosen."]
         files = [actions.RegisterFile(g, Path(path).name, sh or None, opt, str(Path(path).resolve()))
                  for g, sh, opt in read_register_file(path)]
-        out = fn(book, files)
+        out = fn(book, files, matches=False)
     s.write(out.book, out.marks)
     return out.messages
 
