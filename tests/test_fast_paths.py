@@ -677,7 +677,8 @@ def test_a_section_ref_that_no_record_can_have_names_its_row(workbook, ref) -> N
 
 @pytest.mark.parametrize("key", ["txval", "declIgst"])
 @pytest.mark.parametrize("value", ['"1000.5"', "Infinity", "-Infinity", "NaN", "1000.505", "[1]", '{"a": 1}', "true",
-                                   "null", "1e400", "12.5", "-0.0"])
+                                   "null", "1e400", "12.5", "-0.0", "1" + "0" * 400, "-" + "9" * 30,
+                                   "9999999999999.99", "10000000000000", "-10000000000000.5"])
 def test_an_amount_changed_in_the_sealed_hidden_copy_reads_as_the_record_by_record_read_or_is_refused(
         workbook, tmp_path, key, value) -> None:
     """The hidden copy's amounts are read column-wise (float of each number); whatever JSON an

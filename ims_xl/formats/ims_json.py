@@ -841,14 +841,18 @@ _JSON_AMOUNT_TYPES = frozenset({int, float, type(None)})
 def _amount_column(raw: pd.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
     """The amounts of column ``key`` as floats (float() of each in C) and where they are null
     or absent. Raises ValueError for anything else the record-by-record read must look at: a
-    text, a bool, a list, Infinity. (NaN: the hidden copy's parse refuses it, so a NaN here
+    text, a bool, a list, Infinity, an amount beyond Decimal(15, 2) (:data:`MAX_PAISE`; an
+    int64 of its paise would wrap). (NaN: the hidden copy's parse refuses it, so a NaN here
     is an absent key.)"""
     vals = raw[key].to_numpy()
     if not set(map(type, vals)) <= _JSON_AMOUNT_TYPES:
         raise ValueError(f"{key} is not a number")
-    a = np.asarray(vals, dtype=float)
-    if np.isinf(a).any():
-        raise ValueError(f"{key} is not a finite number")
+    try:
+        a = np.asarray(vals, dtype=float)
+    except OverflowError:  # an integer of more than 308 digits
+        raise ValueError(f"{key} is not a realistic amount") from None
+    if (np.abs(a) * 100 > MAX_PAISE).any():  # Infinity too; NaN compares False
+        raise ValueError(f"{key} is beyond Decimal(15, 2)")
     return a, np.isnan(a)
 
 
