@@ -833,6 +833,8 @@ def _trimmed(values: pd.Series, must_be_text: bool, name: str) -> pd.Series:
                       else np.nan for v in values], dtype=object)
 
 
+#: A flag of the hidden copy the column-wise read takes as it is (``_flag`` keeps these).
+_FLAG_WORDS = frozenset({"Y", "N", ""})
 #: What an amount of the hidden copy may be for the column-wise read: a JSON number, null,
 #: or absent (NaN in the frame).
 _JSON_AMOUNT_TYPES = frozenset({int, float, type(None)})
@@ -851,18 +853,20 @@ def _amount_column(raw: pd.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]
         a = np.asarray(vals, dtype=float)
     except OverflowError:  # an integer of more than 308 digits
         raise ValueError(f"{key} is not a realistic amount") from None
-    if (np.abs(a) * 100 > MAX_PAISE).any():  # Infinity too; NaN compares False
+    if (np.abs(a) > MAX_PAISE / 100).any():  # Infinity too; NaN compares False
         raise ValueError(f"{key} is beyond Decimal(15, 2)")
     return a, np.isnan(a)
 
 
 def _paise_of(a: np.ndarray, null: np.ndarray, key: str) -> np.ndarray:
     """Whole paise (floats) of :func:`_amount_column`'s amounts, 0 where null; ValueError for
-    more than 2 decimals (float64 holds every amount of Decimal(15, 2) to far better than
-    the 1e-6 paise looked at)."""
-    a = np.where(null, 0.0, a) * 100
-    p = np.rint(a)
-    if np.any(np.abs(a - p) > 1e-6):
+    more than 2 decimals. Exact, not within a tolerance: below Decimal(15, 2)'s bound a float
+    is some amount of 2 decimals exactly when its paise divided by 100 give the float back
+    (then its shortest text, which the record-by-record read looks at, has 2 decimals or
+    fewer); 1E-14 or 5000000000000.125 do not."""
+    x = np.where(null, 0.0, a)
+    p = np.rint(x * 100)
+    if not np.array_equal(p / 100, x):
         raise ValueError(f"{key} has more than 2 decimals")
     return p
 
@@ -903,7 +907,16 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     # the originals keep the downloaded text; the frame holds it trimmed, as build_records does
     for s_ in ("stin", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
                "srcform", "rtnprd", "srcfilstatus", "hash"):
-        out[s_] = _trimmed(out[s_], must_be_text=s_ in ("stin", "doc_no", "doc_date", "pos"), name=s_)
+        out[s_] = _trimmed(out[s_], must_be_text=True, name=s_)
+    if not all(out["doc_no"]):
+        raise ValueError("a document number is blank")  # build_records refuses the record
+    if any(0 < len(v) <= 2 for v in set(out["rtnprd"])):
+        raise ValueError("a return period is a bare month")  # build_records makes it MMYYYY
+    # a number or a flag where text belongs (kept so in the originals, as downloaded) is read
+    # record by record, which makes it text ("12") as the import did
+    for s_ in ("tradenm", "remarks"):
+        if not set(map(type, out[s_])) <= {str}:
+            raise ValueError(f"{s_} is not text")
     out["stin"] = pd.Series([v.upper() for v in out["stin"]], dtype=object)
     for k in AMOUNT_KEYS:
         a, null = _amount_column(raw, k) if k in raw else (np.zeros(n), np.zeros(n, dtype=bool))
@@ -920,17 +933,20 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
         raise ValueError("action is not A/R/P/N")
     out["action"] = act
     flags = {k: col(k) for k in FLAG_KEYS}
-    if any(not set(map(type, v)) <= {str} for v in flags.values()):
-        raise ValueError("a flag is not text")  # build_records reads it as _flag does
+    try:
+        usual = all(set(v) <= _FLAG_WORDS for v in flags.values())
+    except TypeError:  # a list or an object: unhashable
+        usual = False
+    if not usual:
+        raise ValueError("a flag is not Y, N or blank")  # build_records reads it as _flag does
     out["itc_red_req"] = flags["itcRedReq"]
     out["pend_blocked"] = (flags["ispendactblocked"] == "Y").to_numpy()
     out["remarks_blocked"] = (flags["isRemarksBlocked"] == "Y").to_numpy()
     out["itc_blocked"] = (flags["isItcRedReqBlocked"] == "Y").to_numpy()
     unknown = [k for k in raw.columns if k not in KNOWN_KEYS]
-    if unknown:
-        present = raw[unknown].notna()
-        out["unknown_keys"] = pd.Series([",".join(k for k, p in zip(unknown, row) if p)
-                                         for row in present.itertuples(index=False)], dtype=object)
+    if unknown:  # each record's own, a key holding null too (as build_records lists them)
+        out["unknown_keys"] = pd.Series([",".join([k for k in o if k not in KNOWN_KEYS]) for o in originals],
+                                        dtype=object)
     else:
         out["unknown_keys"] = pd.Series([""] * n, dtype=object)
     df = pd.DataFrame({k: out[k] if k in out else "" for k in RECORD_COLUMNS})
