@@ -784,3 +784,37 @@ def test_every_amount_of_two_decimals_reads_column_wise_to_its_exact_paise() -> 
     for odd in (1e-14, 5000000000000.125, 0.005, 2.675, 1000.001):
         with pytest.raises(ValueError, match="more than 2 decimals"):
             _paise_of(np.array([1.0, odd]), np.zeros(2, dtype=bool), "txval")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.sampled_from(["stin", "tradenm", "inum", "idt", "val", "pos", "txval", "iamt", "camt", "samt", "cess",
+                        "inv_typ", "srcform", "rtnprd", "action", "ispendactblocked", "isRemarksBlocked",
+                        "itcRedReq", "declIgst", "remarks", "hash", "srcfilstatus", "newKey"]), _JSON_VALUE)
+def test_a_downloaded_record_with_any_value_in_any_field_imports_as_the_record_by_record_read(key, value) -> None:
+    """The download's column-wise import takes a record only as the record-by-record read
+    takes it: the same frame, originals and warnings, or both refuse it."""
+    from decimal import Decimal as D
+    from ims_xl.errors import InputError
+    from ims_xl.formats import ims_json
+    from ims_xl.model import SECTION_BY_KEY
+    rec = json.loads(json.dumps({**record("b2b", 1), key: value}), parse_float=D)  # as a real read gives it
+    items = [(SECTION_BY_KEY["b2b"], json.loads(json.dumps(record("b2b", 2)), parse_float=D)),
+             (SECTION_BY_KEY["b2b"], rec)]
+
+    def read(usual: bool):
+        saved = ims_json._usual_records
+        if not usual:
+            ims_json._usual_records = lambda *_: None
+        try:
+            return ims_json.build_records(items, "x.json")
+        except InputError as exc:
+            return str(exc)
+        finally:
+            ims_json._usual_records = saved
+    fast, slow = read(True), read(False)
+    if isinstance(fast, str) or isinstance(slow, str):
+        assert fast == slow
+        return
+    pd.testing.assert_frame_equal(fast[0], slow[0])
+    assert [json.dumps(o, default=repr) for o in fast[1]] == [json.dumps(o, default=repr) for o in slow[1]]
+    assert fast[2] == slow[2]
