@@ -482,7 +482,7 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
     row["pend_blocked"] = orig.get("ispendactblocked", "") == "Y"
     row["remarks_blocked"] = orig.get("isRemarksBlocked", "") == "Y"
     row["itc_blocked"] = orig.get("isItcRedReqBlocked", "") == "Y"
-    row["unknown_keys"] = ",".join(k for k in orig if k not in KNOWN_KEYS)
+    row["unknown_keys"] = unknown_keys(orig)
     return row, orig
 
 
@@ -493,6 +493,15 @@ def record_key(section: str, stin: str, doc_no: str) -> str:
     ``#2``, ``#3`` ... in download order (see :func:`with_occurrence`).
     """
     return f"{section}|{stin.strip().upper()}|{doc_no.strip().upper()}"
+
+
+#: The suffix :func:`with_occurrence` gives a key met again (``#2``, ``#3`` ...).
+OCCURRENCE = re.compile(r"#\d+$")
+
+
+def unknown_keys(rec: dict) -> str:
+    """The keys of a downloaded record ims-xl does not know, comma-separated, in its order."""
+    return "" if KNOWN_KEYS.issuperset(rec) else ",".join([k for k in rec if k not in KNOWN_KEYS])
 
 
 def with_occurrence(keys: pd.Series) -> pd.Series:
@@ -611,8 +620,7 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
     cols["pend_blocked"] = [r.get("ispendactblocked", "") == "Y" for r in recs]
     cols["remarks_blocked"] = [r.get("isRemarksBlocked", "") == "Y" for r in recs]
     cols["itc_blocked"] = [r.get("isItcRedReqBlocked", "") == "Y" for r in recs]
-    cols["unknown_keys"] = ["" if KNOWN_KEYS.issuperset(r) else ",".join([k for k in r if k not in KNOWN_KEYS])
-                            for r in recs]
+    cols["unknown_keys"] = list(map(unknown_keys, recs))
     # the originals: amounts as their exact JSON numbers, everything else as downloaded
     originals = []
     for i, r in enumerate(recs):
@@ -810,31 +818,25 @@ def load_portal_errors(path: str | Path) -> pd.DataFrame:
 _SPACE_AFTER_NUL = re.compile(r"\x00\s")
 
 
-def _trimmed(values: pd.Series, must_be_text: bool, name: str) -> pd.Series:
-    """The texts of a column stripped (anything else NaN), as ``build_records`` stores them.
+def _trimmed(values: pd.Series, name: str) -> pd.Series:
+    """The texts of a column stripped, as ``build_records`` stores them.
 
     One search over the joined column finds whether any text needs trimming at all (a
     download's almost never do); only then is each text stripped, each distinct text once.
 
     Raises:
-        ValueError: ``must_be_text`` and a value is not text (the caller falls back)."""
+        ValueError: a value is not text (the caller falls back to the record-by-record read,
+            which makes a number its text)."""
     try:
-        joined = "\x00".join(values)
+        joined = "\x00" + "\x00".join(values) + "\x00"
     except TypeError:  # a value that is not text
-        if must_be_text:
-            raise ValueError(f"{name} is not text") from None
-        joined = None
-    if joined is not None:
-        joined = f"\x00{joined}\x00"
-        if not _SPACE_AFTER_NUL.search(joined) and not _SPACE_AFTER_NUL.search(joined[::-1]):
-            return values
+        raise ValueError(f"{name} is not text") from None
+    if not _SPACE_AFTER_NUL.search(joined) and not _SPACE_AFTER_NUL.search(joined[::-1]):
+        return values
     strip: dict = {}  # most of these repeat (types, states, periods): each text stripped once
-    return pd.Series([(strip[v] if v in strip else strip.setdefault(v, v.strip())) if type(v) is str
-                      else np.nan for v in values], dtype=object)
+    return pd.Series([strip[v] if v in strip else strip.setdefault(v, v.strip()) for v in values], dtype=object)
 
 
-#: A flag of the hidden copy the column-wise read takes as it is (``_flag`` keeps these).
-_FLAG_WORDS = frozenset({"Y", "N", ""})
 #: What an amount of the hidden copy may be for the column-wise read: a JSON number, null,
 #: or absent (NaN in the frame).
 _JSON_AMOUNT_TYPES = frozenset({int, float, type(None)})
@@ -907,7 +909,7 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     # the originals keep the downloaded text; the frame holds it trimmed, as build_records does
     for s_ in ("stin", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
                "srcform", "rtnprd", "srcfilstatus", "hash"):
-        out[s_] = _trimmed(out[s_], must_be_text=True, name=s_)
+        out[s_] = _trimmed(out[s_], s_)
     if not all(out["doc_no"]):
         raise ValueError("a document number is blank")  # build_records refuses the record
     if any(0 < len(v) <= 2 for v in set(out["rtnprd"])):
@@ -934,7 +936,7 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     out["action"] = act
     flags = {k: col(k) for k in FLAG_KEYS}
     try:
-        usual = all(set(v) <= _FLAG_WORDS for v in flags.values())
+        usual = all(set(v) <= _FLAGS for v in flags.values())  # what _flag keeps as it is
     except TypeError:  # a list or an object: unhashable
         usual = False
     if not usual:
@@ -943,10 +945,8 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     out["pend_blocked"] = (flags["ispendactblocked"] == "Y").to_numpy()
     out["remarks_blocked"] = (flags["isRemarksBlocked"] == "Y").to_numpy()
     out["itc_blocked"] = (flags["isItcRedReqBlocked"] == "Y").to_numpy()
-    unknown = [k for k in raw.columns if k not in KNOWN_KEYS]
-    if unknown:  # each record's own, a key holding null too (as build_records lists them)
-        out["unknown_keys"] = pd.Series([",".join([k for k in o if k not in KNOWN_KEYS]) for o in originals],
-                                        dtype=object)
+    if not KNOWN_KEYS.issuperset(raw.columns):  # each record's own, a key holding null too (as build_records lists them)
+        out["unknown_keys"] = pd.Series(list(map(unknown_keys, originals)), dtype=object)
     else:
         out["unknown_keys"] = pd.Series([""] * n, dtype=object)
     df = pd.DataFrame({k: out[k] if k in out else "" for k in RECORD_COLUMNS})

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..formats.ims_json import OCCURRENCE
 from ..gstin import POS_CODES, gstin_problem, state_of
 from .layout import columns_for
 from ..model import (ACTION_LABELS, AMOUNT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY, SECTIONS,
@@ -306,7 +307,7 @@ def check_duplicates(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findin
     dup = rows["key"].str.contains("#", regex=False)
     if not dup.any():
         return []
-    base = rows["key"].str.replace(r"#\d+$", "", regex=True)
+    base = rows["key"].str.replace(OCCURRENCE, "", regex=True)
     involved = base.isin(set(base[dup]))
     sub = pd.DataFrame({"b": base[involved], "r": rows.loc[involved, "excel_row"].astype("int64")})
     first_row = sub.groupby("b")["r"].transform("min").reindex(rows.index)

@@ -15,10 +15,9 @@ Readings taken where the sources disagree (stated in the README):
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
+from ..formats.ims_json import OCCURRENCE
 from .inputs import cell_text, declared_paise, yes_no
 from ..model import DECL_KEYS, NOT_SENT_KEYS, SECTION_BY_KEY, SECTIONS, Settings
 from ..money import json_number
@@ -68,10 +67,6 @@ def upload_record(row: pd.Series, original: dict, action: str) -> dict:
     return rec
 
 
-#: The occurrence suffix ims_json.with_occurrence gives a record met again in a download.
-_OCCURRENCE = re.compile(r"#\d+$")
-
-
 def record_idents(keys: pd.Series, periods: pd.Series) -> list[str]:
     """Each row's record on the portal: its key without the occurrence suffix, and its
     return period (stripped), as ``key|period``. A pass over the texts: the suffix is looked
@@ -80,7 +75,7 @@ def record_idents(keys: pd.Series, periods: pd.Series) -> list[str]:
     for k, p in zip(keys.tolist(), periods.tolist()):
         k = k if type(k) is str else str(k)
         if "#" in k:
-            k = _OCCURRENCE.sub("", k)
+            k = OCCURRENCE.sub("", k)
         p = p.strip() if type(p) is str else "" if p is None or p != p else str(p).strip()
         out.append(f"{k}|{p}")
     return out
