@@ -540,6 +540,11 @@ def run_month(download: ImsDownload, existing: ReviewBook | None, registers: lis
         book, problems = with_log(existing, book, "re-import")
         msgs += problems + [f"the review workbook already existed: updated it with this download, keeping your "
                             f"entries on {report.kept_work:,} record(s)"]
+    # the book holds what it still needs of both; the rest is freed here for the steps below
+    # (peak memory of a re-run) when the caller kept no reference: the CLI passes values
+    # popped from a list in a plain call (a local name, or a ``**`` call's argument tuple,
+    # would keep them alive to the end; a plain call's frame takes its arguments over)
+    del download, existing, imp
     table = None
     if registers is not None:
         rec = reconcile(book, registers, settings=match_settings, mapping=mapping, voucher_kinds=voucher_kinds,

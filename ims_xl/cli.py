@@ -194,10 +194,6 @@ def _registers(a: argparse.Namespace) -> list[actions.RegisterFile] | None:
     return out
 
 
-def _reconcile_options(a: argparse.Namespace) -> dict:
-    return {"mapping": a.map, "voucher_kinds": a.voucher_kind, "replace_books": a.replace_books}
-
-
 def cmd_reconcile(a: argparse.Namespace) -> int:
     target = a.out or a.workbook
     if a.matches:
@@ -205,7 +201,7 @@ def cmd_reconcile(a: argparse.Namespace) -> int:
     with _changing(target):
         book = read_review(a.workbook)
         out = actions.reconcile(book, _registers(a), settings=_match_settings(a), matches=bool(a.matches),
-                                **_reconcile_options(a))
+                                mapping=a.map, voucher_kinds=a.voucher_kind, replace_books=a.replace_books)
         if a.matches:
             write_csv(out.table, Path(a.matches))
         problems = _save(book, out, target)
@@ -238,19 +234,20 @@ def cmd_run(a: argparse.Namespace) -> int:
     make_folder(out_dir)
     review = out_dir / "review.xlsx"
     with _changing(review):
-        existing = None
+        held = [download, None]  # handed over, not kept here: run_month frees both once imported
+        del download
         if review.exists():
             try:
-                existing = read_review(review)
+                held[1] = read_review(review, work_only=True)  # the download brings the copies
             except ImsXlError as exc:
                 raise InputError(f"{review} already exists and is not a review workbook this job can update "
                                  f"({exc}); it is left as it is: choose another --out-dir, or move that file "
                                  "away") from None
-        parts, out = actions.run_month(download, existing, registers, rtin=a.rtin or "", period=a.period or "",
-                                       force=a.force, file_time=file_saved_at(a.json),
-                                       match_settings=settings, apply=a.apply_suggestions,
-                                       **_reconcile_options(a))
-        del download, registers  # held by the book where still needed; the rest freed before the write
+        parts, out = actions.run_month(held.pop(0), held.pop(0), registers, rtin=a.rtin or "",
+                                       period=a.period or "", force=a.force, file_time=file_saved_at(a.json),
+                                       match_settings=settings, apply=a.apply_suggestions, mapping=a.map,
+                                       voucher_kinds=a.voucher_kind, replace_books=a.replace_books)
+        del registers  # held by the book where still needed; the rest freed before the write
         written = []
         if out.table is not None:
             write_csv(out.table, out_dir / "matches.csv")

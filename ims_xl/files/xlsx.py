@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -326,7 +327,7 @@ def write_review(book: ReviewBook, path: str | Path,
     """
     path = Path(path)
     if book.lean:  # pragma: no cover - a programming error, not an input one
-        raise ValueError("a book read lean (without its Books and report sheets) cannot be written back")
+        raise ValueError("a book read in part (lean, or work only) cannot be written back")
     check_review_target(path)
     by_ref = index_marks(marks or {})
     rows = positioned(book.rows)
@@ -432,11 +433,14 @@ def write_review(book: ReviewBook, path: str | Path,
 
 # ---------------------------------------------------------------- reading
 
-def read_review(path: str | Path, lean: bool = False) -> ReviewBook:
+def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -> ReviewBook:
     """Read a review workbook written by :func:`write_review` and edited by the accountant.
 
     ``lean`` leaves out the sheets export does not read (Books, the report sheets, sheets
     the accountant added): the book is marked ``lean`` and :func:`write_review` refuses it.
+    ``work_only`` leaves out the downloaded records' copies (the hidden copy, kept only as
+    the rows read from it): the book a new download is re-imported into, which takes them
+    from the download; it too is marked ``lean``.
 
     Raises:
         InputError: the file cannot be opened as a workbook.
@@ -457,13 +461,39 @@ def read_review(path: str | Path, lean: bool = False) -> ReviewBook:
         skip = {README_SHEET}
         if lean:
             skip |= {BOOKS_SHEET, *REPORT_SHEETS, *(n for n in names if n not in KNOWN_SHEETS)}
-        grids = {n: sheet_grid(wb, n) for n in names if n not in skip}
+        grids = _SheetGrids(wb, p, [n for n in names if n not in skip], error_parts)
+        book = book_from_grids(grids, p.name, names, share=not lean, copies=not work_only)
     finally:
         wb.close()
-    if error_parts:
-        _restore_error_cells(p, grids, error_parts)
-    book = book_from_grids(grids, p.name, names, share=not lean)
-    return replace(book, lean=True) if lean else book
+    return replace(book, lean=True) if lean or work_only else book
+
+
+class _SheetGrids(Mapping):
+    """A review workbook's sheets as grids, each read from the package when it is asked for
+    and not kept here: :func:`book_from_grids` takes each sheet once and keeps only what it
+    needs of it, so the section sheets' cells (some 240 MB of Python objects at 100,000
+    records, the hidden copy's 100 MB more) never all live at once. Peak memory of a re-run
+    (README "Speed and memory"); a test holds every sheet to one read."""
+
+    def __init__(self, wb, path: Path, names: list[str], error_parts: set[str]):
+        self._wb, self._path, self._names, self._error_parts = wb, path, names, error_parts
+
+    def __getitem__(self, name: str) -> list[list[object]]:
+        if name not in self._names:
+            raise KeyError(name)
+        grid = sheet_grid(self._wb, name)
+        if self._error_parts and name in SECTION_SHEETS:
+            _restore_error_cells(self._path, {name: grid}, self._error_parts)
+        return grid
+
+    def __contains__(self, name: object) -> bool:  # Mapping's own would read the sheet
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 

@@ -68,7 +68,8 @@ class ReviewBook:
     #: that same object, instead of serialising 100,000 records again (:func:`hidden_text`).
     texts: dict[int, tuple[dict, str]] = field(default_factory=dict, repr=False, compare=False)
     #: read without the Books, report and added sheets (``read_review(lean=True)``): such a
-    #: book is checked and exported, never written back (it would lose those sheets)
+    #: book is checked and exported, never written back (it would lose those sheets); or
+    #: without the downloaded copies (``work_only``): only re-imported into
     lean: bool = field(default=False, repr=False, compare=False)
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -228,14 +229,19 @@ def removed_grid(book: ReviewBook) -> list[list[object]]:
 
 # ---------------------------------------------------------------- reading
 
-def book_from_grids(grids: dict[str, list[list[object]]], source: str,
-                    sheet_names: list[str] | None = None, share: bool = True) -> ReviewBook:
+def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
+                    sheet_names: list[str] | None = None, share: bool = True,
+                    copies: bool = True) -> ReviewBook:
     """Rebuild a review book from the grids of a review workbook's sheets.
 
     The downloaded records come from the hidden data sheet; the accountant's entries, the
     shown values and the outputs from the section sheets, matched by the hidden ``IMS ref``.
     ``share``: equal texts of a section column share one object (:func:`_shared`), for a
     book that is kept and written back; a book read for one look (export) skips it.
+    ``copies``: keep the downloaded records' copies (``originals``, the hidden copy's texts
+    and seals); without them the book holds the rows alone, enough for a download to be
+    re-imported into it (which takes the copies from the download), not to be exported or
+    written back.
 
     Raises:
         TemplateError: not a review workbook, or a needed column or sheet was deleted.
@@ -250,6 +256,7 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
     for row, key in ((SUMMARY_RTIN_ROW, "rtin"), (SUMMARY_PERIOD_ROW, "period")):
         if len(g) >= row and len(g[row - 1]) > 1:
             meta[key] = text_of(g[row - 1][1]).strip().upper()
+    del g  # each grid let go once read (see _SheetGrids in files.xlsx)
     data = grids[DATA_SHEET]
     sealed = bool(data) and len(data[0]) > 3 and text_of(data[0][3]).strip() == "seal"
     data_rows = [i for i, r in enumerate(data[1:], start=2) if r and r[0] not in ("", None)]
@@ -273,6 +280,7 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
         seals = dict(zip(refs, [g or "-" for g in got]))
         edited = {ref: i for ref, i, g, sec, text in zip(refs, data_rows, got, secs, texts)
                   if g != seal_of(sec.key, text)}
+    del data, body  # the hidden sheet's cells: what is kept of them is in refs, texts and seals
     originals = _hidden_records(texts, data_rows, source, one_pass=sealed and not edited)
     if len(set(refs)) != len(refs):
         raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} holds a record twice; "
@@ -286,6 +294,9 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
         except InputError as exc:
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET} is damaged ({exc})") from None
     rows = fresh_rows(records)
+    del records
+    if not copies:  # freed before the other sheets are read (peak memory of a re-run)
+        originals, texts, seals, sealed = [], [], {}, False
     present = set(rows["section"])
     parts, part_sheets = [], []
     for sec in SECTIONS:
@@ -335,14 +346,18 @@ def book_from_grids(grids: dict[str, list[list[object]]], source: str,
         if "val" in removed:
             removed["val"] = [int(round(float(v) * 100)) if isinstance(v, (int, float)) else 0 for v in removed["val"]]
     extra = {n: [list(r) for r in grids[n]] for n in names if n not in KNOWN_SHEETS and n in grids}
-    reports = {n: [list(r) for r in grids[n]] for n in REPORT_SHEETS if grids.get(n)}
+    reports = {}
+    for n in REPORT_SHEETS:
+        if grid := grids.get(n):
+            reports[n] = [list(r) for r in grid]
+        del grid  # before the next sheet is read
     log = [list(r) for r in grids.get(LOG_SHEET) or []]
     while log and all(v in ("", None) for v in log[-1]):
         log.pop()
     rows["hidden_row"] = rows["ref"].map(edited).fillna(0).astype("int64") if edited else np.zeros(len(rows), "int64")
     kept = dict(zip(refs, zip(originals, texts))) if sealed else {}
     for ref in edited:
-        del kept[ref]
+        kept.pop(ref, None)
     return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), seals=seals, books=books,
                       removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept)
 
