@@ -10,6 +10,7 @@ import os
 import struct
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -226,6 +227,96 @@ def test_lying_zip_directory_is_refused(tmp_path):
     check_xlsx_safe(path, verify_data=False)  # the directory alone looks harmless
     with pytest.raises(InputError, match="damaged or not a real .xlsx"):
         check_xlsx_safe(path)
+
+
+@pytest.fixture(scope="module")
+def worked_xlsx(tmp_path_factory) -> Path:
+    """A reconciled review workbook whose section, hidden and Books sheets are each larger
+    than the first chunk the safety check unpacks of a part (64 KB)."""
+    from conftest import run
+    d = tmp_path_factory.mktemp("worked")
+    assert run("sample", "--out-dir", d, "--records", 400, "--seed", 4) == 0
+    assert run("run", d / "ims_download.json", "--books", d / "purchase_register.csv", "--out-dir", d / "job",
+               "--apply-suggestions") in (0, 1)
+    return d / "job" / "review.xlsx"
+
+
+def _altered(src: Path, dst: Path, part: str, stored: bool, keep_crc: bool = True) -> Path:
+    """``src`` with one byte of ``part`` past its middle changed without changing what it
+    says (the space before a cell's style attribute made a line feed), the part stored or
+    deflated, and (``keep_crc``) the CRC-32 of the unchanged part left in both of the zip's
+    headers: a package damaged the way only the CRC shows."""
+    with zipfile.ZipFile(src) as z:
+        data = z.read(part)
+    k = data.index(b'" s="', len(data) // 2) + 1
+    changed = data[:k] + b"\n" + data[k + 1:]
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for i in zin.infolist():
+            if i.filename == part:
+                zout.writestr(zipfile.ZipInfo(part, i.date_time), changed,
+                              compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+            else:
+                zout.writestr(i, zin.read(i.filename))
+    if keep_crc:
+        _patch_headers(dst, part, 14, 16, zlib.crc32(data))
+    return dst
+
+
+def _patch_headers(path: Path, part: str, local_at: int, central_at: int, value: int) -> None:
+    """Write ``value`` (4 bytes) into ``part``'s local header and its central directory entry."""
+    with zipfile.ZipFile(path) as z:
+        offset = z.getinfo(part).header_offset
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<I", raw, offset + local_at, value)
+    cd = raw.find(b"PK\x01\x02")
+    while raw[cd + 46:cd + 46 + len(part)] != part.encode():
+        cd = raw.find(b"PK\x01\x02", cd + 4)
+    struct.pack_into("<I", raw, cd + central_at, value)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("stored", [True, False])
+@pytest.mark.parametrize("sheet", ["B2B", "_ims_data", "Books", "Log"])
+def test_a_part_damaged_so_only_its_crc_shows_is_refused_by_the_reader(tmp_path, worked_xlsx, sheet, stored):
+    """A review workbook is read without the safety check unpacking every part (files.read:
+    open_workbook): python-calamine checks the CRC-32 of each part it reads. A lean read
+    (export) does not read the Books sheet, so does not see its damage; a full read does."""
+    from ims_xl.files.read import sheet_parts
+    from ims_xl.files.xlsx import read_review
+    part = sheet_parts(worked_xlsx)[sheet]
+    with zipfile.ZipFile(worked_xlsx) as z:
+        assert z.getinfo(part).file_size > 1 << 16, "larger than the safety check's first chunk"
+    fine = _altered(worked_xlsx, tmp_path / "fine.xlsx", part, stored, keep_crc=False)
+    assert read_review(fine).rows.equals(read_review(worked_xlsx).rows)  # the change says nothing
+    bad = _altered(worked_xlsx, tmp_path / "bad.xlsx", part, stored)
+    with pytest.raises(zipfile.BadZipFile, match="Bad CRC-32"):
+        zipfile.ZipFile(bad).read(part)
+    check_xlsx_safe(bad, verify_data=False)  # what the reader's safety check looks at passes
+    # a section sheet is unpacked by the search for error cells, which checks its CRC first
+    said = ("the workbook is damaged or not a real .xlsx .*save it again" if sheet == "B2B" else
+            rf"sheet '{sheet}' is damaged .*re-save it in Excel")
+    with pytest.raises(InputError, match=rf"bad.xlsx: {said}"):
+        read_review(bad)
+    if sheet == "Books":
+        assert read_review(bad, lean=True).rows.equals(read_review(worked_xlsx, lean=True).rows)
+    else:
+        with pytest.raises(InputError, match=rf"bad.xlsx: {said}"):
+            read_review(bad, lean=True)
+
+
+def test_a_review_sheet_larger_than_declared_is_refused_by_the_reader(tmp_path, worked_xlsx):
+    """The zip's directory says the hidden sheet unpacks to less than it does: the directory
+    checks pass, python-calamine refuses it when reading."""
+    from ims_xl.files.read import sheet_parts
+    from ims_xl.files.xlsx import read_review
+    part = sheet_parts(worked_xlsx)["_ims_data"]
+    bad = _rewrite(worked_xlsx, tmp_path / "liar.xlsx", {})
+    with zipfile.ZipFile(bad) as z:
+        declared = z.getinfo(part).file_size // 2
+    _patch_headers(bad, part, 22, 24, declared)
+    check_xlsx_safe(bad, verify_data=False)
+    with pytest.raises(InputError, match=r"liar.xlsx: sheet '_ims_data' is damaged"):
+        read_review(bad)
 
 
 BILLION_LAUGHS = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

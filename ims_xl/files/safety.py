@@ -403,10 +403,35 @@ def check_xlsx_safe(path: str | Path, max_uncompressed: int | None = None,
             return found
     except InputError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError,
-            RuntimeError, OSError) as exc:
-        raise InputError(f"{name}: the workbook is damaged or not a real .xlsx ({exc}); "
-                         "open it in Excel and save it again") from None
+    except _DAMAGED as exc:
+        raise InputError(_damaged(name, exc)) from None
+
+
+#: What zipfile raises on a damaged package (a bad CRC: BadZipFile).
+_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
+            OSError)
+
+
+def _damaged(name: str, exc: BaseException) -> str:
+    return f"{name}: the workbook is damaged or not a real .xlsx ({exc}); open it in Excel and save it again"
+
+
+def parts_holding(path: str | Path, parts: set[str], needle: bytes) -> set[str]:
+    """The parts among ``parts`` whose unpacked bytes hold ``needle``, each unpacked once as
+    a stream (sizes and CRC-32 checked at its end). Called after :func:`check_xlsx_safe`.
+
+    Raises:
+        InputError: a part is damaged.
+    """
+    found: set[str] = set()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for part in sorted(parts & set(zf.namelist())):
+                for _ in _finding(_chunks(zf, zf.getinfo(part)), needle, found, part):
+                    pass
+    except _DAMAGED as exc:
+        raise InputError(_damaged(Path(path).name, exc)) from None
+    return found
 
 
 # ---------------------------------------------------------------- large downloads

@@ -36,7 +36,7 @@ from ..review.book import ReviewBook, positioned
 from ..review.inputs import some_text_starts_with
 from .atomic import atomic_write_many, refuse_if_open
 from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
-from .read import open_workbook, refuse_other_packages, sheet_grid
+from .read import open_workbook, refuse_other_packages, sheet_grid, sheet_parts
 from .safety import backup, check_output_path, discard_backup, prune_backups
 from .sheetxml import col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
@@ -450,7 +450,7 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
     if p.suffix.lower() in (".ods", ".xlsb"):
         raise InputError(not_xlsx_message(p))
     error_parts: set[str] = set()
-    wb = open_workbook(p, error_parts)
+    wb = open_workbook(p, error_parts, SECTION_SHEETS)
     refuse_other_packages(p)
     try:
         names = list(wb.sheet_names)
@@ -498,13 +498,6 @@ class _SheetGrids(Mapping):
 
 
 
-_SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
-_REL_TAG = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*>')
-
-
-def _attr(tag: bytes, name: bytes) -> bytes:
-    m = re.search(rb'\s' + name + rb'="([^"]*)"', tag)
-    return m.group(1) if m else b""
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>')
 
 
@@ -516,16 +509,9 @@ def _restore_error_cells(path: Path, grids: dict[str, list[list[object]]], parts
     import html
     import zipfile
     with zipfile.ZipFile(path) as z:
-        rid = {_attr(t, b"r:id"): _attr(t, b"name") for t in _SHEET_TAG.findall(z.read("xl/workbook.xml"))}
-        rels = {_attr(t, b"Id"): _attr(t, b"Target") for t in _REL_TAG.findall(z.read("xl/_rels/workbook.xml.rels"))}
-        for r, name_b in rid.items():
-            name = html.unescape(name_b.decode("utf-8"))
-            if name not in grids or name not in SECTION_SHEETS or r not in rels:
-                continue
-            target = rels[r].decode("utf-8").lstrip("/")
-            part = target if target.startswith("xl/") else "xl/" + target
-            if part not in parts:  # the safety check saw no error cell in it
-                continue
+        for name, part in sheet_parts(path).items():
+            if name not in grids or name not in SECTION_SHEETS or part not in parts:
+                continue  # (not in parts: no error cell in it)
             data = z.read(part)
             grid = grids[name]
             for col, row, val in _ERROR_CELL.findall(data):
