@@ -305,7 +305,7 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
                 raise TemplateError(f"{source}: sheet '{sec.sheet}' is missing; restore it or "
                                     "re-create the workbook with ims-xl import")
             continue
-        part = _read_section(grids[sec.sheet], source, sec, share)
+        part = _read_section(grids[sec.sheet], source, sec, share, shown=copies)
         if len(part["ref"]):
             parts.append(part)
             part_sheets.append(sec.sheet)
@@ -408,10 +408,12 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
     return out
 
 
-def _read_section(grid: list[list[object]], source: str, sec: Section, share: bool = True) -> dict[str, np.ndarray]:
+def _read_section(grid: list[list[object]], source: str, sec: Section, share: bool = True,
+                  shown: bool = True) -> dict[str, np.ndarray]:
     """The accountant's entries, shown values and outputs of one section sheet: a column of
     cells (objects as read) per field, beside ``ref`` and ``excel_row`` (a ref repeated
-    across rows or sheets is the caller's to refuse)."""
+    across rows or sheets is the caller's to refuse). ``shown``: read the downloaded values
+    as the sheet shows them (checked for edits); a book only re-imported into needs none."""
     cols = columns_for(sec)
     if not grid:
         raise TemplateError(f"{source}: sheet '{sec.sheet}' is empty (its header row is gone); "
@@ -448,7 +450,7 @@ def _read_section(grid: list[list[object]], source: str, sec: Section, share: bo
     out: dict[str, np.ndarray] = {"ref": refs.astype("int64").to_numpy(), "excel_row": excel_row.to_numpy()}
     for c in cols:
         j = pos.get(c.header)
-        if j is None or c.kind == "ref":
+        if j is None or c.kind == "ref" or (c.downloaded and not shown):
             continue
         v = frame[j].to_numpy()
         v = _shared(v) if share and c.field not in _MOSTLY_DISTINCT else _blank_as_none(v)
