@@ -329,6 +329,23 @@ def test_two_row_header_with_merged_group_cells():
     assert res.books["doc_date"].iloc[0] == pd.Timestamp("2024-11-05")
 
 
+def test_a_two_row_header_repeated_on_each_page_is_read_as_one_header():
+    # the same sheet printed to Excel page by page: its two header rows again before the
+    # second page's rows (the second header row is part of the header, not a header of its own)
+    top = ["GSTIN", "Supplier", "Invoice", None, "Taxable", "Tax", None, None, None, "Total"]
+    sub = [None, None, "No.", "Date", None, "IGST", "CGST", "SGST", "Cess", None]
+    grid = [["Purchases October 2025"], top, sub,
+            [G1, "Alpha", "A-7", "05/11/2024", 1000, 0, 90, 90, 0, 1180],
+            top, sub,
+            [G2, "Beta", "B-9", "06/11/2024", 500, 90, 0, 0, 0, 590]]
+    res = read_register_grid(grid, "ca.xlsx")
+    b = res.books.set_index("doc_no")
+    assert b.index.tolist() == ["A-7", "B-9"]
+    assert b.loc["B-9", ["books_row", "stin", "txval", "iamt", "val"]].tolist() == [7, G2, 50000, 9000, 59000]
+    assert b.loc["A-7", ["books_row", "camt"]].tolist() == [4, 9000]
+    assert res.warnings == ["ca.xlsx: 2 header rows (rows 3, 6): each starts a block read with its own columns"]
+
+
 def test_tally_ledger_columns_are_added_by_head():
     header = ["Date", "Particulars", "Voucher Type", "Voucher No.", "Supplier Invoice No.",
               "GSTIN/UIN", "Gross Total", "Purchase @ 18%", "Purchase @ 12%", "Input CGST @9%",
