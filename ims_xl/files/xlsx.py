@@ -496,8 +496,6 @@ class _SheetGrids(Mapping):
         return len(self._names)
 
 
-
-
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>')
 
 

@@ -239,8 +239,9 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
     ``share``: equal texts of a section column share one object (:func:`_shared`), for a
     book that is kept and written back; a book read for one look (export) skips it.
     ``copies``: keep the downloaded records' copies (``originals``, the hidden copy's texts
-    and seals); without them the book holds the rows alone, enough for a download to be
-    re-imported into it (which takes the copies from the download), not to be exported or
+    and seals) and read the downloaded values as the sheets show them; without them the
+    book holds the rows and the accountant's work, enough for a download to be re-imported
+    into it (which brings the copies anew and rewrites the sheets), not to be exported or
     written back.
 
     Raises:
