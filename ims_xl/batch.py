@@ -269,7 +269,7 @@ def _figures(review: Path, res: dict) -> None:
     from .files.xlsx import read_review
     from .review.book import summary_tables
     from .review.carry import itc_at_risk, overdue_items
-    book = read_review(review)
+    book = read_review(review, lean=True)  # not the Books sheet (the figures need the rows)
     res["gstin"] = book.rtin or res["gstin"]
     res["period"] = book.meta.get("period", "")
     res["records"] = len(book.rows)

@@ -84,6 +84,27 @@ def test_november_pairs_open_records_with_their_history(months):
     assert bk9[0]["ITC"] == pytest.approx(900.0)
 
 
+def test_a_lean_read_keeps_the_carried_items_the_batch_figures_count(months):
+    """The batch dashboard's figures come from a lean read (no Books sheet, none of the
+    reports worked out from it): the items carried from earlier months stay in it, so the
+    overdue count is the whole workbook's."""
+    from ims_xl import batch
+    from ims_xl.files.xlsx import read_review
+    from ims_xl.review.carry import ageing_grid, overdue_items
+    from ims_xl.review.layout import AGEING_SHEET, CARRIED_SHEET
+    _, m2, _ = months
+    lean, whole = read_review(m2, lean=True), read_review(m2)
+    assert AGEING_SHEET in whole.reports and AGEING_SHEET not in lean.reports
+    assert lean.reports[CARRIED_SHEET] == whole.reports[CARRIED_SHEET]
+    today = date(2026, 12, 4)  # every item of October 2025 overdue: BK-9, carried, among them
+    carried = [r for r in ageing_grid(whole, today)[1:] if r[5] == CARRIED_SHEET]
+    assert [(r[0], r[8]) for r in carried] == [("Yes", "BK-9")]
+    assert overdue_items(lean, today) == overdue_items(whole, today) == 3  # BK-9, INV-1, CN-1
+    res = {"gstin": "", "notes": []}
+    batch._figures(m2, res)
+    assert res["overdue"] == overdue_items(whole)
+
+
 def test_november_ageing_deadlines(months):
     _, m2, _ = months
     ageing = {(a["Item"], a["Document number"]): a for a in _sheet(m2, "Ageing")}

@@ -28,7 +28,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 
 from ..errors import InputError, TemplateError
-from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
+from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, CARRIED_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
                      LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS,
                      SUMMARY_SHEET, Column, mark_rules)
 from ..model import ACTION_LABELS, SECTIONS, TEXT_OR_NONE, Action
@@ -436,8 +436,10 @@ def write_review(book: ReviewBook, path: str | Path,
 def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -> ReviewBook:
     """Read a review workbook written by :func:`write_review` and edited by the accountant.
 
-    ``lean`` leaves out the sheets export does not read (Books, the report sheets, sheets
-    the accountant added): the book is marked ``lean`` and :func:`write_review` refuses it.
+    ``lean`` leaves out what export and the batch figures never read (the Books sheet, the
+    reports worked out from it, sheets the accountant added; the short list of items carried
+    from earlier months is kept, as the overdue count needs it): the book is marked ``lean``
+    and :func:`write_review` refuses it.
     ``work_only`` leaves out the downloaded records' copies (the hidden copy, kept only as
     the rows read from it): the book a new download is re-imported into, which takes them
     from the download; it too is marked ``lean``.
@@ -460,7 +462,8 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
                 "create one with: ims-xl import IMS.json --out REVIEW.xlsx")
         skip = {README_SHEET}
         if lean:
-            skip |= {BOOKS_SHEET, *REPORT_SHEETS, *(n for n in names if n not in KNOWN_SHEETS)}
+            skip |= {BOOKS_SHEET, *(n for n in REPORT_SHEETS if n != CARRIED_SHEET),
+                     *(n for n in names if n not in KNOWN_SHEETS)}
         grids = _SheetGrids(wb, p, [n for n in names if n not in skip], error_parts)
         book = book_from_grids(grids, p.name, names, share=not lean, copies=not work_only)
     finally:
