@@ -23,7 +23,7 @@ from .cli_parser import build_parser
 from .errors import ImsXlError, InputError, ValidationFailed
 from .files.atomic import WRITTEN, make_folder, refuse_if_open, write_csv, write_parts, write_rows_csv
 from .files.safety import check_json_size, check_output_path, file_saved_at, hold_workbooks
-from .files.xlsx import check_review_target, read_review, write_review
+from .files.xlsx import check_review_target, read_other_sheets, read_review, write_review
 from .formats.ims_json import load_download, load_portal_errors
 from .model import Settings, Severity
 from .review.checks import findings_table
@@ -120,10 +120,9 @@ def cmd_export(a: argparse.Namespace) -> int:
         # is written back as validated (the --rtin override is not stored), then the upload
         logged, problems = actions.with_log(read, actions.replace(out.book, meta=read.meta), None)
         msgs = [*out.messages, *problems]
-        if logged.log != read.log:
-            whole = read_review(a.workbook)  # the workbook is written whole: its other sheets too
-            logged = actions.replace(logged, books=whole.books, reports=whole.reports,
-                                     extra_sheets=whole.extra_sheets, lean=False)
+        if logged.log != read.log:  # the workbook is written whole: its other sheets too
+            books, reports, extra = read_other_sheets(a.workbook)
+            logged = actions.replace(logged, books=books, reports=reports, extra_sheets=extra, lean=False)
             write_review(logged, a.workbook, out.marks)
             n = len(logged.log) - max(len(read.log), 1)
             msgs.append(f"Log sheet: {n:,} row(s) added for actions typed by hand; wrote {a.workbook}")

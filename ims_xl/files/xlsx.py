@@ -40,7 +40,8 @@ from .read import open_workbook, refuse_other_packages, sheet_grid, sheet_parts
 from .safety import backup, check_output_path, discard_backup, prune_backups
 from .sheetxml import col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
-                             book_from_grids, data_columns, index_marks, removed_grid, section_block, summary_cells)
+                             book_from_grids, data_columns, index_marks, other_sheets, removed_grid, section_block,
+                             summary_cells)
 
 class _SectionSheet(xlsxwriter.worksheet.Worksheet):
     """A section sheet. Its conditional formats (one per colour and column) are all
@@ -469,6 +470,24 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
     finally:
         wb.close()
     return replace(book, lean=True) if lean or work_only else book
+
+
+def read_other_sheets(path: str | Path) -> tuple[list[list[object]], dict, dict]:
+    """(the Books sheet, the report sheets, the sheets the accountant added) of a review
+    workbook, as :func:`read_review` reads them: what a book read lean needs to be written
+    back whole, read alone (some 1.8 s at 100,000 records, where a second whole read took 7.5).
+
+    Raises:
+        InputError: the file cannot be opened as a workbook.
+    """
+    p = Path(path)
+    wb = open_workbook(p, set())  # (no section sheet read: no error cells looked for)
+    try:
+        names = list(wb.sheet_names)
+        wanted = [n for n in names if n == BOOKS_SHEET or n in REPORT_SHEETS or n not in KNOWN_SHEETS]
+        return other_sheets(_SheetGrids(wb, p, wanted, set()), names)
+    finally:
+        wb.close()
 
 
 class _SheetGrids(Mapping):

@@ -335,9 +335,7 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
     if lost.any():
         rows.loc[lost, "reimport_note"] = ("This row had been deleted from the sheet; "
                                            "it is restored with the portal status")
-    books = [list(r) for r in grids.get(BOOKS_SHEET) or []]
-    while books and all(v in ("", None) for v in books[-1]):
-        books.pop()
+    books, reports, extra = other_sheets(grids, names)
     removed = pd.DataFrame()
     rg = grids.get(REMOVED_SHEET) or []
     if rg:
@@ -346,12 +344,6 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
         removed = pd.DataFrame([dict(zip(fields, r)) for r in rg[1:] if any(v not in ("", None) for v in r)])
         if "val" in removed:
             removed["val"] = [int(round(float(v) * 100)) if isinstance(v, (int, float)) else 0 for v in removed["val"]]
-    extra = {n: [list(r) for r in grids[n]] for n in names if n not in KNOWN_SHEETS and n in grids}
-    reports = {}
-    for n in REPORT_SHEETS:
-        if grid := grids.get(n):
-            reports[n] = [list(r) for r in grid]
-        del grid  # before the next sheet is read
     log = [list(r) for r in grids.get(LOG_SHEET) or []]
     while log and all(v in ("", None) for v in log[-1]):
         log.pop()
@@ -361,6 +353,23 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
         kept.pop(ref, None)
     return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), seals=seals, books=books,
                       removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept)
+
+
+def other_sheets(grids: Mapping[str, list[list[object]]], sheet_names: list[str]
+                 ) -> tuple[list[list[object]], dict[str, list[list[object]]], dict[str, list[list[object]]]]:
+    """(the Books sheet, the report sheets, the sheets the accountant added) of a review
+    workbook's grids, kept as they are to be written back (the Books sheet without its blank
+    rows at the end): what a lean read leaves out, but for the carried items."""
+    books = [list(r) for r in grids.get(BOOKS_SHEET) or []]
+    while books and all(v in ("", None) for v in books[-1]):
+        books.pop()
+    reports = {}
+    for n in REPORT_SHEETS:
+        if grid := grids.get(n):
+            reports[n] = [list(r) for r in grid]
+        del grid  # before the next sheet is read
+    extra = {n: [list(r) for r in grids[n]] for n in sheet_names if n not in KNOWN_SHEETS and n in grids}
+    return books, reports, extra
 
 
 def _no_constant(name: str) -> object:
