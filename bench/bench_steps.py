@@ -216,12 +216,24 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
     def run_into(folder: Path) -> list[str]:
         return ["run", str(ims), "--books", str(reg), "--out-dir", str(folder), "--apply-suggestions"]
 
+    typed, typed_work = d / "typed.xlsx", d / "typed_work.xlsx"
+    if not only or "export" in only:  # the review after the accountant typed actions in Excel
+        type_actions(review, typed)
+
+    def fresh_typed() -> None:
+        shutil.copyfile(typed, typed_work)
+        for f in d.glob("typed_work.*.bak*"):
+            f.unlink()
+
     if not only or "run" in only:  # the month's first run, which the run again starts from
         subprocess.run([sys.executable, "-m", "ims_xl", *run_into(job0)], check=True, capture_output=True, env=ENV)
     steps = [
         ("import", ["import", str(ims), "--out", str(out)], fresh_out),
         ("validate", ["validate", str(work)], fresh_work),
         ("export", ["export", str(review), "--out", str(d / "upload.json")], None),
+        # the usual export: actions typed in Excel since ims-xl last wrote the workbook are
+        # logged, and the workbook is written back with its Log
+        ("export typed", ["export", str(typed_work), "--out", str(d / "upload.json")], fresh_typed),
         ("reconcile", ["reconcile", str(work), "--books", str(reg)], fresh_work),
         ("run --apply-suggestions", run_into(job), fresh_job),
         # the month's job run again on its own folder: the download re-imported into the
@@ -230,7 +242,7 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
     ]
     rows = []
     for name, args, prep in steps:
-        if only and name.split()[0] not in only:
+        if only and name.split()[0] not in only and name not in only:
             continue
         cpu, mb = _timed([CLI, *args], prep)  # first run: its output gives the floor its cells
         # what the step wrote, to give the floor the same cells (not timed)
@@ -242,6 +254,11 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
             ups = sorted(d.glob("upload*.json"))
             spec = {"reads": [("xlsx", str(review), _export_sheets(review))],
                     "writes": [("json", str(u), json.loads(u.read_text(encoding="utf-8"))) for u in ups]}
+        elif name == "export typed":
+            ups = sorted(d.glob("upload*.json"))
+            spec = {"reads": [("xlsx", str(typed), None)],
+                    "writes": [("json", str(u), json.loads(u.read_text(encoding="utf-8"))) for u in ups]
+                    + [("xlsx", str(typed_work), _cells(typed_work))]}
         elif name == "reconcile":
             spec = {"reads": [("xlsx", str(review), None), ("csv", str(reg), None)],
                     "writes": [("xlsx", str(work), _cells(work))]}
@@ -267,6 +284,24 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
         print(f"  {n:>7,}  {name:<24} {cpu:7.2f} s  floor {fcpu:6.2f} s  {cpu / fcpu:4.2f}x  "
               f"peak {mb:>5} MB (floor {fmb} MB)", flush=True)
     return rows
+
+
+def type_actions(review: Path, out: Path, share: float = 0.3, seed: int = 7) -> None:
+    """``review`` as the accountant leaves it after typing an action on ``share`` of its
+    invoices in Excel (Accept, Reject, or Pending where the portal allows it; not yet logged;
+    notes and amendments, whose Accept needs the ITC-reduction answer, left as they are)."""
+    import random
+    from dataclasses import replace
+    from ims_xl.files.xlsx import read_review, write_review
+    book = read_review(review)
+    rows = book.rows.copy()
+    rnd = random.Random(seed)
+    texts = rows["action_text"].to_numpy(dtype=object).copy()
+    for i in range(len(rows)):
+        if rows["section"].iat[i] == "b2b" and rnd.random() < share:
+            texts[i] = rnd.choice(["Accept", "Reject"] if rows["pend_blocked"].iat[i] else ["Accept", "Reject", "Pending"])
+    rows["action_text"] = texts
+    write_review(replace(book, rows=rows), out)
 
 
 def _export_sheets(path: Path) -> list[str]:
