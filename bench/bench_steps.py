@@ -16,7 +16,9 @@ set, VmHWM, max of the repeats). Usage:
 
     python bench/bench_steps.py --sizes 10000,100000,300000 [--repeat 3] [--seed 1] [--zip-levels] [--steps run,export]
 
-The table in README.md ("Speed and memory") comes from this script.
+The table in README.md ("Speed and memory") comes from this script. To time older code, run
+this script from that code's folder with it on ``PYTHONPATH``: each step runs as ``python -c``,
+which puts the working folder first on the module path.
 """
 
 from __future__ import annotations
