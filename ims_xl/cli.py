@@ -75,7 +75,7 @@ def cmd_import(a: argparse.Namespace) -> int:
         if a.out and Path(a.out).exists() and not a.force:
             raise InputError(f"{a.out} already exists: use --into {a.out} to re-import keeping your work, "
                              "or --force to replace it")
-        into = read_review(a.into) if a.into else None
+        into = read_review(a.into, work_only=True) if a.into else None  # the download brings the copies
         carry = read_review(a.carry_from) if getattr(a, "carry_from", None) else None
         out, _ = actions.import_download(download, into, a.rtin or "", a.period or "", a.force, file_saved_at(a.json),
                                          carry_from=carry)
