@@ -108,10 +108,27 @@ def test_validate_dry_run_writes_nothing(tmp_path: Path, capsys) -> None:
     assert rc == 1 and [f["code"] for f in findings] == ["itc-reduction-answer-missing"]
     assert wb.read_bytes() == before
     assert cell(wb, "B2B-CN", "CN-1", "Sheet validation errors") is None
-    rc, _ = validate_findings(wb, capsys)
+    rc, written = validate_findings(wb, capsys)
     assert rc == 1 and wb.read_bytes() != before
+    assert written == findings  # the dry run (a lean read, as export's) finds what validate finds
     assert "itc-reduction-answer-missing" in cell(wb, "B2B-CN", "CN-1", "Sheet validation errors")
     assert cell(wb, "B2B", "INV-1", "Sheet validation errors") is None
+
+
+def test_validate_dry_run_of_a_reconciled_workbook_finds_what_validate_finds(tmp_path: Path, capsys) -> None:
+    # the dry run reads the workbook lean (no Books sheet, no reports), as export does
+    assert run("sample", "--out-dir", tmp_path, "--records", 80, "--seed", 6) == 0
+    wb = tmp_path / "review.xlsx"
+    assert run("import", tmp_path / "ims_download.json", "--out", wb) == 0
+    assert run("reconcile", wb, "--books", tmp_path / "purchase_register.csv") == 0
+    edits = [{"sheet": "B2B-CN", "row": 2, "column": "Action", "value": "Accept"},
+             {"sheet": "B2B", "row": 3, "column": "Action", "value": "maybe"},
+             {"sheet": "B2B", "row": 4, "column": "Remarks", "value": "x" * 300}]
+    apply_edits(wb, edits)
+    capsys.readouterr()
+    rc_dry, dry = validate_findings(wb, capsys, "--dry-run")
+    rc, found = validate_findings(wb, capsys)
+    assert rc_dry == rc == 1 and dry == found and len({f["code"] for f in found}) >= 2
 
 
 def test_validate_keeps_typed_cells_added_sheets_and_books(tmp_path: Path) -> None:
