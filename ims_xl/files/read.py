@@ -56,7 +56,7 @@ def sheet_grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
                          "or restore a backup") from None
 
 
-def open_workbook(path: str | Path, error_parts: set[str] | None = None,
+def open_workbook(path: str | Path, error_parts: dict[str, str] | None = None,
                   error_sheets: Collection[str] = ()) -> CalamineWorkbook:
     """Open an .xlsx for reading, or raise InputError saying what the file is instead.
 
@@ -64,9 +64,10 @@ def open_workbook(path: str | Path, error_parts: set[str] | None = None,
     checked). With it, the check reads the package's directory and every XML part's prolog
     only, leaving each part python-calamine reads to python-calamine, which checks its CRC-32
     and sizes itself (``tests/test_safety.py`` holds it to that; a part no one reads needs
-    neither), and ``error_parts`` receives those of the parts of ``error_sheets`` (each
-    unpacked once) that hold Excel error cells (``t="e"``): some 0.5 s less a read of a
-    100,000-record review workbook, whose Books, Log and hidden sheets are 200 MB of XML."""
+    neither), and ``error_parts`` receives those of ``error_sheets`` whose part (unpacked
+    once) holds Excel error cells (``t="e"``), each sheet's name with its part: some 0.5 s
+    less a read of a 100,000-record review workbook, whose Books, Log and hidden sheets are
+    200 MB of XML."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found")
@@ -75,8 +76,8 @@ def open_workbook(path: str | Path, error_parts: set[str] | None = None,
     # zip bombs, entity declarations, non-zip files: refused before parsing
     check_xlsx_safe(p, verify_data=error_parts is None)
     if error_parts is not None:
-        parts = sheet_parts(p)
-        error_parts.update(parts_holding(p, {parts[n] for n in error_sheets if n in parts}, b't="e"'))
+        sheet_of = {part: n for n, part in sheet_parts(p).items() if n in error_sheets}
+        error_parts.update((sheet_of[part], part) for part in parts_holding(p, set(sheet_of), b't="e"'))
     try:
         return CalamineWorkbook.from_path(str(p))
     except Exception as exc:  # calamine raises several unrelated types for a bad file

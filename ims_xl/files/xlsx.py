@@ -36,7 +36,7 @@ from ..review.book import ReviewBook, positioned
 from ..review.inputs import some_text_starts_with
 from .atomic import atomic_write_many, refuse_if_open
 from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
-from .read import open_workbook, refuse_other_packages, sheet_grid, sheet_parts
+from .read import open_workbook, refuse_other_packages, sheet_grid
 from .safety import backup, check_output_path, discard_backup, prune_backups
 from .sheetxml import col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
@@ -452,7 +452,7 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
     p = Path(path)
     if p.suffix.lower() in (".ods", ".xlsb"):
         raise InputError(not_xlsx_message(p))
-    error_parts: set[str] = set()
+    error_parts: dict[str, str] = {}  # section sheet -> its part, where it holds error cells
     wb = open_workbook(p, error_parts, SECTION_SHEETS)
     refuse_other_packages(p)
     try:
@@ -481,11 +481,11 @@ def read_other_sheets(path: str | Path) -> tuple[list[list[object]], dict, dict]
         InputError: the file cannot be opened as a workbook.
     """
     p = Path(path)
-    wb = open_workbook(p, set())  # (no section sheet read: no error cells looked for)
+    wb = open_workbook(p, {})  # (no section sheet read: no error cells looked for)
     try:
         names = list(wb.sheet_names)
         wanted = [n for n in names if n == BOOKS_SHEET or n in REPORT_SHEETS or n not in KNOWN_SHEETS]
-        return other_sheets(_SheetGrids(wb, p, wanted, set()), names)
+        return other_sheets(_SheetGrids(wb, p, wanted, {}), names)
     finally:
         wb.close()
 
@@ -497,15 +497,15 @@ class _SheetGrids(Mapping):
     records, the hidden copy's 100 MB more) never all live at once. Peak memory of a re-run
     (README "Speed and memory"); a test holds every sheet to one read."""
 
-    def __init__(self, wb, path: Path, names: list[str], error_parts: set[str]):
+    def __init__(self, wb, path: Path, names: list[str], error_parts: dict[str, str]):
         self._wb, self._path, self._names, self._error_parts = wb, path, names, error_parts
 
     def __getitem__(self, name: str) -> list[list[object]]:
         if name not in self._names:
             raise KeyError(name)
         grid = sheet_grid(self._wb, name)
-        if self._error_parts and name in SECTION_SHEETS:
-            _restore_error_cells(self._path, {name: grid}, self._error_parts)
+        if name in self._error_parts:
+            _restore_error_cells(self._path, grid, self._error_parts[name])
         return grid
 
     def __contains__(self, name: object) -> bool:  # Mapping's own would read the sheet
@@ -521,26 +521,23 @@ class _SheetGrids(Mapping):
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>')
 
 
-def _restore_error_cells(path: Path, grids: dict[str, list[list[object]]], parts: set[str]) -> None:
-    """Put Excel error values (``#N/A``, ``#REF!`` ...) back into the grids of the section
-    sheets: python-calamine reads them as empty cells, which would silently turn a broken
+def _restore_error_cells(path: Path, grid: list[list[object]], part: str) -> None:
+    """Put Excel error values (``#N/A``, ``#REF!`` ...) back into the grid of a section
+    sheet: python-calamine reads them as empty cells, which would silently turn a broken
     Action or Remarks cell into a blank one. Validation then reports them (``cell-error``).
-    ``parts``: the sheet parts holding error cells (``t="e"``), as the safety check found them."""
+    ``part``: the sheet's part, which the search of :func:`read.open_workbook` found holding
+    error cells (``t="e"``)."""
     import html
     import zipfile
     with zipfile.ZipFile(path) as z:
-        for name, part in sheet_parts(path).items():
-            if name not in grids or name not in SECTION_SHEETS or part not in parts:
-                continue  # (not in parts: no error cell in it)
-            data = z.read(part)
-            grid = grids[name]
-            for col, row, val in _ERROR_CELL.findall(data):
-                i, j = int(row) - 1, _col_index(col.decode())
-                while len(grid) <= i:
-                    grid.append([])
-                line = grid[i] = list(grid[i])
-                line.extend([None] * (j + 1 - len(line)))
-                line[j] = html.unescape(val.decode("utf-8"))
+        data = z.read(part)
+    for col, row, val in _ERROR_CELL.findall(data):
+        i, j = int(row) - 1, _col_index(col.decode())
+        while len(grid) <= i:
+            grid.append([])
+        line = grid[i] = list(grid[i])
+        line.extend([None] * (j + 1 - len(line)))
+        line[j] = html.unescape(val.decode("utf-8"))
 
 
 def _col_index(letters: str) -> int:
