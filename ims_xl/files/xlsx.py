@@ -442,8 +442,9 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
     from earlier months is kept, as the overdue count needs it): the book is marked ``lean``
     and :func:`write_review` refuses it.
     ``work_only`` leaves out the downloaded records' copies (the hidden copy, kept only as
-    the rows read from it): the book a new download is re-imported into, which takes them
-    from the download; it too is marked ``lean``.
+    the rows read from it) and the downloaded values as the section sheets show them: the
+    book a new download is re-imported into, which brings them anew; it too is marked
+    ``lean``.
 
     Raises:
         InputError: the file cannot be opened as a workbook.
