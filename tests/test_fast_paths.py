@@ -818,3 +818,34 @@ def test_a_downloaded_record_with_any_value_in_any_field_imports_as_the_record_b
     pd.testing.assert_frame_equal(fast[0], slow[0])
     assert [json.dumps(o, default=repr) for o in fast[1]] == [json.dumps(o, default=repr) for o in slow[1]]
     assert fast[2] == slow[2]
+
+
+def test_a_re_import_serialises_each_downloaded_record_once_and_writes_the_fresh_hidden_copy(
+        tmp_path, monkeypatch) -> None:
+    """`import --into` keeps the texts the new download was serialised to (to seal it) for
+    the hidden copy, instead of serialising 100,000 records a second time to write it; the
+    copy written is the one a first import of that download writes."""
+    from conftest import run, write_json
+    from ims_xl.review import book as book_module
+    recs = one_per_section()
+    recs["b2b"] += [record("b2b", n) for n in range(2, 6)]
+    wb = import_new(tmp_path, download(recs, rtin=RTIN))
+    recs["b2b"][1] = {**recs["b2b"][1], "txval": 777.5, "tradenm": 'A "quoted" =name'}  # an amendment
+    recs["b2b"].append(record("b2b", 9))  # a new record
+    src = write_json(tmp_path / "again.json", download(recs, rtin=RTIN))
+    calls: list[int] = []
+    counted = book_module.record_text
+
+    def counting(original: dict) -> str:
+        calls.append(1)
+        return counted(original)
+    monkeypatch.setattr(book_module, "record_text", counting)
+    assert run("import", src, "--into", wb) == 0
+    total = sum(len(v) for v in recs.values())
+    assert len(calls) == total  # once each, when the new download is sealed
+    monkeypatch.undo()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert run("import", src, "--out", fresh / "review.xlsx") == 0
+    assert _grid(wb, DATA_SHEET) == _grid(fresh / "review.xlsx", DATA_SHEET)
+    assert run("validate", wb) == 0  # the seals hold over the texts written

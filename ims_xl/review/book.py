@@ -465,8 +465,9 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
                          removed=int(gone.sum()) if len(prev) else 0, kept_work=kept,
                          changed_after_review=changed_after, status_changed=status_changed,
                          removed_with_work=removed_list, restored=restored, older=older)
-    book = ReviewBook(meta=meta, rows=new, originals=fresh.originals, seals=fresh.seals, books=old.books,
-                      removed=removed.reset_index(drop=True), extra_sheets=old.extra_sheets,
+    # the new download's texts, serialised once by new_book: the hidden copy writes them as they are
+    book = ReviewBook(meta=meta, rows=new, originals=fresh.originals, seals=fresh.seals, texts=fresh.texts,
+                      books=old.books, removed=removed.reset_index(drop=True), extra_sheets=old.extra_sheets,
                       reports=old.reports, log=old.log)
     return book, report
 
