@@ -849,3 +849,43 @@ def test_a_re_import_serialises_each_downloaded_record_once_and_writes_the_fresh
     assert run("import", src, "--out", fresh / "review.xlsx") == 0
     assert _grid(wb, DATA_SHEET) == _grid(fresh / "review.xlsx", DATA_SHEET)
     assert run("validate", wb) == 0  # the seals hold over the texts written
+
+
+def test_a_sheet_whose_making_fails_is_closed_only_after_its_handed_over_writes(tmp_path, monkeypatch) -> None:
+    """The deflate worker may still be writing a chunk when making the next one fails: the
+    entry is closed (and the error raised) only once that write is done, never beside it;
+    no worker is left and the switch interval is put back."""
+    import sys
+    import threading
+    import time
+    import zipfile as zf
+    from ims_xl.files import sheetxml
+    src = tmp_path / "pkg.xlsx"
+    with zf.ZipFile(src, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", '<worksheet><dimension ref="A1"/><sheetData></sheetData></worksheet>')
+    events: list[tuple[str, float]] = []
+    real_write, real_close = zf._ZipWriteFile.write, zf._ZipWriteFile.close
+
+    def slow_write(self, data):
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(0.3)
+        out = real_write(self, data)
+        events.append(("written", time.perf_counter()))
+        return out
+
+    def close(self):
+        events.append(("closing", time.perf_counter()))
+        return real_close(self)
+    monkeypatch.setattr(zf._ZipWriteFile, "write", slow_write)
+    monkeypatch.setattr(zf._ZipWriteFile, "close", close)
+
+    def rows():
+        yield '<row r="2"><c r="A2"><v>1</v></c></row>'
+        raise RuntimeError("making the next chunk failed")
+    switch = sys.getswitchinterval()
+    with pytest.raises(RuntimeError, match="next chunk failed"):
+        sheetxml.inject_rows(str(src), str(tmp_path / "out.xlsx"), {"xl/worksheets/sheet1.xml": (rows, "A1:A2")})
+    kinds = [k for k, _ in events]
+    assert kinds.count("written") == 2 and kinds.index("closing") > max(i for i, k in enumerate(kinds) if k == "written")
+    assert sys.getswitchinterval() == switch
+    assert not [t for t in threading.enumerate() if t.name.startswith("ims-xl-deflate")]

@@ -238,6 +238,39 @@ def test_disk_full_while_writing_the_workbook(tmp_path: Path, wb: Path, capsys, 
     assert not temporaries(tmp_path)
 
 
+@pytest.mark.parametrize("after", [0, 3])
+def test_disk_full_while_a_sheet_is_compressed_behind_its_making(tmp_path: Path, wb: Path, capsys, monkeypatch,
+                                                                  after: int) -> None:
+    """The disk fills while the deflate worker writes a sheet (its first write, or a later
+    one, with the next parts being made): the same refusal as any full disk, the
+    workbook and its backups as they were, no temporary file, no worker thread left, and the
+    interpreter's switch interval put back."""
+    import threading
+    run("validate", wb)
+    before = files(tmp_path)
+    switch = sys.getswitchinterval()
+    real = zipfile._ZipWriteFile.write
+    written: list[int] = []
+
+    def fills(self, data):
+        if self._zinfo.filename.startswith("xl/worksheets/") and threading.current_thread() is not threading.main_thread():
+            written.append(len(data))
+            if len(written) > after:
+                _disk_full()
+        return real(self, data)
+    monkeypatch.setattr(zipfile._ZipWriteFile, "write", fills)
+    capsys.readouterr()
+    line = refused(capsys, run("validate", wb), str(wb), "the disk is full", "free some space")
+    assert f"{wb.name} was not changed" in line
+    # the failure came from the worker, at the write asked for; the one handed over beside it
+    # (two wait at most) was finished before the entry was closed
+    assert after < len(written) <= after + 2
+    assert files(tmp_path) == before
+    assert not temporaries(tmp_path)
+    assert sys.getswitchinterval() == switch
+    assert not [t for t in threading.enumerate() if t.name.startswith("ims-xl-deflate")]
+
+
 def test_disk_full_while_copying_the_backup(tmp_path: Path, wb: Path, capsys, monkeypatch) -> None:
     before = files(tmp_path)
 
