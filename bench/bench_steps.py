@@ -12,7 +12,9 @@ wrote, the register read again): its floor also reads that workbook. Every step 
 fresh process, as the accountant runs it, a step and its floor in turn; CPU seconds (user +
 system, min of ``--repeat``; a floor's loading of the cells it writes left out, and its
 collector set as ims-xl's is: :func:`floor_job`), peak memory (the process's peak resident
-set, VmHWM, max of the repeats). Usage:
+set, VmHWM, max of the repeats), and the step's wall-clock seconds (min of the repeats: the
+time the accountant waits, less than its CPU where the workbook is deflated beside the
+making of its XML). Usage:
 
     python bench/bench_steps.py --sizes 10000,100000,300000 [--repeat 3] [--seed 1] [--zip-levels] [--steps run,export]
 
@@ -56,12 +58,15 @@ HERE = Path(__file__).resolve().parent
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _timed(argv: list[str], prepare=None) -> tuple[float, int]:
-    """(CPU seconds, peak MB) of one fresh process."""
+def _timed(argv: list[str], prepare=None) -> tuple[float, int, float]:
+    """(CPU seconds, peak MB, wall seconds) of one fresh process."""
+    import time
     if prepare:
         prepare()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
     p = subprocess.run([sys.executable, "-c", *argv], capture_output=True, text=True, env=ENV)
+    wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode not in (0, 1):
         sys.exit(f"{argv[:3]} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
@@ -69,7 +74,7 @@ def _timed(argv: list[str], prepare=None) -> tuple[float, int]:
     # a floor's own setup (loading the cells it is to write) is not part of the floor
     setup = next((float(l.split()[1]) for l in p.stderr.splitlines() if l.startswith("SETUP_CPU")), 0.0)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) - setup
-    return cpu, round(rss / 1024)
+    return cpu, round(rss / 1024), wall
 
 
 # ---------------------------------------------------------------- the floor
@@ -246,7 +251,7 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
     for name, args, prep in steps:
         if only and name.split()[0] not in only and name not in only:
             continue
-        cpu, mb = _timed([CLI, *args], prep)  # first run: its output gives the floor its cells
+        cpu, mb, wall = _timed([CLI, *args], prep)  # first run: its output gives the floor its cells
         # what the step wrote, to give the floor the same cells (not timed)
         if name == "import":
             spec = {"reads": [("json", str(ims), None)], "writes": [("xlsx", str(out), _cells(out))]}
@@ -276,14 +281,15 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
                     + [("json", str(u), json.loads(u.read_text(encoding="utf-8"))) for u in ups]}
         spec_file = d / "floor_spec.pkl"
         spec_file.write_bytes(pickle.dumps({**spec, "level": ZIP_LEVEL}))
-        fcpu, fmb = _timed([FLOOR, str(HERE), str(spec_file)])
+        fcpu, fmb, _ = _timed([FLOOR, str(HERE), str(spec_file)])
         for _ in range(repeat - 1):  # step and floor in turn: a machine whose speed drifts
-            c, m = _timed([CLI, *args], prep)  # (shared, throttled) drifts for both alike
-            fc, fm = _timed([FLOOR, str(HERE), str(spec_file)])
-            cpu, mb, fcpu, fmb = min(cpu, c), max(mb, m), min(fcpu, fc), max(fmb, fm)
+            c, m, w = _timed([CLI, *args], prep)  # (shared, throttled) drifts for both alike
+            fc, fm, _ = _timed([FLOOR, str(HERE), str(spec_file)])
+            cpu, mb, wall, fcpu, fmb = min(cpu, c), max(mb, m), min(wall, w), min(fcpu, fc), max(fmb, fm)
+        # wall: what the accountant waits (the sheets are deflated beside the making of their XML)
         rows.append({"records": n, "step": name, "cpu_s": round(cpu, 2), "floor_s": round(fcpu, 2),
-                     "ratio": round(cpu / fcpu, 2), "peak_mb": mb, "floor_peak_mb": fmb})
-        print(f"  {n:>7,}  {name:<24} {cpu:7.2f} s  floor {fcpu:6.2f} s  {cpu / fcpu:4.2f}x  "
+                     "ratio": round(cpu / fcpu, 2), "wall_s": round(wall, 2), "peak_mb": mb, "floor_peak_mb": fmb})
+        print(f"  {n:>7,}  {name:<24} {cpu:7.2f} s  floor {fcpu:6.2f} s  {cpu / fcpu:4.2f}x  wall {wall:6.2f} s  "
               f"peak {mb:>5} MB (floor {fmb} MB)", flush=True)
     return rows
 
