@@ -889,3 +889,83 @@ def test_a_sheet_whose_making_fails_is_closed_only_after_its_handed_over_writes(
     assert kinds.count("written") == 2 and kinds.index("closing") > max(i for i, k in enumerate(kinds) if k == "written")
     assert sys.getswitchinterval() == switch
     assert not [t for t in threading.enumerate() if t.name.startswith("ims-xl-deflate")]
+
+
+@pytest.fixture(scope="module")
+def worked(tmp_path_factory) -> Path:
+    """A month run with its register, then worked in Excel: an action and a remark typed, a
+    sheet added (every kind of sheet a read takes)."""
+    from conftest import run
+    d = tmp_path_factory.mktemp("worked")
+    assert run("sample", "--out-dir", d, "--records", 80, "--seed", 5) == 0
+    assert run("run", d / "ims_download.json", "--books", d / "purchase_register.csv", "--out-dir", d / "job",
+               "--apply-suggestions") in (0, 1)
+    wb = openpyxl.load_workbook(d / "job" / "review.xlsx")
+    ws = wb["B2B"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(2, col["Action"]).value = "Reject"
+    ws.cell(3, col["Remarks"]).value = "call the supplier"
+    wb.create_sheet("My notes")["A1"] = "kept"
+    wb.save(d / "job" / "review.xlsx")
+    return d / "job" / "review.xlsx"
+
+
+def _same_books(a, b) -> None:
+    pd.testing.assert_frame_equal(a.rows, b.rows)
+    assert a.books == b.books and a.reports == b.reports and a.log == b.log
+    assert a.extra_sheets == b.extra_sheets and a.meta == b.meta and a.seals == b.seals
+    assert a.originals == b.originals and a.texts == b.texts
+    pd.testing.assert_frame_equal(a.removed, b.removed)
+
+
+def test_reading_sheets_ahead_gives_the_book_a_read_in_turn_gives(worked, monkeypatch) -> None:
+    from ims_xl.files import xlsx
+    ahead, lean = read_review(worked), read_review(worked, lean=True)
+    monkeypatch.setattr(xlsx, "_read_order", lambda names: [])  # no sheet read ahead
+    _same_books(ahead, read_review(worked))
+    _same_books(lean, read_review(worked, lean=True))
+    assert ahead.extra_sheets == {"My notes": [["kept"]]}
+
+
+def test_a_workbook_is_never_read_by_two_threads_at_once(worked, monkeypatch) -> None:
+    """python-calamine refuses a second use of a workbook while one is under way: the read
+    ahead and the sheet asked for take turns, every sheet is read ahead but the first, and
+    no worker is left once the read is done, nor after a read that fails."""
+    import threading
+    import time
+    from ims_xl.errors import ImsXlError
+    from ims_xl.files import xlsx
+    busy, most, by_worker = [0], [0], []
+    real_open = xlsx.open_workbook
+
+    class Watched:
+        def __init__(self, wb):
+            self._wb = wb
+
+        def __getattr__(self, attr):
+            return getattr(self._wb, attr)
+
+        def get_sheet_by_name(self, name):
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+            try:
+                time.sleep(0.02)  # widens the window two reads would overlap in
+                return self._wb.get_sheet_by_name(name)
+            finally:
+                busy[0] -= 1
+                by_worker.append((name, threading.current_thread() is not threading.main_thread()))
+    monkeypatch.setattr(xlsx, "open_workbook", lambda *a, **k: Watched(real_open(*a, **k)))
+    read_review(worked)
+    assert most[0] == 1
+    names = [n for n, _ in by_worker]
+    assert len(names) == len(set(names)) and {"B2B", "Books", "Log", "_ims_data", "My notes"} <= set(names)
+    assert [n for n, w in by_worker if not w] == [names[0]]  # only the first sheet waited for
+    assert not [t for t in threading.enumerate() if t.name.startswith("ims-xl-read")]
+
+    def broken(grids, *a, **k):  # a read that fails while the next sheet is read ahead
+        grids["_ims_meta"]
+        raise TemplateError("x")
+    monkeypatch.setattr("ims_xl.files.xlsx.book_from_grids", broken)
+    with pytest.raises(ImsXlError):
+        read_review(worked)
+    assert not [t for t in threading.enumerate() if t.name.startswith("ims-xl-read")]

@@ -47,10 +47,10 @@ def test_each_sheet_is_read_once_and_not_kept(month: Path, monkeypatch) -> None:
 
     still: dict[str, list[str]] = {}  # sheet -> the sheets read before it still in memory then
 
-    def counted(wb, name):
+    def counted(wb, name, fetch=None, source=None):
         gc.collect()
         still[name] = [n for n, w in zip(reads, alive) if w() is not None]
-        grid = Grid(real(wb, name))
+        grid = Grid(real(wb, name, fetch, source))
         reads.append(name)
         alive.append(weakref.ref(grid))
         return grid

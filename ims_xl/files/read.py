@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -47,11 +47,18 @@ def sheet_parts(path: str | Path) -> dict[str, str]:
     return out
 
 
-def sheet_grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
+def sheet_grid(wb: CalamineWorkbook, name: str, fetch: Callable[[], object] | None = None,
+               source: str | None = None) -> list[list[object]]:
+    """A sheet's cells as Python lists; ``fetch`` gives the sheet as python-calamine parsed
+    it (a read ahead, done by another thread: its errors are raised here, as a read's), and
+    ``source`` the file's name for the message (``wb`` is not touched then: another thread
+    may be reading it, and python-calamine refuses a second use at once)."""
     try:
-        return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return (fetch() if fetch is not None else wb.get_sheet_by_name(name)).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine's XmlError, ZipError ...: a damaged part
-        raise InputError(f"{Path(str(wb.path)).name if getattr(wb, 'path', None) else 'workbook'}: "
+        if source is None:
+            source = Path(str(wb.path)).name if getattr(wb, "path", None) else "workbook"
+        raise InputError(f"{source}: "
                          f"sheet '{name}' is damaged ({type(exc).__name__}); open and re-save it in Excel, "
                          "or restore a backup") from None
 
