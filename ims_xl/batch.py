@@ -461,8 +461,12 @@ def _crashed(folder: Path) -> dict:
 
 def _run_pool(folders: list[Path], jobs: int, bar, results: dict[Path, dict]) -> list[Path]:
     """Run ``folders`` on ``jobs`` processes; return those whose process died (the pool broke)."""
+    from .files.sheetxml import use_helper_threads
     lost = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
+    # as many clients at once as cores: a client's helper threads would only compete for them
+    quiet = jobs >= (os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=use_helper_threads,
+                             initargs=(not quiet,)) as pool:
         futures = {pool.submit(run_client, str(f)): f for f in folders}
         try:
             for fut in as_completed(futures):

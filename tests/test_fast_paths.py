@@ -969,3 +969,59 @@ def test_a_workbook_is_never_read_by_two_threads_at_once(worked, monkeypatch) ->
     with pytest.raises(ImsXlError):
         read_review(worked)
     assert not [t for t in threading.enumerate() if t.name.startswith("ims-xl-read")]
+
+
+def test_without_helper_threads_the_same_workbook_is_written_and_read(worked, tmp_path, monkeypatch) -> None:
+    """A batch's workers, as many as the cores, run without helper threads: the same cells
+    are written and the same book read, all on the command's own thread."""
+    import threading
+    import zipfile as zf
+    from ims_xl.files import sheetxml
+    book = read_review(worked)
+    write_review(book, tmp_path / "with.xlsx")
+    threads: set[str] = set()
+    real = zf._ZipWriteFile.write
+
+    def noted(self, data):
+        threads.add(threading.current_thread().name)
+        return real(self, data)
+    monkeypatch.setattr(zf._ZipWriteFile, "write", noted)
+    monkeypatch.setattr(sheetxml, "HELPER_THREADS", False)
+
+    def no_pool(*a, **k):
+        raise AssertionError("a helper thread was started")
+    from ims_xl.files import xlsx
+    monkeypatch.setattr(sheetxml, "ThreadPoolExecutor", no_pool)
+    monkeypatch.setattr(xlsx, "ThreadPoolExecutor", no_pool)
+    _same_books(book, read_review(worked))
+    write_review(book, tmp_path / "without.xlsx")
+    assert threads == {threading.main_thread().name}
+    a, b = CalamineWorkbook.from_path(str(tmp_path / "with.xlsx")), CalamineWorkbook.from_path(str(tmp_path / "without.xlsx"))
+    assert a.sheet_names == b.sheet_names
+    for name in a.sheet_names:
+        assert a.get_sheet_by_name(name).to_python() == b.get_sheet_by_name(name).to_python(), name
+
+
+@pytest.mark.parametrize("jobs, helpers", [(1, True), (64, False)])
+def test_a_batch_with_a_process_per_core_runs_its_clients_without_helper_threads(jobs, helpers, monkeypatch,
+                                                                                  tmp_path) -> None:
+    from ims_xl import batch
+    from ims_xl.files.sheetxml import use_helper_threads
+    seen = {}
+
+    class Pool:  # the executor as _run_pool makes it (no client is run)
+        def __init__(self, **kw):
+            seen.update(kw)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *a):
+            raise AssertionError("no client in this test")
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 2 if jobs == 1 else 64)
+    assert batch._run_pool([], jobs, None, {}) == []
+    assert seen["initializer"] is use_helper_threads and seen["initargs"] == (helpers,)

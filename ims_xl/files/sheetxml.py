@@ -222,6 +222,19 @@ def rows_xml(columns: list[list], styles: list[np.ndarray], first_row: int,
         yield "".join(chain.from_iterable(zip([f'<row r="{r}">' for r in rows], *cells, repeat("</row>", b - a))))
 
 
+#: Whether a command may use a helper thread beside its own (the deflate of a workbook
+#: written, the parse of the next sheet of a workbook read): off in a batch's worker
+#: processes when they are as many as the cores, where a helper only competes with the
+#: other clients for the same cores (:func:`use_helper_threads`).
+HELPER_THREADS = True
+
+
+def use_helper_threads(on: bool) -> None:
+    """Allow (or not) the helper threads of :data:`HELPER_THREADS` in this process."""
+    global HELPER_THREADS
+    HELPER_THREADS = on
+
+
 #: The interpreter's thread switch interval while a workbook's parts are written (seconds;
 #: Python's default is 0.005): :class:`_WriteBehind`'s worker takes the GIL back after each
 #: block deflate fills (32 KB, 64 KB ...), and at the default it waited longer for the GIL
@@ -238,11 +251,14 @@ class _WriteBehind:
     the same. At most ``depth`` chunks wait (bounded memory); a failed write (a full disk)
     is raised in the caller at its next write or at :meth:`drain`."""
 
-    def __init__(self, pool: ThreadPoolExecutor, depth: int = 2) -> None:
+    def __init__(self, pool: ThreadPoolExecutor | None, depth: int = 2) -> None:
         self.pool, self.depth = pool, depth
         self.pending: deque = deque()
 
     def write(self, f, data: bytes) -> None:
+        if self.pool is None:  # no helper thread: written here
+            f.write(data)
+            return
         if len(self.pending) >= self.depth:
             self.pending.popleft().result()
         self.pending.append(self.pool.submit(f.write, data))
@@ -268,18 +284,22 @@ def inject_rows(src: str, dst: str, bodies: dict[str, tuple[Callable[[], Iterabl
     part is compressed by a worker thread while its next chunk is made (:class:`_WriteBehind`).
     """
     parts = parts or {}
+    if not HELPER_THREADS:
+        _inject(src, dst, bodies, parts, None)
+        return
     switch = sys.getswitchinterval()
     sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
     try:
-        _inject(src, dst, bodies, parts)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ims-xl-deflate") as pool:
+            _inject(src, dst, bodies, parts, pool)
     finally:
         sys.setswitchinterval(switch)
 
 
-def _inject(src: str, dst: str, bodies: dict, parts: dict) -> None:
-    """:func:`inject_rows`' copy, each generated part written behind its making."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zout, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ims-xl-deflate") as pool:
+def _inject(src: str, dst: str, bodies: dict, parts: dict, pool: ThreadPoolExecutor | None) -> None:
+    """:func:`inject_rows`' copy, each generated part written behind its making by ``pool``
+    (here, without one)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zout:
         behind = _WriteBehind(pool)
         for info in zin.infolist():
             if info.filename not in bodies and info.filename not in parts:

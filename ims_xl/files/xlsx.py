@@ -40,6 +40,7 @@ from .atomic import atomic_write_many, refuse_if_open
 from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
 from .read import open_workbook, refuse_other_packages, sheet_grid
 from .safety import backup, check_output_path, discard_backup, prune_backups
+from . import sheetxml
 from .sheetxml import col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
                              book_from_grids, data_columns, index_marks, other_sheets, removed_grid, section_block,
@@ -472,7 +473,7 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
         # section sheet parsed ahead (some 60 MB at 100,000 records) would take the re-run
         # to 980 MB, too near its 1 GB bound (README "Speed and memory")
         grids = _SheetGrids(wb, p, [n for n in names if n not in skip], error_parts,
-                            order=() if work_only else _read_order(names))
+                            order=() if work_only or not sheetxml.HELPER_THREADS else _read_order(names))
         try:
             book = book_from_grids(grids, p.name, names, share=not lean, copies=not work_only)
         finally:
@@ -495,7 +496,7 @@ def read_other_sheets(path: str | Path) -> tuple[list[list[object]], dict, dict]
     try:
         names = list(wb.sheet_names)
         wanted = [n for n in names if n == BOOKS_SHEET or n in REPORT_SHEETS or n not in KNOWN_SHEETS]
-        grids = _SheetGrids(wb, p, wanted, {}, order=_read_order(names))
+        grids = _SheetGrids(wb, p, wanted, {}, order=_read_order(names) if sheetxml.HELPER_THREADS else ())
         try:
             return other_sheets(grids, names)
         finally:
