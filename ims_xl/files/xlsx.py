@@ -522,9 +522,10 @@ class _SheetGrids(Mapping):
     While the sheet asked for is turned into Python cells and worked on, python-calamine
     parses the sheet expected next (``order``) in one worker thread (it lets go of the GIL
     while it parses): the accountant waits less (export 5.4 -> 4.1 s at 100,000 records,
-    validate 7.6 -> 6.5 s), for about the same CPU and one sheet more in memory, held as
-    python-calamine's own cells (some 60 MB for a 78,000-row section sheet). The workbook is
-    never read by both threads at once. :meth:`close` before the workbook is closed."""
+    validate 7.6 -> 6.5 s), for 2-5% more CPU (two cores at work) and one sheet more in
+    memory, held as python-calamine's own cells (some 60 MB for a 78,000-row section sheet).
+    The workbook is never read by both threads at once. :meth:`close` before the workbook is
+    closed."""
 
     def __init__(self, wb, path: Path, names: list[str], error_parts: dict[str, str],
                  order: list[str] | tuple[str, ...] = ()):
