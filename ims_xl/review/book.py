@@ -396,12 +396,13 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
             new.loc[idx[keep], c] = old_part[c].to_numpy()[keep]
         # keep the accountant's order: old rows keep their sheet position
         new.loc[idx, "excel_row"] = old_part["excel_row"].to_numpy()
-        diff = pd.Series(False, index=idx)
+        # which downloaded fields changed, named only for the records that changed (a month's
+        # download re-imported holds few: building the names for all 100,000 cost 0.2 s)
+        changed = [(f, new.loc[idx, f].to_numpy() != old_part[f].to_numpy()) for f in CONTENT_FIELDS]
+        diff = pd.Series(np.logical_or.reduce([d for _, d in changed]) if changed else False, index=idx)
         what = pd.Series("", index=idx, dtype=object)
-        for f in CONTENT_FIELDS:
-            d = new.loc[idx, f].to_numpy() != old_part[f].to_numpy()
-            diff |= d
-            what = what.where(~d, what + ", " + f)
+        for k in np.flatnonzero(diff.to_numpy()):
+            what.iat[k] = ", ".join(f for f, d in changed if d[k])
         st = new.loc[idx, "action"].to_numpy() != old_part["action"].to_numpy()
         notes = pd.Series("", index=idx, dtype=object)
         mark_changed = diff.to_numpy() & had_work
