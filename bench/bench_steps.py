@@ -13,8 +13,8 @@ fresh process, as the accountant runs it, a step and its floor in turn; CPU seco
 system, min of ``--repeat``; a floor's loading of the cells it writes left out, and its
 collector set as ims-xl's is: :func:`floor_job`), peak memory (the process's peak resident
 set, VmHWM, max of the repeats), and the step's wall-clock seconds (min of the repeats: the
-time the accountant waits, less than its CPU where the workbook is deflated beside the
-making of its XML). Usage:
+time the accountant waits, less than its CPU where a helper thread deflates the workbook
+written or parses the next sheet of the one read). Usage:
 
     python bench/bench_steps.py --sizes 10000,100000,300000 [--repeat 3] [--seed 1] [--zip-levels] [--steps run,export]
 
@@ -286,7 +286,7 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
             c, m, w = _timed([CLI, *args], prep)  # (shared, throttled) drifts for both alike
             fc, fm, _ = _timed([FLOOR, str(HERE), str(spec_file)])
             cpu, mb, wall, fcpu, fmb = min(cpu, c), max(mb, m), min(wall, w), min(fcpu, fc), max(fmb, fm)
-        # wall: what the accountant waits (the sheets are deflated beside the making of their XML)
+        # wall: what the accountant waits (helper threads deflate and parse beside the step)
         rows.append({"records": n, "step": name, "cpu_s": round(cpu, 2), "floor_s": round(fcpu, 2),
                      "ratio": round(cpu / fcpu, 2), "wall_s": round(wall, 2), "peak_mb": mb, "floor_peak_mb": fmb})
         print(f"  {n:>7,}  {name:<24} {cpu:7.2f} s  floor {fcpu:6.2f} s  {cpu / fcpu:4.2f}x  wall {wall:6.2f} s  "

@@ -473,7 +473,7 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
         # section sheet parsed ahead (some 60 MB at 100,000 records) would take the re-run
         # to 980 MB, too near its 1 GB bound (README "Speed and memory")
         grids = _SheetGrids(wb, p, [n for n in names if n not in skip], error_parts,
-                            order=() if work_only or not sheetxml.HELPER_THREADS else _read_order(names))
+                            order=() if work_only else _read_order(names))
         try:
             book = book_from_grids(grids, p.name, names, share=not lean, copies=not work_only)
         finally:
@@ -496,7 +496,7 @@ def read_other_sheets(path: str | Path) -> tuple[list[list[object]], dict, dict]
     try:
         names = list(wb.sheet_names)
         wanted = [n for n in names if n == BOOKS_SHEET or n in REPORT_SHEETS or n not in KNOWN_SHEETS]
-        grids = _SheetGrids(wb, p, wanted, {}, order=_read_order(names) if sheetxml.HELPER_THREADS else ())
+        grids = _SheetGrids(wb, p, wanted, {}, order=_read_order(names))
         try:
             return other_sheets(grids, names)
         finally:
@@ -569,6 +569,8 @@ class _SheetGrids(Mapping):
     def _read_ahead(self, name: str) -> None:
         """Hand the worker the sheet expected after ``name`` (it starts once the read it may
         still be doing for ``name`` ends: one worker, one read at a time)."""
+        if not sheetxml.HELPER_THREADS:
+            return
         later = self._order[self._order.index(name) + 1:] if name in self._order else []
         nxt = next((n for n in later if n not in self._asked), None)
         if nxt is None:

@@ -399,7 +399,7 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
         # which downloaded fields changed, named only for the records that changed (a month's
         # download re-imported holds few: building the names for all 100,000 cost 0.2 s)
         changed = [(f, new.loc[idx, f].to_numpy() != old_part[f].to_numpy()) for f in CONTENT_FIELDS]
-        diff = pd.Series(np.logical_or.reduce([d for _, d in changed]) if changed else False, index=idx)
+        diff = pd.Series(np.logical_or.reduce([d for _, d in changed]), index=idx)
         what = pd.Series("", index=idx, dtype=object)
         for k in np.flatnonzero(diff.to_numpy()):
             what.iat[k] = ", ".join(f for f, d in changed if d[k])
