@@ -286,15 +286,17 @@ def test_error_cells_are_found_also_across_two_unpacked_chunks() -> None:
 
 @pytest.mark.parametrize("texts, plain", [
     (["INV-1", "INV-2", None, ""], True), ([" lead", "x"], False), (["x", "trail\t"], False),
-    (["a", " b"], False), (["a\n", "b"], False), (["a&b"], False), (["x\x01"], False), (["in side", "ok"], True)])
+    (["a", " b"], False), (["a\n", "b"], False), (["a", "\nb"], False), (["a", "b\r"], False),
+    (["two\nlines", "x"], False), (["a&b"], False), (["x\x01"], False), (["in side", "ok"], True)])
 def test_a_text_column_takes_the_one_comprehension_only_when_nothing_needs_care(texts, plain) -> None:
     import numpy as np
-    from ims_xl.files.sheetxml import _edge_space, _need_escape, rows_xml
+    from ims_xl.files.sheetxml import _JOIN, _edge_space, _need_escape, rows_xml
     t = list(filter(None, texts))
-    assert (not _edge_space(t) and not _need_escape(t)) is plain
+    joined = _JOIN.join(t)
+    assert (not _edge_space(joined, len(t)) and not _need_escape(joined)) is plain
     xml = "".join(rows_xml([texts], [np.zeros(len(texts), dtype=np.int64)], 2))
     for t in filter(None, texts):
-        shown = t.replace("&", "&amp;").replace("\x01", "_x0001_")
+        shown = t.replace("&", "&amp;").replace("\x01", "_x0001_").replace("\r", "_x000D_")
         edge = t[0] in " \t\n\r" or t[-1] in " \t\n\r"
         assert (f'<t xml:space="preserve">{shown}</t>' if edge else f"<t>{shown}</t>") in xml, (t, xml)
 

@@ -68,23 +68,29 @@ _SPACE_ATTR = ' xml:space="preserve"'
 ZIP_LEVEL = 1
 
 
-#: Joins a column's texts for :func:`_escaped_texts`: no escape spans it, so the texts are
-#: escaped in one pass and split again.
+#: Joins a column's texts (blanks left out) once for the searches below and for
+#: :func:`_escaped_texts`: no escape spans a line feed, and a line feed is no character
+#: :func:`_escape` replaces.
 _JOIN = "\n"
 
 
-def _need_escape(texts: list[str]) -> bool:
-    """Some text of a column (blanks left out) needs :func:`_escape`: substring searches over
-    the texts joined (a literal escape across two texts only sends the column the slow way)."""
-    joined = "".join(texts)
+def _need_escape(joined: str) -> bool:
+    """Some text of a column needs :func:`_escape`: substring searches over its texts
+    joined by :data:`_JOIN` (no escape and no literal _xHHHH_ spans a line feed)."""
     return any(c in joined for c in _SPECIALS) or ("_x" in joined and _LITERAL_ESCAPE.search(joined) is not None)
 
 
-def _edge_space(texts: list[str]) -> bool:
-    """Some text of a column (blanks left out) starts or ends with XML white space."""
-    edges = {v[0] for v in texts}
-    edges.update([v[-1] for v in texts])
-    return not edges.isdisjoint(_XML_SPACE)
+def _edge_space(joined: str, count: int) -> bool:
+    """Some of a column's ``count`` texts, joined by :data:`_JOIN`, may start or end with XML
+    white space. Searches for one character (fast) come first: a text holding a line feed, or
+    a line feed beside white space, also answers yes, and the column then takes the careful
+    path, cell by cell (never wrong, only slower; a text holding a line feed takes it anyway,
+    :func:`_escaped_texts`)."""
+    if not joined:
+        return False
+    if joined[0] in _XML_SPACE or joined[-1] in _XML_SPACE or joined.count(_JOIN) != count - 1:
+        return True
+    return any(c in joined and (_JOIN + c in joined or c + _JOIN in joined) for c in _XML_SPACE if c != _JOIN)
 
 
 def _escape(v: str) -> str:
@@ -127,12 +133,13 @@ def _cell(v: object, ref: str, s: int) -> str:
     return _cell(str(v), ref, s)
 
 
-def _escaped_texts(col: list, texts: list[str]) -> list | None:
+def _escaped_texts(col: list, texts: list[str], joined: str) -> list | None:
     """The cells of a column with its texts (``texts``: the non-blank ones, none with XML
-    white space at an edge) escaped for XML in one pass over them joined (no escape spans a
-    line feed, so each comes out as if escaped alone), or None when a text holds a line feed
-    itself (the caller then takes each text alone)."""
-    escaped = _escape(_JOIN.join(texts)).split(_JOIN)
+    white space at an edge; ``joined``: them joined by :data:`_JOIN`) escaped for XML in one
+    pass over them joined (no escape spans a line feed, so each comes out as if escaped
+    alone), or None when a text holds a line feed itself (the caller then takes each text
+    alone)."""
+    escaped = _escape(joined).split(_JOIN)
     if len(escaped) != len(texts):  # a text holds a line feed
         return None
     it = iter(escaped)
@@ -156,9 +163,10 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: li
     if kinds <= {str}:
         tag = "<t>"  # most columns: nothing needs escaping or xml:space (one search over the column)
         texts = list(filter(None, col))
-        edge = _edge_space(texts)
-        if edge or _need_escape(texts):
-            escaped = None if edge else _escaped_texts(col, texts)
+        joined = _JOIN.join(texts)
+        edge = _edge_space(joined, len(texts))
+        if edge or _need_escape(joined):
+            escaped = None if edge else _escaped_texts(col, texts, joined)
             if escaped is not None:
                 col = escaped
             else:
