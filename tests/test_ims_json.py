@@ -216,6 +216,49 @@ def test_unknown_keys_survive_the_workbook(tmp_path: Path) -> None:
     assert rc == 0 and up["invdata"]["ecom"][0]["zeta"] == "é" and up["invdata"]["ecom"][0]["alpha"] == 0
 
 
+def test_unknown_numbers_with_decimals_are_sent_by_run_as_export_sends_them(tmp_path: Path, capsys) -> None:
+    """An unknown key holding 5.00 (a Decimal when parsed) made ``run``'s validation fail with an
+    internal error (the upload contract could not encode it) while ``export`` of the workbook
+    that run wrote sent it as 5: the download's values are now one form in memory and in the
+    workbook, and ``run`` sends exactly what ``export`` sends."""
+    assert run("sample", "--out-dir", tmp_path, "--records", 40, "--seed", 5) == 0
+    src = tmp_path / "ims_download.json"
+    text = src.read_text(encoding="utf-8")
+    assert text.count('"stin"') == 40
+    src.write_text(text.replace('"stin"', '"xrate": 5.00, "xfee": 1.50, "xobj": {"r": [2.50, 7]}, "stin"'),
+                   encoding="utf-8")
+    capsys.readouterr()
+    rc = run("run", src, "--books", tmp_path / "purchase_register.csv", "--out-dir", tmp_path / "out",
+             "--apply-suggestions")
+    out = capsys.readouterr().out
+    assert rc == 0 and "internal" not in out, out
+    sent = (tmp_path / "out" / "upload.json").read_bytes()
+    recs = [r for v in json.loads(sent)["invdata"].values() for r in v]
+    assert recs and all(r["xrate"] == 5 and type(r["xrate"]) is int and r["xfee"] == 1.5
+                        and r["xobj"] == {"r": [2.5, 7]} for r in recs)
+    assert b'"xrate":5,"xfee":1.5,"xobj":{"r":[2.5,7]}' in sent
+    assert run("export", tmp_path / "out" / "review.xlsx", "--out", tmp_path / "again.json") == 0
+    assert (tmp_path / "again.json").read_bytes() == sent
+
+
+@pytest.mark.parametrize("value, shown", [("NaN", "NaN"), ("-Infinity", "-Infinity"),
+                                          ('{"y": [1, Infinity]}', '{"y": [1, Infinity]}'),
+                                          ("1" + "0" * 400 + ".5", "1000000000")])
+def test_a_number_no_workbook_can_keep_is_refused_at_import_naming_the_field(tmp_path: Path, capsys,
+                                                                            value: str, shown: str) -> None:
+    """NaN and Infinity are not JSON but ``json.loads`` takes them: such a record was imported
+    into a workbook that no later command could read ("hidden sheet damaged; re-create the
+    workbook with ims-xl import", which made the same workbook again)."""
+    text = json.dumps(download({"b2b": [record("b2b", 1), record("b2b", 2)]}, rtin=RTIN))
+    src = tmp_path / "ims.json"
+    src.write_text(text.replace('"stin"', f'"xval": {value}, "stin"', 2), encoding="utf-8")
+    capsys.readouterr()
+    assert run("import", src, "--out", tmp_path / "r.xlsx") == 2
+    err = capsys.readouterr().err
+    assert "section b2b, record 1: field xval: " + shown in err and "download the JSON again" in err, err
+    assert "Traceback" not in err and not (tmp_path / "r.xlsx").exists()
+
+
 # ---------------------------------------------------------------- amounts
 
 EXACT = b"""{"imsDetails": {"b2b": [

@@ -18,6 +18,7 @@ amounts to exact JSON numbers, ``rtnprd`` to ``MMYYYY``), from which the upload 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -415,6 +416,52 @@ def normalise_rtnprd(value: str, doc_date: str) -> str:
     return v
 
 
+#: The most digits a whole number of a downloaded record may have to be kept as an integer
+#: (Python writes an integer of more than 4,300 digits to no text at all).
+_MAX_WHOLE_DIGITS = 4000
+
+
+def plain_value(v: object) -> object:
+    """A downloaded value as the hidden copy keeps it and a workbook reads it back: a JSON
+    number parsed as a Decimal becomes an int when whole, else a float (the download's
+    amounts have two decimals, which a float's shortest text carries exactly); objects and
+    lists are converted inside. So a record holds the same values in memory (``run``) as
+    when read from the workbook (``export``), and every value is one the JSON encoders of
+    the hidden copy and the upload can write.
+
+    Raises:
+        ValueError: NaN or Infinity (not JSON; ``json.loads`` takes them) or a number beyond
+            a float: the workbook could not keep it, nor the upload send it.
+    """
+    t = type(v)
+    if t is Decimal:
+        if v.is_finite() and v == v.to_integral_value() and v.adjusted() < _MAX_WHOLE_DIGITS:
+            return int(v)
+        v, t = float(v), float
+    if t is float:
+        if v != v or v in (math.inf, -math.inf):
+            raise ValueError("not a number JSON can carry")
+        return v
+    if t is dict:
+        return {k: plain_value(x) for k, x in v.items()}
+    if t is list:
+        return [plain_value(x) for x in v]
+    return v
+
+
+def _plain_fields(where: str, orig: dict, keys) -> None:
+    """:func:`plain_value` of ``orig``'s ``keys``, in place, or raise InputError naming the field."""
+    for k in keys:
+        try:
+            orig[k] = plain_value(orig[k])
+        except ValueError:
+            v = orig[k]  # shown as JSON: NaN, Infinity, {"y": [1, Infinity]}
+            shown = _short_value(v if type(v) is Decimal else json.dumps(v, default=str, ensure_ascii=False))
+            raise InputError(f"{where}: field {k}: {shown} is not a number ims-xl can keep "
+                             "or send (JSON has no NaN or Infinity, and a float no larger number); "
+                             "download the JSON again") from None
+
+
 def _record(section: Section, rec: object, index: int, source: str, ref: int,
             warnings: list[str]) -> tuple[dict, dict]:
     """Normalise one record: (flat row for the frame, original dict for the upload)."""
@@ -483,6 +530,7 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
     row["remarks_blocked"] = orig.get("isRemarksBlocked", "") == "Y"
     row["itc_blocked"] = orig.get("isItcRedReqBlocked", "") == "Y"
     row["unknown_keys"] = unknown_keys(orig)
+    _plain_fields(where, orig, list(orig))
     return row, orig
 
 
@@ -623,13 +671,29 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
     cols["unknown_keys"] = list(map(unknown_keys, recs))
     # the originals: amounts as their exact JSON numbers, everything else as downloaded
     originals = []
-    for i, r in enumerate(recs):
+    for i, (sec, r) in enumerate(items):
         o = dict(r)
         for k, paise in amounts.items():
             if paise[i] is not None:
                 o[k] = json_number(paise[i])
+        if not _CHECKED_KEYS[sec.key].issuperset(r):  # keys whose values were not looked at above
+            try:
+                for k in r.keys() - _CHECKED_KEYS[sec.key]:
+                    o[k] = plain_value(o[k])
+            except ValueError:
+                return None  # NaN, Infinity ...: _record names the field
         originals.append(o)
     return _columns_frame(cols), originals
+
+
+#: The keys of a section's record whose values :func:`_usual_records` has checked to be
+#: texts, words or amounts (written as JSON numbers): only the others may hold a Decimal
+#: (:func:`plain_value`).
+_CHECKED_KEYS: dict[str, frozenset[str]] = {
+    sec.key: frozenset({*(getattr(sec, src) for src, _ in _TEXT_FIELDS if src.endswith("_key") and getattr(sec, src)),
+                        *(src for src, _ in _TEXT_FIELDS if not src.endswith("_key")),
+                        *AMOUNT_KEYS, *DECL_KEYS, "action", *FLAG_KEYS})
+    for sec in SECTIONS}
 
 
 _BOOL_COLUMNS = ("pend_blocked", "remarks_blocked", "itc_blocked")
