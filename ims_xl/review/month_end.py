@@ -167,7 +167,9 @@ def three_way(rows: pd.DataFrame, docs: pd.DataFrame, log: list[list[object]] | 
     row_act = np.array([table_row(p, k, r) if (c and p) else "" for p, k, r, c in
                         zip(part_act, kind, rev, claims)], dtype=object)
     changed = change_dates(log)
-    changed_on = rows["key"].map(changed).fillna("").to_numpy(dtype=object) if n else np.zeros(0, dtype=object)
+    # (a key never changed is ""; objects, as an empty map gives floats, which pandas 4 will not fill with text)
+    changed_on = (rows["key"].map(changed).astype(object).fillna("").to_numpy(dtype=object) if n
+                  else np.zeros(0, dtype=object))
     gen = generated.strftime("%Y-%m-%d") if generated else ""
     after = np.array([bool(gen) and c != "" and c >= gen for c in changed_on], dtype=bool)
     # kept out of the 2B (Pending at its generation) and claimed since: a recompute adds it;
