@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+import msgspec
+
 #: A value with the cases an encoder can get wrong: escapes, non-ASCII text, numbers, nesting.
 _PROBE = {"t": 'a"\\\n\x00é₹\ud800', "n": [0, -1, 2.5, 1e16, 10**20, None, True, False],
           "o": {"b": {}, "a": []}}
@@ -46,3 +48,31 @@ def encoder(*, ensure_ascii: bool = True, separators: tuple[str, str] | None = N
     except (TypeError, ValueError):
         same = False
     return encode if same else enc.encode
+
+
+#: msgspec's JSON encoder (C): some 4x faster than the standard library's on a downloaded
+#: record (0.43 -> 0.11 s for 100,000), which ims-xl writes twice a month per record (the
+#: hidden copy, the upload). A Decimal is written as its exact digits, never as a string.
+_COMPACT = msgspec.json.Encoder(decimal_format="number")
+_DECODER = msgspec.json.Decoder()
+
+
+def compact(o: object) -> bytes:
+    """Compact UTF-8 JSON of ``o``: what ``json.dumps(o, ensure_ascii=False, separators=(",", ":"))``
+    writes, encoded, except a float's exponent, spelt ``1e16`` for ``1e+16`` (the same number
+    to every JSON reader; amounts never have one). Raises TypeError for a value JSON has no
+    form for, ValueError (UnicodeEncodeError) for a lone surrogate, which UTF-8 cannot carry."""
+    return _COMPACT.encode(o)
+
+
+def parse(text: str | bytes) -> object:
+    """JSON text parsed by msgspec (numbers as ints and floats, as ``json.loads`` gives them).
+
+    Raises:
+        ValueError: not strict JSON (NaN, Infinity, a lone surrogate escape, trailing text ...):
+            the caller reads it again with ``json.loads``, which names what is wrong.
+    """
+    try:
+        return _DECODER.decode(text)
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from None

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ from ..model import (ACTION_LABELS, ACTION_WORDS, AMOUNT_KEYS, ITC_SIGN, SECTION
                      parse_action)
 from ..money import rupees
 from .inputs import cell_text, declared, is_blank, per_value
-from ..jsontext import encoder
+from ..jsontext import compact
 
 #: Downloaded fields whose visible cells are compared with the download.
 SHOWN_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(
@@ -155,20 +154,10 @@ def shown_dates(s: pd.Series) -> list[object]:
     return per_value(s, shown).tolist()
 
 
-def _json_default(o: object):
-    if isinstance(o, Decimal):
-        return int(o) if o == o.to_integral_value() else float(o)
-    raise TypeError(type(o).__name__)
-
-
-#: json.dumps(..., ensure_ascii=False, default=_json_default), its encoder made once
-#: (json.dumps with options builds one per call).
-_RECORD_TEXT = encoder(ensure_ascii=False, default=_json_default)
-
-
 def record_text(original: dict) -> str:
-    """A downloaded record as the hidden copy stores it: JSON, key order kept, numbers exact."""
-    return _RECORD_TEXT(original)
+    """A downloaded record as the hidden copy stores it: compact JSON, key order kept, numbers
+    as the download held them (:func:`..formats.ims_json.plain_value`)."""
+    return compact(original).decode("utf-8")
 
 
 def hidden_text(book: ReviewBook, ref: int) -> str:

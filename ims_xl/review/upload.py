@@ -22,7 +22,7 @@ from .inputs import cell_text, declared_paise, yes_no
 from ..model import DECL_KEYS, NOT_SENT_KEYS, SECTION_BY_KEY, SECTIONS, Settings
 from ..money import json_number
 from .book import ReviewBook, effective_actions
-from ..jsontext import encoder
+from ..jsontext import compact
 
 _DECL_CAP = (("declIgst", "decl_igst", "iamt"), ("declCgst", "decl_cgst", "camt"),
              ("declSgst", "decl_sgst", "samt"), ("declCess", "decl_cess", "cess"))
@@ -149,13 +149,9 @@ def build_invdata(book: ReviewBook, records: dict[object, dict] | None = None) -
     return out
 
 
-#: json.dumps(..., ensure_ascii=False, separators=(",", ":")), its encoder made once.
-_COMPACT = encoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def dumps(doc: dict) -> bytes:
-    """Deterministic compact UTF-8 JSON (same input, same bytes)."""
-    return _COMPACT(doc).encode("utf-8")
+    """Deterministic compact UTF-8 JSON (same input, same bytes; :func:`..jsontext.compact`)."""
+    return compact(doc)
 
 
 def envelope(rtin: str, invdata: dict) -> dict:
