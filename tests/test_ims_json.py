@@ -418,3 +418,14 @@ def test_a_document_repeated_in_the_download_gets_an_occurrence_key() -> None:
     plain = pd.Series(["a", "b", "c"], dtype=object)
     assert with_occurrence(plain).tolist() == ["a", "b", "c"]
     assert with_occurrence(pd.Series(["a", "b", "a", "b", "a"], dtype=object)).tolist() == ["a", "b", "a#2", "b#2", "a#3"]
+
+
+def test_json_nested_too_deeply_is_refused_in_one_line(tmp_path: Path, capsys) -> None:
+    """msgspec, which reads a strict JSON first, raises RecursionError on deep nesting (an
+    internal error, exit 3, before it was read again by the standard library)."""
+    src = tmp_path / "deep.json"
+    src.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    capsys.readouterr()
+    assert run("import", src, "--out", tmp_path / "r.xlsx") == 2
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err and "internal error" not in err, err

@@ -69,8 +69,10 @@ def test_compact_writes_a_decimal_as_its_exact_digits_never_as_a_string() -> Non
     assert compact({"v": Decimal("5.00"), "w": Decimal("-0.10")}) == b'{"v":5.00,"w":-0.10}'
 
 
-@pytest.mark.parametrize("text", ['[NaN]', '{"a": Infinity}', '[1] x', '["\\ud800"]', '{"a":', ''])
+@pytest.mark.parametrize("text", ['[NaN]', '{"a": Infinity}', '[1] x', '["\\ud800"]', '{"a":', '',
+                                  "[" * 100_000 + "]" * 100_000])
 def test_parse_refuses_what_is_not_strict_json_as_a_value_error(text) -> None:
-    from ims_xl.jsontext import parse
-    with pytest.raises(ValueError):
-        parse(text)
+    from ims_xl.jsontext import parse, parse_exact
+    for read in (parse, parse_exact):
+        with pytest.raises(ValueError):
+            read(text)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..jsontext import parse_exact
 from ..model import AMOUNT_KEYS, DECL_KEYS, KNOWN_KEYS, SECTION_BY_KEY, SECTIONS, TEXT_OR_NONE, Section
 from ..money import AmountError, json_number, paise_from_json
 
@@ -88,9 +89,12 @@ _LONE_SURROGATE_HINT = re.compile(
     r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
     r"|\\\\u[dD][89abAB]")
-#: JSON integers longer than this are read as Decimal, never ``int``: no amount or identifier
-#: is this long (money refuses more than 40 digits), and ``int()`` of a long digit string
-#: raises ValueError beyond ``sys.get_int_max_str_digits()`` (4300 by default).
+#: JSON integers longer than this are read by ``json.loads`` as Decimal, never ``int``: no
+#: amount or identifier is this long (money refuses more than 40 digits), and ``int()`` of a
+#: long digit string raises ValueError beyond ``sys.get_int_max_str_digits()`` (4300 by
+#: default). msgspec, which reads a strict JSON first, gives an int up to that limit and
+#: refuses a longer one (then read here): either is refused as an amount, and kept alike
+#: elsewhere (:func:`plain_value`).
 _MAX_INT_DIGITS = 40
 
 
@@ -182,7 +186,12 @@ def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> obje
         kind = "a CSV file" if ("," in first or ";" in first or "\t" in first) else "not JSON"
         raise InputError(f"{source}: this is {kind} (it starts with {first!r}); give {what} file")
     try:
-        obj = json.loads(text, parse_float=Decimal, parse_int=_parse_int)
+        obj, strict = parse_exact(text), True  # anything but strict JSON is read below, which names what is wrong
+    except ValueError:
+        strict = False
+    try:
+        if not strict:
+            obj = json.loads(text, parse_float=Decimal, parse_int=_parse_int)
     except RecursionError:
         raise InputError(f"{source}: the JSON is nested too deeply to be {what}") from None
     except json.JSONDecodeError as exc:
