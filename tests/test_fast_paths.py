@@ -715,6 +715,24 @@ def test_an_amount_changed_in_the_sealed_hidden_copy_reads_as_the_record_by_reco
     assert (pd.isna(got[col]) and pd.isna(expected[col].iloc[0])) or got[col] == expected[col].iloc[0]
 
 
+@pytest.mark.parametrize("sealed", [True, False])
+def test_a_hidden_record_nested_too_deeply_is_named_as_damaged_at_its_row(workbook, tmp_path, sealed) -> None:
+    """A hidden cell holding JSON nested deeper than the parser goes (it fits in a cell's
+    32,767 characters) was an internal error (RecursionError), sealed or not."""
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[DATA_SHEET]
+    text = ws.cell(3, 3).value[:-1] + ', "x": ' + "[" * 16_000 + "]" * 16_000 + "}"
+    ws.cell(3, 3).value = text
+    if sealed:
+        ws.cell(3, 4).value = seal_of(ws.cell(3, 2).value, text)
+    out = tmp_path / "deep.xlsx"
+    wb.save(out)
+    with pytest.raises(TemplateError, match=re.escape(f"hidden sheet {DATA_SHEET}, row 3 is damaged")):
+        read_review(out)
+    with pytest.raises(TemplateError, match="row 3 is damaged"):
+        read_review(out, work_only=True)
+
+
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.lists(st.one_of(st.none(), st.just(float("nan")), st.text(max_size=6), st.integers(-10**6, 10**6),
                           st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([" a\u00a0", "\u2003", "\t7 "])),

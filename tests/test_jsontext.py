@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,25 +53,15 @@ def _has_float(o) -> bool:
 
 @settings(max_examples=300, deadline=None)
 @given(value=_JSON)
-def test_compact_writes_the_json_the_standard_library_writes_and_parse_reads_it_back(value) -> None:
-    from ims_xl.jsontext import compact, parse
+def test_compact_writes_the_json_the_standard_library_writes(value) -> None:
+    from ims_xl.jsontext import compact
     ours = compact(value)
     theirs = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     assert json.loads(ours) == json.loads(theirs)
     if not _has_float(value):  # a float's exponent may be spelt otherwise (1e16, 1e+16): same number
         assert ours == theirs.encode("utf-8")
-    assert parse(ours) == value == parse(ours.decode("utf-8"))
 
 
 def test_compact_writes_a_decimal_as_its_exact_digits_never_as_a_string() -> None:
     from ims_xl.jsontext import compact
     assert compact({"v": Decimal("5.00"), "w": Decimal("-0.10")}) == b'{"v":5.00,"w":-0.10}'
-
-
-@pytest.mark.parametrize("text", ['[NaN]', '{"a": Infinity}', '[1] x', '["\\ud800"]', '{"a":', '',
-                                  "[" * 100_000 + "]" * 100_000])
-def test_parse_refuses_what_is_not_strict_json_as_a_value_error(text) -> None:
-    from ims_xl.jsontext import parse, parse_exact
-    for read in (parse, parse_exact):
-        with pytest.raises(ValueError):
-            read(text)

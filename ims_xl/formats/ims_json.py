@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..jsontext import parse_exact
 from ..model import AMOUNT_KEYS, DECL_KEYS, KNOWN_KEYS, SECTION_BY_KEY, SECTIONS, TEXT_OR_NONE, Section
 from ..money import AmountError, json_number, paise_from_json
 
@@ -89,12 +88,9 @@ _LONE_SURROGATE_HINT = re.compile(
     r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
     r"|\\\\u[dD][89abAB]")
-#: JSON integers longer than this are read by ``json.loads`` as Decimal, never ``int``: no
-#: amount or identifier is this long (money refuses more than 40 digits), and ``int()`` of a
-#: long digit string raises ValueError beyond ``sys.get_int_max_str_digits()`` (4300 by
-#: default). msgspec, which reads a strict JSON first, gives an int up to that limit and
-#: refuses a longer one (then read here): either is refused as an amount, and kept alike
-#: elsewhere (:func:`plain_value`).
+#: JSON integers longer than this are read as Decimal, never ``int``: no amount or identifier
+#: is this long (money refuses more than 40 digits), and ``int()`` of a long digit string
+#: raises ValueError beyond ``sys.get_int_max_str_digits()`` (4300 by default).
 _MAX_INT_DIGITS = 40
 
 
@@ -186,12 +182,7 @@ def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> obje
         kind = "a CSV file" if ("," in first or ";" in first or "\t" in first) else "not JSON"
         raise InputError(f"{source}: this is {kind} (it starts with {first!r}); give {what} file")
     try:
-        obj, strict = parse_exact(text), True  # anything but strict JSON is read below, which names what is wrong
-    except ValueError:
-        strict = False
-    try:
-        if not strict:
-            obj = json.loads(text, parse_float=Decimal, parse_int=_parse_int)
+        obj = json.loads(text, parse_float=Decimal, parse_int=_parse_int)
     except RecursionError:
         raise InputError(f"{source}: the JSON is nested too deeply to be {what}") from None
     except json.JSONDecodeError as exc:
@@ -466,8 +457,8 @@ def _plain_fields(where: str, orig: dict, keys) -> None:
         except ValueError:
             v = orig[k]  # shown as JSON: NaN, Infinity, {"y": [1, Infinity]}
             shown = _short_value(v if type(v) is Decimal else json.dumps(v, default=str, ensure_ascii=False))
-            raise InputError(f"{where}: field {k}: {shown} is not a number ims-xl can keep "
-                             "or send (JSON has no NaN or Infinity, and a float no larger number); "
+            raise InputError(f"{where}: field {k}: {shown} cannot be kept in the workbook or sent back "
+                             "(JSON has no NaN or Infinity, and no number this large fits); "
                              "download the JSON again") from None
 
 

@@ -20,7 +20,6 @@ import pandas as pd
 
 from ..errors import InputError, TemplateError
 from ..formats.ims_json import build_records, records_from_originals
-from ..jsontext import parse as parse_json
 from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
@@ -387,7 +386,7 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
     """The records of the hidden copy, parsed from their JSON texts.
 
     When every text is sealed and its seal holds, each is exactly one JSON object as ims-xl
-    wrote it, so they are parsed as arrays of :data:`_PARSE_CHUNK` (one parse by msgspec per
+    wrote it, so they are parsed as arrays of :data:`_PARSE_CHUNK` (one ``json.loads`` per
     array, not per record; one array of the whole copy took a 120 MB text at 300,000 records
     and 0.4 s more, in fresh memory); otherwise record by record, so a damaged cell is named
     by its row."""
@@ -396,21 +395,21 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
             recs: list = []
             for i in range(0, len(texts), _PARSE_CHUNK):
                 part = texts[i:i + _PARSE_CHUNK]
-                got = parse_json("[" + ",".join(part) + "]")  # strict JSON: NaN is read by the loop below
+                got = json.loads("[" + ",".join(part) + "]", parse_constant=_no_constant)
                 if len(got) != len(part):
                     break  # a cell holding two objects (or none): read record by record
                 recs += got
             else:
                 if all(type(r) is dict for r in recs):
                     return recs
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             pass  # fall through: the record-by-record read names the row
     out = []
     for text, i in zip(texts, rows):
         try:
             # written by us: numbers are exact (see records_from_originals), never NaN or Infinity
             rec = json.loads(text, parse_constant=_no_constant)
-        except ValueError:
+        except (ValueError, RecursionError):
             rec = None
         if not isinstance(rec, dict):
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
