@@ -12,9 +12,11 @@ wrote, the register read again): its floor also reads that workbook. Every step 
 fresh process, as the accountant runs it, a step and its floor in turn; CPU seconds (user +
 system, min of ``--repeat``; a floor's loading of the cells it writes left out, and its
 collector set as ims-xl's is: :func:`floor_job`), peak memory (the process's peak resident
-set, VmHWM, max of the repeats), and the step's wall-clock seconds (min of the repeats: the
-time the accountant waits, less than its CPU where a helper thread deflates the workbook
-written or parses the next sheet of the one read). Usage:
+set, VmHWM, max of the repeats), the *paired* ratio (the median, over the repeats, of a
+step's CPU over its floor's in the run just after it: a machine whose speed drifts over
+minutes moves it less than the ratio of the two minima), and the step's wall-clock
+seconds (min of the repeats: the time the accountant waits, less than its CPU where a
+helper thread deflates the workbook written or parses the next sheet of the one read). Usage:
 
     python bench/bench_steps.py --sizes 10000,100000,300000 [--repeat 3] [--seed 1] [--zip-levels] [--steps run,export]
 
@@ -32,6 +34,7 @@ import pickle
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -282,15 +285,21 @@ def run_size(n: int, seed: int, repeat: int, d: Path, only: set[str] | None = No
         spec_file = d / "floor_spec.pkl"
         spec_file.write_bytes(pickle.dumps({**spec, "level": ZIP_LEVEL}))
         fcpu, fmb, _ = _timed([FLOOR, str(HERE), str(spec_file)])
+        pairs = [cpu / fcpu]
         for _ in range(repeat - 1):  # step and floor in turn: a machine whose speed drifts
             c, m, w = _timed([CLI, *args], prep)  # (shared, throttled) drifts for both alike
             fc, fm, _ = _timed([FLOOR, str(HERE), str(spec_file)])
+            pairs.append(c / fc)
             cpu, mb, wall, fcpu, fmb = min(cpu, c), max(mb, m), min(wall, w), min(fcpu, fc), max(fmb, fm)
+        # paired: the median ratio of a step's run to its floor's run just after it, which a
+        # drift of the machine's speed over minutes moves less than the ratio of the minima
+        paired = statistics.median(pairs)
         # wall: what the accountant waits (helper threads deflate and parse beside the step)
         rows.append({"records": n, "step": name, "cpu_s": round(cpu, 2), "floor_s": round(fcpu, 2),
-                     "ratio": round(cpu / fcpu, 2), "wall_s": round(wall, 2), "peak_mb": mb, "floor_peak_mb": fmb})
-        print(f"  {n:>7,}  {name:<24} {cpu:7.2f} s  floor {fcpu:6.2f} s  {cpu / fcpu:4.2f}x  wall {wall:6.2f} s  "
-              f"peak {mb:>5} MB (floor {fmb} MB)", flush=True)
+                     "ratio": round(cpu / fcpu, 2), "paired_ratio": round(paired, 2), "wall_s": round(wall, 2),
+                     "peak_mb": mb, "floor_peak_mb": fmb})
+        print(f"  {n:>7,}  {name:<24} {cpu:7.2f} s  floor {fcpu:6.2f} s  {cpu / fcpu:4.2f}x  paired {paired:4.2f}x  "
+              f"wall {wall:6.2f} s  peak {mb:>5} MB (floor {fmb} MB)", flush=True)
     return rows
 
 
