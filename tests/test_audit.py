@@ -293,3 +293,26 @@ def test_run_on_a_worked_book_logs_its_edits_once(sample, book, grid):
     assert sources.count("suggestion applied") > 0
     assert any("Log row 3 was changed" in m for m in out.messages)
     assert verify_log(log, log_seal(log)) == []
+
+
+def test_a_log_row_is_checksummed_on_the_text_of_its_cells_whatever_their_types() -> None:
+    """The chain's content of a row: its cells' texts joined (12 and 12.0 alike, a blank as
+    ""); a row of texts, as ims-xl writes the Log, is joined as it is."""
+    from datetime import datetime
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    cell = st.one_of(st.text(max_size=5), st.none(), st.integers(-5, 5), st.floats(allow_nan=True),
+                     st.booleans(), st.just(datetime(2026, 12, 5, 9, 30)))
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.lists(cell, max_size=audit._W + 2))
+    def check(row) -> None:
+        for read in (False, True):
+            assert audit._content(row, read) == "\x1f".join(audit._text(v) for v in audit._padded(row, audit._W - 1))
+
+    check()
+    texts = ["2026-12-05 09:30:00 UTC+05:30", "B2B", "7", "27AAPFU0939F1ZV", "A1", "No Action", "Accept",
+             "typed", "", "b2b|27AAPFU0939F1ZV|A1"]
+    assert len(texts) == audit._W - 1
+    assert audit._content(texts, read=True) == "\x1f".join(texts)
+    assert audit._content([*texts[:2], 7, *texts[3:]]) == audit._content(texts, read=True)

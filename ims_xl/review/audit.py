@@ -230,12 +230,22 @@ def _padded(row: list[object], n: int) -> list[object]:
     return cells + [None] * (n - len(cells)) if len(cells) < n else cells
 
 
-def _content(row: list[object]) -> str:
+def _content(row: list[object], read: bool = False) -> str:
+    """A row's cells as the chain's text. ``read``: the row was read back from the sheet,
+    where ims-xl wrote every cell as text: joined as they are when they are all texts (the
+    text of a text is itself), which a row made in memory (its Excel row a number) is not."""
+    if read:
+        cells = row[:_W - 1]
+        if len(cells) == _W - 1:
+            try:
+                return "\x1f".join(cells)
+            except TypeError:  # a number or a blank a hand or another reader left
+                pass
     return "\x1f".join(map(_text, _padded(row, _W - 1)))
 
 
-def _link(prev: str, row: list[object]) -> str:
-    return hashlib.sha256(f"{prev}\x1e{_content(row)}".encode("utf-8")).hexdigest()[:16]
+def _link(prev: str, row: list[object], read: bool = False) -> str:
+    return hashlib.sha256(f"{prev}\x1e{_content(row, read)}".encode("utf-8")).hexdigest()[:16]
 
 
 def _digest(rows: list[list[object]]) -> str:
@@ -277,7 +287,7 @@ def verify_log(grid: list[list[object]] | None, seal: str = "") -> list[str]:
     bad = []
     for i in range(start, len(rows)):
         prev = _cell(rows[i - 1], _W - 1) if i else _GENESIS
-        if _cell(rows[i], _W - 1) != _link(prev, rows[i]):
+        if _cell(rows[i], _W - 1) != _link(prev, rows[i], read=True):
             bad.append(i + 2)  # Excel row: the header is row 1
     if bad:
         shown = ", ".join(map(str, bad[:20])) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "")
