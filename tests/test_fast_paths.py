@@ -716,6 +716,33 @@ def test_an_amount_changed_in_the_sealed_hidden_copy_reads_as_the_record_by_reco
 
 
 @pytest.mark.parametrize("sealed", [True, False])
+def test_a_hidden_record_holding_a_lone_surrogate_is_named_as_damaged_at_its_row(workbook, tmp_path, sealed) -> None:
+    """A hidden cell edited to hold "\\ud800" (valid JSON, no character) was read, then every
+    command that writes the workbook back failed with an internal error (UnicodeEncodeError).
+    An escaped pair (a real character) is read as that character."""
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[DATA_SHEET]
+    good = ws.cell(4, 3).value.replace('"tradenm":"', '"tradenm":"\\ud83d\\ude00', 1)
+    bad = ws.cell(3, 3).value.replace('"tradenm":"', '"tradenm":"\\ud800', 1)
+    assert "\\ud800" in bad and "\\ude00" in good
+    ws.cell(3, 3).value, ws.cell(4, 3).value = bad, good
+    if sealed:
+        ws.cell(3, 4).value = seal_of(ws.cell(3, 2).value, bad)
+        ws.cell(4, 4).value = seal_of(ws.cell(4, 2).value, good)
+    out = tmp_path / "surrogate.xlsx"
+    wb.save(out)
+    for work_only in (False, True):
+        with pytest.raises(TemplateError, match=re.escape(f"hidden sheet {DATA_SHEET}, row 3 is damaged")):
+            read_review(out, work_only=work_only)
+    ws.cell(3, 3).value = bad.replace("\\ud800", "")
+    if sealed:
+        ws.cell(3, 4).value = seal_of(ws.cell(3, 2).value, ws.cell(3, 3).value)
+    wb.save(out)
+    book = read_review(out)
+    assert book.originals[int(ws.cell(4, 1).value)]["tradenm"].startswith("\U0001F600")
+
+
+@pytest.mark.parametrize("sealed", [True, False])
 def test_a_hidden_record_nested_too_deeply_is_named_as_damaged_at_its_row(workbook, tmp_path, sealed) -> None:
     """A hidden cell holding JSON nested deeper than the parser goes (it fits in a cell's
     32,767 characters) was an internal error (RecursionError), sealed or not."""

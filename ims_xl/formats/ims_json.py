@@ -132,7 +132,7 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def _find_lone_surrogate(obj: object) -> tuple[list, bool] | None:
+def find_lone_surrogate(obj: object) -> tuple[list, bool] | None:
     """The path to the first string (value, or key when the flag is True) holding a lone
     surrogate, walking iteratively (the JSON may be nested deeply)."""
     stack: list[tuple[list, object]] = [([], obj)]
@@ -193,7 +193,7 @@ def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> obje
     # every match of the hint starts with \ud or \uD: a plain substring search first (the
     # pattern's look-behind costs a second on a 40 MB download that holds none)
     if ("\\ud" in text or "\\uD" in text) and _LONE_SURROGATE_HINT.search(text):
-        found = _find_lone_surrogate(obj)
+        found = find_lone_surrogate(obj)
         if found is not None:
             # a lone "\ud800" escape is valid JSON syntax but no character: it cannot be
             # written to the workbook or the upload (UTF-8), so refuse it here, where it is named

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, TemplateError
-from ..formats.ims_json import build_records, records_from_originals
+from ..formats.ims_json import find_lone_surrogate, build_records, records_from_originals
 from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
@@ -395,7 +395,10 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
             recs: list = []
             for i in range(0, len(texts), _PARSE_CHUNK):
                 part = texts[i:i + _PARSE_CHUNK]
-                got = json.loads("[" + ",".join(part) + "]", parse_constant=_no_constant)
+                joined = "[" + ",".join(part) + "]"
+                if "\\ud" in joined or "\\uD" in joined:
+                    break  # a surrogate's escape (ims-xl writes none): each record looked at below
+                got = json.loads(joined, parse_constant=_no_constant)
                 if len(got) != len(part):
                     break  # a cell holding two objects (or none): read record by record
                 recs += got
@@ -411,6 +414,8 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
             rec = json.loads(text, parse_constant=_no_constant)
         except (ValueError, RecursionError):
             rec = None
+        if ("\\ud" in text or "\\uD" in text) and find_lone_surrogate(rec) is not None:
+            rec = None  # a lone surrogate: no character, it can be written to no workbook or upload
         if not isinstance(rec, dict):
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
                                 "re-create the workbook with ims-xl import")
