@@ -396,8 +396,10 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
             for i in range(0, len(texts), _PARSE_CHUNK):
                 part = texts[i:i + _PARSE_CHUNK]
                 joined = "[" + ",".join(part) + "]"
-                if "\\ud" in joined or "\\uD" in joined:
-                    break  # a surrogate's escape (ims-xl writes none): each record looked at below
+                # a surrogate's escape (ims-xl writes none): each record looked at below (a
+                # backslash is rare: one search for it first, some ten times faster)
+                if "\\" in joined and ("\\ud" in joined or "\\uD" in joined):
+                    break
                 got = json.loads(joined, parse_constant=_no_constant)
                 if len(got) != len(part):
                     break  # a cell holding two objects (or none): read record by record
