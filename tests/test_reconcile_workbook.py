@@ -224,3 +224,39 @@ def test_a_reconcile_that_writes_no_matches_csv_makes_the_same_workbook(tmp_path
     pd.testing.assert_frame_equal(lean.book.rows, full.book.rows)
     assert lean.book.books == full.book.books and lean.book.reports == full.book.reports
     assert lean.messages == full.messages
+
+
+_DEEP = "[" * 16_000 + "]" * 16_000  # fits in a cell (32,767 characters), too deep for json.loads
+
+
+@pytest.mark.parametrize("detail", ["5", "[1, 2]", '"x"', '{"books": 5, "fields": 7}',
+                                    '{"fields": [["val"]], "codes": [{}]}', '{"fields": ["val"], "books": [1]}',
+                                    _DEEP, "not json"])
+def test_a_hidden_match_detail_pasted_over_only_loses_its_colours(job, tmp_path, capsys, detail) -> None:
+    """The hidden match-detail cell of a reconciled record, edited by hand or pasted over:
+    validate read it as a detail and failed with an internal error (AttributeError,
+    TypeError, RecursionError); now that record's cells go uncoloured, nothing else changes."""
+    src = tmp_path / "review.xlsx"
+    wb = openpyxl.load_workbook(job / "review.xlsx")
+    ws = wb["B2B"]
+    head = {c.value: c.column for c in ws[1]}
+    ws.cell(2, head["Match detail (ims-xl)"]).value = detail
+    wb.save(src)
+    capsys.readouterr()
+    assert main(["validate", str(src)]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err, err
+    assert openpyxl.load_workbook(src)["B2B"].cell(2, head["Match detail (ims-xl)"]).value == detail
+
+
+def test_a_hidden_books_blocks_fact_nested_too_deeply_reads_the_books_sheet_as_one_block(job, tmp_path, capsys) -> None:
+    src = tmp_path / "review.xlsx"
+    wb = openpyxl.load_workbook(job / "review.xlsx")
+    ws = wb["_ims_meta"]
+    rows = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "books_blocks"]
+    assert rows
+    ws.cell(rows[0], 2).value = _DEEP
+    wb.save(src)
+    capsys.readouterr()
+    assert main(["reconcile", str(src)]) == 0
+    assert "internal error" not in capsys.readouterr().err

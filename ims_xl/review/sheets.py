@@ -119,15 +119,20 @@ def section_block(rows: pd.DataFrame, section: Section,
         # matching.apply_result writes it; any other text is parsed)
         for i in np.flatnonzero([bool(d) and not (type(d) is str and _NO_FIELDS in d and _MISSING not in d)
                                  for d in details]):
+            # a damaged detail (the hidden column pasted over, edited by hand) only loses its
+            # colours and notes, never data
             try:
                 d = json.loads(details[i])
-            except (TypeError, ValueError):
-                continue  # a damaged detail only loses its colours, never data
-            for fld, mark in diff_marks(d).items():
+                found = diff_marks(d)
+            except (TypeError, ValueError, AttributeError, RecursionError):  # not a detail; nested too deeply
+                continue
+            books = d.get("books")
+            books = books if isinstance(books, dict) else {}
+            for fld, mark in found.items():
                 if fld in idx:
                     marks[(int(i), idx[fld])] = mark
-                    if fld in d.get("books", {}):
-                        notes[(int(i), idx[fld])] = f"Books: {d['books'][fld]}" + (
+                    if fld in books:
+                        notes[(int(i), idx[fld])] = f"Books: {books[fld]}" + (
                             f" (Books row {d['row']})" if d.get("row") else "")
         for i in np.flatnonzero(rows["portal_errors"].astype(str).str.len().to_numpy() > 0):
             marks[(int(i), idx["portal_errors"])] = "portal"
@@ -165,7 +170,8 @@ def diff_marks(detail: dict) -> dict[str, str]:
     """Which IMS cells to colour, and how, from a record's reconcile detail.
 
     ``detail`` is ``{"status", "fields": [...], "codes": [...], "books": {...}, "row"}`` as
-    :func:`matching.apply_result` stores it.
+    :func:`matching.apply_result` stores it. Raises TypeError or AttributeError for anything
+    else (a cell edited by hand).
     """
     out: dict[str, str] = {}
     codes = set(detail.get("codes", []))
