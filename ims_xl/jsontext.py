@@ -3,8 +3,8 @@
 :func:`compact` is msgspec's (C): the hidden copy's records and the upload. (Texts are read
 by the standard library: msgspec makes a new string of every one-letter value, where
 ``json.loads`` shares the interpreter's own: some 20 MB more at 100,000 records, for 0.15 s
-less.) :func:`encoder` is the standard library's encoder made once, for the texts spelt as
-it spells them (``", "`` and ``": "`` separators, sorted keys: the match details):
+less.) :func:`encoder` is the standard library's encoder made once, for the match details
+and their books values (texts the workbook keeps as the standard library spells them):
 ``json.JSONEncoder.encode`` builds a new C encoder on every call, which costs about as much
 as encoding a small record; :func:`encoder` makes that C encoder once (``json.encoder.
 c_make_encoder``, with exactly the arguments ``JSONEncoder.iterencode`` gives it) and calls

@@ -132,7 +132,7 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def find_lone_surrogate(obj: object) -> tuple[list, bool] | None:
+def _find_lone_surrogate(obj: object) -> tuple[list, bool] | None:
     """The path to the first string (value, or key when the flag is True) holding a lone
     surrogate, walking iteratively (the JSON may be nested deeply)."""
     stack: list[tuple[list, object]] = [([], obj)]
@@ -190,19 +190,27 @@ def read_json_bytes(data: bytes, source: str, what: str = "an IMS JSON") -> obje
         cut = exc.pos >= len(text.rstrip()) - 1 or tail not in ("}", "]")
         hint = "the file is cut short; download it again" if cut else "the file is damaged; download it again"
         raise InputError(f"{source}: broken JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}): {hint}") from None
-    # every match of the hint starts with \ud or \uD: a plain substring search first (the
-    # pattern's look-behind costs a second on a 40 MB download that holds none)
-    if ("\\ud" in text or "\\uD" in text) and _LONE_SURROGATE_HINT.search(text):
-        found = find_lone_surrogate(obj)
-        if found is not None:
-            # a lone "\ud800" escape is valid JSON syntax but no character: it cannot be
-            # written to the workbook or the upload (UTF-8), so refuse it here, where it is named
-            path, in_key = found
-            place = _describe_path(path) + (" (in the field name)" if in_key else "")
-            raise InputError(f"{source}: {place}: the text holds a broken character (a lone UTF-16 "
-                             "surrogate escape such as \\ud800); correct that text or download the "
-                             "JSON again")
+    found = lone_surrogate(text, obj)
+    if found is not None:
+        # a lone "\ud800" escape is valid JSON syntax but no character: it cannot be
+        # written to the workbook or the upload (UTF-8), so refuse it here, where it is named
+        path, in_key = found
+        place = _describe_path(path) + (" (in the field name)" if in_key else "")
+        raise InputError(f"{source}: {place}: the text holds a broken character (a lone UTF-16 "
+                         "surrogate escape such as \\ud800); correct that text or download the "
+                         "JSON again")
     return obj
+
+
+def lone_surrogate(text: str, obj: object) -> tuple[list, bool] | None:
+    """Where ``obj``, parsed from the JSON ``text``, holds a lone surrogate (the path to the
+    string, and whether it is a key), or None. Only an escape in the text can make one (the
+    decoders refuse encoded ones): every match of the hint starts with \\ud or \\uD, so a
+    plain substring search comes first (the pattern's look-behind costs a second on a 40 MB
+    download that holds none), then the hint, then the walk."""
+    if ("\\ud" in text or "\\uD" in text) and _LONE_SURROGATE_HINT.search(text):
+        return _find_lone_surrogate(obj)
+    return None
 
 
 #: Every spelling of a section key, lower-cased, to its canonical key (IMS_FORMAT §1.1):
@@ -439,7 +447,7 @@ def plain_value(v: object) -> object:
             return int(v)
         v, t = float(v), float
     if t is float:
-        if v != v or v in (math.inf, -math.inf):
+        if not math.isfinite(v):
             raise ValueError("not a number JSON can carry")
         return v
     if t is dict:
@@ -449,9 +457,9 @@ def plain_value(v: object) -> object:
     return v
 
 
-def _plain_fields(where: str, orig: dict, keys) -> None:
-    """:func:`plain_value` of ``orig``'s ``keys``, in place, or raise InputError naming the field."""
-    for k in keys:
+def _plain_fields(where: str, orig: dict) -> None:
+    """:func:`plain_value` of each of ``orig``'s values, in place, or raise InputError naming the field."""
+    for k in list(orig):
         try:
             orig[k] = plain_value(orig[k])
         except ValueError:
@@ -530,7 +538,7 @@ def _record(section: Section, rec: object, index: int, source: str, ref: int,
     row["remarks_blocked"] = orig.get("isRemarksBlocked", "") == "Y"
     row["itc_blocked"] = orig.get("isItcRedReqBlocked", "") == "Y"
     row["unknown_keys"] = unknown_keys(orig)
-    _plain_fields(where, orig, list(orig))
+    _plain_fields(where, orig)
     return row, orig
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, TemplateError
-from ..formats.ims_json import find_lone_surrogate, build_records, records_from_originals
+from ..formats.ims_json import build_records, lone_surrogate, records_from_originals
 from .layout import (BOOKS_SHEET, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET, REMOVED_COLUMNS,
                      REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS, SUMMARY_PERIOD_ROW, SUMMARY_RTIN_ROW,
                      SUMMARY_SHEET, Column, columns_for)
@@ -422,7 +422,7 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
             rec = json.loads(text, parse_constant=_no_constant)
         except (ValueError, RecursionError):
             rec = None
-        if ("\\ud" in text or "\\uD" in text) and find_lone_surrogate(rec) is not None:
+        if lone_surrogate(text, rec) is not None:
             rec = None  # a lone surrogate: no character, it can be written to no workbook or upload
         if not isinstance(rec, dict):
             raise TemplateError(f"{source}: hidden sheet {DATA_SHEET}, row {i} is damaged; "
