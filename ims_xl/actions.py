@@ -212,6 +212,9 @@ class RegisterFile:
     #: what tells two registers apart on the Books sheet (the shell gives the file's full
     #: path): the same register read again replaces its block, another one is added
     path: str = ""
+    #: cells the shell found holding no value it could read (an Excel error, a formula never
+    #: calculated): (row, column) from 0 -> what the cell holds instead
+    without_value: dict[tuple[int, int], str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -384,8 +387,9 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     if registers is not None and registers and not isinstance(registers[0], RegisterFile):
         registers = [RegisterFile(registers, source, sheet)]  # one grid, as older callers give it
 
-    def read(grid, src, sh):
-        return read_register_grid(grid, src, sh, cols, voucher_kinds=kinds, recipient_state=state)
+    def read(f: RegisterFile):
+        return read_register_grid(f.grid, f.source, f.sheet, cols, voucher_kinds=kinds, recipient_state=state,
+                                  without_value=f.without_value)
 
     files: list[RegisterFile] = list(registers or [])
     read_now: list[tuple[RegisterFile, object]] = []
@@ -403,7 +407,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
                     continue
                 raise InputError(f"{f.name}: the purchase register is empty")
             try:
-                read_now.append((f, read(f.grid, f.source, f.sheet)))
+                read_now.append((f, read(f)))
             except RegisterError as exc:
                 if f.optional and exc.kind in ("no-header", "no-rows"):
                     skipped.append(f"'{f.sheet}'")
@@ -442,7 +446,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     parts, warnings, described, regs = [], [], [], []
     try:
         for (name, g, _key), (_, first_row, _last, _k) in zip(blocks, spans):
-            reg = fresh.get(id(g)) or read(g, source if name == "Books sheet" else name, None)
+            reg = fresh.get(id(g)) or read(RegisterFile(g, source if name == "Books sheet" else name))
             regs.append((name, reg))
             part = reg.books.copy()
             shift = first_row - 1

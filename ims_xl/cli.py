@@ -187,9 +187,10 @@ def _registers(a: argparse.Namespace) -> list[actions.RegisterFile] | None:
     from .files.read import read_register_file
     out = []
     for path in a.books:
-        for grid, sheet, optional in read_register_file(path, getattr(a, "sheet", None)):
+        unread: dict = {}
+        for grid, sheet, optional in read_register_file(path, getattr(a, "sheet", None), unread):
             out.append(actions.RegisterFile(grid, Path(path).name, sheet or None, optional,
-                                            str(Path(path).resolve())))
+                                            str(Path(path).resolve()), unread.get(sheet, {})))
     return out
 
 

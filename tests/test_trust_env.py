@@ -542,6 +542,10 @@ def test_a_register_in_xlsm_still_reads(tmp_path: Path, sample: Path, reconciled
     book = openpyxl.Workbook()
     for r in grid:
         book.active.append(r)
+    for row in book.active.iter_rows():
+        for c in row:  # the sample's "=1+1 Printers" is a name: openpyxl would write a formula
+            if c.data_type == "f":
+                c.data_type = "s"
     book.save(tmp_path / "books.xlsm")
     assert run("reconcile", reconciled, "--books", tmp_path / "books.xlsm") == 0
 

@@ -177,8 +177,10 @@ def _reconcile(s: Session) -> list[str]:
         path = _ask_open_file(s.app, "Choose your purchase register", REGISTER_FILES)
         if not path:
             return ["Reconcile cancelled: no register was chosen."]
-        files = [actions.RegisterFile(g, Path(path).name, sh or None, opt, str(Path(path).resolve()))
-                 for g, sh, opt in read_register_file(path)]
+        unread: dict = {}
+        files = [actions.RegisterFile(g, Path(path).name, sh or None, opt, str(Path(path).resolve()),
+                                      unread.get(sh, {}))
+                 for g, sh, opt in read_register_file(path, None, unread)]
         out = fn(book, files, matches=False)
     s.write(out.book, out.marks)
     return out.messages

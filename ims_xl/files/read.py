@@ -17,6 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from ..errors import InputError
 from .safety import check_xlsx_safe, parts_holding
+from .sheetxml import col_index
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
 _REL_TAG = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*>')
@@ -174,18 +175,135 @@ def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[obj
     return [list(r) for r in grid], name
 
 
+# ---------------------------------------------------------------- cells without a value
+
+_NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # a namespace prefix (<x:c>), which some writers use
+_C_OPEN = re.compile(rb"<" + _NS + rb"c(?=[\s>/])([^>]*?)(/?)>")
+_C_END = re.compile(rb"</" + _NS + rb"c>")
+_F_ELEM = re.compile(rb"<" + _NS + rb"f(?=[\s>/])([^>]*?)(?:/>|>(.*?)</" + _NS + rb"f>)", re.S)
+_V_ELEM = re.compile(rb"<" + _NS + rb"v(?=[\s>/])[^>]*?(?:/>|>(.*?)</" + _NS + rb"v>)", re.S)
+_ERROR_OPEN = re.compile(rb"<" + _NS + rb"c\s[^>]*?\bt=\"e\"")
+_ROW_OR_C = re.compile(rb"<" + _NS + rb"(row|c)(?=[\s>/])([^>]*?)/?>")
+_ATTR_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]+)"')
+_ATTR_ROW = re.compile(rb'\sr="([0-9]+)"')
+_ATTR_T = re.compile(rb'\st="([A-Za-z]+)"')
+_CALC_ON_LOAD = re.compile(rb"<" + _NS + rb'calcPr\b[^>]*\bfullCalcOnLoad="(?:1|true)"')
+#: What tells the unpacking of :func:`safety.check_xlsx_safe` that a worksheet may hold a
+#: cell without a value: an error value (``t="e"``) or the end of a formula (``</f>``,
+#: ``</x:f>``; a shared formula's other cells point to a cell holding its text).
+_NEEDLES = (b't="e"', b"f>")
+
+
+def _positions(data: bytes) -> dict[int, tuple[int, int]]:
+    """Each cell's (row, column), from 0, by the offset of its opening tag: for a worksheet
+    whose cells leave out their ``r`` reference (optional in ECMA-376 Part 1 §18.3.1.4: a
+    cell follows the one before it, a row the row before it)."""
+    out: dict[int, tuple[int, int]] = {}
+    row, col = -1, -1
+    for m in _ROW_OR_C.finditer(data):
+        if m.group(1) == b"row":
+            r = _ATTR_ROW.search(m.group(2))
+            row, col = (int(r.group(1)) - 1 if r else row + 1), -1
+        else:
+            r = _ATTR_REF.search(m.group(2))
+            col = col_index(r.group(1).decode()) if r else col + 1
+            out[m.start()] = (int(r.group(2)) - 1 if r else row, col)
+    return out
+
+
+def cells_without_value(data: bytes, recalculate: bool) -> dict[tuple[int, int], str]:
+    """The cells of a worksheet part (its XML) whose stored value is not the cell's value,
+    as (row, column) from 0 -> what the cell holds instead. python-calamine, like every
+    reader that does not calculate, reads each of them as an empty cell (or the 0 stored):
+
+    - an Excel error (``t="e"``: ``#N/A`` from a lookup that found nothing, ``#REF!``);
+    - a formula with no stored result (``<f>`` without ``<v>``: openpyxl, Apache POI and
+      other writers that do not calculate; an empty ``<v>`` of a text result, ``t="str"``,
+      is a calculated empty text);
+    - with ``recalculate`` (the workbook's ``calcPr fullCalcOnLoad``: the writer asks for
+      every formula to be calculated on opening), a formula whose stored number is 0:
+      XlsxWriter and libxlsxwriter store 0 for every formula they cannot calculate
+      (libxlsxwriter FAQ, "Why do my formulas show a zero result in some, non-Excel
+      applications?"). Excel and LibreOffice store every result when they save.
+    """
+    starts: set[int] = set()
+    for m in _F_ELEM.finditer(data):  # the cell holding it: its opening tag just before
+        window = data[max(0, m.start() - 1024):m.start()]
+        last = None
+        for last in _C_OPEN.finditer(window):
+            pass
+        if last is not None and not last.group(2):
+            starts.add(m.start() - len(window) + last.start())
+    starts.update(m.start() for m in _ERROR_OPEN.finditer(data))
+    out: dict[tuple[int, int], str] = {}
+    where: dict[int, tuple[int, int]] | None = None
+    for at in sorted(starts):
+        tag = _C_OPEN.match(data, at)
+        if tag is None or tag.group(2):  # an empty cell <c .../>
+            continue
+        end = _C_END.search(data, tag.end())
+        body = data[tag.end():end.start() if end else len(data)]
+        t = _ATTR_T.search(tag.group(1))
+        kind = t.group(1) if t else b"n"
+        f, v = _F_ELEM.search(body), _V_ELEM.search(body)
+        value = (v.group(1) or b"") if v else None
+        if kind == b"e":
+            what = f"the Excel error {html.unescape((value or b'#VALUE').decode('utf-8', 'replace'))}"
+        elif f is None:
+            continue
+        elif value is None or (not value.strip() and kind != b"str"):
+            what = "a formula whose result was never saved"
+        elif recalculate and kind == b"n" and value.strip() in (b"0", b"0.0"):
+            what = "a formula saved as 0 by a program that does not calculate"
+        else:
+            continue
+        if f is not None and f.group(2):
+            what += f" (={html.unescape(f.group(2).decode('utf-8', 'replace'))[:60]})"
+        ref = _ATTR_REF.search(tag.group(1))
+        if ref:
+            pos = (int(ref.group(2)) - 1, col_index(ref.group(1).decode()))
+        else:
+            where = _positions(data) if where is None else where
+            pos = where.get(at, (-1, -1))
+        out[pos] = what
+    return out
+
+
+def _without_value(p: Path, parts: dict[str, str], found: dict[bytes, set[str]],
+                   names: list[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """:func:`cells_without_value` of each sheet among ``names`` whose part the safety
+    check's unpacking found holding one of :data:`_NEEDLES` (most registers: none)."""
+    hit = set().union(*found.values())
+    todo = {n: parts[n] for n in names if parts.get(n) in hit}
+    if not todo:
+        return {}
+    with zipfile.ZipFile(p) as z:
+        try:
+            recalculate = _CALC_ON_LOAD.search(z.read("xl/workbook.xml")) is not None
+        except KeyError:
+            recalculate = False
+        out = {n: cells_without_value(z.read(part), recalculate) for n, part in todo.items()}
+    return {n: cells for n, cells in out.items() if cells}
+
+
 #: Register files python-calamine reads besides CSV: Excel (.xlsx, .xlsm, .xls, .xlsb) and
 #: OpenDocument (.ods) workbooks.
 REGISTER_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
 
-def read_register_file(path: str | Path, sheet: str | None = None) -> list[tuple[list[list[object]], str, bool]]:
+def read_register_file(path: str | Path, sheet: str | None = None,
+                       without_value: dict[str, dict[tuple[int, int], str]] | None = None
+                       ) -> list[tuple[list[list[object]], str, bool]]:
     """The cells of a purchase register file: ``[(grid, sheet name or "", optional)]``.
 
     A CSV is one grid. A workbook gives the named sheet, or, without ``sheet``, every
     visible sheet with data, each marked optional (a sheet without a register header is
     then skipped, not refused): Tally's GSTR-2 export keeps invoices and notes on sheets
     ``b2b`` and ``cdnr``, the GSTR-2B Excel on ``B2B`` and ``B2B-CDNR``.
+
+    ``without_value``, when given, is filled with the cells of an .xlsx or .xlsm sheet that
+    read as empty or 0 though they are not (:func:`cells_without_value`), by sheet name:
+    the register reader refuses those in the columns it reads.
     """
     p = Path(path)
     if not p.exists():
@@ -196,8 +314,9 @@ def read_register_file(path: str | Path, sheet: str | None = None) -> list[tuple
     if suffix not in REGISTER_WORKBOOKS:
         grid, _ = read_grid(p)
         return [(grid, "", False)]
+    found: dict[bytes, set[str]] = {n: set() for n in _NEEDLES} if suffix in (".xlsx", ".xlsm") else {}
     if suffix in (".xlsx", ".xlsm", ".xlsb", ".ods"):
-        check_xlsx_safe(p)  # zip bombs and entity declarations, before any parser sees it
+        check_xlsx_safe(p, holding=found)  # zip bombs and entity declarations, before any parser sees it
     else:
         _check_size(p)
     try:
@@ -209,12 +328,16 @@ def read_register_file(path: str | Path, sheet: str | None = None) -> list[tuple
         if sheet:
             if sheet not in wb.sheet_names:
                 raise InputError(f"{p.name}: no sheet named '{sheet}' (sheets: {', '.join(wb.sheet_names)})")
-            return [([list(r) for r in sheet_grid(wb, sheet)], sheet, False)]
-        from python_calamine import SheetVisibleEnum
-        visible = {m.name for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
-        names = [n for n in wb.sheet_names if n in visible] or list(wb.sheet_names)
-        out = [([list(r) for r in sheet_grid(wb, n)], n, len(names) > 1) for n in names]
-        return [o for o in out if o[0]] or out[:1]
+            out = [([list(r) for r in sheet_grid(wb, sheet)], sheet, False)]
+        else:
+            from python_calamine import SheetVisibleEnum
+            visible = {m.name for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
+            names = [n for n in wb.sheet_names if n in visible] or list(wb.sheet_names)
+            out = [([list(r) for r in sheet_grid(wb, n)], n, len(names) > 1) for n in names]
+            out = [o for o in out if o[0]] or out[:1]
+        if without_value is not None and any(found.values()):
+            without_value.update(_without_value(p, sheet_parts(p), found, [o[1] for o in out]))
+        return out
     finally:
         wb.close()
 

@@ -49,6 +49,14 @@ def col_letter(j: int) -> str:
     return s
 
 
+def col_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26 (the inverse of :func:`col_letter`)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 _SPECIAL = re.compile("[" + "".join(map(re.escape, _SPECIALS)) + "]").search
 
 

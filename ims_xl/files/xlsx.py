@@ -41,7 +41,7 @@ from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
 from .read import open_workbook, refuse_other_packages, sheet_grid
 from .safety import backup, check_output_path, discard_backup, prune_backups
 from . import sheetxml
-from .sheetxml import col_letter, inject_rows, rows_xml
+from .sheetxml import col_index, col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
                              book_from_grids, data_columns, index_marks, other_sheets, removed_grid, section_block,
                              summary_cells)
@@ -612,19 +612,12 @@ def _restore_error_cells(path: Path, grid: list[list[object]], part: str) -> Non
     with zipfile.ZipFile(path) as z:
         data = z.read(part)
     for col, row, val in _ERROR_CELL.findall(data):
-        i, j = int(row) - 1, _col_index(col.decode())
+        i, j = int(row) - 1, col_index(col.decode())
         while len(grid) <= i:
             grid.append([])
         line = grid[i] = list(grid[i])
         line.extend([None] * (j + 1 - len(line)))
         line[j] = html.unescape(val.decode("utf-8"))
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 

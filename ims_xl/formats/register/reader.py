@@ -85,7 +85,8 @@ def _as_lists(mapping: dict[str, str] | dict[str, list[str]] | None) -> dict[str
 def read_register_grid(rows: list[list[object]], source: str, sheet: str | None = None,
                        mapping: dict[str, str] | dict[str, list[str]] | None = None, *,
                        voucher_kinds: dict[str, str] | None = None,
-                       recipient_state: str = "") -> RegisterResult:
+                       recipient_state: str = "",
+                       without_value: dict[tuple[int, int], str] | None = None) -> RegisterResult:
     """Read a purchase register grid into one row per document.
 
     Args:
@@ -99,6 +100,9 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
             :data:`VOUCHER_KINDS`.
         recipient_state: the recipient's state code; splits a combined tax column without a
             tax name into IGST (another state) or CGST + SGST (the same state).
+        without_value: the cells (row, column from 0) the shell found holding no value it
+            could read (an Excel error, a formula never calculated), each with what it
+            holds instead; one in a column read is refused, as it reads as empty or 0.
 
     Returns:
         A :class:`RegisterResult`; ``books`` has the columns :data:`BOOKS_COLUMNS`.
@@ -121,6 +125,8 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
     first = _find_header(grid, where, wanted)
     blocks = [first, *_more_headers(grid, first, {f: [_norm_header(h) for h in hs]
                                                   for f, hs in wanted.items()})]
+    if without_value:
+        _refuse_without_value(grid, blocks, without_value, where)
     warnings: list[str] = []
     parts: list[pd.DataFrame] = []
     flags = {"val": False, "voucher_no": False, "kind": False, "tax": False, "txval": False}
@@ -148,6 +154,40 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
     _check_plausible(books, first, flags, where)
     used = {f: " + ".join(first.label(i) for i in ix) for f, ix in first.cols.items()}
     return RegisterResult(books=books, mapping=used, header_row=first.row + 1, warnings=warnings)
+
+
+def _refuse_without_value(grid: list[list[object]], blocks: list[_Header],
+                          without_value: dict[tuple[int, int], str], where: str) -> None:
+    """Refuse a register whose columns read hold cells without a value (read as empty or 0,
+    they would match nothing or the wrong amount, silently), naming the first and the rows
+    of the rest, with the fix."""
+    bad: list[tuple[int, int, str, str]] = []
+    for k, hdr in enumerate(blocks):
+        end = blocks[k + 1].row - (1 if blocks[k + 1].two else 0) if k + 1 < len(blocks) else len(grid)
+        field_of = {i: f for f, ix in hdr.cols.items() for i in ix}
+        bad += [(r, c, hdr.label(c), field_of[c]) for (r, c) in without_value
+                if hdr.row < r < end and c in field_of]
+    if not bad:
+        return
+    bad.sort()
+    r, c, label, f = bad[0]
+    what = without_value[(r, c)]
+    errors = any(without_value[(b[0], b[1])].startswith("the Excel error") for b in bad)
+    formulas = any(not without_value[(b[0], b[1])].startswith("the Excel error") for b in bad)
+    rows = sorted({b[0] + 1 for b in bad})
+    fix = []
+    if errors:
+        fix.append("correct or clear the error cells (#N/A often comes from a lookup that found "
+                   "nothing) and save the file")
+    if formulas:
+        fix.append("open the file in Excel or LibreOffice and save it, which stores every formula's "
+                   "result (the program that wrote it stores formulas without calculating them), "
+                   "or export the register again as CSV")
+    raise RegisterError(
+        f"{where}: row {r + 1}, column {label!r} ({FIELDS[f]}) holds {what}, which reads as an empty "
+        f"cell or 0" + (f"; {len(bad) - 1} more such cell(s) in the columns read, on rows "
+                         f"{_rows_list(rows)}" if len(bad) > 1 else "")
+        + ". To read the register: " + "; ".join(fix) + ", then run again")
 
 
 _SYN_CELLS = frozenset(s.strip().lower() for syns in SYNONYMS.values() for s in syns)
