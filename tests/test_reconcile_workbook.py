@@ -158,6 +158,36 @@ def test_apply_suggestions_never_overwrites_typed_actions_nor_sets_blocked_pendi
     assert main(["validate", str(p)]) in (0, 1)
 
 
+def test_apply_suggestions_keeps_typed_actions_it_does_not_understand(job, tmp_path, capsys):
+    """A typo ("Rejct"), a word ims-xl does not know ("Hold") or a decorated word is still
+    the accountant's: validate names it (action-unknown); a suggestion must not replace it
+    (a meant Reject would become Accept)."""
+    wb = openpyxl.load_workbook(job / "review.xlsx")
+    words = ["Rejct", "Hold", "Reject.", "Accept \u2713"]
+    typed = {}
+    for sec in SECTIONS:
+        hdr, rows = _sheet_rows(wb[sec.sheet])
+        ja, jref, js = hdr.index("Action"), hdr.index("IMS ref (do not edit)"), hdr.index("Suggested action")
+        for r in rows:
+            if r[js].value == "Accept" and r[ja].value in (None, "", "No Action") and len(typed) < len(words):
+                r[ja].value = words[len(typed)]
+                typed[r[jref].value] = r[ja].value
+    assert len(typed) == len(words), "the sample lost its suggested Accepts"
+    p = tmp_path / "r.xlsx"
+    wb.save(p)
+    assert main(["apply-suggestions", str(p)]) == 0
+    wb = openpyxl.load_workbook(p)
+    seen = {}
+    for sec in SECTIONS:
+        hdr, rows = _sheet_rows(wb[sec.sheet])
+        ja, jref = hdr.index("Action"), hdr.index("IMS ref (do not edit)")
+        seen.update({r[jref].value: r[ja].value for r in rows if r[jref].value in typed})
+    assert seen == typed
+    capsys.readouterr()
+    assert main(["validate", str(p), "--dry-run"]) == 1
+    assert capsys.readouterr().out.count("action-unknown") >= len(words)
+
+
 def test_run_writes_review_matches_and_upload(tmp_path):
     data = generate_download(records=120, seed=3)
     write_download(tmp_path / "ims.json", data)

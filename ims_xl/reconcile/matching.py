@@ -96,7 +96,9 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
     """
     rows = book.rows.copy(deep=False)  # three columns replaced whole below, none changed in place
     typed = typed_actions(rows)
-    final = typed.where(~typed.isin(["", "?"]), rows["action"])
+    # a cell typed but not understood ("?": "Rejct", "Hold") is the accountant's too: validate
+    # names it (action-unknown); a suggestion over it could turn a meant Reject into Accept
+    final = typed.where(typed != "", rows["action"])
     codes = {ACTION_LABELS[a]: a.value for a in Action}
     sug = pd.Series([codes.get(v, "") for v in rows["suggested_action"].tolist()], index=rows.index, dtype=object)
     sel = sug.isin(["A", "P"])
