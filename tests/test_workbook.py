@@ -265,6 +265,22 @@ def test_formula_like_text_stays_text_after_validate(built, tmp_path: Path) -> N
     assert (c.value, c.data_type) == ("=not a formula", "s")
 
 
+def test_a_sheet_whose_first_row_is_empty_is_kept(built, tmp_path: Path) -> None:
+    """A sheet of the accountant's own whose first row holds nothing (notes starting at A3)
+    is written back as it was: its first row gives XlsxWriter no cell, so the part it
+    writes has an empty <sheetData/> element (every rewriting command failed on it)."""
+    wb = tmp_path / "copy.xlsx"
+    wb.write_bytes(built[0].read_bytes())
+    book = openpyxl.load_workbook(wb)
+    book.create_sheet("Notes")["A3"] = "call the supplier"
+    book["Notes"]["B5"] = 42
+    book.save(wb)
+    for cmd in (["summary", wb], ["import", built[0].parent / "ims.json", "--into", wb]):
+        assert run(*cmd) == 0
+        ws = openpyxl.load_workbook(wb)["Notes"]
+        assert (ws["A1"].value, ws["A3"].value, ws["B5"].value) == (None, "call the supplier", 42)
+
+
 def test_read_me(book) -> None:
     text = "\n".join(str(c.value) for c in book["Read me"]["A"] if c.value)
     assert "Accept, Reject, Pending or No Action" in text

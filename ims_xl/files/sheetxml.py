@@ -331,6 +331,9 @@ def _inject(src: str, dst: str, bodies: dict, parts: dict, pool: ThreadPoolExecu
                 make, ref = bodies[info.filename]
                 xml = zin.read(info.filename).decode("utf-8")
                 xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>', xml, count=1)
+                # a sheet whose first row XlsxWriter wrote no cell of (a header row cleared, a
+                # sheet of notes starting lower down) has an empty <sheetData/> element
+                xml = re.sub(r"<sheetData\s*/>", "<sheetData></sheetData>", xml, count=1)
                 cut = xml.index("</sheetData>")
                 chunks = chain((xml[:cut],), make(), (xml[cut:],))
             with zout.open(zi, "w", force_zip64=True) as f:
