@@ -40,7 +40,7 @@ def test_codes_are_stable() -> None:
               "itc-reduction-answer-invalid", "itc-declared-without-yes", "itc-declared-invalid",
               "itc-declared-exceeds-tax", "itc-cgst-sgst-differ", "remarks-too-long", "rtin-missing",
               "rtin-invalid", "download-field-missing", "cell-error", "internal-error",
-              "download-value-unsendable", "upload-rule", "duplicate-conflict", "hidden-record-edited"}
+              "download-value-unsendable", "upload-rule", "duplicate-conflict", "hidden-record-edited", "row-out-of-step"}
     assert {c for c, (s, _) in CODES.items() if s is Severity.ERROR} == errors
     warnings = {"action-blank", "itc-reduction-not-allowed", "remarks-not-sent", "change-not-uploaded",
                 "no-action-reset", "identifier-numeric", "doc-number-too-long", "downloaded-value-edited",

@@ -158,3 +158,62 @@ def test_an_edited_hidden_record_is_an_error_and_reimport_restores_it(tmp_path, 
     assert run("validate", wb, "--json") == 0
     assert not [f for f in json.loads(capsys.readouterr().out) if f["code"] == "hidden-record-edited"]
     assert {r["inum"]: r for r in upload_of(tmp_path, wb, full)["invdata"]["b2b"]}["INV-2"]["action"] == "R"
+
+
+def _sort_visible(wb: Path, sheet: str, with_ref: bool) -> None:
+    """Sort a section sheet's rows by document number descending as Excel does when the
+    selection is only the visible columns (``with_ref`` False: the hidden IMS ref column,
+    the last, stays where it was) or the whole rows."""
+    book = openpyxl.load_workbook(wb)
+    ws = book[sheet]
+    head = [c.value for c in ws[1]]
+    width = len(head) if with_ref else head.index("IMS ref (do not edit)")
+    num = head.index("Invoice number")
+    rows = [[c.value for c in r[:width]] for r in ws.iter_rows(min_row=2, max_row=ws.max_row)]
+    rows.sort(key=lambda r: str(r[num]), reverse=True)
+    for i, r in enumerate(rows, start=2):
+        for j, v in enumerate(r, start=1):
+            ws.cell(i, j).value = v
+    book.save(wb)
+
+
+def test_rows_sorted_without_their_ims_ref_are_refused_before_any_write(tmp_path, reviewed, capsys) -> None:
+    """Visible columns sorted apart from the hidden IMS ref: the Reject typed beside INV-2
+    now sits on the row whose ref is another invoice. No command may write the workbook
+    (each would restore the shown values from the hidden copy and keep the Reject on the
+    other invoice) and export must not send it; validate --dry-run names every such row.
+    Sorting whole rows is fine, and the Reject stays with INV-2."""
+    full, wb = reviewed
+    _sort_visible(wb, "B2B", with_ref=False)
+    before = wb.read_bytes()
+    capsys.readouterr()
+    for cmd in (["summary", wb], ["apply-suggestions", wb], ["validate", wb], ["import", full, "--into", wb],
+                ["export", wb, "--out", tmp_path / "up.json"], ["run", full, "--out-dir", wb.parent]):
+        assert run(*cmd) == 2, cmd
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "sheet 'B2B', row 2 shows INV-3" in err, (cmd, err)
+        assert "sorted or moved without the hidden IMS ref" in err and "nothing was changed" in err, err
+        assert wb.read_bytes() == before and not (tmp_path / "up.json").exists(), cmd
+    assert run("validate", wb, "--dry-run") == 1
+    out = capsys.readouterr().out
+    assert out.count("row-out-of-step") == 2, out  # INV-3 and INV-1 moved; INV-2 stayed in the middle
+
+    wb2 = tmp_path / "whole.xlsx"
+    assert run("import", full, "--out", wb2) == 0
+    apply_edits(wb2, [{"sheet": "B2B", "doc_no": "INV-2", "column": "Action", "value": "Reject"}])
+    _sort_visible(wb2, "B2B", with_ref=True)
+    assert run("summary", wb2) == 0
+    assert cell(wb2, "B2B", "INV-2", "Action") == "Reject"
+
+
+def test_one_identity_typed_over_by_hand_is_a_warning_not_a_refusal(tmp_path, reviewed, capsys) -> None:
+    """A GSTIN and number typed over on one row, naming no other record: an edit the upload
+    ignores (downloaded-value-edited), as before, not rows out of step."""
+    _, wb = reviewed
+    apply_edits(wb, [{"sheet": "B2B", "doc_no": "INV-1", "column": "Invoice number", "value": "INV-99"},
+                     {"sheet": "B2B", "doc_no": "INV-99", "column": "GSTIN of supplier", "value": "29AAFCC9980M1ZR"}])
+    capsys.readouterr()
+    assert run("validate", wb, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "downloaded-value-edited" in out and "row-out-of-step" not in out
+    assert run("summary", wb) == 0

@@ -437,7 +437,8 @@ def write_review(book: ReviewBook, path: str | Path,
 
 # ---------------------------------------------------------------- reading
 
-def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -> ReviewBook:
+def read_review(path: str | Path, lean: bool = False, work_only: bool = False,
+                out_of_step_ok: bool = False) -> ReviewBook:
     """Read a review workbook written by :func:`write_review` and edited by the accountant.
 
     ``lean`` leaves out what export and the batch figures never read (the Books sheet, the
@@ -447,7 +448,8 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
     ``work_only`` leaves out the downloaded records' copies (the hidden copy, kept only as
     the rows read from it) and the downloaded values as the section sheets show them: the
     book a new download is re-imported into, which brings them anew; it too is marked
-    ``lean``.
+    ``lean``. ``out_of_step_ok``: rows sorted apart from their IMS ref are read for
+    validation to name (:func:`sheets.book_from_grids`), not refused.
 
     Raises:
         InputError: the file cannot be opened as a workbook.
@@ -475,7 +477,8 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False) -
         grids = _SheetGrids(wb, p, [n for n in names if n not in skip], error_parts,
                             order=() if work_only else _read_order(names))
         try:
-            book = book_from_grids(grids, p.name, names, share=not lean, copies=not work_only)
+            book = book_from_grids(grids, p.name, names, share=not lean, copies=not work_only,
+                                   out_of_step_ok=out_of_step_ok)
         finally:
             grids.close()
     finally:

@@ -48,6 +48,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "identifier-numeric": (W, "V12: a document number or GSTIN cell holds a number: leading zeros may be lost"),
     "doc-number-too-long": (W, "the document number has more than 16 characters"),
     "downloaded-value-edited": (W, "a downloaded value was edited in the sheet; the upload uses the downloaded value"),
+    "row-out-of-step": (E, "the row shows another record than its hidden IMS ref (sorted without it): its entries would go to that record"),
     "gstin-invalid": (W, "the supplier GSTIN fails the format, state-code or check-character test"),
     "rtin-missing": (E, "the recipient GSTIN (your GSTIN) is missing on the Summary sheet"),
     "rtin-invalid": (E, "the recipient GSTIN on the Summary sheet is not a valid GSTIN"),
@@ -395,6 +396,18 @@ def check_edited_downloads(rows: pd.DataFrame, meta: dict, s: Settings) -> list[
     return out
 
 
+def check_out_of_step(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
+    """Rows sorted (or moved) apart from their hidden IMS ref: the action typed beside one
+    document would be sent for another (every command that writes the workbook refuses
+    it; validate --dry-run names each row)."""
+    from .sheets import out_of_step
+    bad = pd.Series(out_of_step(rows), index=rows.index)
+    return _emit(rows, bad, "row-out-of-step", "doc_no",
+                 lambda r: f"This row shows {_shown_text(r['shown_doc_no'])} of {_shown_text(r['shown_stin']).upper()}, "
+                           f"but its IMS ref is {r['doc_no']} of {r['stin']}: undo the sort (sort whole rows)",
+                 value=lambda r: _shown_text(r["shown_doc_no"]))
+
+
 #: Upload keys -> the row field whose column shows them (for locating a contract refusal).
 _KEY_FIELDS: dict[str, str] = {
     "stin": "stin", "inum": "doc_no", "nt_num": "doc_no", "idt": "doc_date", "nt_dt": "doc_date",
@@ -521,7 +534,8 @@ def check_cell_errors(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Findi
 
 CHECKS: tuple[Check, ...] = (check_meta, check_actions, check_itc_reduction, check_remarks,
                              check_unsent_changes, check_identifiers, check_documents,
-                             check_duplicates, check_edited_downloads, check_cell_errors, check_hidden_copy)
+                             check_duplicates, check_edited_downloads, check_out_of_step, check_cell_errors,
+                             check_hidden_copy)
 #: Checks that need the whole book (the hidden copy of the download), not only the rows.
 BOOK_CHECKS = (check_upload_contract, check_envelope)
 

@@ -237,7 +237,7 @@ def removed_grid(book: ReviewBook) -> list[list[object]]:
 
 def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
                     sheet_names: list[str] | None = None, share: bool = True,
-                    copies: bool = True) -> ReviewBook:
+                    copies: bool = True, out_of_step_ok: bool = False) -> ReviewBook:
     """Rebuild a review book from the grids of a review workbook's sheets.
 
     The downloaded records come from the hidden data sheet; the accountant's entries, the
@@ -249,9 +249,13 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
     book holds the rows and the accountant's work, enough for a download to be re-imported
     into it (which brings the copies anew and rewrites the sheets), not to be exported or
     written back.
+    ``out_of_step_ok``: read rows that show another record than their IMS ref
+    (:func:`out_of_step`) for validation to name each one, instead of refusing the workbook.
 
     Raises:
-        TemplateError: not a review workbook, or a needed column or sheet was deleted.
+        TemplateError: not a review workbook, a needed column or sheet was deleted, or rows
+            were sorted apart from their IMS ref (every entry on them would go to another
+            record).
     """
     names = sheet_names if sheet_names is not None else list(grids)
     if DATA_SHEET not in grids or META_SHEET not in grids:
@@ -312,7 +316,8 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
                 raise TemplateError(f"{source}: sheet '{sec.sheet}' is missing; restore it or "
                                     "re-create the workbook with ims-xl import")
             continue
-        part = _read_section(grids[sec.sheet], source, sec, share, shown=copies)
+        part = _read_section(grids[sec.sheet], source, sec, share,
+                             shown=True if copies else frozenset() if out_of_step_ok else _IDENTITY)
         if len(part["ref"]):
             parts.append(part)
             part_sheets.append(sec.sheet)
@@ -337,6 +342,10 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
             values = np.concatenate([p[f] if f in p else np.full(len(p["ref"]), None, dtype=object) for p in parts])
             old = rows[f].to_numpy(dtype=object) if f in rows and len(at) < len(rows) else None
             rows[f] = pd.Series(_placed(old, at, values, len(rows)), index=rows.index, dtype=object)
+    if not out_of_step_ok:
+        _refuse_out_of_step(rows, source)
+        if not copies:  # read for this test alone: a book re-imported into holds no shown values
+            rows = rows.drop(columns=[c for c in rows.columns if c.startswith("shown_")])
     lost = rows["excel_row"] == 0
     if lost.any():
         rows.loc[lost, "reimport_note"] = ("This row had been deleted from the sheet; "
@@ -359,6 +368,52 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
         kept.pop(ref, None)
     return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), seals=seals, books=books,
                       removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept)
+
+
+#: The shown fields that tell which record a row shows (:func:`out_of_step`).
+_IDENTITY = frozenset({"stin", "doc_no"})
+
+
+def out_of_step(rows: pd.DataFrame) -> np.ndarray:
+    """Rows whose sheet shows the supplier GSTIN and document number of another record of
+    the same section than their hidden IMS ref: columns sorted (or cut and pasted) without
+    the hidden IMS ref column. Each action, remark and answer typed on such a row is read as
+    the ref's record's, another document's. A GSTIN or a number edited by hand into what is
+    no other record's stays a downloaded-value edit (a warning)."""
+    n = len(rows)
+    if "shown_stin" not in rows or "shown_doc_no" not in rows or not n:
+        return np.zeros(n, dtype=bool)
+    stin, num = rows["stin"].to_numpy(dtype=object), rows["doc_no"].to_numpy(dtype=object)
+    s_stin, s_num = rows["shown_stin"].to_numpy(dtype=object), rows["shown_doc_no"].to_numpy(dtype=object)
+    cand = np.flatnonzero((s_stin != stin) | (s_num != num))  # few, but for a sort: compared as text below
+    out = np.zeros(n, dtype=bool)
+    if not len(cand):
+        return out
+    known = set(zip(rows["section"].to_numpy(dtype=object), stin, num))
+    sec = rows["section"].to_numpy(dtype=object)
+    for i in cand:
+        g, d = text_of(s_stin[i]).strip().upper(), text_of(s_num[i]).strip()
+        out[i] = (g, d) != (stin[i], num[i]) and (sec[i], g, d) in known
+    return out
+
+
+def _refuse_out_of_step(rows: pd.DataFrame, source: str) -> None:
+    bad = out_of_step(rows)
+    if not bad.any():
+        return
+    sheet_of = {s.key: s.sheet for s in SECTIONS}
+    at = rows[bad].sort_values(["section", "excel_row"])
+    first = at.iloc[0]
+    more = len(at) - 1
+    raise TemplateError(
+        f"{source}: sheet '{sheet_of[first['section']]}', row {int(first['excel_row'])} shows "
+        f"{text_of(first['shown_doc_no']).strip()} of {text_of(first['shown_stin']).strip().upper()}, but its hidden "
+        f"IMS ref is {first['doc_no']} of {first['stin']}"
+        + (f"; {more} more row(s) are out of step the same way" if more else "")
+        + ": the rows were sorted or moved without the hidden IMS ref column, so the actions and "
+          "remarks on them would go to other documents. Undo the sort in Excel, or take the last "
+          "copy from the .ims-xl-backups folder beside the workbook, then sort whole rows (the "
+          "filter buttons do); nothing was changed (ims-xl validate --dry-run lists every such row)")
 
 
 def other_sheets(grids: Mapping[str, list[list[object]]], sheet_names: list[str]
@@ -432,11 +487,12 @@ def _hidden_records(texts: list[str], rows: list[int], source: str, one_pass: bo
 
 
 def _read_section(grid: list[list[object]], source: str, sec: Section, share: bool = True,
-                  shown: bool = True) -> dict[str, np.ndarray]:
+                  shown: bool | frozenset[str] = True) -> dict[str, np.ndarray]:
     """The accountant's entries, shown values and outputs of one section sheet: a column of
     cells (objects as read) per field, beside ``ref`` and ``excel_row`` (a ref repeated
     across rows or sheets is the caller's to refuse). ``shown``: read the downloaded values
-    as the sheet shows them (checked for edits); a book only re-imported into needs none."""
+    as the sheet shows them (checked for edits), or those of these fields only; a book only
+    re-imported into needs none but the identity (:data:`_IDENTITY`)."""
     cols = columns_for(sec)
     if not grid:
         raise TemplateError(f"{source}: sheet '{sec.sheet}' is empty (its header row is gone); "
@@ -473,7 +529,7 @@ def _read_section(grid: list[list[object]], source: str, sec: Section, share: bo
     out: dict[str, np.ndarray] = {"ref": refs.astype("int64").to_numpy(), "excel_row": excel_row.to_numpy()}
     for c in cols:
         j = pos.get(c.header)
-        if j is None or c.kind == "ref" or (c.downloaded and not shown):
+        if j is None or c.kind == "ref" or (c.downloaded and shown is not True and c.field not in shown):
             continue
         v = frame[j].to_numpy()
         v = _shared(v) if share and c.field not in _MOSTLY_DISTINCT else _blank_as_none(v)
