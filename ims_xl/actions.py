@@ -50,6 +50,11 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
     forward (``review.carry``). Every import stamps each new record's first-seen period and
     rewrites the Ageing sheet.
     """
+    given, own = rtin.strip().upper(), (download.rtin or "").strip().upper()
+    if given and own and given != own:  # the upload carries the download's rtin (IMS_FORMAT §2.1)
+        raise InputError(f"{download.source} is the download of {own}, not of {given} (the GSTIN given with "
+                         "--rtin, or in a batch client's rtin.txt): an upload must be for the GSTIN it was "
+                         f"downloaded for. Leave the GSTIN out, or use the download of {given}")
     msgs = list(download.warnings)
     if into is None:
         book = new_book(download, rtin, period)

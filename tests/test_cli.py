@@ -46,6 +46,29 @@ def test_import_rtin_and_period_options(tmp_path: Path) -> None:
     assert (ws["B3"].value, ws["B4"].value) == (RTIN, "102025")
 
 
+@pytest.mark.parametrize("cmd", ["import", "import --into", "run"])
+def test_rtin_other_than_the_downloads_is_refused(tmp_path: Path, capsys, cmd: str) -> None:
+    """--rtin names the recipient only for a download that does not carry it: an upload
+    goes out under the download's rtin (IMS_FORMAT.md §2.1), so a different one given by
+    hand (or in a batch client's rtin.txt) would send the month's actions for another
+    taxpayer. The same GSTIN in lower case is the same GSTIN."""
+    src = write_json(tmp_path / "ims.json", download(SMALL, rtin=RTIN))
+    other = "29AAFCC9980M1ZR"
+    wb = tmp_path / "r.xlsx"
+    if cmd == "import --into":
+        assert run("import", src, "--out", wb) == 0
+    before = wb.read_bytes() if wb.exists() else None
+    args = {"import": ["import", src, "--out", wb], "import --into": ["import", src, "--into", wb],
+            "run": ["run", src, "--out-dir", tmp_path / "job"]}[cmd]
+    capsys.readouterr()
+    assert run(*args, "--rtin", other) == 2
+    err = capsys.readouterr().err
+    assert f"download of {RTIN}, not of {other}" in err and len(err.strip().splitlines()) == 1, err
+    assert (wb.read_bytes() if wb.exists() else None) == before
+    assert not (tmp_path / "job").exists() or not any((tmp_path / "job").iterdir())
+    assert run(*args, "--rtin", RTIN.lower(), *(["--force"] if cmd == "import" and before is None and wb.exists() else [])) == 0
+
+
 @pytest.mark.parametrize("args", [[], ["--out", "a.xlsx", "--into", "b.xlsx"]])
 def test_import_needs_exactly_one_target(tmp_path: Path, capsys, args: list[str]) -> None:
     src = write_json(tmp_path / "ims.json", download(SMALL))
