@@ -270,6 +270,42 @@ def test_offline_error_file(tmp_path: Path, err_wb: Path, capsys) -> None:
     assert "1 error(s) match no record" in out and "INV-7" in out
 
 
+def test_error_files_as_other_writers_shape_them(tmp_path: Path, err_wb: Path, capsys) -> None:
+    """The offline error file may carry a bare month as rtnprd, as the offline download may
+    (IMS_FORMAT.md §5): made MMYYYY from the record's date as import does. A request-status
+    file may carry a bare month too (then the month alone is compared), and a writer that
+    puts both number keys leaves the other null."""
+    doc = {"imsDetailsErr": {"b2b": [record("b2b", 1, rtnprd="10", error_msg="bare month")]}}
+    assert run("import-errors", write_json(tmp_path / "mm.json", doc), err_wb) == 0
+    assert portal_messages(err_wb) == {("B2B", "INV-1"): "bare month"}
+    doc = {"error_report": {"dn": [{"stin": SUP_MH, "error_cd": "E1", "error_msg": "null inum",
+                                    "inv": [{"inum": None, "nt_num": "DN-1", "rtnprd": "10"}]}],
+                            "b2b": [{"stin": SUP_MH, "error_cd": "E2", "error_msg": "other month",
+                                     "inv": [{"inum": "INV-2", "rtnprd": "9"}]}]}}
+    capsys.readouterr()
+    assert run("import-errors", write_json(tmp_path / "st.json", doc), err_wb) == 0
+    assert portal_messages(err_wb) == {("B2B-DN", "DN-1"): "E1: null inum"}
+    assert "b2b INV-2 of " + SUP_MH in capsys.readouterr().out  # its month is not the record's
+
+
+@pytest.mark.parametrize("entry, named", [
+    ("not an entry", "error_report.b2b[0] is not an object"),
+    ({"stin": SUP_MH, "error_cd": "E", "error_msg": "m", "inv": "INV-1"}, "error_report.b2b[0].inv is not a list"),
+    ({"error_cd": "IMSSAV0010", "error_msg": "m", "inv": [{"rtnprd": "102025"}]},
+     "error_report.b2b[0].inv[0] has no supplier GSTIN (stin) and no document number"),
+    ({"stin": SUP_MH, "error_cd": "E", "error_msg": "m", "inv": [{"inum": "", "rtnprd": "102025"}]},
+     "error_report.b2b[0].inv[0] has no document number")])
+def test_an_error_entry_naming_no_record_is_refused_by_its_place(tmp_path: Path, err_wb: Path, capsys,
+                                                               entry, named) -> None:
+    before = err_wb.read_bytes()
+    src = write_json(tmp_path / "bad.json", {"error_report": {"b2b": [entry]}})
+    capsys.readouterr()
+    assert run("import-errors", src, err_wb) == 2
+    err = capsys.readouterr().err
+    assert named in err and "bad.json" in err and len(err.strip().splitlines()) == 1, err
+    assert err_wb.read_bytes() == before
+
+
 def test_a_second_error_file_replaces_the_first(tmp_path: Path, err_wb: Path) -> None:
     first = write_json(tmp_path / "e1.json", {"imsDetailsErr": {"b2b": [record("b2b", 1, error_msg="one")]}})
     second = write_json(tmp_path / "e2.json", {"imsDetailsErr": {"b2b": [record("b2b", 2, error_msg="two")]}})

@@ -840,37 +840,64 @@ def parse_portal_errors(obj: object, source: str) -> pd.DataFrame:
             sec = _ERROR_SECTION.get(str(skey).lower())
             if sec is None or not isinstance(entries, list):
                 raise InputError(f"{source}: error_report section {skey!r} is not an IMS section")
-            for e in entries:
+            for k, e in enumerate(entries):
+                at = f"error_report.{skey}[{k}]"
                 if not isinstance(e, dict):
-                    continue
-                invs = e.get("inv") if isinstance(e.get("inv"), list) else [e]
-                for inv in invs:
+                    raise InputError(f"{source}: {at} is not an object (an error entry holds stin, error_cd, "
+                                     "error_msg and inv); give the error file as the portal wrote it")
+                if "inv" in e and not isinstance(e["inv"], list):
+                    raise InputError(f"{source}: {at}.inv is not a list of documents; give the error file "
+                                     "as the portal wrote it")
+                invs = e["inv"] if "inv" in e else [e]
+                for n, inv in enumerate(invs):
+                    where = f"{at}.inv[{n}]" if "inv" in e else at
                     if not isinstance(inv, dict):
-                        continue
-                    num = inv.get("inum", inv.get("nt_num", ""))
-                    rows.append({"section": sec, "stin": _ident(e.get("stin"))[0].strip().upper(),
-                                 "doc_no": _ident(num)[0].strip(), "rtnprd": _ident(inv.get("rtnprd"))[0].strip(),
-                                 "error_cd": str(e.get("error_cd", "") or ""),
-                                 "message": str(e.get("error_msg", "") or "")})
+                        raise InputError(f"{source}: {where} is not an object; give the error file as the "
+                                         "portal wrote it")
+                    # a writer that puts both keys leaves the one that does not apply null
+                    num = next((inv[k_] for k_ in ("inum", "nt_num") if inv.get(k_) not in (None, "")), "")
+                    row = {"section": sec, "stin": _ident(e.get("stin"))[0].strip().upper(),
+                           "doc_no": _ident(num)[0].strip(), "rtnprd": _ident(inv.get("rtnprd"))[0].strip(),
+                           "error_cd": str(e.get("error_cd", "") or ""),
+                           "message": str(e.get("error_msg", "") or "")}
+                    _need_identity(row, where, source)
+                    rows.append(row)
     elif isinstance(root.get("imsDetailsErr"), dict):
         for skey, recs in root["imsDetailsErr"].items():
             sec = section_for_key(str(skey))
             if sec is None or not isinstance(recs, list):
                 raise InputError(f"{source}: imsDetailsErr section {skey!r} is not an IMS section")
-            for r in recs:
+            for k, r in enumerate(recs):
+                at = f"imsDetailsErr.{skey}[{k}]"
                 if not isinstance(r, dict):
-                    continue
-                rows.append({"section": sec.key, "stin": _ident(r.get("stin"))[0].strip().upper(),
-                             "doc_no": _ident(r.get(sec.num_key))[0].strip(),
-                             "rtnprd": _ident(r.get("rtnprd"))[0].strip(),
-                             "error_cd": str(r.get("error_cd", "") or ""),
-                             "message": str(r.get("error_msg", "") or "")})
+                    raise InputError(f"{source}: {at} is not a record; give the error file as the portal wrote it")
+                date = _ident(r.get(sec.date_key))[0].strip() if sec.date_key else ""
+                row = {"section": sec.key, "stin": _ident(r.get("stin"))[0].strip().upper(),
+                       "doc_no": _ident(r.get(sec.num_key))[0].strip(),
+                       # a bare month, as the offline file may carry it (IMS_FORMAT §5): made
+                       # MMYYYY from the document date exactly as the download's import does
+                       "rtnprd": normalise_rtnprd(_ident(r.get("rtnprd"))[0], date),
+                       "error_cd": str(r.get("error_cd", "") or ""),
+                       "message": str(r.get("error_msg", "") or "")}
+                _need_identity(row, at, source)
+                rows.append(row)
     else:
         raise InputError(
             f"{source}: not a portal error file: expected 'error_report' (request status) or "
             "'imsDetailsErr' (offline error file)"
         )
     return pd.DataFrame(rows, columns=list(PORTAL_ERROR_COLUMNS)).astype(object)
+
+
+def _need_identity(row: dict, at: str, source: str) -> None:
+    """An error naming no supplier or no document can be put on no record: refused, naming
+    the entry, rather than listed as matching nothing."""
+    missing = [name for name, key in (("supplier GSTIN (stin)", "stin"), ("document number", "doc_no"))
+               if not row[key]]
+    if missing:
+        raise InputError(f"{source}: {at} has no {' and no '.join(missing)} (error "
+                         f"{row['error_cd'] or '-'}: {row['message'][:80] or 'no message'}); give the error "
+                         "file as the portal wrote it")
 
 
 def load_portal_errors(path: str | Path) -> pd.DataFrame:

@@ -485,9 +485,11 @@ def apply_portal_errors(book: ReviewBook, errors: pd.DataFrame) -> tuple[ReviewB
     msgs: dict[int, list[str]] = {}
     for j, er in e.iterrows():  # error files are small: one row per rejected record
         cands = lookup.get(er["_k"], [])
-        if er["rtnprd"]:
-            exact = [i for i in cands if rows.at[i, "rtnprd"] in ("", er["rtnprd"])]
-            cands = exact
+        p = er["rtnprd"]
+        if p.isdigit() and len(p) <= 2:  # a bare month (IMS_FORMAT §5): the year cannot be told
+            cands = [i for i in cands if rows.at[i, "rtnprd"][:2] in ("", p.zfill(2))]
+        elif p:
+            cands = [i for i in cands if rows.at[i, "rtnprd"] in ("", p)]
         if not cands:
             unmatched.append(j)
             continue
