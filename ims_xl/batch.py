@@ -351,6 +351,75 @@ def _escaped(path: str) -> str:
     return path
 
 
+#: The title property every dashboard carries (docProps/core.xml): how a later batch knows
+#: a file at ``--dashboard`` is a dashboard it may replace, and not someone's workbook.
+DASHBOARD_TITLE = "ims-xl firm dashboard"
+DASHBOARD_SHEET = "Dashboard"
+#: Bytes read of one part of an existing file when telling a dashboard: enough for the
+#: small parts looked at, and a hostile file (a zip bomb) cannot make the read large.
+_PART_LIMIT = 1 << 20
+
+
+def _part(z: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        with z.open(name) as f:
+            return f.read(_PART_LIMIT)
+    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError):
+        return b""
+
+
+def is_dashboard(path: Path) -> bool:
+    """Whether the file at ``path`` is a dashboard ims-xl batch wrote: its title property is
+    :data:`DASHBOARD_TITLE`, or (a dashboard written before that property) its only sheet is
+    ``Dashboard`` with the ``ims-xl batch:`` heading. A review workbook (``_ims_meta``), any
+    other workbook, or a file that is no workbook at all is not one."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if f"<dc:title>{DASHBOARD_TITLE}</dc:title>".encode() in _part(z, "docProps/core.xml"):
+                return True
+            sheets = _part(z, "xl/workbook.xml").count(b"<sheet ")
+            return (sheets == 1 and f'name="{DASHBOARD_SHEET}"'.encode() in _part(z, "xl/workbook.xml")
+                    and b">ims-xl batch: " in _part(z, "xl/sharedStrings.xml"))
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is in ``folder`` or below it (links followed, case as the system compares)."""
+    target = os.path.normcase(os.path.abspath(path.resolve()))
+    top = os.path.normcase(os.path.abspath(folder.resolve()))
+    try:
+        return os.path.commonpath([target, top]) == top
+    except ValueError:  # another drive (Windows)
+        return False
+
+
+def check_dashboard_target(path: Path, folders: list[Path]) -> None:
+    """Refuse, before any client runs, a ``--dashboard`` path whose file must never be
+    replaced by a dashboard (README "Reliability and safety": nothing the accountant made
+    is overwritten): a name not ending ``.xlsx`` (the dashboard is a workbook: a client's
+    IMS JSON or register would be replaced by one), a path inside a client folder this batch
+    processes (its review, register or download), or an existing file that is not a
+    dashboard an earlier batch wrote.
+
+    Raises:
+        InputError: one of those, saying why and what to give instead.
+    """
+    from .errors import InputError
+    default = "the default is CLIENTS_DIR/dashboard.xlsx"
+    if path.suffix.lower() != ".xlsx":
+        raise InputError(f"--dashboard {path}: the dashboard is an Excel workbook and would replace that "
+                         f"file; give a path ending in .xlsx ({default})")
+    for folder in folders:
+        if _inside(path, folder):
+            raise InputError(f"--dashboard {path}: that is inside the client folder {folder.name}, whose files "
+                             f"this batch reads and writes; give a path outside the client folders ({default})")
+    if (path.exists() or path.is_symlink()) and not is_dashboard(path):
+        raise InputError(f"--dashboard {path}: that file exists and is not an ims-xl dashboard (a review "
+                         "workbook or another file), so it is not replaced; give a new file name or an earlier "
+                         f"dashboard ({default})")
+
+
 def write_dashboard(results: list[dict], path: Path, clients_dir: Path) -> None:
     """The firm dashboard workbook, written atomically (one row per client)."""
     import xlsxwriter
@@ -360,7 +429,8 @@ def write_dashboard(results: list[dict], path: Path, clients_dir: Path) -> None:
 
     def write(tmp: str) -> None:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
-        ws = wb.add_worksheet("Dashboard")
+        wb.set_properties({"title": DASHBOARD_TITLE})  # is_dashboard: a later run may replace it
+        ws = wb.add_worksheet(DASHBOARD_SHEET)
         bold = wb.add_format({"bold": True})
         head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#D9E1F2",
                               "border": 1})
@@ -467,8 +537,14 @@ def _run_pool(folders: list[Path], jobs: int, bar, results: dict[Path, dict]) ->
     quiet = jobs >= (os.cpu_count() or 1)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=use_helper_threads,
                              initargs=(not quiet,)) as pool:
-        futures = {pool.submit(run_client, str(f)): f for f in folders}
+        futures = {}
         try:
+            for n, f in enumerate(folders):
+                try:
+                    futures[pool.submit(run_client, str(f))] = f
+                except BrokenProcessPool:  # a client's process died before all were handed out
+                    lost += folders[n:]
+                    break
             for fut in as_completed(futures):
                 f = futures[fut]
                 try:
@@ -499,7 +575,8 @@ def run_batch(clients_dir: Path, jobs: int | None = None, progress: bool | None 
 
     Raises:
         InputError: ``clients_dir`` is not a folder, ``jobs`` is below 1, or the dashboard
-            cannot be replaced (open in Excel...) — checked before any client runs.
+            path may not be written (not ``.xlsx``, inside a client folder, an existing file
+            that is not a dashboard, open in Excel...) — checked before any client runs.
     """
     from .errors import ImsXlError, InputError
     from .files.atomic import refuse_if_open
@@ -511,8 +588,9 @@ def run_batch(clients_dir: Path, jobs: int | None = None, progress: bool | None 
         raise InputError(f"--jobs {jobs}: give 1 or more processes")
     dashboard = Path(dashboard) if dashboard else clients_dir / "dashboard.xlsx"
     check_output_path(dashboard)
-    refuse_if_open(dashboard)
     folders = client_folders(clients_dir.absolute())
+    check_dashboard_target(dashboard, folders)
+    refuse_if_open(dashboard)
     if not folders:
         print(f"ims-xl: error: no client folder in {clients_dir}: make one sub-folder per client holding its "
               "IMS download and purchase register", file=sys.stderr)

@@ -309,7 +309,8 @@ def cmd_gstr2b(a: argparse.Namespace) -> int:
 def cmd_check_upload(a: argparse.Namespace) -> int:
     """Prove each uploaded record equals its downloaded record but for the review fields."""
     from .formats.schema import check_upload_files
-    problems, n = check_upload_files(a.upload, _load(a.against))
+    from .review.checks import CODES  # the blocked-flag rules are named as validate names them
+    problems, n = check_upload_files(a.upload, _load(a.against), {c: t for c, (_, t) in CODES.items()})
     for m in problems:
         print(m)
     print(f"{len(problems):,} problem(s) in {n:,} uploaded record(s)" if problems else

@@ -295,3 +295,86 @@ def test_the_files_of_a_client_folder(tmp_path) -> None:
     assert batch.json_kind(f / "utf16.json") == "gstr2b"
     assert batch.json_kind(f / "upload.json") == "upload" and batch.json_kind(f / "errors.json") == "errors"
     assert batch.run_argv(plan, f / "out")[:2] == ["run", str(new)]
+
+
+def _fake_review(path: Path) -> None:
+    """A workbook ims-xl reads as a review workbook (its hidden ``_ims_meta`` sheet)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("xl/workbook.xml", '<workbook><sheets><sheet name="B2B"/><sheet name="_ims_meta"/></sheets>'
+                                      '</workbook>')
+
+
+@pytest.mark.parametrize("target,why", [
+    ("ok/out/review.xlsx", "inside the client folder ok"),        # the accountant's review workbook
+    ("ok/ims_download.json", "give a path ending in .xlsx"),      # a client's download
+    ("ok/new dashboard.xlsx", "inside the client folder ok"),     # a new file, but among a client's files
+    ("../elsewhere/review copy.xlsx", "not an ims-xl dashboard"),  # a review workbook outside the clients
+    ("../elsewhere/firm.xlsx", "not an ims-xl dashboard"),        # some other workbook
+    ("../elsewhere/notes.xlsx", "not an ims-xl dashboard"),       # not a workbook at all
+])
+def test_a_dashboard_path_that_would_replace_other_work_is_refused(tmp_path, capsys, target, why) -> None:
+    from ims_xl import cli
+    clients = tmp_path / "clients"
+    (clients / "ok").mkdir(parents=True)
+    (clients / "ok" / "ims_download.json").write_text('{"imsDetails": {"b2b": [')
+    _fake_review(clients / "ok" / "out" / "review.xlsx")
+    _fake_review(tmp_path / "elsewhere" / "review copy.xlsx")
+    wb = openpyxl.Workbook()
+    wb.active.title = "Dashboard"  # the sheet name alone does not make a dashboard
+    wb.active["A1"] = "Firm totals"
+    wb.save(tmp_path / "elsewhere" / "firm.xlsx")
+    (tmp_path / "elsewhere" / "notes.xlsx").write_text("not a workbook")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert cli.main(["batch", str(clients), "--jobs", "1", "--dashboard", str(clients / target)]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and len(cap.err.splitlines()) == 1, cap.err
+    assert cap.err.startswith(f"ims-xl: error: --dashboard {clients / target}: ") and why in cap.err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing written
+
+
+def test_an_earlier_dashboard_is_replaced(tmp_path, capsys) -> None:
+    """A dashboard of an earlier batch (with the title property, or an older one without it)
+    is replaced; the one written carries the property."""
+    import xlsxwriter
+    from ims_xl import cli
+    (tmp_path / "clients" / "no download").mkdir(parents=True)  # a client that runs at once
+    older = tmp_path / "older.xlsx"
+    wb = xlsxwriter.Workbook(older)
+    wb.add_worksheet("Dashboard").write_string(0, 0, "ims-xl batch: /old/clients")
+    wb.close()
+    titled = tmp_path / "titled.xlsx"
+    batch.write_dashboard([], titled, tmp_path)
+    for dash in (older, titled):
+        assert batch.is_dashboard(dash)
+        assert cli.main(["batch", str(tmp_path / "clients"), "--jobs", "1", "--dashboard", str(dash)]) == 2
+        assert f"Wrote {dash}" in capsys.readouterr().out
+        got = openpyxl.load_workbook(dash)
+        assert got.properties.title == batch.DASHBOARD_TITLE
+        assert list(dashboard_rows(dash)) == ["no download"]
+
+
+def test_a_process_dying_while_clients_are_handed_out(tmp_path, monkeypatch) -> None:
+    """A client's process can die before the pool has been handed every client (a fast
+    crash): submitting then raises BrokenProcessPool; the clients not handed out run alone."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+    pools = []
+
+    class Breaks(ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pools.append(self)
+            self.handed = 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.handed += 1
+            if self is pools[0] and self.handed == 2:
+                raise BrokenProcessPool("a child process terminated abruptly")
+            return super().submit(fn, *args, **kwargs)
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", Breaks)
+    code, results = batch.run_batch(tmp_path, jobs=2, progress=False, dashboard=tmp_path / "d.xlsx")
+    assert code == 2 and [r["result"] for r in results] == ["No IMS download"] * 3
+    assert len(pools) == 3  # the first pool, then b and c each alone

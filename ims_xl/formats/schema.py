@@ -48,6 +48,22 @@ FORBIDDEN_KEYS: tuple[str, ...] = ("hash", "srcfilstatus", "ispendactblocked", "
 #: Keys a SAVE record may carry with values different from the download (check_upload).
 CHANGEABLE_KEYS: frozenset[str] = frozenset({"action", "prev_status", "remarks", *ITC_KEYS})
 ACTIONS = ["A", "R", "P", "N"]
+#: What a blocked flag of the download forbids in that record's upload (IMS_FORMAT §3 V2, V4,
+#: V9), as ``(records-frame column, download key, validation code, forbids(record, status))``.
+#: The column is the flag as the download reader reads it (older spellings included), the
+#: code the one validation reports for the same refusal (review/checks.py CODES, README
+#: "Validation"): what validate passes and export sends never carries these, so an upload
+#: that does was not written by export, and the portal refuses it.
+BLOCKED_RULES: tuple = (
+    # V2 (and V3 through it): as check_actions, only a change to Pending counts
+    ("pend_blocked", "ispendactblocked", "pending-blocked",
+     lambda rec, status: rec.get("action") == "P" and status != "P"),
+    # V9: export never writes remarks where they are blocked (review/upload.py upload_record)
+    ("remarks_blocked", "isRemarksBlocked", "remarks-not-sent", lambda rec, status: "remarks" in rec),
+    # V4: export never writes the ITC-reduction block where it is blocked (review/upload.py itc_block)
+    ("itc_blocked", "isItcRedReqBlocked", "itc-reduction-blocked",
+     lambda rec, status: any(k in rec for k in ("itcRedReq", *DECL_KEYS))),
+)
 #: Decimal(15, 2) (IMS_FORMAT §2.2): 13 digits before the point.
 AMOUNT_LIMIT = 9999999999999.99
 
@@ -183,6 +199,10 @@ _VALIDATOR = _Validator(UPLOAD_SCHEMA)
 
 # ---------------------------------------------------------------- messages
 
+NOT_AN_UPLOAD = ("the upload must be a JSON object with rtin, reqtyp and invdata, as ims-xl export "
+                 "writes it (IMS_FORMAT §2.1)")
+
+
 def _path(parts) -> str:
     out = ""
     for p in parts:
@@ -218,6 +238,8 @@ def _message(err: ValidationError) -> str:
             ", ".join(s.key for s in SECTIONS)
     if err.validator == "minItems":
         return f"{_path(path)}: an empty section; leave it out"
+    if not path and err.validator == "type":  # the root's description says where the schema came from
+        return f"{_path(path)}: {NOT_AN_UPLOAD}; found {_short(err.instance)}"
     desc = err.schema.get("description") if isinstance(err.schema, dict) else None
     if desc:
         return f"{_path(path)}: {desc}; found {_short(err.instance)}"
@@ -569,7 +591,7 @@ def _show(v: object) -> str:
         f"{v} (number)"
 
 
-def check_upload(upload: object, download: ImsDownload) -> list[str]:
+def check_upload(upload: object, download: ImsDownload, titles: dict[str, str] | None = None) -> list[str]:
     """Prove that every uploaded record is its downloaded record.
 
     ``upload`` is one upload document, or a list of the parts of a split upload (checked
@@ -578,12 +600,16 @@ def check_upload(upload: object, download: ImsDownload) -> list[str]:
     document number (case and spaces ignored) and then by return period. It must hold
     exactly the downloaded record's sendable keys with equal values (numbers compared as
     exact decimals; an identifier must stay text), except ``action``, ``prev_status`` (which
-    must equal the downloaded action, V11), ``remarks`` and the ITC-reduction keys.
+    must equal the downloaded action, V11), ``remarks`` and the ITC-reduction keys; and it
+    may not carry what the downloaded record's blocked flags forbid (:data:`BLOCKED_RULES`).
+
+    ``titles``: validation code -> its title (review/checks.py CODES), to name the rule a
+    blocked flag breaks; without it the code alone names it.
 
     Returns:
         One message per difference, per uploaded record missing from the download, per
-        record uploaded twice, and for a recipient GSTIN that differs from the download's;
-        empty when the upload is proven.
+        record uploaded twice, per blocked flag broken, and for a recipient GSTIN that
+        differs from the download's; empty when the upload is proven.
     """
     parts = upload if isinstance(upload, list) else [upload]
     recs = download.records
@@ -593,16 +619,25 @@ def check_upload(upload: object, download: ImsDownload) -> list[str]:
     for i, k in enumerate(keys):
         index.setdefault(k, []).append(i)
     statuses = recs["action"].tolist()
+    flags = list(zip(*(recs[col].astype(bool).tolist() for col, *_ in BLOCKED_RULES)))
+    blocked = (flags, titles or {})
     seen: dict[tuple[str, str], str] = {}
     msgs: list[str] = []
     for n, doc in enumerate(parts, start=1):
         prefix = f"part {n}: " if len(parts) > 1 else ""
-        msgs += [prefix + m for m in _check_part(doc, download, index, statuses, seen, prefix)]
+        msgs += [prefix + m for m in _check_part(doc, download, index, statuses, seen, prefix, blocked)]
     return msgs
 
 
+def _blocked(rec: dict, flags: tuple, status: str, titles: dict[str, str]) -> list[str]:
+    """The blocked flags of the downloaded record that ``rec`` breaks (:data:`BLOCKED_RULES`)."""
+    return [f"{titles.get(code, code)} [{code}: the download has {key} Y; the portal refuses this record]"
+            for (_, key, code, forbids), on in zip(BLOCKED_RULES, flags) if on and forbids(rec, status)]
+
+
 def _check_part(upload: object, download: ImsDownload, index: dict[str, list[int]], statuses: list[str],
-                seen: dict[tuple[str, str], str], prefix: str) -> list[str]:
+                seen: dict[tuple[str, str], str], prefix: str,
+                blocked: tuple[list[tuple], dict[str, str]]) -> list[str]:
     msgs: list[str] = []
     if not isinstance(upload, dict) or not isinstance(upload.get("invdata"), dict):
         return ["the upload has no 'invdata' object: it is not an IMS SAVE file"]
@@ -643,8 +678,10 @@ def _check_part(upload: object, download: ImsDownload, index: dict[str, list[int
                 got = ", ".join(sorted({str(originals[i].get('rtnprd', '')) for i in cands}))
                 msgs.append(f"{label}: return period {prd!s} differs from the download's ({got})")
                 continue
-            best = min((_record_diffs(rec, originals[i], statuses[i]) for i in same_prd), key=len)
+            best, i = min(((_record_diffs(rec, originals[i], statuses[i]), i) for i in same_prd),
+                          key=lambda d: len(d[0]))
             msgs += [f"{label}: {d}" for d in best]
+            msgs += [f"{label}: {m}" for m in _blocked(rec, blocked[0][i], statuses[i], blocked[1])]
     return msgs
 
 
@@ -668,14 +705,20 @@ def _record_diffs(rec: dict, orig: dict, status: str) -> list[str]:
     return out
 
 
-def check_upload_files(paths: list[str], download: ImsDownload) -> tuple[list[str], int]:
+def check_upload_files(paths: list[str], download: ImsDownload,
+                       titles: dict[str, str] | None = None) -> tuple[list[str], int]:
     """Check upload file(s) against the download they were made from: each against the
-    upload contract, and together record by record (:func:`check_upload`).
+    upload contract, and together record by record (:func:`check_upload`, ``titles`` as there).
 
     Returns (problems, how many records the files upload).
+
+    Raises:
+        InputError: a file cannot be read, is empty, is not JSON, or is JSON but not an
+            object (an upload is one object, IMS_FORMAT §2.1; a list is never read as parts).
     """
     from pathlib import Path
     from ..errors import InputError
+    from .ims_json import _decode
     docs, problems = [], []
     for f in paths:
         p = Path(f)
@@ -683,10 +726,16 @@ def check_upload_files(paths: list[str], download: ImsDownload) -> tuple[list[st
             data = p.read_bytes()
         except OSError as exc:
             raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+        # the reader would say to download it from the portal; an upload is made by export
+        if not data.strip() or not _decode(data, p.name, "an upload JSON").strip():
+            raise InputError(f"{p.name}: the file is empty; write the upload again with ims-xl export "
+                             "(check-upload checks the upload JSON export writes)")
         doc = read_json_bytes(data, p.name, "an upload JSON")
+        if not isinstance(doc, dict):
+            raise InputError(f"{p.name}: not an upload: {NOT_AN_UPLOAD}; found {_short(doc)}")
         problems += [f"{p.name}: {m}" for m in validate_upload(doc)]
         docs.append(doc)
-    problems += check_upload(docs if len(docs) > 1 else docs[0], download)
+    problems += check_upload(docs if len(docs) > 1 else docs[0], download, titles)
     n = sum(len(v) for d in docs if isinstance(d, dict) for v in (d.get("invdata") or {}).values()
             if isinstance(v, list))
     return problems, n
