@@ -27,6 +27,7 @@ from .files.xlsx import check_review_target, read_other_sheets, read_review, wri
 from .formats.ims_json import load_download, load_portal_errors
 from .model import Settings, Severity
 from .review.checks import findings_table
+from .review.sheets import NOT_REWRITTEN
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -89,9 +90,9 @@ def cmd_validate(a: argparse.Namespace) -> int:
         out = actions.validate(read_review(a.workbook, lean=True, out_of_step_ok=True), Settings())  # as export checks it
     else:
         with _changing(a.workbook):
-            book = read_review(a.workbook)
-            out = actions.validate(book, Settings())
-            out = actions.replace(out, messages=out.messages + _save(book, out, a.workbook, None, out.marks))
+            out = actions.validate(book := read_review(a.workbook, out_of_step_ok=True), Settings())
+            held = any(f.code == "row-out-of-step" for f in out.findings)  # written back, the sort would stick
+            out = actions.replace(out, messages=out.messages + ([NOT_REWRITTEN] if held else _save(book, out, a.workbook, None, out.marks)))
     if a.json:
         print(json.dumps([{"code": f.code, "severity": f.severity.value, "sheet": f.sheet, "row": f.row,
                            "field": f.field, "message": f.message, "value": f.value}

@@ -187,16 +187,18 @@ def test_rows_sorted_without_their_ims_ref_are_refused_before_any_write(tmp_path
     _sort_visible(wb, "B2B", with_ref=False)
     before = wb.read_bytes()
     capsys.readouterr()
-    for cmd in (["summary", wb], ["apply-suggestions", wb], ["validate", wb], ["import", full, "--into", wb],
+    for cmd in (["summary", wb], ["apply-suggestions", wb], ["import", full, "--into", wb],
                 ["export", wb, "--out", tmp_path / "up.json"], ["run", full, "--out-dir", wb.parent]):
         assert run(*cmd) == 2, cmd
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "sheet 'B2B', row 2 shows INV-3" in err, (cmd, err)
         assert "sorted or moved without the hidden IMS ref" in err and "nothing was changed" in err, err
         assert wb.read_bytes() == before and not (tmp_path / "up.json").exists(), cmd
-    assert run("validate", wb, "--dry-run") == 1
-    out = capsys.readouterr().out
-    assert out.count("row-out-of-step") == 2, out  # INV-3 and INV-1 moved; INV-2 stayed in the middle
+    for dry in ([], ["--dry-run"]):  # validate names each row and leaves the workbook as it is
+        assert run("validate", wb, *dry) == 1
+        out = capsys.readouterr().out
+        assert out.count("row-out-of-step") == 2, out  # INV-3 and INV-1 moved; INV-2 stayed in the middle
+        assert ("The workbook was not rewritten" in out) == (not dry) and wb.read_bytes() == before
 
     wb2 = tmp_path / "whole.xlsx"
     assert run("import", full, "--out", wb2) == 0

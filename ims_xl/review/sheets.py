@@ -397,6 +397,11 @@ def out_of_step(rows: pd.DataFrame) -> np.ndarray:
     return out
 
 
+#: What validate says when it leaves a workbook with rows out of step as it found it.
+NOT_REWRITTEN = ("The workbook was not rewritten: rows out of step with their IMS ref (listed above) would "
+                 "keep each entry on another document; undo the sort, then validate again")
+
+
 def _refuse_out_of_step(rows: pd.DataFrame, source: str) -> None:
     bad = out_of_step(rows)
     if not bad.any():
