@@ -606,8 +606,11 @@ def _match_2b_only(book: ReviewBook, docs: pd.DataFrame, settings=None) -> pd.Se
     books = _books_frame(book)
     if books is None:
         return None
-    listed = set(book.rows["key"])
-    only = docs[(~docs["key"].isin(listed) | (docs["key"] == "")) & (docs["stin"] != "")]
+    from .review.month_end import pair_documents
+    d = docs[docs["key"] != ""]
+    pos = pair_documents(book.rows, d) if len(book.rows) else np.zeros(0, dtype=np.int64)
+    listed = set(d.index[pos[pos >= 0]])  # paired as three_way pairs them (a reused number by date)
+    only = docs[~docs.index.isin(listed) & (docs["stin"] != "")]
     if not len(only):
         return pd.Series(dtype=object)
     paired = pd.to_numeric(book.rows.get("books_row", pd.Series(dtype=object)), errors="coerce").dropna()

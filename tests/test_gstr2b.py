@@ -383,3 +383,145 @@ def test_the_statements_summary_basis_with_a_negative_amendment(tmp_path, capsys
     # the documents' basis counts the amended invoice in full: the sheet shows the difference
     grid = [r for r in openpyxl.load_workbook(wb)["GSTR-3B ITC"].iter_rows(values_only=True)]
     assert any(r[0] == "4A(5)" and str(r[2]).startswith("Difference: GSTR-2B summary") for r in grid)
+
+
+# ------------------------------------------------- a supplier's document number met twice
+
+def _statuses(wb: Path, sheet: str = "B2B") -> dict[tuple[str, str], tuple[str, str]]:
+    """(number, dd-mm-yyyy date) -> (In GSTR-2B, GSTR-2B check) of each record on a section sheet;
+    the number alone cannot tell the records apart here."""
+    ws = openpyxl.load_workbook(wb)[sheet]
+    head = {c.value: c.column - 1 for c in ws[1]}
+    out = {}
+    for r in ws.iter_rows(min_row=2, values_only=True):
+        shown = r[head["Invoice date"]]
+        when = shown.strftime("%d-%m-%Y") if hasattr(shown, "strftime") else str(shown)
+        out[(str(r[head["Invoice number"]]), when)] = (r[head["In GSTR-2B"]], r[head["GSTR-2B check"]])
+    return out
+
+
+def _reused(inum: str, idt: str, rtnprd: str, action: str, igst: int) -> dict:
+    """An IMS invoice of SUP_KA (inter-state: IGST only) at 18 %."""
+    return record("b2b", 1, stin=SUP_KA, inum=inum, idt=idt, rtnprd=rtnprd, action=action,
+                  txval=igst * 100 // 18, iamt=igst, val=igst * 100 // 18 + igst)
+
+
+def _supplier(invs: list[dict], supprd: str = "092025") -> dict:
+    return {"ctin": SUP_KA, "trdnm": "KA SUPPLIER", "supfildt": "11-10-2025", "supprd": supprd, "inv": invs}
+
+
+def _close(tmp_path: Path, capsys, ims: list[dict], docdata: list[dict], rejected: list[dict] | None = None
+           ) -> tuple[Path, dict]:
+    """Import ``ims`` (B2B), check it against a GSTR-2B of 09-2025 generated on 14-10-2025
+    (before any action typed here), return the workbook and its Table 4."""
+    wb = import_new(tmp_path, download({"b2b": ims}, rtin=RTIN))
+    g = {"chksum": "", "data": {"gstin": RTIN, "rtnprd": "092025", "version": "1.0", "gendt": "14-10-2025",
+                                "docdata": {"b2b": docdata}}}
+    if rejected:
+        g["data"]["docRejdata"] = {"b2b": rejected}
+    out = tmp_path / "t4.csv"
+    assert run("gstr2b", wb, "--2b", write_json(tmp_path / "g.json", g), "--3b", out) == 0
+    capsys.readouterr()
+    return wb, _table(out)
+
+
+def _igst(table: dict, row: str, basis: str) -> Decimal:
+    return table[(row, basis)][0]
+
+
+def test_a_reused_number_pairs_by_date_not_by_file_order(tmp_path, capsys):
+    """Suppliers restart numbering each financial year (CGST rule 46(b): unique for the year),
+    so IMS can hold last year's invoice 1 (kept Pending) and this year's invoice 1 (Accepted).
+    GSTR-2B holds only this year's (IGST 900). Each record is its own document: both agree,
+    and Table 4 has the 900 on either basis (docs/GSTR3B_WORKING.md: 4A(5) all other ITC)."""
+    wb, t = _close(tmp_path, capsys,
+                   [_reused("1", "05-04-2024", "042024", "P", 180), _reused("1", "05-09-2025", "092025", "A", 900)],
+                   [_supplier([_inv("1", "05-09-2025", txval=5000, igst=900)])])
+    got = _statuses(wb)
+    assert got[("1", "05-04-2024")] == ("Not in GSTR-2B", "Agrees")
+    assert got[("1", "05-09-2025")] == (AVAILABLE, "Agrees")
+    for basis in ("GSTR-2B", "Your actions"):
+        assert t[("4A(5)", basis)] == (900, 0, 0, 0), basis
+        assert t[("4C", basis)] == (900, 0, 0, 0), basis
+    sheet = [r for r in openpyxl.load_workbook(wb)["GSTR-2B"].iter_rows(values_only=True) if r[0] == "IMS"]
+    assert sorted((r[6], r[13], r[14]) for r in sheet) == [("05-04-2024", None, 0), ("05-09-2025", "4A(5)", 900)]
+
+
+def test_a_reused_number_rejected_last_year_accepted_this_year(tmp_path, capsys):
+    """Last year's invoice 1 rejected (in docRejdata), this year's accepted (in docdata, listed
+    first there while IMS lists it second), and another supplier's invoice: 4A(5) = 900 + 360
+    = 1,260 on either basis; nothing differs."""
+    other = record("b2b", 3, stin=SUP_GJ, inum="X1", idt="05-09-2025", rtnprd="092025", action="A",
+                   txval=2000, iamt=360, camt=0, samt=0, val=2360)
+    wb, t = _close(tmp_path, capsys,
+                   [_reused("1", "05-04-2024", "042024", "R", 180), _reused("1", "05-09-2025", "092025", "A", 900),
+                    other],
+                   [_supplier([_inv("1", "05-09-2025", txval=5000, igst=900)]),
+                    {**_supplier([_inv("X1", "05-09-2025", txval=2000, igst=360)]), "ctin": SUP_GJ}],
+                   [_supplier([_inv("1", "05-04-2024", txval=1000, igst=180)], supprd="042024")])
+    got = _statuses(wb)
+    assert got[("1", "05-04-2024")] == (REJECTED, "Agrees")
+    assert got[("1", "05-09-2025")] == (AVAILABLE, "Agrees")
+    assert got[("X1", "05-09-2025")] == (AVAILABLE, "Agrees")
+    for basis in ("GSTR-2B", "Your actions"):
+        assert t[("4A(5)", basis)] == (1260, 0, 0, 0), basis
+        assert t[("4C", basis)] == (1260, 0, 0, 0), basis
+
+
+def test_a_number_repeated_in_the_2b_only(tmp_path, capsys):
+    """IMS lists this year's invoice 1 once; GSTR-2B also carries last year's invoice 1, filed
+    late and so ITC not available (reason C: section 16(4) time limit), listed first. The record
+    is this year's document; last year's is 2B-only and lands in 4D(2) (docs/GSTR3B_WORKING.md)."""
+    wb, t = _close(tmp_path, capsys, [_reused("1", "05-09-2025", "092025", "A", 900)],
+                   [_supplier([_inv("1", "05-04-2024", txval=1000, igst=180, itcavl="N", rsn="C"),
+                               _inv("1", "05-09-2025", txval=5000, igst=900)])])
+    assert _statuses(wb)[("1", "05-09-2025")] == (AVAILABLE, "Agrees")
+    for basis in ("GSTR-2B", "Your actions"):
+        assert t[("4A(5)", basis)] == (900, 0, 0, 0), basis
+        assert t[("4D(2)", basis)] == (180, 0, 0, 0), basis
+        assert t[("4C", basis)] == (900, 0, 0, 0), basis
+    only = [r for r in openpyxl.load_workbook(wb)["GSTR-2B"].iter_rows(values_only=True) if r[0] == "GSTR-2B only"]
+    assert [(r[5], r[6], r[13]) for r in only] == [("1", "05-04-2024", "4D(2)")]
+
+
+def test_a_repeat_with_the_same_date_and_period_pairs_by_tax(tmp_path, capsys):
+    """Two invoices 1 of the same date and period (the supplier reported the number twice):
+    nothing but the tax tells them apart. The 180 one is rejected, the 900 one accepted; the
+    2B lists them the other way round. Each agrees; 4A(5) = 900."""
+    wb, t = _close(tmp_path, capsys,
+                   [_reused("1", "05-09-2025", "092025", "R", 180), _reused("1", "05-09-2025", "092025", "A", 900)],
+                   [_supplier([_inv("1", "05-09-2025", txval=5000, igst=900)])],
+                   [_supplier([_inv("1", "05-09-2025", txval=1000, igst=180)])])
+    sheet = openpyxl.load_workbook(wb)["B2B"]
+    head = {c.value: c.column - 1 for c in sheet[1]}
+    got = sorted((r[head["IGST"]], r[head["In GSTR-2B"]], r[head["GSTR-2B check"]])
+                 for r in sheet.iter_rows(min_row=2, values_only=True))
+    assert got == [(180, REJECTED, "Agrees"), (900, AVAILABLE, "Agrees")]
+    for basis in ("GSTR-2B", "Your actions"):
+        assert t[("4A(5)", basis)] == (900, 0, 0, 0), basis
+
+
+@pytest.mark.parametrize("items, place, found", [
+    ([{"num": 1, "itm_det": [1, 2]}], "docdata.b2b[0].inv[0].items[0].itm_det", "found a list"),
+    ([{"num": 1, "itm_det": None}], "docdata.b2b[0].inv[0].items[0].itm_det", "found null"),
+    ([5], "docdata.b2b[0].inv[0].items[0]", "found a number"),
+    ({"num": 1, "igst": 180}, "docdata.b2b[0].inv[0].items", "found an object"),
+])
+def test_a_rate_line_that_is_not_an_object_is_refused_with_its_place(tmp_path, capsys, items, place, found):
+    """A document whose taxes are only rate-wise (IMS_FORMAT §6: ``items``, amounts in
+    ``itm_det`` as GSTR-1 nests them) with a line of another shape: refused in one line naming
+    the file and the place (STYLE 6), never an internal error nor a line read as no tax."""
+    wb = import_new(tmp_path, download({"b2b": [_reused("1", "05-09-2025", "092025", "A", 180)]}, rtin=RTIN))
+    doc = _inv("1", "05-09-2025")
+    for k in ("txval", "igst", "cgst", "sgst", "cess"):
+        doc.pop(k)
+    doc["items"] = items
+    g = {"data": {"gstin": RTIN, "rtnprd": "092025", "gendt": "14-10-2025", "docdata": {"b2b": [_supplier([doc])]}}}
+    before = wb.read_bytes()
+    capsys.readouterr()
+    assert run("gstr2b", wb, "--2b", write_json(tmp_path / "g.json", g)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"ims-xl: error: g.json: {place}:") and found in err and "download GSTR-2B again" in err
+    assert wb.read_bytes() == before
+

@@ -15,7 +15,7 @@ Parse tolerantly (as the IMS reader): the envelope with or without ``data``, sec
 any case, amounts as numbers or numeric text, a document's taxes at document level or summed
 over its rate-wise ``items``. Amounts are exact integer paise, identifiers strings. Refuse in
 one line naming the place: a file that is not a GSTR-2B (an IMS download is named as such), a
-document without a number, an amount that is not one.
+document without a number, an amount that is not one, rate lines that are not a list of objects.
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ class Gstr2b:
     ``sign`` is -1 for credit notes (2B ``cdnr``/``cdnra`` of type C, ISD credit notes ISDC),
     +1 otherwise; amounts are as the portal states them (positive). ``ims_section`` is the
     IMS section of a forward-charge document of the kinds IMS shows, else ``""``; ``key`` is
-    :func:`ims_json.record_key` for those (with ``#n`` for repeats), so it meets the review
-    book's ``key``.
+    :func:`ims_json.record_key` for those (with ``#n`` for repeats, in file order), so it meets
+    the review book's ``key``; where a key repeats, ``review.month_end.pair_documents`` pairs
+    by date instead.
     """
 
     gstin: str
@@ -143,16 +144,53 @@ def _amount(d: dict, key: str, where: str) -> int | None:
         raise InputError(f"{where}, field {key}: {exc}; download GSTR-2B again") from None
 
 
+def _rate_lines(doc: dict, where: str) -> list[tuple[dict, str]]:
+    """The document's rate-wise lines, each as (the dict holding its amounts, its place).
+
+    2B names the list ``items`` (GSTR-1 ``itms``) and may nest a line's amounts in ``itm_det``
+    as GSTR-1 does (IMS_FORMAT §6). Anything else is refused: a line read as empty would drop
+    its tax from Table 4 without a word.
+    """
+    key = "itms" if not doc.get("items") and doc.get("itms") is not None else "items"
+    items = doc.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise InputError(f"{where}.{key}: a list of rate lines was expected, found {_kind(items)}; "
+                         "download GSTR-2B again")
+    lines: list[tuple[dict, str]] = []
+    for i, it in enumerate(items):
+        at = f"{where}.{key}[{i}]"
+        if not isinstance(it, dict):
+            raise InputError(f"{at}: a rate line must be a JSON object, found {_kind(it)}; download GSTR-2B again")
+        it = _lower_keys(it)
+        if "itm_det" not in it:
+            lines.append((it, at))
+            continue
+        det = it["itm_det"]
+        if not isinstance(det, dict):
+            raise InputError(f"{at}.itm_det: the rate line's amounts must be a JSON object, found "
+                             f"{_kind(det)}; download GSTR-2B again")
+        lines.append((_lower_keys(det), f"{at}.itm_det"))
+    return lines
+
+
+def _kind(value: object) -> str:
+    """How a JSON value is named in a refusal."""
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number")
+
+
 def _amounts(doc: dict, where: str) -> dict[str, int]:
-    """txval and taxes in paise: at document level, else summed over ``items``."""
-    items = doc.get("items") or doc.get("itms") or []
+    """txval and taxes in paise: at document level, else summed over the rate lines."""
+    lines: list[tuple[dict, str]] | None = None  # read only when a document-level amount is absent
     out: dict[str, int] = {}
     for key2b, col in (("txval", "txval"), *HEADS_2B):
         v = _amount(doc, key2b, where)
-        if v is None and isinstance(items, list):
-            parts = [_amount(it.get("itm_det", it) if isinstance(it, dict) else {}, key2b,
-                             f"{where}.items[{i}]") for i, it in enumerate(items)]
-            v = sum(p for p in parts if p is not None)
+        if v is None:
+            if lines is None:
+                lines = _rate_lines(doc, where)
+            v = sum(p for p in (_amount(d, key2b, at) for d, at in lines) if p is not None)
         out[col] = v or 0
     out["val"] = _amount(doc, "val", where) or 0
     return out
