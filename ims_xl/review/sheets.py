@@ -344,8 +344,9 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
             rows[f] = pd.Series(_placed(old, at, values, len(rows)), index=rows.index, dtype=object)
     if not out_of_step_ok:
         _refuse_out_of_step(rows, source)
-        if not copies:  # read for this test alone: a book re-imported into holds no shown values
-            rows = rows.drop(columns=[c for c in rows.columns if c.startswith("shown_")])
+        if not copies:  # read for this test alone: a book re-imported into shows the download's values
+            for f in _IDENTITY:
+                rows["shown_" + f] = rows[f].astype(object)
     lost = rows["excel_row"] == 0
     if lost.any():
         rows.loc[lost, "reimport_note"] = ("This row had been deleted from the sheet; "
