@@ -40,7 +40,8 @@ class Outcome:
 
 def import_download(download: ImsDownload, into: ReviewBook | None = None,
                     rtin: str = "", period: str = "", force: bool = False,
-                    file_time: str = "", carry_from: ReviewBook | None = None) -> tuple[Outcome, MergeReport | None]:
+                    file_time: str = "", carry_from: ReviewBook | None = None,
+                    carry_name: str = "") -> tuple[Outcome, MergeReport | None]:
     """Import a download: a new book, or a re-import into ``into`` keeping the accountant's work.
 
     ``file_time`` is when the download file was last saved (ISO text), to warn about a
@@ -89,23 +90,79 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
                     "or pass --rtin, before exporting")
     from .review.carry import stamp_first_seen
     if carry_from is not None:
-        carried = carry_forward(book, carry_from, force)
+        carried = carry_forward(book, carry_from, force, carry_name)
         book, msgs = carried.book, msgs + carried.messages
     else:
         book = _with_ageing(stamp_first_seen(book))
     return Outcome(book=book, messages=msgs), report
 
 
-def carry_forward(book: ReviewBook, previous: ReviewBook, force: bool = False) -> Outcome:
-    """Bring last month's open items into this workbook (``review.carry``) and rewrite Ageing."""
+def carry_forward(book: ReviewBook, previous: ReviewBook, force: bool = False, name: str = "") -> Outcome:
+    """Bring last month's open items into this workbook (``review.carry``) and rewrite Ageing.
+
+    Refused (InputError) when the two workbooks cannot be told to be the same client's, and
+    when ``previous`` is not an earlier month of it (:func:`_refuse_carry`). Every action the
+    carry changes is logged with source ``carry-forward`` (README, "Reliability and safety":
+    every change of action reaches the Log with its source): the rows are returned as
+    ``log_rows``, which the command line's save appends after the actions typed by hand, and
+    are already in the returned book's Log for an import that writes a new workbook (its save
+    has no earlier state to log against).
+    """
     from .review.carry import carry_forward as carry
     from .review.carry import stamp_first_seen
-    old_rtin = (previous.meta.get("rtin", "") or "").upper()
-    if old_rtin and book.meta.get("rtin") and old_rtin != book.meta["rtin"] and not force:
-        raise InputError(f"--carry-from: that workbook is for GSTIN {old_rtin}, this one for "
-                         f"{book.meta['rtin']}; give the previous workbook of the same GSTIN (or --force)")
+    _refuse_carry(book, previous, force, name)
     new, msgs = carry(book, previous)
-    return Outcome(book=_with_ageing(stamp_first_seen(new)), messages=msgs)
+    out = _with_ageing(stamp_first_seen(new))
+    rows = _carry_log_rows(book, out, previous)
+    logged, _ = with_log(book, out, None, extra=rows, checked=True)
+    return Outcome(book=logged, messages=msgs, log_rows=rows)
+
+
+#: The Log's source for actions set by carry-forward.
+CARRY_SOURCE = "carry-forward"
+
+
+def _carry_log_rows(before: ReviewBook, after: ReviewBook, previous: ReviewBook) -> list[list[object]]:
+    """Log rows for the actions carry-forward set (last month's typed Pending): without them the
+    next run would find those actions unlogged and log them as ``typed``, by hand."""
+    from .review import audit
+    from .review.carry import current_period
+    note = f"kept Pending in {current_period(previous) or 'the previous workbook'}; carried forward"
+    return audit.diff_actions(before.rows, after.rows, CARRY_SOURCE, audit.now_text(), note)
+
+
+def _refuse_carry(book: ReviewBook, previous: ReviewBook, force: bool, name: str = "") -> None:
+    """Refuse a carry that would bring in nonsense (one line, nothing written): another client's
+    workbook, or one whose GSTIN is blank so that cannot be checked (``force`` overrides both);
+    a later month's workbook, or this same workbook (carrying runs from last month forward).
+    ``name``: last month's workbook's file name, for the message."""
+    from .review.carry import current_period, same_workbook
+    from .review.deadlines import parse_period
+    given = f"last month's workbook {name}".rstrip() if name else \
+        "last month's workbook (the one given with --from or --carry-from)"
+    old_rtin = (previous.meta.get("rtin", "") or "").strip().upper()
+    new_rtin = (book.meta.get("rtin", "") or "").strip().upper()
+    if not force:
+        if old_rtin and new_rtin and old_rtin != new_rtin:
+            raise InputError(f"{given} is for GSTIN {old_rtin}, this one for {new_rtin}: give last month's "
+                             "workbook of the same GSTIN (or --force to carry anyway)")
+        # a blank Summary B3 hides whose workbook it is (B3 overrides the hidden GSTIN on reading):
+        # carrying then could bring another client's items in unchecked
+        for rtin, which, how in ((new_rtin, "this workbook", "type it in B3 (on import: pass --rtin)"),
+                                 (old_rtin, given, "type it in B3 of that workbook")):
+            if not rtin:
+                raise InputError(f"{which} has no GSTIN (Summary sheet, cell B3, is blank), so it cannot be "
+                                 f"checked that both workbooks are the same client's: {how} and carry forward "
+                                 "again (or --force to carry anyway)")
+    old_p, new_p = current_period(previous), current_period(book)
+    a, b = parse_period(old_p), parse_period(new_p)
+    if a and b and a > b:
+        raise InputError(f"{given} is for period {old_p}, later than this workbook's {new_p}: carry forward "
+                         "from the earlier month into the later one (ims-xl carry-forward LATER.xlsx "
+                         "--from EARLIER.xlsx)")
+    if same_workbook(book, previous):
+        raise InputError(f"{given} is this same workbook (or an unchanged copy of it, period {new_p or '?'}): "
+                         "give the previous month's review workbook")
 
 
 def _with_ageing(book: ReviewBook) -> ReviewBook:

@@ -79,7 +79,7 @@ def cmd_import(a: argparse.Namespace) -> int:
         into = read_review(a.into, work_only=True) if a.into else None  # the download brings the copies
         carry = read_review(a.carry_from) if getattr(a, "carry_from", None) else None
         out, _ = actions.import_download(download, into, a.rtin or "", a.period or "", a.force, file_saved_at(a.json),
-                                         carry_from=carry)
+                                         carry_from=carry, carry_name=Path(a.carry_from or "").name)
         problems = _save(into, out, target, "re-import" if into is not None else None)
     _say(*out.messages, *problems, f"Wrote {target}")
     return EXIT_OK
@@ -265,7 +265,7 @@ def cmd_carry_forward(a: argparse.Namespace) -> int:
     previous = read_review(a.carry_from)
     with _changing(a.workbook):
         book = read_review(a.workbook)
-        out = actions.carry_forward(book, previous, a.force)
+        out = actions.carry_forward(book, previous, a.force, Path(a.carry_from).name)
         problems = _save(book, out, a.workbook)
     _say(*out.messages, *problems, f"Wrote {a.workbook}")
     return EXIT_OK

@@ -631,6 +631,8 @@ def test_supplier_letters_button(tmp_path, dialogs):
 
 def test_carry_forward_button(tmp_path, dialogs):
     book, data = imported(tmp_path, dialogs, 40)
+    book._sheet("B2B")._set(3, col(book, "B2B", "Action"), "Accept")
+    xl.run_action("validate", book)  # the Log now holds the typed Accept: the carry appends to it
     dialogs.open = None
     assert xl.run_action("carry_forward", book) == ["Nothing carried: no workbook was chosen."]
     dialogs.open = str(_previous_month(tmp_path, data))
@@ -640,6 +642,10 @@ def test_carry_forward_button(tmp_path, dialogs):
     head = book._sheet("B2B")._grid()[0]
     assert book._sheet("B2B")._grid()[1][head.index("Owner")] == "Ravi"
     assert "Ageing" in book._names() and "Carried forward" in book._names()
+    # the Pending the carry set is logged with its source, as the command line logs it
+    log = book._sheet("Log")._grid()
+    assert [r[5:8] for r in log[1:] if r[7] != "log check"] == [["No Action", "Accept", "typed"],
+                                                                  ["No Action", "Pending", "carry-forward"]], log
 
 
 def _gstr2b(folder: Path, data: dict) -> Path:

@@ -118,7 +118,7 @@ def _carry_forward(s: Session) -> list[str]:
         return ["Nothing carried: no workbook was chosen."]
     previous = read_review(path)
     out = _core("carry_forward")(s.read(), previous)
-    s.write(out.book)
+    s.write(out.book, log_rows=out.log_rows)  # the actions the carry set, logged as the CLI logs them
     return out.messages
 
 

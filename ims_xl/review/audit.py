@@ -50,7 +50,8 @@ KEY_COLUMN = "Record key"
 CHECKSUM_COLUMN = "Checksum"
 #: The Log sheet's header row: the visible columns, then the key and the running checksum.
 LOG_HEADER: tuple[str, ...] = (*LOG_COLUMNS, KEY_COLUMN, CHECKSUM_COLUMN)
-SOURCES: tuple[str, ...] = ("typed", "suggestion applied", "re-import", "portal error", "log check", "letter")
+SOURCES: tuple[str, ...] = ("typed", "suggestion applied", "re-import", "carry-forward", "portal error", "log check",
+                            "letter")
 #: Sources whose rows do not change the state the workbook holds (see module docstring).
 _STATELESS = frozenset({"portal error", "log check", "letter"})
 _GENESIS = "ims-xl log v1"

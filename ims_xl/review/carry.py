@@ -71,6 +71,18 @@ def stamp_first_seen(book: ReviewBook) -> ReviewBook:
     return replace(book, rows=rows)
 
 
+def same_workbook(a: ReviewBook, b: ReviewBook) -> bool:
+    """Whether ``b`` is ``a`` itself (or an unchanged copy): the same import (its hidden facts,
+    Log seal included) holding the same records with the same typed work. Carrying a workbook
+    into itself would list its own open items as last month's."""
+    if a.meta != b.meta or len(a.rows) != len(b.rows):
+        return False
+    cols = [c for c in ("key", "action_text", "remarks_text", "owner_text", "follow_up_text") if c in a.rows]
+    if any(c not in b.rows for c in cols):
+        return False
+    return all(per_value(a.rows[c], cell_text).tolist() == per_value(b.rows[c], cell_text).tolist() for c in cols)
+
+
 def _itc(r) -> int:
     return ITC_SIGN[r["section"]] * int(r["iamt"] + r["camt"] + r["samt"] + r["cess"])
 
@@ -95,8 +107,63 @@ def _norm(doc_no: object) -> str:
     return "".join(ch for ch in str(doc_no or "").upper() if ch.isalnum()).lstrip("0")
 
 
+def _padded(c: list[object] | tuple) -> list[object]:
+    """A row of a ``Carried forward`` sheet at the sheet's full width: the accountant may have
+    deleted its last columns (the sheet is theirs to edit), so a missing cell reads as blank."""
+    c = list(c or [])
+    return (c + [""] * (len(CARRIED_HEADER) - len(c)))[:len(CARRIED_HEADER)]
+
+
+def _blank(c: list[object] | tuple) -> bool:
+    return not any(cell_text(v) for v in (c or []))
+
+
+def _item_key(c: list[object]) -> tuple[str, str, str, str]:
+    """One carried item: its kind, supplier GSTIN, document number (spelling-proof) and section
+    or document type, so an invoice and a credit note of the same number stay apart."""
+    return (cell_text(c[0]), cell_text(c[2]).upper(), _norm(cell_text(c[4])), cell_text(c[6]))
+
+
+def _missing_in_ims(prev: ReviewBook) -> list[dict[str, object]]:
+    """Last month's ``Missing in IMS`` rows that were really missing in IMS: a row the
+    reconciliation marked ``Duplicate in books`` is the accountant's to fix in the books, not a
+    document to chase the supplier for (as ``letters`` reads the same sheet). Each row as
+    header -> cell. Raises when the sheet lost the header its rows are read by: its documents
+    would be carried as blank rows and lost."""
+    from ..errors import InputError
+    from ..model import MatchStatus
+    grid = prev.reports.get(MISSING_SHEET) or []
+    body = [m for m in grid[1:] if not _blank(m)]
+    if not body:
+        return []
+    h = [cell_text(x) for x in grid[0]]
+    lacking = [n for n in ("GSTIN of supplier", "Document number") if n not in h]
+    if lacking:
+        raise InputError(f"last month's workbook: its '{MISSING_SHEET}' sheet has no '{lacking[0]}' column "
+                         "(its header row was changed); run ims-xl reconcile on that workbook again to rebuild "
+                         "the sheet, then carry forward again")
+    col = {name: j for j, name in reversed(list(enumerate(h))) if name}
+    out = []
+    for m in body:
+        row = {name: (m[j] if j < len(m) else "") for name, j in col.items()}
+        status = cell_text(row.get("Status", ""))
+        if status and status != MatchStatus.MISSING_IN_IMS.value:
+            continue
+        out.append(row)
+    return out
+
+
 def carry_forward(new: ReviewBook, prev: ReviewBook) -> tuple[ReviewBook, list[str]]:
-    """``new`` with the open items of ``prev`` brought forward (see the module docstring)."""
+    """``new`` with the open items of ``prev`` brought forward (see the module docstring).
+
+    This month's work wins over last month's: a record's action is filled with last month's
+    typed Pending only where this month's is still No Action, neither typed in the cell nor set
+    by anything the Log recorded; remarks, owner and follow-up date only where blank; and what
+    the accountant typed on this month's ``Carried forward`` sheet (a second carry, or one into
+    a re-imported workbook) is kept, item by item (README, "Month to month").
+    """
+    from .audit import last_logged_state
+    from .book import typed_codes
     prev_period = current_period(prev)
     rows = new.rows.copy()
     for c in ("remarks_text", "owner_text", "follow_up_text", "first_seen", "action_text"):
@@ -109,6 +176,8 @@ def carry_forward(new: ReviewBook, prev: ReviewBook) -> tuple[ReviewBook, list[s
     opened = p[open_mask]
     history = _history(prev.log)
     by_key = pd.Series(rows.index, index=rows["key"])
+    now_typed = typed_codes(rows["action_text"]) if len(rows) else pd.Series(dtype=object)
+    logged = last_logged_state(new.log)  # actions this workbook's Log already holds (typed or set)
     paired, carried = 0, []
     for i, r in opened.iterrows():
         first = cell_text(r.get("first_seen", "")) or prev_period
@@ -118,8 +187,9 @@ def carry_forward(new: ReviewBook, prev: ReviewBook) -> tuple[ReviewBook, list[s
             for c in ("remarks_text", "owner_text", "follow_up_text"):
                 if c in p and cell_text(r[c]) and not cell_text(rows.at[j, c]):
                     rows.at[j, c] = r[c]
-            typed = cell_text(r["action_text"])
-            if typed and rows.at[j, "action"] == "N" and act[i] == "P":
+            untouched = (rows.at[j, "action"] == "N" and now_typed[j] in ("", "N")
+                         and r["key"] not in logged)
+            if cell_text(r["action_text"]) and act[i] == "P" and untouched:
                 rows.at[j, "action_text"] = ACTION_LABELS[Action.PENDING]
             rows.at[j, "first_seen"] = first
             paired += 1
@@ -132,36 +202,33 @@ def carry_forward(new: ReviewBook, prev: ReviewBook) -> tuple[ReviewBook, list[s
     in_ims = {(s, _norm(d)): (sh, int(x)) for s, d, sh, x in
               zip(rows["stin"], rows["doc_no"], rows["sheet"], rows["excel_row"])}
     closed = 0
-    missing = prev.reports.get(MISSING_SHEET) or []
-    if len(missing) > 1:
-        h = [str(x) for x in missing[0]]
-        col = {name: h.index(name) for name in h}
-        for m in missing[1:]:
-            get = (lambda name, m=m: m[col[name]] if name in col and col[name] < len(m) else "")
-            key = (str(get("GSTIN of supplier")).upper(), _norm(get("Document number")))
-            itc = get("ITC")
-            item = [MISSING_ITEM, prev_period, get("GSTIN of supplier"), get("Supplier name"),
-                    get("Document number"), get("Document date"), get("Document type"), get("Taxable value"),
-                    itc, "", "", "", "", f"{get('Status')}: {get('Reasons')}".strip(": "), ""]
-            if key in in_ims:
-                sh, x = in_ims[key]
-                item[-1] = f"{CLOSED}: now in IMS ({sh} row {x})"
-                closed += 1
-            else:
-                item[-1] = "Open: ask the supplier to file it in GSTR-1/IFF"
-            carried.append(item)
-    older = prev.reports.get(CARRIED_SHEET) or []
-    for c in older[1:]:
-        status = str(c[-1] if c else "")
-        if status.startswith(CLOSED):
+    for m in _missing_in_ims(prev):
+        get = m.get
+        key = (cell_text(get("GSTIN of supplier", "")).upper(), _norm(cell_text(get("Document number", ""))))
+        item = [MISSING_ITEM, prev_period, get("GSTIN of supplier", ""), get("Supplier name", ""),
+                get("Document number", ""), get("Document date", ""), get("Document type", ""),
+                get("Taxable value", ""), get("ITC", ""), "", "", "", "",
+                f"{get('Status', '')}: {get('Reasons', '')}".strip(": "), ""]
+        if key in in_ims:
+            sh, x = in_ims[key]
+            item[-1] = f"{CLOSED}: now in IMS ({sh} row {x})"
+            closed += 1
+        else:
+            item[-1] = "Open: ask the supplier to file it in GSTR-1/IFF"
+        carried.append(item)
+    for c in (prev.reports.get(CARRIED_SHEET) or [])[1:]:
+        if _blank(c):
             continue
-        c = list(c) + [""] * (len(CARRIED_HEADER) - len(c))
-        key = (str(c[2]).upper(), _norm(c[4]))
+        c = _padded(c)
+        if str(c[-1]).startswith(CLOSED):
+            continue
+        key = (cell_text(c[2]).upper(), _norm(cell_text(c[4])))
         if key in in_ims:
             sh, x = in_ims[key]
             c[-1] = f"{CLOSED}: now in IMS ({sh} row {x})"
             closed += 1
-        carried.append(c[:len(CARRIED_HEADER)])
+        carried.append(c)
+    carried = _keep_this_months(carried, new.reports.get(CARRIED_SHEET) or [])
     reports = dict(new.reports)
     reports[CARRIED_SHEET] = [list(CARRIED_HEADER), *carried]
     book = replace(new, rows=rows, reports=reports)
@@ -170,6 +237,31 @@ def carry_forward(new: ReviewBook, prev: ReviewBook) -> tuple[ReviewBook, list[s
             f"{paired:,} open record(s) found again in this download with their history; {still:,} open "
             f"item(s) listed on the '{CARRIED_SHEET}' sheet; {closed:,} closed (now in IMS)"]
     return book, msgs
+
+
+def _keep_this_months(carried: list[list[object]], sheet: list[list[object]]) -> list[list[object]]:
+    """``carried`` (worked out from last month) merged with this month's ``Carried forward``
+    sheet: an item already on it keeps this month's row, as the accountant may have typed its
+    owner, follow-up date, remarks or status there; only its blank cells are filled, and an
+    item found in IMS now is closed whatever its row said. Rows of this month's sheet that last
+    month does not give (typed in by hand, or from an earlier carry) stay: nothing is dropped."""
+    mine: dict[tuple, list[list[object]]] = {}
+    for c in sheet[1:]:
+        if not _blank(c):
+            mine.setdefault(_item_key(_padded(c)), []).append(_padded(c))
+    out = []
+    for c in carried:
+        same = mine.get(_item_key(c))
+        if not same:
+            out.append(c)
+            continue
+        kept = same.pop(0)
+        merged = [k if cell_text(k) else f for k, f in zip(kept, c)]
+        if str(c[-1]).startswith(f"{CLOSED}: now in IMS") and not str(kept[-1]).startswith(CLOSED):
+            merged[-1] = c[-1]
+        out.append(merged)
+    out += [c for rest in mine.values() for c in rest]
+    return out
 
 
 def _as_date(v: object) -> date | None:
@@ -234,6 +326,9 @@ def ageing_grid(book: ReviewBook, today: date | None = None) -> list[list[object
                           cell_text(r.get("owner_text", "")), cell_text(r.get("follow_up_text", "")),
                           "Accept or reject once the supplier confirms", rule))
     for c in (book.reports.get(CARRIED_SHEET) or [])[1:]:
+        if _blank(c):
+            continue
+        c = _padded(c)  # its last columns may have been deleted: read as blank, as carry_forward does
         if str(c[-1]).startswith(CLOSED):
             continue
         first = str(c[1] or "")
