@@ -46,6 +46,18 @@ def test_import_rtin_and_period_options(tmp_path: Path) -> None:
     assert (ws["B3"].value, ws["B4"].value) == (RTIN, "102025")
 
 
+def test_a_period_excel_made_a_number_is_read_as_typed(tmp_path: Path, capsys) -> None:
+    """Excel stores 092025 typed into Summary B4 as the number 92025: five digits can only be
+    MYYYY with its leading zero dropped."""
+    wb = import_new(tmp_path, download(SMALL, rtin=RTIN))
+    apply_edits(wb, [{"sheet": "Summary", "row": 4, "column": "B", "value": 92025}])
+    capsys.readouterr()
+    assert run("validate", wb, "--dry-run") == 0
+    assert "period-invalid" not in capsys.readouterr().out
+    assert run("validate", wb) == 0
+    assert openpyxl.load_workbook(wb)["Summary"]["B4"].value == "092025"
+
+
 @pytest.mark.parametrize("cmd", ["import", "import --into", "run"])
 def test_rtin_other_than_the_downloads_is_refused(tmp_path: Path, capsys, cmd: str) -> None:
     """--rtin names the recipient only for a download that does not carry it: an upload

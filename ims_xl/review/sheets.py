@@ -267,6 +267,8 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
     for row, key in ((SUMMARY_RTIN_ROW, "rtin"), (SUMMARY_PERIOD_ROW, "period")):
         if len(g) >= row and len(g[row - 1]) > 1:
             meta[key] = text_of(g[row - 1][1]).strip().upper()
+    if len(meta.get("period", "")) == 5 and meta["period"].isdigit():
+        meta["period"] = "0" + meta["period"]  # Excel made a typed 092025 the number 92025
     del g  # each grid let go once read (see _SheetGrids in files.xlsx)
     data = grids[DATA_SHEET]
     sealed = bool(data) and len(data[0]) > 3 and text_of(data[0][3]).strip() == "seal"
