@@ -27,7 +27,7 @@ from .files.xlsx import check_review_target, read_other_sheets, read_review, wri
 from .formats.ims_json import load_download, load_portal_errors
 from .model import Settings, Severity
 from .review.checks import findings_table
-from .review.sheets import NOT_REWRITTEN
+from .review.sheets import NOT_REWRITTEN, stack_sheets
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -59,7 +59,7 @@ def _save(before, out, target, source: str | None = None, marks=None) -> list[st
     """Log the changes of action (audit trail), then write the workbook."""
     book, problems = actions.with_log(before, out.book, source, extra=out.log_rows)
     write_review(book, target, marks)
-    return problems
+    return problems + (before.notices if before is not None else [])
 
 
 def _load(path: str):
@@ -120,10 +120,11 @@ def cmd_export(a: argparse.Namespace) -> int:
         # actions typed by hand reach the Log at export too (README, audit trail): the workbook
         # is written back as validated (the --rtin override is not stored), then the upload
         logged, problems = actions.with_log(read, actions.replace(out.book, meta=read.meta), None)
-        msgs = [*out.messages, *problems]
+        msgs = [*out.messages, *problems, *(read.notices if logged.log != read.log else [])]
         if logged.log != read.log:  # the workbook is written whole: its other sheets too
             books, reports, extra = read_other_sheets(a.workbook)
-            logged = actions.replace(logged, books=books, reports=reports, extra_sheets=extra, lean=False)
+            logged = actions.replace(logged, books=books, reports=reports, lean=False,  # + columns moved off
+                                     extra_sheets=stack_sheets(extra, logged.extra_sheets))  # the sections
             write_review(logged, a.workbook, out.marks)
             n = len(logged.log) - max(len(read.log), 1)
             msgs.append(f"Log sheet: {n:,} row(s) added for actions typed by hand; wrote {a.workbook}")

@@ -219,3 +219,49 @@ def test_one_identity_typed_over_by_hand_is_a_warning_not_a_refusal(tmp_path, re
     out = capsys.readouterr().out
     assert "downloaded-value-edited" in out and "row-out-of-step" not in out
     assert run("summary", wb) == 0
+
+
+def _insert_column(wb: Path, sheet: str, at: int, header: str, values: dict[str, object]) -> None:
+    """Insert a column before column ``at`` (1-based) as Excel's Insert > Sheet Columns does,
+    with ``values`` typed beside the given invoice numbers."""
+    book = openpyxl.load_workbook(wb)
+    ws = book[sheet]
+    ws.insert_cols(at)
+    ws.cell(1, at).value = header
+    num = [c.value for c in ws[1]].index("Invoice number") + 1
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, num).value in values:
+            ws.cell(r, at).value = values[ws.cell(r, num).value]
+    book.save(wb)
+
+
+def _grid(wb: Path, sheet: str) -> list[list[object]]:
+    book = openpyxl.load_workbook(wb)
+    return [list(r) for r in book[sheet].iter_rows(values_only=True)] if sheet in book.sheetnames else []
+
+
+@pytest.mark.parametrize("cmd", ["summary", "export typed", "import --into"])
+def test_a_column_inserted_on_a_section_sheet_is_kept_on_a_sheet_of_its_own(tmp_path, reviewed, capsys, cmd) -> None:
+    """A column of the accountant's own on a section sheet is not one ims-xl writes there;
+    its cells move to 'B2B your columns' by IMS ref and number (they were dropped without a
+    word), and the command says so. A second such column later is stacked below."""
+    full, wb = reviewed
+    _insert_column(wb, "B2B", 3, "My notes", {"INV-1": "call Ravi", "INV-3": 42})
+    if cmd == "export typed":
+        apply_edits(wb, [{"sheet": "B2B", "doc_no": "INV-1", "column": "Action", "value": "Accept"}])
+    args = {"summary": ["summary", wb], "import --into": ["import", full, "--into", wb],
+            "export typed": ["export", wb, "--out", tmp_path / "up.json"]}[cmd]
+    capsys.readouterr()
+    assert run(*args) == 0
+    out = capsys.readouterr().out
+    assert "your column(s) 'My notes' are not ims-xl's" in out and "'B2B your columns'" in out, out
+    kept = _grid(wb, "B2B your columns")
+    assert kept[0] == ["IMS ref", "Invoice number", "My notes"]
+    assert sorted((r[1], r[2]) for r in kept[1:]) == [("INV-1", "call Ravi"), ("INV-3", 42)]
+    assert "My notes" not in _grid(wb, "B2B")[0]
+    assert cell(wb, "B2B", "INV-2", "Action") == "Reject"  # the sheet's own cells read as before
+    _insert_column(wb, "B2B", 1, "Second", {"INV-2": "x"})
+    assert run("summary", wb) == 0
+    kept = _grid(wb, "B2B your columns")
+    assert kept[-2:] == [["IMS ref", "Invoice number", "Second"], [kept[-1][0], "INV-2", "x"]], kept
+    assert ("INV-1", "call Ravi") in {(r[1], r[2]) for r in kept[1:3]}

@@ -70,6 +70,9 @@ class ReviewBook:
     #: book is checked and exported, never written back (it would lose those sheets); or
     #: without the downloaded copies (``work_only``): only re-imported into
     lean: bool = field(default=False, repr=False, compare=False)
+    #: what reading the workbook changed that the accountant should hear of (columns of their
+    #: own moved to a sheet of their own), said by the command that writes it back
+    notices: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def rtin(self) -> str:

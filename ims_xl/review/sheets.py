@@ -312,6 +312,7 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
         originals, texts, seals, sealed = [], [], {}, False
     present = set(rows["section"])
     parts, part_sheets = [], []
+    own_columns: dict[str, list[list[object]]] = {}
     for sec in SECTIONS:
         if sec.sheet not in grids:
             if sec.key in present:
@@ -320,6 +321,8 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
             continue
         part = _read_section(grids[sec.sheet], source, sec, share,
                              shown=True if copies else frozenset() if out_of_step_ok else _IDENTITY)
+        if "_columns" in part:
+            own_columns[sec.sheet] = part.pop("_columns")
         if len(part["ref"]):
             parts.append(part)
             part_sheets.append(sec.sheet)
@@ -354,6 +357,15 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
         rows.loc[lost, "reimport_note"] = ("This row had been deleted from the sheet; "
                                            "it is restored with the portal status")
     books, reports, extra = other_sheets(grids, names)
+    notices = []
+    for sheet, grid in own_columns.items():
+        # a column the accountant inserted on a section sheet is no column ims-xl writes there:
+        # its cells go to a sheet of their own, by IMS ref, rather than being lost on the rewrite
+        name = f"{sheet} your columns"
+        extra = stack_sheets(extra, {name: grid})
+        notices.append(f"Sheet '{sheet}': your column(s) {', '.join(map(repr, grid[0][2:]))} are not "
+                       f"ims-xl's; their cells are kept on sheet '{name}' beside each row's IMS ref "
+                       "and document number")
     removed = pd.DataFrame()
     rg = grids.get(REMOVED_SHEET) or []
     if rg:
@@ -370,7 +382,7 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
     for ref in edited:
         kept.pop(ref, None)
     return ReviewBook(meta=meta, rows=rows, originals=dict(zip(refs, originals)), seals=seals, books=books,
-                      removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept)
+                      removed=removed, extra_sheets=extra, reports=reports, log=log, texts=kept, notices=notices)
 
 
 #: The shown fields that tell which record a row shows (:func:`out_of_step`).
@@ -422,6 +434,16 @@ def _refuse_out_of_step(rows: pd.DataFrame, source: str) -> None:
           "remarks on them would go to other documents. Undo the sort in Excel, or take the last "
           "copy from the .ims-xl-backups folder beside the workbook, then sort whole rows (the "
           "filter buttons do); nothing was changed (ims-xl validate --dry-run lists every such row)")
+
+
+def stack_sheets(sheets: dict[str, list[list[object]]], more: dict[str, list[list[object]]]
+                 ) -> dict[str, list[list[object]]]:
+    """``sheets`` with ``more`` added: a sheet of the same name gets the new grid below its
+    own, after a blank row (nothing it held is replaced)."""
+    out = dict(sheets)
+    for name, grid in more.items():
+        out[name] = [*out[name], [], *grid] if out.get(name) else grid
+    return out
 
 
 def other_sheets(grids: Mapping[str, list[list[object]]], sheet_names: list[str]
@@ -535,6 +557,16 @@ def _read_section(grid: list[list[object]], source: str, sec: Section, share: bo
         raise TemplateError(f"{source}: sheet '{sec.sheet}', row {int(excel_row[i])}: IMS ref "
                             f"'{ref_col[i]}' is not a number; do not edit the IMS ref column")
     out: dict[str, np.ndarray] = {"ref": refs.astype("int64").to_numpy(), "excel_row": excel_row.to_numpy()}
+    ours = {c.header for c in cols}
+    extra = [j for j in range(width) if header[j] not in ours
+             and (frame[j].notna() & (frame[j] != "")).any()]
+    if extra:  # the accountant's own columns: not written back here, so kept beside (book_from_grids)
+        num = pos[next(c.header for c in cols if c.field == "doc_no")]
+        names = [header[j] or f"column {j + 1}" for j in extra]
+        kept = [[int(r), text_of(d), *vals] for r, d, *vals in
+                zip(out["ref"], frame[num].tolist(), *(frame[j].tolist() for j in extra))
+                if any(v not in (None, "") for v in vals)]
+        out["_columns"] = [["IMS ref", next(c.header for c in cols if c.field == "doc_no"), *names], *kept]
     for c in cols:
         j = pos.get(c.header)
         if j is None or c.kind == "ref" or (c.downloaded and shown is not True and c.field not in shown):
