@@ -219,3 +219,31 @@ def test_duplicates_in_books_are_not_carried_as_missing_documents(october, tmp_p
     carried = {r["Document number"]: r for r in _sheet(nov, "Carried forward")}
     assert "INV-3" not in carried
     assert carried["BK-9"]["Item"] == "In books, missing in IMS" and carried["BK-9"]["Status"].startswith("Open")
+
+
+# ---------------------------------------------------------------- work parked on Removed records
+
+def test_work_parked_on_removed_records_keeps_owner_and_is_carried(october, tmp_path, capsys):
+    """October's later download drops INV-4 (typed Pending, Owner Ravi, follow-up 20-11-2025)
+    and INV-5 (Owner Sita): both wait on 'Removed records' with all of it (the Owner and the
+    follow-up date were lost there). November's download has INV-4 again: it comes back
+    Pending with its owner, first seen in October; INV-5, still gone, is an open item."""
+    oct_ = _copy(october / "oct.xlsx", tmp_path / "oct.xlsx")
+    apply_edits(oct_, [{"sheet": "B2B", "doc_no": "INV-4", "column": "Owner", "value": "Ravi"},
+                       {"sheet": "B2B", "doc_no": "INV-4", "column": "Follow-up date", "value": "20-11-2025"},
+                       {"sheet": "B2B", "doc_no": "INV-5", "column": "Owner", "value": "Sita"}])
+    later = write_json(tmp_path / "oct2.json", download({"b2b": [record("b2b", n, inum=f"INV-{n}")
+                                                                  for n in (1, 2, 3)]}, rtin=RTIN))
+    assert _run("import", later, "--into", oct_) == 0
+    parked = {r["Document number"]: r for r in _sheet(oct_, "Removed records")}
+    assert (parked["INV-4"]["Owner"], parked["INV-4"]["Follow-up date"]) == ("Ravi", "20-11-2025")
+    assert parked["INV-5"]["Owner"] == "Sita" and parked["INV-4"]["Your action"] == "Pending"
+    nov = tmp_path / "nov.xlsx"
+    assert _run("import", october / "nov.json", "--out", nov, "--period", "112025", "--carry-from", oct_) == 0
+    assert [cell(nov, "B2B", "INV-4", c) for c in ("Action", "Owner", "Follow-up date", "First seen (period)")] \
+        == ["Pending", "Ravi", "20-11-2025", "102025"]
+    items = {r["Document number"]: r for r in _sheet(nov, "Carried forward")}
+    assert items["INV-5"]["Owner"] == "Sita" and items["INV-5"]["Status"].startswith("Open: gone from the download")
+    # and the October workbook, given its full download again, has INV-4's owner back
+    assert _run("import", october / "oct.json", "--into", oct_) == 0
+    assert (cell(oct_, "B2B", "INV-4", "Owner"), cell(oct_, "B2B", "INV-4", "Action")) == ("Ravi", "Pending")

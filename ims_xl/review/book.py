@@ -292,10 +292,10 @@ def _describe(r: pd.Series) -> str:
 
 #: The accountant's entries parked on Removed records and given back when the record returns.
 PARKED_FIELDS: tuple[str, ...] = ("action_text", "remarks_text", "itc_red_text", "decl_igst_in",
-                                  "decl_cgst_in", "decl_sgst_in", "decl_cess_in")
+                                  "decl_cgst_in", "decl_sgst_in", "decl_cess_in", "owner_text", "follow_up_text")
 
 
-def _removed_keys(removed: pd.DataFrame) -> pd.Series:
+def removed_keys(removed: pd.DataFrame) -> pd.Series:
     """The natural key (:func:`ims_json.record_key`) of each row of Removed records."""
     if removed.empty or not {"section", "stin", "doc_no"} <= set(removed.columns):
         return pd.Series([], dtype=object)
@@ -419,7 +419,7 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     parked = old.removed.copy() if len(old.removed) else pd.DataFrame()
     restored: list[str] = []
     if len(parked):
-        pkeys = _removed_keys(parked)
+        pkeys = removed_keys(parked)
         latest = pd.Series(parked.index, index=pkeys.values)
         latest = latest[~latest.index.duplicated(keep="last")]
         back = (~common) & new["key"].isin(latest.index)

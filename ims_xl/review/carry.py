@@ -153,6 +153,43 @@ def _missing_in_ims(prev: ReviewBook) -> list[dict[str, object]]:
     return out
 
 
+def _parked_back(prev: ReviewBook, rows: pd.DataFrame, by_key: pd.Series, now_typed: pd.Series,
+                 logged: dict, prev_period: str, carried: list[list[object]]) -> int:
+    """Last month's open records parked on its 'Removed records' sheet (gone from its latest
+    download, with a Pending, an owner or a follow-up date typed on them): one back in this
+    download gets them as a record still on the section sheet would (returned: how many);
+    one still gone is an open item to check on the portal. Changes ``rows`` and ``carried``."""
+    from .book import removed_keys, typed_codes
+    parked = prev.removed
+    if parked is None or not len(parked) or "action_text" not in parked:
+        return 0
+    keys = removed_keys(parked)
+    typed = typed_codes(parked["action_text"])
+    text = {c: (parked[c].map(cell_text) if c in parked else pd.Series("", index=parked.index))
+            for c in ("remarks_text", "owner_text", "follow_up_text")}
+    back = 0
+    for i in parked.index[(typed == "P") | (text["owner_text"] != "") | (text["follow_up_text"] != "")]:
+        key = keys[i]
+        if key in by_key.index:
+            j = by_key[key]
+            for c, v in text.items():
+                if v[i] and not cell_text(rows.at[j, c]):
+                    rows.at[j, c] = parked.at[i, c]
+            if typed[i] == "P" and rows.at[j, "action"] == "N" and now_typed[j] in ("", "N") and key not in logged:
+                rows.at[j, "action_text"] = ACTION_LABELS[Action.PENDING]
+            rows.at[j, "first_seen"] = cell_text(rows.at[j, "first_seen"]) or prev_period
+            back += 1
+        else:
+            sec = SECTION_BY_KEY.get(cell_text(parked.at[i, "section"]))
+            carried.append([PENDING_ITEM, prev_period, cell_text(parked.at[i, "stin"]),
+                            cell_text(parked.at[i, "tradenm"]) if "tradenm" in parked else "",
+                            cell_text(parked.at[i, "doc_no"]), cell_text(parked.at[i, "doc_date"]) if "doc_date" in parked else "",
+                            sec.sheet if sec else "", "", "", ACTION_LABELS[Action.PENDING] if typed[i] == "P" else "",
+                            text["remarks_text"][i], text["owner_text"][i], text["follow_up_text"][i], "",
+                            "Open: gone from the download (Removed records); check it on the portal"])
+    return back
+
+
 def carry_forward(new: ReviewBook, prev: ReviewBook) -> tuple[ReviewBook, list[str]]:
     """``new`` with the open items of ``prev`` brought forward (see the module docstring).
 
@@ -198,6 +235,7 @@ def carry_forward(new: ReviewBook, prev: ReviewBook) -> tuple[ReviewBook, list[s
                             SECTION_BY_KEY[r["section"]].sheet, int(r["txval"]) / 100, _itc(r) / 100,
                             ACTION_LABELS[Action(act[i])], cell_text(r.get("remarks_text", "")), owner[i], follow[i],
                             history.get(r["key"], ""), "Open: not in this download; check it on the portal"])
+    paired += _parked_back(prev, rows, by_key, now_typed, logged, prev_period, carried)
     # books documents IMS did not show last month, and earlier months' open items
     in_ims = {(s, _norm(d)): (sh, int(x)) for s, d, sh, x in
               zip(rows["stin"], rows["doc_no"], rows["sheet"], rows["excel_row"])}

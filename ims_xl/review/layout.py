@@ -184,7 +184,8 @@ REMOVED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("action", "Previous status"), ("action_text", "Your action"), ("remarks_text", "Your remarks"),
     ("itc_red_text", "Whether ITC to be reduced"), ("decl_igst_in", "ITC reduction IGST"),
     ("decl_cgst_in", "ITC reduction CGST"), ("decl_sgst_in", "ITC reduction SGST"),
-    ("decl_cess_in", "ITC reduction Cess"), ("removed_in", "Missing from download"),
+    ("decl_cess_in", "ITC reduction Cess"), ("owner_text", "Owner"), ("follow_up_text", "Follow-up date"),
+    ("removed_in", "Missing from download"),
 )
 
 #: Fill colours by meaning (the Read me legend lists them).
