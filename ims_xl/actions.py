@@ -678,7 +678,11 @@ def _match_2b_only(book: ReviewBook, docs: pd.DataFrame, settings=None) -> pd.Se
         "ref": only["doc_id"].to_numpy(), "section": section, "stin": only["stin"].to_numpy(),
         "tradenm": only["trdnm"].to_numpy(), "doc_no": only["doc_no"].to_numpy(),
         "doc_date": only["doc_date"].to_numpy(), "orig_doc_no": "", "orig_doc_date": "", "pos": only["pos"].to_numpy(),
-        **{h: only[h].to_numpy(dtype=np.int64) for h in ("txval", "iamt", "camt", "samt", "cess", "val")},
+        **{h: only[h].to_numpy(dtype=np.int64) for h in ("txval", "iamt", "camt", "samt", "cess")},
+        # ISD documents and bills of entry carry no value in GSTR-2B (docs/GSTR3B_WORKING.md):
+        # the books' document total is their taxable value and taxes
+        "val": np.where(only["val"].to_numpy(dtype=np.int64) != 0, only["val"].to_numpy(dtype=np.int64),
+                        sum(only[h].to_numpy(dtype=np.int64) for h in ("txval", "iamt", "camt", "samt", "cess"))),
         "action": "N", "ispendactblocked": True, "rtnprd": "",
     })
     result = match(ims, free, settings or MatchSettings())

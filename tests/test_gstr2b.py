@@ -120,8 +120,10 @@ TYPED = [
 #: 4A(4) ISD-1 40/40; 4A(5) INV-1 90/90 + INV-2 180 - CN-1 30/30 - CN-2 100 = 80/60/60;
 #: 4B(2) nothing; 4C = 1000-200+80 / 40+60 / 40+60 / 10; 4D(2) INV-5 300.
 #: Your actions: INV-2 rejected (0), INV-4 accepted after generation (+90/90), CN-2 takes back
-#: the declared 50 only: 4A(5) = 90/90 - 30/30 - 50 + 90/90 = -50/150/150;
-#: 4C = 1000-200-50 / 40+150 / 190 / 10.
+#: its full 100: it was Accepted on the portal already, so the 50 declared in the workbook is
+#: not uploaded (only a changed action is) and the portal keeps its answer (none downloaded:
+#: the full tax): 4A(5) = 90/90 - 30/30 - 100 + 90/90 = -100/150/150;
+#: 4C = 1000-200-100 / 40+150 / 190 / 10.
 #: Books: the register holds INV-1, CN-1 and RC-1: 4A(3) 500; 4A(5) 60/60; 4C 500/60/60/0.
 EXPECTED = {
     ("4A(1)", "GSTR-2B"): (1000, 0, 0, 10), ("4A(3)", "GSTR-2B"): (-200, 0, 0, 0),
@@ -129,8 +131,8 @@ EXPECTED = {
     ("4B(2)", "GSTR-2B"): (0, 0, 0, 0), ("4C", "GSTR-2B"): (880, 100, 100, 10),
     ("4D(2)", "GSTR-2B"): (300, 0, 0, 0), ("4A(2)", "GSTR-2B"): (0, 0, 0, 0),
     ("4A(1)", "Your actions"): (1000, 0, 0, 10), ("4A(3)", "Your actions"): (-200, 0, 0, 0),
-    ("4A(4)", "Your actions"): (0, 40, 40, 0), ("4A(5)", "Your actions"): (-50, 150, 150, 0),
-    ("4B(2)", "Your actions"): (0, 0, 0, 0), ("4C", "Your actions"): (750, 190, 190, 10),
+    ("4A(4)", "Your actions"): (0, 40, 40, 0), ("4A(5)", "Your actions"): (-100, 150, 150, 0),
+    ("4B(2)", "Your actions"): (0, 0, 0, 0), ("4C", "Your actions"): (700, 190, 190, 10),
     ("4D(2)", "Your actions"): (300, 0, 0, 0),
     ("4A(1)", "Books"): (0, 0, 0, 0), ("4A(3)", "Books"): (500, 0, 0, 0), ("4A(4)", "Books"): (0, 0, 0, 0),
     ("4A(5)", "Books"): (0, 60, 60, 0), ("4B(2)", "Books"): (0, 0, 0, 0), ("4C", "Books"): (500, 60, 60, 0),
@@ -217,7 +219,8 @@ def test_a_change_before_generation_is_not_a_recompute(tmp_path, capsys):
     assert cell(wb, "B2B", "INV-2", "GSTR-2B check").startswith("Differs")
     # a record kept out of the 2B and accepted before it was generated is not counted
     assert cell(wb, "B2B", "INV-4", "GSTR-2B check").startswith("Not in GSTR-2B")
-    assert _table(out)[("4A(5)", "Your actions")] == (Decimal(-50), Decimal(60), Decimal(60), Decimal(0))
+    # (CN-2 takes back its full 100: its typed answer is not uploaded, its action unchanged)
+    assert _table(out)[("4A(5)", "Your actions")] == (Decimal(-100), Decimal(60), Decimal(60), Decimal(0))
 
 
 @pytest.mark.skipif(not SAMPLE_2B.exists(), reason="the public GSTR-2B sample lives in ../shared/samples (GPL, not "
@@ -525,3 +528,83 @@ def test_a_rate_line_that_is_not_an_object_is_refused_with_its_place(tmp_path, c
     assert err.startswith(f"ims-xl: error: g.json: {place}:") and found in err and "download GSTR-2B again" in err
     assert wb.read_bytes() == before
 
+
+
+# ---------------------------------------------------------------- Your actions as the upload sends them
+
+def _typed_month(tmp_path: Path, capsys, edits: list[dict], books: list[list[str]] | None = None,
+                 statement: dict | None = None) -> tuple[Path, dict, str]:
+    wb = import_new(tmp_path, download(RECORDS, rtin=RTIN))
+    apply_edits(wb, edits)
+    if books:
+        with open(tmp_path / "b.csv", "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(books)
+        assert run("reconcile", wb, "--books", tmp_path / "b.csv") == 0
+    out = tmp_path / "table4.csv"
+    capsys.readouterr()
+    src = write_json(tmp_path / "2b.json", _jsonable(statement or gstr2b_json()))
+    assert run("gstr2b", wb, "--2b", src, "--3b", out) == 0
+    return wb, _table(out), capsys.readouterr().out
+
+
+def _accept_cn1(answer: str, amounts: tuple[object, ...]) -> list[dict]:
+    heads = ("ITC reduction IGST", "ITC reduction CGST", "ITC reduction SGST", "ITC reduction Cess")
+    return [{"sheet": "B2B-CN", "doc_no": "CN-1", "column": "Action", "value": "Accept"},
+            {"sheet": "B2B-CN", "doc_no": "CN-1", "column": "Whether ITC to be reduced", "value": answer},
+            *({"sheet": "B2B-CN", "doc_no": "CN-1", "column": h, "value": v} for h, v in zip(heads, amounts))]
+
+
+@pytest.mark.parametrize("answer, amounts, taken", [
+    # every declared amount 0 is the full reversal the upload sends (itcRedReq Y, no amounts)
+    ("Yes", (0, 0, 0, 0), 30), ("Yes", (None, None, None, None), 30),
+    ("Yes", (0, 10, 10, 0), 10), ("No", (None, None, None, None), 0)])
+def test_a_credit_notes_reduction_counts_as_the_upload_sends_it(tmp_path, capsys, answer, amounts, taken):
+    """CN-1 (CGST 30 + SGST 30, No Action on the portal) accepted: Your actions takes back what
+    the upload tells the portal to (IMS_FORMAT §2.3), 4A(5) CGST/SGST = INV-1 90 - taken (INV-2
+    at No Action counts its IGST 180, CN-2 its full 100)."""
+    wb, got, _ = _typed_month(tmp_path, capsys, _accept_cn1(answer, amounts))
+    assert got[("4A(5)", "Your actions")] == (Decimal(80), Decimal(90 - taken), Decimal(90 - taken), Decimal(0))
+    up = tmp_path / "up.json"
+    assert run("export", wb, "--out", up) == 0
+    sent = json.loads(up.read_bytes())["invdata"]["b2bcn"][0]
+    assert sent["itcRedReq"] == answer[0] and ("declCgst" in sent) == (answer == "Yes" and 0 < taken < 30), sent
+
+
+def test_an_answer_the_upload_does_not_carry_is_said_and_not_counted(tmp_path, capsys):
+    """CN-2 was Accepted on the portal before: a new answer typed beside it goes nowhere (only
+    a changed action is uploaded, validate's change-not-uploaded); Table 4 keeps the portal's
+    full reduction and the record says why."""
+    wb, got, _ = _typed_month(tmp_path, capsys, [
+        {"sheet": "B2B-CN", "doc_no": "CN-2", "column": "Whether ITC to be reduced", "value": "No"}])
+    # INV-2 180 (No Action: deemed accepted) - CN-2 100; INV-1 90/90 - CN-1 30/30
+    assert got[("4A(5)", "Your actions")] == (Decimal(80), Decimal(60), Decimal(60), Decimal(0))
+    assert cell(wb, "B2B-CN", "CN-2", "GSTR-2B check").startswith(
+        "Differs: the ITC reduction answered in the workbook is not uploaded")
+
+
+def test_a_recompute_moves_no_itc_that_is_not_available(tmp_path, capsys):
+    """INV-5 sits in 4D(2) (place of supply, reason P): rejecting it after generation changes
+    nothing GSTR-3B claims (Notification 14/2022: 4D is never in 4A or 4C), while INV-2's reject
+    takes back its IGST 180."""
+    _, _, said = _typed_month(tmp_path, capsys, [
+        {"sheet": "B2B", "doc_no": "INV-2", "column": "Action", "value": "Reject"},
+        {"sheet": "B2B", "doc_no": "INV-5", "column": "Action", "value": "Reject"}])
+    assert "ITC it moves: IGST -180.00, CGST 0.00, SGST 0.00, Cess 0.00" in said, said
+
+
+def test_isd_and_bills_of_entry_match_the_books_by_their_taxes(tmp_path, capsys):
+    """GSTR-2B gives ISD documents and bills of entry no value: the books' document total is
+    their taxable value and taxes, so the booked ISD-1 (CGST 40 + SGST 40) and the SEZ unit's
+    bill of entry SEZ-9 (1,500 + IGST 300) count on the Books basis (they were a Value
+    mismatch). (A bill of entry from customs names no GSTIN: nothing to match it by.)"""
+    sez = gstin("27AAACS1234K1Z")
+    statement = gstr2b_json()
+    statement["data"]["docdata"]["impgsez"] = [{"ctin": sez, "trdnm": "SEZ UNIT", "boe": [
+        {"refdt": "20-10-2025", "recdt": "21-10-2025", "portcode": "INNSA1", "boenum": "SEZ-9",
+         "boedt": "18-10-2025", "isamd": "N", "txval": 1500, "igst": 300, "cess": 0}]}]
+    books = [BOOKS[0],
+             [ISD, "OUR HEAD OFFICE", "Invoice", "ISD-1", "31-10-2025", "27", "0", "0", "40", "40", "0", "80"],
+             [sez, "SEZ UNIT", "Invoice", "SEZ-9", "18-10-2025", "27", "1500", "300", "0", "0", "0", "1800"]]
+    _, got, _ = _typed_month(tmp_path, capsys, [], books, statement)
+    assert got[("4A(4)", "Books")] == (Decimal(0), Decimal(40), Decimal(40), Decimal(0))
+    assert got[("4A(1)", "Books")] == (Decimal(300), Decimal(0), Decimal(0), Decimal(0))

@@ -26,7 +26,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..formats.ims_json import OCCURRENCE
+from ..formats.ims_json import DECL_COLUMNS, OCCURRENCE
 from ..model import ACTION_WORDS, ITC_SIGN, MatchStatus
 from .book import effective_actions
 from .inputs import declared, yes_nos
@@ -95,25 +95,35 @@ def change_dates(log: list[list[object]] | None) -> dict[str, str]:
     return out
 
 
-def _claimed(rows: pd.DataFrame, act: pd.Series, base: pd.DataFrame) -> pd.DataFrame:
+def _claimed(rows: pd.DataFrame, act: pd.Series, base: pd.DataFrame, as_sent: bool = True) -> pd.DataFrame:
     """The ITC a credit note (or amendment of one) takes back, per head, as the workbook
     says: the note's tax; the declared amounts when the accountant declared a partial
     reduction; nothing when they answered No (ITC was never availed). Accepted notes only:
     No Action is deemed acceptance with the note's full tax. ``base``: each record's tax per
-    head (the 2B's figures where the 2B holds it, the download's otherwise)."""
+    head (the 2B's figures where the 2B holds it, the download's otherwise). ``as_sent=False``:
+    the workbook's answers on every record, uploaded or not (to tell where they differ)."""
     out = base.copy()
     credit = rows["section"].map(ITC_SIGN) < 0
     if "itc_red_text" not in rows:
         return out
     accepted = credit & (act == "A")
-    answer = yes_nos(rows["itc_red_text"])
+    # what the portal holds after the upload: the workbook's answer on a record whose action is
+    # uploaded; the downloaded answer on one whose action did not change, which no upload
+    # carries (upload.upload_plan: change-not-uploaded); none downloaded reads as full
+    sent = (act != rows["action"]).to_numpy() | (not as_sent)
+    answer = yes_nos(rows["itc_red_text"]).where(sent, rows.get("itc_red_req", pd.Series("", index=rows.index)))
     out.loc[accepted & (answer == "N"), list(HEADS)] = 0
     decl_cols = ("decl_igst_in", "decl_cgst_in", "decl_sgst_in", "decl_cess_in")
     if all(c in rows for c in decl_cols):
         vals = {h: declared(rows[c])[0] for h, c in zip(HEADS, decl_cols)}
+        for h, c in zip(HEADS, DECL_COLUMNS):
+            if c in rows:
+                vals[h] = vals[h].where(sent, rows[c].astype("Float64"))
+        # every amount blank or 0 is a full reversal, as the upload sends it (upload.itc_block:
+        # itcRedReq Y without amounts)
         some = pd.Series(False, index=rows.index)
         for v in vals.values():
-            some |= v.notna()
+            some |= v.fillna(0).astype(float) != 0
         partial = accepted & (answer == "Y") & some
         for h in HEADS:
             out.loc[partial, h] = vals[h][partial].fillna(0).astype("int64")
@@ -268,6 +278,8 @@ def three_way(rows: pd.DataFrame, docs: pd.DataFrame, log: list[list[object]] | 
         for h in HEADS:
             base.loc[has, h] = doc[h].to_numpy(dtype=np.int64)
     red = _claimed(rows, act, base) if n else base
+    typed = _claimed(rows, act, base, as_sent=False) if n else base
+    unsent = (red.to_numpy() != typed.to_numpy()).any(axis=1) if n else np.zeros(0, dtype=bool)
     taxes_act = {h: np.where(row_act != "", red[h].to_numpy(dtype=np.int64) * ims_sign, 0) for h in HEADS}
 
     check = np.full(n, AGREES, dtype=object)
@@ -284,6 +296,9 @@ def three_way(rows: pd.DataFrame, docs: pd.DataFrame, log: list[list[object]] | 
             why = f"in GSTR-2B, {ACTION_WORDS[a]} in the workbook"
         elif any(taxes_2b[h][i] != taxes_act[h][i] for h in HEADS):
             why = "the ITC reduction answered in the workbook differs from the note's tax in GSTR-2B"
+        elif unsent[i]:
+            why = ("the ITC reduction answered in the workbook is not uploaded, as the action did not change: "
+                   "the portal keeps its own answer, counted here")
         else:
             why = ""
         if not why:
@@ -406,9 +421,13 @@ def summary_figures(summary: dict) -> dict[str, list[int]]:
 
 def recompute_difference(records: pd.DataFrame) -> dict[str, int]:
     """The ITC (per head, paise) a recompute of GSTR-2B would move: your actions minus
-    GSTR-2B, over the records whose action changed after the 2B was generated."""
+    GSTR-2B, over the records whose action changed after the 2B was generated, in the rows of
+    ITC available (4A): ITC not available (4D(2)) is shown, never claimed (Notification
+    14/2022, Table 4 instructions), so a change there moves no ITC."""
     r = records[records["check"].astype(str).str.startswith(RECOMPUTE)]
-    return {h: int(r[f"{h}_act"].sum() - r[f"{h}_2b"].sum()) for h in HEADS}
+    act = r["row_act"].astype(str).str.startswith("4A").to_numpy()
+    in_2b = r["row_2b"].astype(str).str.startswith("4A").to_numpy()
+    return {h: int(r[f"{h}_act"].to_numpy()[act].sum() - r[f"{h}_2b"].to_numpy()[in_2b].sum()) for h in HEADS}
 
 
 #: Table 4 rows whose mapping is uncertain or partial (docs/GSTR3B_WORKING.md, "Where the rules
