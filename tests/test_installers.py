@@ -387,6 +387,26 @@ def test_doctor_reads_the_conf_the_way_xlwings_writes_it(tmp_path):
                                       "CONDA PATH": ""}
 
 
+def test_doctor_reads_the_conf_the_windows_installer_writes(tmp_path):
+    """install_windows.ps1 writes xlwings.conf in the ANSI code page (VBA's Input # reads it
+    so): a profile folder such as C:\\Users\\Jörg is one byte (0xF6) there, not UTF-8."""
+    conf = tmp_path / "xlwings.conf"
+    conf.write_bytes('"INTERPRETER_WIN","C:\\Users\\Jörg\\venv\\Scripts\\python.exe"\r\n'.encode("cp1252"))
+    assert doctor.read_conf(conf) == {"INTERPRETER_WIN": "C:\\Users\\Jörg\\venv\\Scripts\\python.exe"}
+
+
+@pytest.mark.parametrize("bom, codec", [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le")])
+def test_doctor_says_a_conf_saved_as_unicode_cannot_be_read_by_the_add_in(tmp_path, bom, codec):
+    home = tmp_path / "home"
+    conf = doctor.conf_path("win32", home)
+    conf.parent.mkdir(parents=True)
+    conf.write_bytes(bom + '"INTERPRETER_WIN","C:\\py\\python.exe"\r\n'.encode(codec))
+    assert doctor.read_conf(conf) == {"INTERPRETER_WIN": "C:\\py\\python.exe"}
+    checks = {n: (ok, msg) for n, ok, msg in doctor.doctor_checks("win32", home, {"APPDATA": str(tmp_path)})}
+    ok, msg = checks["xlwings.conf interpreter"]
+    assert not ok and "byte-order mark" in msg, msg
+
+
 def test_doctor_format_marks_each_check():
     text = doctor.format_checks([("a", True, "fine"), ("b", False, "broken. Fix: x"),
                                  ("c", True, doctor.NOT_APPLICABLE + "no Excel")])

@@ -17,6 +17,8 @@ This is a shell module: no GST logic, nothing here is used by the core.
 
 from __future__ import annotations
 
+import codecs
+import locale
 import os
 import re
 import subprocess
@@ -72,10 +74,30 @@ def xlstart_dir(platform: str, home: Path, env: Mapping[str, str]) -> Path | Non
     return None
 
 
+#: Byte-order marks the xlwings add-in cannot read: it reads the file with VBA's Input #, in
+#: the ANSI code page, so a marked file's first key is never found (install_windows.ps1
+#: writes it without one, in that code page).
+_CONF_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _conf_text(data: bytes) -> str:
+    """The text of xlwings.conf: UTF-8 when it is that (xlwings' own ``config create``), else
+    the Windows ANSI code page the installer writes it in (a profile path such as
+    ``C:\\Users\\Jörg`` is not UTF-8 there); a marked file is decoded by its mark."""
+    for bom, codec in _CONF_BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(locale.getpreferredencoding(False) if sys.platform == "win32" else "cp1252",
+                           errors="replace")
+
+
 def read_conf(path: Path) -> dict[str, str]:
     """Parse xlwings.conf into ``{KEY: value}`` (keys upper-cased, as the add-in compares them)."""
     out: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in _conf_text(path.read_bytes()).splitlines():
         match = _CONF_LINE.match(line)
         if match:
             out[match.group(1).upper()] = match.group(2)
@@ -132,6 +154,10 @@ def _check_conf(platform: str, home: Path) -> tuple[Check, Path | None]:
     if not path.is_file():
         return (name, False, f"{path} does not exist, so Excel would start the wrong Python. "
                 f"Fix: {fix} (or run: xlwings config create)."), None
+    head = path.read_bytes()[:4]
+    if any(head.startswith(bom) for bom, _ in _CONF_BOMS):
+        return (name, False, f"{path} starts with a byte-order mark (saved as Unicode), which the xlwings "
+                f"add-in cannot read. Fix: {fix}."), None
     conf = read_conf(path)
     interpreter = _conf_interpreter(conf, platform)
     if not interpreter:
@@ -140,6 +166,8 @@ def _check_conf(platform: str, home: Path) -> tuple[Check, Path | None]:
         key = "INTERPRETER_MAC" if platform == "darwin" else "INTERPRETER_WIN"
         return (name, False, f"{path} has no {key} line. Fix: {fix}."), None
     exe = Path(os.path.expanduser(os.path.expandvars(interpreter)))
+    if exe.is_dir():
+        return (name, False, f"{path} names the folder {exe}, not a python program in it. Fix: {fix}."), None
     if not exe.is_file():
         return (name, False, f"{path} names {exe}, which does not exist. Fix: {fix}."), None
     return (name, True, f"{path} -> {exe}"), exe
