@@ -185,11 +185,12 @@ def test_deleted_section_sheet(tmp_path: Path, wb: Path, capsys) -> None:
     check_workbook_refused(tmp_path, capsys, wb, "sheet 'B2B-CN' is missing")
 
 
-def test_deleted_hidden_sheet(tmp_path: Path, wb: Path, capsys) -> None:
+@pytest.mark.parametrize("sheet", ["_ims_data", "_ims_meta"])
+def test_deleted_hidden_sheet(tmp_path: Path, wb: Path, capsys, sheet: str) -> None:
     book = openpyxl.load_workbook(wb)
-    del book["_ims_data"]
+    del book[sheet]
     book.save(wb)
-    check_workbook_refused(tmp_path, capsys, wb, "not an ims-xl review workbook")
+    check_workbook_refused(tmp_path, capsys, wb, f"not an ims-xl review workbook (no hidden '{sheet}' sheet)")
 
 
 def copy_row(wb: Path, sheet: str, src_row: int, dst_row: int) -> None:

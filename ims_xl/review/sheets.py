@@ -259,9 +259,12 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
     """
     names = sheet_names if sheet_names is not None else list(grids)
     if DATA_SHEET not in grids or META_SHEET not in grids:
+        gone = DATA_SHEET if DATA_SHEET not in grids else META_SHEET
         raise TemplateError(
-            f"{source}: not an ims-xl review workbook (no hidden '{DATA_SHEET}' sheet); "
-            "create one with: ims-xl import IMS.json --out REVIEW.xlsx")
+            f"{source}: not an ims-xl review workbook (no hidden '{gone}' sheet); "
+            + ("create one with: ims-xl import IMS.json --out REVIEW.xlsx" if gone == DATA_SHEET else
+               f"take the last copy from the .ims-xl-backups folder beside it, or import the download "
+               f"again with ims-xl import IMS.json --out NEW.xlsx"))
     meta = {text_of(r[0]): text_of(r[1]) for r in grids[META_SHEET][1:] if r and len(r) > 1 and r[0]}
     g = grids.get(SUMMARY_SHEET) or []
     for row, key in ((SUMMARY_RTIN_ROW, "rtin"), (SUMMARY_PERIOD_ROW, "period")):
