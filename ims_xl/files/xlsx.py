@@ -29,7 +29,7 @@ import numpy as np
 import xlsxwriter
 import xlsxwriter.worksheet
 
-from ..errors import InputError, TemplateError
+from ..errors import InputError
 from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, CARRIED_SHEET, COLOURS, DATA_SHEET, META_SHEET, README_SHEET,
                      LOG_SHEET, REMOVED_COLUMNS, REMOVED_SHEET, REPORT_SHEETS, SECTION_SHEETS,
                      SUMMARY_SHEET, Column, mark_rules)
@@ -43,8 +43,8 @@ from .safety import backup, check_output_path, discard_backup, prune_backups
 from . import sheetxml
 from .sheetxml import col_index, col_letter, inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
-                             book_from_grids, data_columns, index_marks, other_sheets, removed_grid, section_block,
-                             summary_cells)
+                             book_from_grids, data_columns, index_marks, other_sheets, refuse_not_review,
+                             removed_grid, section_block, summary_cells)
 
 class _SectionSheet(xlsxwriter.worksheet.Worksheet):
     """A section sheet. Its conditional formats (one per colour and column) are all
@@ -463,10 +463,7 @@ def read_review(path: str | Path, lean: bool = False, work_only: bool = False,
     refuse_other_packages(p)
     try:
         names = list(wb.sheet_names)
-        if DATA_SHEET not in names or META_SHEET not in names:
-            raise TemplateError(
-                f"{p.name}: not an ims-xl review workbook (no hidden '{DATA_SHEET}' sheet); "
-                "create one with: ims-xl import IMS.json --out REVIEW.xlsx")
+        refuse_not_review(names, p.name)
         skip = {README_SHEET}
         if lean:
             skip |= {BOOKS_SHEET, *(n for n in REPORT_SHEETS if n != CARRIED_SHEET),

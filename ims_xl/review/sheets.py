@@ -235,6 +235,18 @@ def removed_grid(book: ReviewBook) -> list[list[object]]:
 
 # ---------------------------------------------------------------- reading
 
+def refuse_not_review(names, source: str) -> None:
+    """Refuse a workbook without the hidden sheets of a review workbook (``names``: its sheet
+    names, or anything ``in`` answers for), naming the one missing."""
+    if DATA_SHEET not in names or META_SHEET not in names:
+        gone = DATA_SHEET if DATA_SHEET not in names else META_SHEET
+        raise TemplateError(
+            f"{source}: not an ims-xl review workbook (no hidden '{gone}' sheet); "
+            + ("create one with: ims-xl import IMS.json --out REVIEW.xlsx" if gone == DATA_SHEET else
+               "take the last copy from the .ims-xl-backups folder beside it, or import the download "
+               "again with ims-xl import IMS.json --out NEW.xlsx"))
+
+
 def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
                     sheet_names: list[str] | None = None, share: bool = True,
                     copies: bool = True, out_of_step_ok: bool = False) -> ReviewBook:
@@ -258,13 +270,7 @@ def book_from_grids(grids: Mapping[str, list[list[object]]], source: str,
             record).
     """
     names = sheet_names if sheet_names is not None else list(grids)
-    if DATA_SHEET not in grids or META_SHEET not in grids:
-        gone = DATA_SHEET if DATA_SHEET not in grids else META_SHEET
-        raise TemplateError(
-            f"{source}: not an ims-xl review workbook (no hidden '{gone}' sheet); "
-            + ("create one with: ims-xl import IMS.json --out REVIEW.xlsx" if gone == DATA_SHEET else
-               f"take the last copy from the .ims-xl-backups folder beside it, or import the download "
-               f"again with ims-xl import IMS.json --out NEW.xlsx"))
+    refuse_not_review(grids, source)
     meta = {text_of(r[0]): text_of(r[1]) for r in grids[META_SHEET][1:] if r and len(r) > 1 and r[0]}
     g = grids.get(SUMMARY_SHEET) or []
     for row, key in ((SUMMARY_RTIN_ROW, "rtin"), (SUMMARY_PERIOD_ROW, "period")):
