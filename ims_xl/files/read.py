@@ -8,6 +8,7 @@ read-only mode); hostile packages are refused by ``safety`` before any parser se
 from __future__ import annotations
 
 import html
+import io
 import re
 import zipfile
 from collections.abc import Callable, Collection
@@ -127,6 +128,63 @@ def refuse_other_packages(p: Path) -> None:
         raise InputError(other_package_message(p, kind))
 
 
+#: Byte-order marks of the UTF-16 and UTF-32 forms, UTF-32 LE's first (it begins with UTF-16
+#: LE's). Excel's File > Save As > "Unicode Text (*.txt)" writes UTF-16 LE with its mark,
+#: tab-separated (Windows calls UTF-16 LE "Unicode"; Python's codecs docs, "Encodings and
+#: Unicode", on the BOM); other editors' "Unicode" saves are UTF-16 BE or UTF-32.
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _decode_text(data: bytes) -> str:
+    """A text file's characters: UTF-16 or UTF-32 by its byte-order mark; UTF-16 when every
+    other byte of its start is NUL (a UTF-16 file whose mark a tool stripped); else UTF-8,
+    without its mark (Excel's "CSV UTF-8" save writes one), and Windows-1252 (what Excel's
+    plain "CSV (Comma delimited)" writes on Indian Windows) when it is not UTF-8."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, errors="replace")
+    head = data[:4096]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) * 10 >= len(odd) * 9 and even.count(0) * 10 < len(even):
+            return data.decode("utf-16-le", errors="replace")
+        if even.count(0) * 10 >= len(even) * 9 and odd.count(0) * 10 < len(odd):
+            return data.decode("utf-16-be", errors="replace")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+#: The separators a register's text file may use: comma (CSV), semicolon (a CSV saved where
+#: the list separator is ';'), tab (Excel's "Text (Tab delimited)" and "Unicode Text", Tally
+#: and Busy text exports), and | (SAP lists).
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(sample: str) -> str | None:
+    """The separator that splits most records of ``sample`` into the same number of fields,
+    at least 4 (a register has a GSTIN, a number, a date and an amount); the larger count wins
+    a tie. Title rows above the header (Tally's and Busy's company name, ``Purchase Register
+    1-Oct-2025 to 31-Oct-2025``) are one field under every separator and decide nothing,
+    where ``csv.Sniffer`` weighs them as much as the table and guesses ``,`` (or raises). An
+    amount with digit-group commas (``1,03,307.28``) in a tab- or semicolon-separated file
+    splits differently on every line, so ``,`` does not win there either. None: no separator
+    gives 4 fields to two records."""
+    import csv
+    from collections import Counter
+    best: tuple[int, int, str] | None = None
+    for d in _DELIMITERS:
+        counts = Counter(len(r) for r in csv.reader(io.StringIO(sample, newline=""), delimiter=d))
+        score = max(((n, k) for k, n in counts.items() if k >= 4), default=None)
+        if score is not None and score[0] >= 2 and (best is None or score > best[:2]):
+            best = (*score, d)
+    return best[2] if best else None
+
+
 def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[object]], str]:
     """The cells of a CSV file or of one worksheet of an .xlsx (first sheet by default).
 
@@ -136,25 +194,22 @@ def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[obj
     p = Path(path)
     if p.suffix.lower() in (".csv", ".txt"):
         try:
-            text = p.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = p.read_bytes().decode("cp1252", errors="replace")
+            text = _decode_text(p.read_bytes())
         except OSError as exc:
             raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-        lines = text.splitlines()
-        dialect = csv.excel
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-        except csv.Error:
-            pass
+        # the first 64 KB (whole lines): enough records to outvote any title block, and the
+        # same cost for a file of a hundred rows or of a million
+        sample = text[:65536]
+        if len(text) > len(sample) and "\n" in sample:
+            sample = sample[:sample.rindex("\n")]
         # an SAP list exported "unconverted" frames every cell with | and pads it with
         # spaces (amounts hold commas): when most lines start and end with |, that is the
         # separator, and the frame's dashed rules are not rows
-        framed = [ln for ln in lines[:200] if ln.strip()]
+        framed = [ln for ln in sample.splitlines()[:200] if ln.strip()]
         if framed and sum(ln.strip().startswith("|") and ln.strip().endswith("|")
                           for ln in framed) * 2 > len(framed):
             out = []
-            for ln in lines:
+            for ln in text.splitlines():
                 t = ln.strip()
                 if t.startswith("|") and t.endswith("|") and len(t) > 1:
                     if set(t) <= {"|", "-"}:
@@ -165,7 +220,18 @@ def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[obj
                 else:
                     out.append([t] if t else [])
             return out, ""
-        return [list(r) for r in csv.reader(lines, dialect)], ""
+        delimiter = _delimiter(sample)
+        dialect: type[csv.Dialect] | csv.Dialect = csv.excel
+        try:  # quoting and spacing (and, with no separator found above, the separator)
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=delimiter or ",;\t|")
+        except csv.Error:
+            pass
+        # the text itself, not its lines: a quoted cell may hold a line break (Excel writes
+        # Alt+Enter in a cell that way; RFC 4180 §2.6), and newline="" leaves \r\n, \r and
+        # \n to the reader
+        reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter) \
+            if delimiter else csv.reader(io.StringIO(text, newline=""), dialect)
+        return list(reader), ""  # each row a new list already
     wb = open_workbook(p)
     name = sheet or wb.sheet_names[0]
     if name not in wb.sheet_names:
@@ -291,6 +357,87 @@ def _without_value(p: Path, parts: dict[str, str], found: dict[bytes, set[str]],
 REGISTER_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
 
+def _register_grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
+    """A register sheet's cells, each cell merged down over the rows below it repeated on
+    them (:func:`_fill_merged_down`)."""
+    merged: list[object] = []
+
+    def fetch() -> object:
+        sh = wb.get_sheet_by_name(name)
+        try:
+            # (first row, first column), (last row, last column), from 0, as the file stores
+            # them (<mergeCell ref> of an .xlsx, MERGEDCELLS of an .xls); python-calamine
+            # 0.9 gives None for an .ods (its spans are not read) and may have none to give
+            # for other formats
+            merged.extend(sh.merged_cell_ranges or ())
+        except Exception:  # a format whose merges python-calamine does not read: none
+            pass
+        return sh
+
+    grid = [list(r) for r in sheet_grid(wb, name, fetch)]
+    _fill_merged_down(grid, merged)
+    return grid
+
+
+#: A text cell that is a value, not a label: an amount (``1,03,307.28``, ``(500.00)``,
+#: ``1,52,340.50 Dr``) or a date (``17-10-2025``, ``17.10.2025``) typed or exported as text.
+_TEXT_VALUE = re.compile(r"[-(₹\s]*\d[\d,./ -]*\)?\s*(?:dr|cr)?\.?", re.I)
+
+
+def _holds_values(row: list[object]) -> bool:
+    """True when a row holds an amount or a date (a document's line), False when it holds
+    only labels (a header, a title)."""
+    for v in row:
+        if isinstance(v, str):
+            if v and v[0] in "-(₹ 0123456789" and _TEXT_VALUE.fullmatch(v.strip()):
+                return True
+        elif v is not None and not isinstance(v, bool):
+            return True  # a number, a date or a time as the workbook stores it
+    return False
+
+
+def _fill_merged_down(grid: list[list[object]], merged: list[object]) -> None:
+    """Give the rows under a merged cell its value, in its first column, where they are
+    document lines.
+
+    A register kept by hand often merges a supplier's GSTIN and name down over that
+    supplier's bills; the file stores the value in the merged range's top-left cell only,
+    and python-calamine reads the range's other cells as empty, so every bill but the first
+    would have no GSTIN (and be read as an unregistered supplier's). The value belongs to
+    every row the range covers, so each of those rows gets it.
+
+    Left as stored: a range over rows that hold only labels (a header cell merged down over
+    two header rows, a title block), which the header readers read as it is (a column blank
+    under a label of its own takes that label; the GSTR-2B reader weighs a column's labels
+    above its own, and one repeated below itself would change them); and the range's other
+    columns: a group label merged over sub-columns (``Invoice`` over ``No.``, ``Date``) is
+    read as a group, and a label merged across a total or group row (``Total for ...``)
+    must not land in the GSTIN or amount columns.
+    """
+    height = len(grid)
+    valued: dict[int, bool] = {}
+    for rng in merged:
+        try:
+            (r0, c0), (r1, _c1) = rng  # type: ignore[misc]
+        except (TypeError, ValueError):
+            continue
+        if r1 <= r0 or r0 >= height or c0 >= len(grid[r0]):
+            continue
+        value = grid[r0][c0]
+        if value is None or value == "":
+            continue
+        rows = range(r0, min(r1, height - 1) + 1)
+        for r in rows:
+            if r not in valued:
+                valued[r] = _holds_values(grid[r])
+        if not any(valued[r] for r in rows):
+            continue
+        for r in rows[1:]:
+            row = grid[r]
+            if c0 < len(row) and (row[c0] is None or row[c0] == ""):
+                row[c0] = value
+
+
 def read_register_file(path: str | Path, sheet: str | None = None,
                        without_value: dict[str, dict[tuple[int, int], str]] | None = None
                        ) -> list[tuple[list[list[object]], str, bool]]:
@@ -328,12 +475,12 @@ def read_register_file(path: str | Path, sheet: str | None = None,
         if sheet:
             if sheet not in wb.sheet_names:
                 raise InputError(f"{p.name}: no sheet named '{sheet}' (sheets: {', '.join(wb.sheet_names)})")
-            out = [([list(r) for r in sheet_grid(wb, sheet)], sheet, False)]
+            out = [(_register_grid(wb, sheet), sheet, False)]
         else:
             from python_calamine import SheetVisibleEnum
             visible = {m.name for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
             names = [n for n in wb.sheet_names if n in visible] or list(wb.sheet_names)
-            out = [([list(r) for r in sheet_grid(wb, n)], n, len(names) > 1) for n in names]
+            out = [(_register_grid(wb, n), n, len(names) > 1) for n in names]
             out = [o for o in out if o[0]] or out[:1]
         if without_value is not None and any(found.values()):
             without_value.update(_without_value(p, sheet_parts(p), found, [o[1] for o in out]))
