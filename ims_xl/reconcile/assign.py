@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from .base import _NO_DAY
+from .numbers import years_apart
 
 
 # --------------------------------------------------------------------------- assignment
@@ -17,6 +18,11 @@ def _assign(c: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame) -> pd.DataFrame:
     Computed as rounds of mutually-best pairs: with a strict total order this selects
     exactly the pairs of the sequential greedy, without a Python loop over candidates.
     """
+    if c.empty:
+        return c
+    # numbers carrying two different financial-year tokens (INV/24-25/001, INV/25-26/001)
+    # share a key but are two documents: never one pair (numbers restart every year)
+    c = c[~years_apart(I["fy"].to_numpy()[c["i"].to_numpy()], B["fy"].to_numpy()[c["b"].to_numpy()])]
     if c.empty:
         return c
     c = c.assign(_ref=I["ref"].to_numpy()[c["i"].to_numpy()],

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from ..model import MatchStatus
-from .base import MatchSettings, _HEADS, _NO_DAY
+from .base import MatchSettings, _HEADS, _KINDS, _NO_DAY
 from .numbers import _digits
 
 
@@ -79,7 +79,10 @@ def _key_candidates(I: pd.DataFrame, B: pd.DataFrame, s: MatchSettings) -> pd.Da
         _merge(I, B, ["kind", "stin_c", "norm_c"], ["kind", "stin_c", "norm_c"], "number"),
         _merge(I[I["onorm"] != ""], B, ["kind", "stin_c", "onorm_c"],
                ["kind", "stin_c", "norm_c"], "orig"),
-        _merge(I, B[B["onorm"] != ""], ["kind", "stin_c", "norm_c"],
+        # a books invoice booked under its amendment's number, with the original's number
+        # beside it; a books note's "original number" is the invoice it was issued against,
+        # another document, never the note itself
+        _merge(I, B[(B["onorm"] != "") & (B["kind"] == _KINDS["invoice"])], ["kind", "stin_c", "norm_c"],
                ["kind", "stin_c", "onorm_c"], "orig"),
     ]
     c = pd.concat(parts, ignore_index=True)

@@ -73,7 +73,7 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
         depend on the row order of either frame.
     """
     s = settings
-    memo: dict[str, str] = {}  # document-number keys, computed once for both sides
+    memo: dict[str, tuple[str, str]] = {}  # document-number keys, computed once for both sides
     I = _prep_ims(ims, memo)
     B = _prep_books(books, memo)
     del memo
@@ -90,6 +90,11 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
     B["norm_c"], B["onorm_c"] = norm_b[:m], norm_b[m:]
     I["month"] = _months(I["day"].to_numpy())
     B["month"] = _months(B["day"].to_numpy())
+    # the financial year (April to March) of the document's date: a number repeats only across
+    # years (CGST rule 46(b)), so a repeat within one year is a duplicate and one across years
+    # another document (two different year tokens in the numbers keep a pair apart: assign)
+    for F in (I, B):
+        F["dfy"] = np.where(F["month"].to_numpy() < 0, -(10**6), (F["month"].to_numpy() - 3) // 12)
 
     # stage A: key tier
     A = _assign(_key_candidates(I, B, s), I, B)
@@ -99,7 +104,7 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
     paired_b[A["b"].to_numpy()] = True
 
     # duplicates of a paired document never go on to the loose tier
-    dkeys = ["kind", "stin_c", "norm_c", "txval", "val"]
+    dkeys = ["kind", "stin_c", "norm_c", "dfy", "txval", "val"]
     dup_i, prim_i = _duplicates(I, paired_i, dkeys, "ref")
     dup_b, prim_b = _duplicates(B, paired_b, dkeys, "books_row")
 

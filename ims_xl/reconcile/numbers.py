@@ -29,11 +29,13 @@ def _consecutive_years(a: str, b: str) -> bool:
     return yb == (ya + 1) % 100
 
 
-def _drop_fy(s: str) -> str:
+def _drop_fy(s: str) -> tuple[str, str]:
     """Remove financial-year tokens (``2024-25``, ``24-25``, ``2024/2025``, ``FY24-25``,
-    ``2425`` between separators, ``FY2425``)."""
+    ``2425`` between separators, ``FY2425``); with their start years (``24``, and
+    ``21,25`` for two), sorted."""
     toks = _TOKENS.findall(s)
     out: list[str] = []
+    years: set[str] = set()
     k = 0
     while k < len(toks):
         t = toks[k]
@@ -44,6 +46,7 @@ def _drop_fy(s: str) -> str:
             if out and out[-1] == "FY":
                 out.pop()
             out.append(" ")
+            years.add(t[:2])
             k += 1
             continue
         if (t.isdigit() and k + 2 < len(toks) and toks[k + 1].strip() in ("-", "/")
@@ -53,11 +56,12 @@ def _drop_fy(s: str) -> str:
             elif len(out) > 1 and out[-2] == "FY" and not out[-1].strip():
                 del out[-2:]
             out.append(" ")
+            years.add(t[-2:])
             k += 3
             continue
         out.append(t)
         k += 1
-    return "".join(out)
+    return "".join(out), ",".join(sorted(years))
 
 
 def normalise_doc_no(text: str) -> str:
@@ -69,27 +73,52 @@ def normalise_doc_no(text: str) -> str:
     that is not a letter or digit. ``INV/2024-25/0891`` -> ``INV891``. A lone year such as
     ``2025`` is kept: in ``1/2025`` it is the serial number.
     """
+    return doc_no_key(text)[0]
+
+
+def doc_no_key(text: str) -> tuple[str, str]:
+    """:func:`normalise_doc_no` of ``text`` and the start years (two digits, sorted, joined
+    by commas) of the financial-year tokens it dropped, "" for none: numbers restart every
+    financial year (CGST rule 46(b) asks a number unique for the year), so ``INV/24-25/001``
+    and ``INV/25-26/001`` share a key but are two documents (the matcher keeps apart two
+    numbers whose years have none in common, :func:`years_apart`)."""
     s = str(text).upper().strip()
     if not s:
-        return ""
+        return "", ""
     if not _FY_HINT.search(s):
-        return _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s))
-    t = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", _drop_fy(s)))
+        return _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s)), ""
+    dropped, fy = _drop_fy(s)
+    t = _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", dropped))
     # a number made only of a year token keeps it (``2024-25`` alone is the number itself);
     # t holds only A-Z and 0-9 here, so it has a digit unless it is all letters
     if not t or t.isalpha():
-        return _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s))
-    return t
+        return _NON_ALNUM.sub("", _LEAD_ZEROS.sub("", s)), ""
+    return t, fy
 
 
-def _normalise_series(values: pd.Series, memo: dict[str, str] | None = None) -> np.ndarray:
-    """normalise_doc_no over a column, computed once per distinct value; ``memo`` shares the
-    keys already computed (the books and IMS sides hold many of the same numbers)."""
+def years_apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where two numbers' year tokens (:func:`doc_no_key`) share no year: a serial that only
+    looks like a year pair (``1/2122`` beside ``FY25-26/1/2122``) shares its "year" with the
+    other side and does not part them."""
+    out = (a != "") & (b != "") & (a != b)
+    for k in np.flatnonzero(out):  # few: both carry years and they are not written alike
+        out[k] = not set(a[k].split(",")) & set(b[k].split(","))
+    return out
+
+
+def _normalise_series(values: pd.Series, memo: dict[str, tuple[str, str]] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`doc_no_key` over a column (keys, financial-year tokens), computed once per
+    distinct value; ``memo`` shares those already computed (the books and IMS sides hold
+    many of the same numbers)."""
     codes, uniques = pd.factorize(values.astype(object).fillna("").astype(str))
+    if not len(uniques):
+        return np.array([], dtype=object), np.array([], dtype=object)
     memo = {} if memo is None else memo
-    normed = np.array([memo[u] if u in memo else memo.setdefault(u, normalise_doc_no(u)) for u in uniques.tolist()],
-                      dtype=object)
-    return normed[codes] if len(uniques) else np.array([], dtype=object)
+    got = [memo[u] if u in memo else memo.setdefault(u, doc_no_key(u)) for u in uniques.tolist()]
+    keys = np.array([k for k, _ in got], dtype=object)
+    fys = np.array([f for _, f in got], dtype=object)
+    return keys[codes], fys[codes]
 
 
 def _digits(s: str) -> str:
