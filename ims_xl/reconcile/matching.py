@@ -28,8 +28,11 @@ FIELD_NAMES: dict[str, str] = {"txval": "Taxable value", "iamt": "IGST", "camt":
 MATCHED = (MatchStatus.MATCHED.value, MatchStatus.WITHIN_TOLERANCE.value)
 #: Sections where accepting asks "Whether ITC to be reduced" and ims-xl can't answer for you:
 #: an amendment may be upward or downward (IMS_FORMAT V3). Credit notes always reduce ITC.
-_ASK_ITC = frozenset({"b2ba", "b2bdna", "ecoma"})
-_CREDIT = frozenset({"b2bcn", "b2bcna"})
+# amended records (a credit note's amendment too: the reduction already taken on its original
+# is not the amended note's full tax) wait for the accountant's ITC answer; an original credit
+# note's full tax is the answer a plain acceptance gives
+_ASK_ITC = frozenset({"b2ba", "b2bdna", "b2bcna", "ecoma"})
+_CREDIT = frozenset({"b2bcn"})
 
 
 def ims_frame(rows: pd.DataFrame) -> pd.DataFrame:
