@@ -91,3 +91,26 @@ def test_a_books_notes_original_invoice_number_is_not_the_note(tmp_path):
     # (paired by amounts alone it may be "Suggested": a pair to confirm, never an Accept)
     assert got["45"]["status"] in ("Missing in books", "Suggested"), got
     assert got["45"]["suggested_action"] != "Accept"
+
+
+def test_an_amended_credit_notes_accept_waits_for_the_itc_answer(tmp_path):
+    """An amended credit note matched in the books is suggested Accept, but apply-suggestions
+    leaves it at No Action: the reduction already taken on the original note is not the
+    amended note's full tax, so the ITC answer is the accountant's (README, Suggested
+    actions). An original credit note is accepted with Yes, its full tax."""
+    from conftest import SUP_MH, cell, record, write_json
+    src = write_json(tmp_path / "ims.json", {"rtin": "27AAPFU0939F1ZV", "imsDetails": {
+        "b2bcna": [record("b2bcna", 1)], "b2bcn": [record("b2bcn", 2)]}})
+    with open(tmp_path / "books.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([HEADER, [SUP_MH, "S", "CNA-1", "15/10/2025", "Credit Note", "27", 1000, 0, 90, 90,
+                                          0, 1180, "OCNA-1"],
+                                 [SUP_MH, "S", "CN-2", "15/10/2025", "Credit Note", "27", 1000, 0, 90, 90, 0, 1180, ""]])
+    wb = tmp_path / "r.xlsx"
+    assert run("import", src, "--out", wb) == 0
+    assert run("reconcile", wb, "--books", tmp_path / "books.csv") == 0
+    assert cell(wb, "B2B-CNA", "CNA-1", "Suggested action") == "Accept"
+    assert run("apply-suggestions", wb) == 0
+    assert (cell(wb, "B2B-CNA", "CNA-1", "Action"), cell(wb, "B2B-CNA", "CNA-1", "Whether ITC to be reduced")) \
+        in (("No Action", None), (None, None))
+    assert (cell(wb, "B2B-CN", "CN-2", "Action"), cell(wb, "B2B-CN", "CN-2", "Whether ITC to be reduced")) \
+        == ("Accept", "Yes")
