@@ -1,6 +1,7 @@
 """Reading one cell of a register: identifiers as text (noting numbers that may have lost
 leading zeros), amounts as integer paise (blanks, dashes, Dr/Cr and trailing minus signs
-included), dates day-first (text, Excel serials, ``yyyymmdd``), the supplier's document kind
+included; a decimal comma refused), dates day-first unless a column shows itself month-first
+(text, Excel serials, ``yyyymmdd``), the supplier's document kind
 from a document or voucher type word, the two-digit place of supply, and small helpers for
 computing once per distinct value and listing row numbers."""
 
@@ -8,14 +9,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from ...gstin import STATE_CODES
-from ...money import AmountError, paise_from_cell, paise_from_decimal, parse_amount
-from .vocabulary import _KIND_WORDS, VOUCHER_KINDS, kind_word
+from ...money import AmountError, paise_from_cell, paise_from_decimal, parse_amount, shown
+from .vocabulary import _KIND_WORDS, VOUCHER_KINDS, RegisterError, kind_word
 
 
 # --------------------------------------------------------------------------- cells
@@ -54,12 +56,48 @@ _DASHES = frozenset({"-", "--", "\u2013", "\u2014"})
 _DRCR = re.compile(r"^(.*?)\s*(dr|cr)\.?$", re.IGNORECASE)
 
 
-def _paise(cell: object) -> int:
-    """Paise from a cell; blanks and dashes are zero. Raises AmountError."""
+#: A comma that cannot be digit grouping: grouping (Indian ``1,23,456`` or western ``123,456``)
+#: puts exactly three digits after the last comma of the whole-number part, so a last comma
+#: followed by one or two digits (or four and more) before the end or the decimal point is a
+#: decimal comma, as Excel in a European locale (German, French, ...) writes ``31096,25`` in
+#: a semicolon CSV; dropped as grouping it would read 100 times the amount.
+_DECIMAL_COMMA = re.compile(r",(?:[0-9][0-9]?(?![0-9,])|[0-9]{4})")
+
+
+def _has_decimal_comma(joined: str) -> bool:
+    """:data:`_DECIMAL_COMMA` found in ``joined`` (a column's texts), tested with array
+    operations on its UTF-8 bytes (a multi-byte character holds no ASCII byte): some five
+    times faster than the regular expression on a 100,000-row column of grouped amounts."""
+    b = np.frombuffer(joined.encode("utf-8", "surrogatepass") + b"\0\0\0\0\0", dtype=np.uint8)
+    at = np.flatnonzero(b == 44)  # the commas
+    digit = (b >= 48) & (b <= 57)
+    d1, d2, d3, d4 = digit[at + 1], digit[at + 2], digit[at + 3], digit[at + 4]
+    one = d1 & ~d2 & (b[at + 2] != 44)
+    two = d1 & d2 & ~d3 & (b[at + 3] != 44)
+    return bool((one | two | (d1 & d2 & d3 & d4)).any())
+
+
+class DecimalCommaError(AmountError):
+    """An amount written with a decimal comma."""
+
+
+def _check_commas(s: str) -> None:
+    if _DECIMAL_COMMA.search(s):
+        raise DecimalCommaError(
+            f"{shown(s)} looks like an amount with a decimal comma (as Excel in a European locale "
+            "saves a CSV); save the register with a point as the decimal separator (or as .xlsx) "
+            "and run again")
+
+
+def _paise(cell: object, commas_checked: bool = False) -> int:
+    """Paise from a cell; blanks and dashes are zero. Raises AmountError (DecimalCommaError
+    for a decimal comma, unless ``commas_checked``: the caller tested the whole column)."""
     if type(cell) is str:
         s = cell.strip()
         if not s or s in _DASHES:
             return 0
+        if not commas_checked and "," in s:
+            _check_commas(s)
         try:
             # float() then paise_from_cell is exact for <= 2 decimals (and refuses more)
             x = float(s.replace(",", ""))
@@ -71,7 +109,7 @@ def _paise(cell: object) -> int:
         if m and m.group(1):
             # Dr / Cr name the ledger side, not a sign: in a purchase register the purchase
             # and tax ledgers are debited for a bill and credited for a return alike
-            return abs(_paise(m.group(1)))
+            return abs(_paise(m.group(1), True))
         if s.endswith("-") and s[:1].isdigit():
             return -parse_amount(s[:-1])  # SAP and other ERPs print negatives as 16,825.05-
         return parse_amount(s)
@@ -103,13 +141,74 @@ def _floats(texts: list[str]) -> np.ndarray | None:
         return None
 
 
-def paise_column(cells: list[object]) -> np.ndarray | None:
+def paise_column(cells: list[object], where: str | None = None, column: str = "",
+                 row: Callable[[int], int] | None = None,
+                 signed_by_type: bool = True) -> np.ndarray | None:
     """:func:`_paise` of every cell of a column at once, or None when some cell needs the
     cell-by-cell reading (Dr/Cr, trailing minus, brackets, a refusal and its message).
 
     The same arithmetic as :func:`_paise` for the cells it takes (numbers, and text that
     ``float`` reads once the digit-group commas are gone): the float times 100, rounded,
-    refused when more than float noise away from a whole paisa."""
+    refused when more than float noise away from a whole paisa.
+
+    Given ``where`` (the file and sheet), ``column`` (``'Taxable Value' (taxable value)``)
+    and ``row`` (the file row of a position), it never returns None: the cells it does not
+    take are read one by one (:func:`_cell_by_cell`, which refuses naming the row), and
+    ``signed_by_type`` says whether the block has a document or voucher type column.
+    """
+    whole = _at_once(cells)
+    if whole is not None or where is None:
+        return whole
+    return _cell_by_cell(cells, where, column, row or (lambda j: j + 1), signed_by_type)
+
+
+def _cell_by_cell(cells: list[object], where: str, column: str, row: Callable[[int], int],
+                  signed_by_type: bool) -> np.ndarray:
+    """:func:`_paise` of each cell (blanks zero).
+
+    Raises:
+        RegisterError: a cell that is not an amount (naming its row, and saying why when it
+            has more than 2 decimals or a decimal comma), or, with no document or voucher
+            type column (``signed_by_type`` False), Dr and Cr amounts in one column: Dr / Cr
+            name the ledger side and are read as such (a purchase ledger is debited for a
+            bill and credited for a return), so with no type column ``x Cr`` would be the
+            only sign of a return, and every return would be read as an invoice.
+    """
+    out = np.zeros(len(cells), dtype=np.int64)
+    # the decimal-comma test once over the column (a column without one, the usual case,
+    # then skips it cell by cell; one with one is read in order, refused at its first bad row)
+    joined = "\0".join([c for c in cells if type(c) is str])
+    checked = not _has_decimal_comma(joined)
+    for j, c in enumerate(cells):
+        if c is None or c == "":
+            continue
+        try:
+            out[j] = _paise(c, checked)
+        except AmountError as e:
+            why = (str(e) if isinstance(e, DecimalCommaError) else
+                   f"{shown(c)} has more than 2 decimals (amounts are read to the paisa)"
+                   if "more than 2 decimals" in str(e) else f"{shown(c)} is not an amount")
+            raise RegisterError(f"{where}: row {row(j)}, column {column}: {why}") from None
+    if signed_by_type:
+        return out
+    low = joined.lower()
+    if "dr" not in low or "cr" not in low:
+        return out
+    # every cell was read, so one ending in Dr / Cr (and a dot) was read as a side (_DRCR)
+    side = [c.rstrip().rstrip(".")[-2:].lower() if type(c) is str else "" for c in cells]
+    if "dr" in (seen := set(side)) and "cr" in seen:
+        dr, cr = ([row(j) for j, t in enumerate(side) if t == k] for k in ("dr", "cr"))
+        raise RegisterError(
+            f"{where}: column {column} holds amounts marked Dr (rows {_rows_list(dr, 5)}) and Cr "
+            f"(rows {_rows_list(cr, 5)}) and the register has no document type column: Dr and Cr "
+            "name the ledger side, and nothing says which documents are invoices and which are "
+            "returns or notes. Add the document type (or voucher type) column to the export, or "
+            "export with signed amounts (returns negative), and run again")
+    return out
+
+
+def _at_once(cells: list[object]) -> np.ndarray | None:
+    """:func:`paise_column` without a reading context: the array, or None."""
     kinds = set(map(type, cells))
     if kinds <= {float, int, _NONE}:
         a = np.array([0.0 if c is None else c for c in cells], dtype=np.float64)
@@ -124,6 +223,8 @@ def paise_column(cells: list[object]) -> np.ndarray | None:
         # a spreadsheet or CSV gives; if one is, the count below shows it)
         joined = "\0".join(texts)
         if "," in joined:
+            if _has_decimal_comma(joined):
+                return None  # refused cell by cell, naming the row
             texts = joined.replace(",", "").split("\0")
             if len(texts) != len(cells):
                 return None
@@ -166,11 +267,12 @@ def _month(word: str) -> int | None:
     return _MONTHS.get(word[:3].lower()) if word[:3].lower() in _MONTHS else None
 
 
-def _parse_date(cell: object) -> np.datetime64 | None:
+def _parse_date(cell: object, month_first: bool = False) -> np.datetime64 | None:
     """A date from a cell, or None when the cell holds something that is not a date.
 
-    Day-first everywhere (Indian usage): ``05/11/2024`` is 5 November. Numbers are Excel
-    serial dates (1 = 1900-01-01) or ``yyyymmdd``.
+    Day-first (Indian usage): ``05/11/2024`` is 5 November, unless ``month_first`` (a column
+    :func:`date_order` found written month-first). Numbers are Excel serial dates
+    (1 = 1900-01-01) or ``yyyymmdd``.
     """
     if isinstance(cell, _dt.datetime):
         return np.datetime64(cell.date(), "ns")
@@ -196,6 +298,8 @@ def _parse_date(cell: object) -> np.datetime64 | None:
     m = _D_M_Y.fullmatch(first) or _D_M_Y.fullmatch(s.split()[0])
     if m:
         d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if month_first:
+            return _ymd(y, d, mo)
         return _ymd(y, mo, d) or (_ymd(y, d, mo) if mo > 12 else None)
     m = _Y_M_D.fullmatch(first)
     if m:
@@ -207,6 +311,64 @@ def _parse_date(cell: object) -> np.datetime64 | None:
     if m and _month(m.group(1)):
         return _ymd(int(m.group(3)), _month(m.group(1)), int(m.group(2)))
     return None
+
+
+class DateOrderError(ValueError):
+    """A column of text dates some of which can only be day-first and others only
+    month-first; ``day_first`` and ``month_first`` are the positions of one of each."""
+
+    def __init__(self, day_first: int, month_first: int) -> None:
+        super().__init__(f"dates in both orders (positions {day_first} and {month_first})")
+        self.day_first, self.month_first = day_first, month_first
+
+
+def _order_of(text: str) -> str | None:
+    """``"day"`` for a ``a/b/y`` text date that can only be day-first (a > 12), ``"month"``
+    for one that can only be month-first (b > 12), else None."""
+    s = text.strip()
+    if not s:
+        return None
+    m = _D_M_Y.fullmatch(s) or _D_M_Y.fullmatch(s.split()[0])
+    if not m:
+        return None
+    a, b = int(m.group(1)), int(m.group(2))
+    if a > 12 and 1 <= b <= 12:
+        return "day"
+    if b > 12 and 1 <= a <= 12:
+        return "month"
+    return None
+
+
+def date_order(cells: list[object]) -> int | None:
+    """The day/month order of a column's ``a/b/yyyy`` text dates, decided for the whole column
+    rather than cell by cell: a column of US dates read cell by cell is right where the day
+    is above 12 and silently wrong (day and month swapped) everywhere else.
+
+    Day-first, as Indian registers are written, unless some text date can only be
+    month-first (``10/25/2025``) and none only day-first: the column is then a US-style
+    export (Excel and accounting software set to the English (United States) locale write
+    mm/dd/yyyy). Real dates and serial numbers do not count.
+
+    Returns:
+        None for day-first; for month-first, the position of the first cell that can only be
+        month-first (for the message saying so).
+
+    Raises:
+        DateOrderError: text dates that can only be day-first and others only month-first.
+    """
+    day_at = month_at = None
+    # each distinct text once, in order of first appearance (a register repeats its dates)
+    for c in dict.fromkeys(cells):
+        if type(c) is not str:
+            continue
+        order = _order_of(c)
+        if order == "day" and day_at is None:
+            day_at = cells.index(c)
+        elif order == "month" and month_at is None:
+            month_at = cells.index(c)
+        if day_at is not None and month_at is not None:
+            raise DateOrderError(day_at, month_at)
+    return month_at
 
 
 def _kind_of(w: str, table: dict[str, str], debit: str, credit: str) -> str | None:

@@ -96,9 +96,14 @@ def _auto_columns(labels: list[list[str]], taken: set[int]) -> dict[str, tuple[i
     for i, cands in enumerate(labels):
         if i in taken:
             continue
-        for label in cands:
-            for f, rank in _LOOKUP.get(_norm_header(label), ()):
+        # the most specific label that names a field speaks for the column: under a two-row
+        # header ``Voucher`` + ``Type`` is the voucher type, not the bare ``Type``
+        for label in reversed(cands):
+            found = _LOOKUP.get(_norm_header(label), ())
+            for f, rank in found:
                 hits.setdefault(f, []).append((rank, i, label))
+            if found:
+                break
     used: set[int] = set(taken)
     out: dict[str, tuple[int, str]] = {}
     for f in SYNONYMS:
@@ -155,56 +160,180 @@ class _Header:
 
 def _header_at(rows: list[list[object]], r: int,
                wanted: dict[str, list[str]]) -> _Header | None:
-    """The header at row ``r`` (one-row or two-row), or None when the row is not one."""
+    """The header at row ``r`` (one-row or two-row), or None when the row is not one.
+
+    The one-row reading is preferred, unless row ``r`` repeats a field's label under
+    different group labels of the row above (see :func:`_repeats_under_groups`): the two
+    rows are then read together, or refused when together they still leave the supplier's
+    number or date to a guess.
+
+    Raises:
+        RegisterError: such a header (the message names the row, not the file).
+    """
     if not any(isinstance(c, str) and c.strip() for c in rows[r]):
         return None
-    for two in (False, True):
-        if two and (r == 0 or not any(isinstance(c, str) and c.strip() for c in rows[r - 1])):
+    one = _reading(rows, r, False, wanted)
+    grouped = _repeats_under_groups(rows, r) if one is not None else {}
+    if one is not None and not grouped:
+        return one
+    if r == 0 or not any(isinstance(c, str) and c.strip() for c in rows[r - 1]):
+        return one
+    two = _reading(rows, r, True, wanted)
+    if grouped:
+        labels = _labels(rows, r, True)
+        named = "; ".join(f"{text!r} in columns {', '.join(_col(i) for i in ix)} (under "
+                          f"{', '.join(repr(labels[i][-1].rsplit(' ', 1)[0]) for i in ix)})"
+                          for text, ix in grouped.items())
+        # a field found only by its bare repeated label (``No.`` under a group that does not
+        # name it, such as ``Party``) is still a guess between the columns
+        guessed = [] if two is None else [
+            f for f in ("doc_no", "doc_date") if f in two.cols and f not in wanted
+            and any(two.cols[f][0] in ix for ix in grouped.values())
+            and all(g != f for g, _ in _LOOKUP.get(_norm_header(two.labels[two.cols[f][0]]), ()))]
+        if two is None or guessed:
+            what = " and ".join(FIELDS[f] for f in guessed) or "the columns to read"
+            raise RegisterError(
+                f"row {r + 1} repeats headers under the groups of row {r}: {named}; read "
+                f"together, the two rows do not say which column holds the {what}: name it with --map "
+                f"\"{','.join(f + '=<group> <header>' for f in guessed or ['doc_no'])}\" (as in "
+                "\"doc_no=Invoice No.\")")
+    return two
+
+
+def _col(i: int) -> str:
+    """A column's letter as Excel shows it (0 -> A, 27 -> AB)."""
+    out = ""
+    i += 1
+    while i:
+        i, m = divmod(i - 1, 26)
+        out = chr(65 + m) + out
+    return out
+
+
+def _repeats_under_groups(rows: list[list[object]], r: int) -> dict[str, list[int]]:
+    """The labels of header row ``r`` that name a field and stand over more than one column
+    under different group labels in the row above (``Voucher`` over ``No.``, ``Date``;
+    ``Invoice`` over ``No.``, ``Date``), with their columns. Such a header is two rows read
+    together: its lower row alone takes the first ``No.`` (the voucher's own number) as the
+    supplier's. Empty for a one-row header, or a two-row one whose lower labels are unique
+    (the CA firm's and GSTR-2B sheets)."""
+    if r == 0 or not any(isinstance(c, str) and c.strip() for c in rows[r - 1]):
+        return {}
+    seen: dict[str, list[int]] = {}
+    for i, c in enumerate(rows[r]):
+        if isinstance(c, str) and c.strip():
+            n = _norm_header(c)
+            if n in _LOOKUP:
+                seen.setdefault(n, []).append(i)
+    repeated = {n: ix for n, ix in seen.items() if len(ix) > 1}
+    if not repeated:
+        return {}
+    labels = _labels(rows, r, True)
+    return {str(rows[r][ix[0]]).strip(): ix for n, ix in repeated.items()
+            if len({_norm_header(labels[i][-1]) for i in ix}) > 1}
+
+
+def _reading(rows: list[list[object]], r: int, two: bool,
+             wanted: dict[str, list[str]]) -> _Header | None:
+    """Row ``r`` read as a one-row header, or with the row above as a two-row one; None
+    when the labels do not name a supplier GSTIN, a document number and an amount."""
+    labels = _labels(rows, r, two)
+    cols: dict[str, list[int]] = {}
+    if wanted:
+        norm = [[_norm_header(c) for c in cands] for cands in labels]
+        for f, heads in wanted.items():
+            idx = [next((i for i, n in enumerate(norm) if h in n), -1) for h in heads]
+            if -1 in idx:
+                return None
+            cols[f] = idx
+    taken = {i for ix in cols.values() for i in ix}
+    for f, (i, _) in _auto_columns(labels, taken).items():
+        if f not in cols:
+            cols[f] = [i]
+            taken.add(i)
+    ledger: list[str] = []
+    if not all(f in cols for f in _REQUIRED):
+        return None
+    # a document type column blank on some rows (QuickBooks' custom column beside its
+    # Transaction Type) falls back to the next type column, row by row
+    for i, cands in enumerate(labels):
+        if i in taken or "doc_type" not in cols:
             continue
-        labels = _labels(rows, r, two)
-        cols: dict[str, list[int]] = {}
-        if wanted:
-            norm = [[_norm_header(c) for c in cands] for cands in labels]
-            for f, heads in wanted.items():
-                idx = [next((i for i, n in enumerate(norm) if h in n), -1) for h in heads]
-                if -1 in idx:
-                    cols = {}
-                    break
-                cols[f] = idx
-            if not cols:
-                continue
-        taken = {i for ix in cols.values() for i in ix}
-        for f, (i, _) in _auto_columns(labels, taken).items():
-            if f not in cols:
-                cols[f] = [i]
-                taken.add(i)
-        ledger: list[str] = []
-        if not all(f in cols for f in _REQUIRED):
+        if any(f == "doc_type" for c in cands for f, _ in _LOOKUP.get(_norm_header(c), ())):
+            cols["doc_type"].append(i)
+            taken.add(i)
+    # ledger columns add to a head that no column of its own name holds
+    extra: dict[str, list[int]] = {}
+    for i, cands in enumerate(labels):
+        if i in taken or not cands:
             continue
-        # a document type column blank on some rows (QuickBooks' custom column beside its
-        # Transaction Type) falls back to the next type column, row by row
-        for i, cands in enumerate(labels):
-            if i in taken or "doc_type" not in cols:
-                continue
-            if any(f == "doc_type" for c in cands for f, _ in _LOOKUP.get(_norm_header(c), ())):
-                cols["doc_type"].append(i)
-                taken.add(i)
-        # ledger columns add to a head that no column of its own name holds
-        extra: dict[str, list[int]] = {}
-        for i, cands in enumerate(labels):
-            if i in taken or not cands:
-                continue
-            head = _ledger_head(cands[-1])
-            if head is not None and head not in cols:
-                extra.setdefault(head, []).append(i)
-        for head, ix in extra.items():
-            cols[head] = ix
-            ledger += [labels[i][-1] for i in ix]
-        if not any(f in cols for f in (*_AMOUNTS, "tax")):
+        head = _ledger_head(cands[-1])
+        if head is not None and head not in cols:
+            extra.setdefault(head, []).append(i)
+    for head, ix in extra.items():
+        cols[head] = ix
+        ledger += [labels[i][-1] for i in ix]
+    if not any(f in cols for f in (*_AMOUNTS, "tax")):
+        return None
+    flat = [(cands[-1] if cands else "") for cands in labels]
+    return _Header(row=r, labels=flat, cols=cols, ledger=ledger, two=two)
+
+
+def _refuse_side_by_side(rows: list[list[object]], hdr: _Header,
+                         wanted: dict[str, list[str]]) -> None:
+    """Refuse a header row that holds two registers side by side.
+
+    An accountant who keeps invoices and notes on one sheet may put the notes beside the
+    invoices, under the same header; read as one header, the first of each repeated label
+    wins and the right-hand register is left out without a word. Read as two blocks, a
+    document of each would share one row, and a document's ``Books row`` (README,
+    "Several registers add up") is the row of its first line, its own: so the sheet is
+    refused, with the fix (one register below the other, or on a sheet of its own, which
+    are read as blocks). Seen as a blank column (in both rows of a two-row header) with a
+    complete header on each side, or as the GSTIN and number headers read repeated further
+    right under the same labels.
+
+    Raises:
+        RegisterError: two registers beside each other (the message names the row, not the
+            file).
+    """
+    r = hdr.row
+    row = rows[r]
+    top = rows[r - 1] if hdr.two else []
+    width = max(len(row), len(top))
+    filled = [not (_is_blank(row[i] if i < len(row) else None)
+                   and _is_blank(top[i] if i < len(top) else None)) for i in range(width)]
+    where = ""
+    for b in range(1, width - 1):
+        if filled[b] or not any(filled[:b]) or not any(filled[b + 1:]):
             continue
-        flat = [(cands[-1] if cands else "") for cands in labels]
-        return _Header(row=r, labels=flat, cols=cols, ledger=ledger, two=two)
-    return None
+        if _header_in(rows, r, 0, b, wanted) and _header_in(rows, r, b + 1, width, wanted):
+            first = next(i for i in range(b + 1, width) if filled[i])
+            last = max(i for i in range(width) if filled[i])
+            where = (f"columns A-{_col(b - 1)} and {_col(first)}-{_col(last)}, each under its own "
+                     "header")
+            break
+    if not where:
+        labels = _labels(rows, r, hdr.two)
+        again = _auto_columns(labels, {i for ix in hdr.cols.values() for i in ix})
+        same = [f for f in _REQUIRED if f in again and _norm_header(hdr.label(again[f][0]))
+                == _norm_header(hdr.label(hdr.cols[f][0]))]
+        if len(same) < len(_REQUIRED) or not any(f in again for f in (*_AMOUNTS, "tax")):
+            return
+        f = _REQUIRED[0]
+        where = (f"{hdr.label(hdr.cols[f][0])!r} in columns {_col(hdr.cols[f][0])} and "
+                 f"{_col(again[f][0])}")
+    raise RegisterError(
+        f"row {r + 1} holds the register's headers twice ({where}): the sheet holds two "
+        "registers side by side, and a document's Books row must be its own. Put one below "
+        "the other (or on a sheet of its own), then run again")
+
+
+def _header_in(rows: list[list[object]], r: int, lo: int, hi: int,
+               wanted: dict[str, list[str]]) -> bool:
+    """True when columns ``lo`` to ``hi`` of header row ``r`` make a header by themselves."""
+    sub = [list(x[lo:hi]) for x in rows[max(r - 1, 0):r + 1]]
+    return _header_at(sub, len(sub) - 1, wanted) is not None
 
 
 def _find_header(rows: list[list[object]], where: str,
@@ -214,7 +343,10 @@ def _find_header(rows: list[list[object]], where: str,
     wanted = {f: [_norm_header(h) for h in hs] for f, hs in (mapping or {}).items()}
     best_guess: tuple[int, int, int] | None = None  # (fields found, text cells, row index)
     for r in range(scan):
-        found = _header_at(rows, r, wanted)
+        try:
+            found = _header_at(rows, r, wanted)
+        except RegisterError as e:
+            raise RegisterError(f"{where}: {e}") from None
         if found is not None:
             return found
         row = rows[r]

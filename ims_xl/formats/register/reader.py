@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ...gstin import is_valid_gstin
-from ...money import AmountError, shown
-from .cells import (_GSTIN_SHAPE, _NAT, _cached, _doc_kind, _ident, _paise, _parse_date, _pos,
-                    _rows_list, _text, _voucher_kind, paise_column)
+from ...money import shown
+from .cells import (_GSTIN_SHAPE, _NAT, DateOrderError, _cached, _doc_kind, _ident, _parse_date, _pos,
+                    _rows_list, _text, _voucher_kind, date_order, paise_column)
 from .documents import _check_plausible, _group_documents, _split_tax
-from .headers import _find_header, _Header, _header_at, _is_blank, _norm_header, _where
+from .headers import (_find_header, _Header, _header_at, _is_blank, _norm_header,
+                      _refuse_side_by_side, _where)
 from .vocabulary import (_AMOUNTS, _IDENT_FIELDS, FIELDS, HEAD_KEYS, KIND_LABEL, KIND_NAMES,
                          SYNONYMS, RegisterError, RegisterResult, kind_word)
 
@@ -123,8 +124,13 @@ def read_register_grid(rows: list[list[object]], source: str, sheet: str | None 
     if not any(not _is_blank(c) for r in grid for c in r):
         raise RegisterError(f"{where}: the register is empty (no cells with data)", "no-rows")
     first = _find_header(grid, where, wanted)
-    blocks = [first, *_more_headers(grid, first, {f: [_norm_header(h) for h in hs]
-                                                  for f, hs in wanted.items()})]
+    wanted_norm = {f: [_norm_header(h) for h in hs] for f, hs in wanted.items()}
+    try:
+        blocks = [first, *_more_headers(grid, first, wanted_norm)]
+        for hdr in blocks:
+            _refuse_side_by_side(grid, hdr, wanted_norm)
+    except RegisterError as e:
+        raise RegisterError(f"{where}: {e}") from None
     if without_value:
         _refuse_without_value(grid, blocks, without_value, where)
     warnings: list[str] = []
@@ -311,19 +317,10 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
             continue
         arr = np.zeros(n, dtype=np.int64)
         for j_col, i in enumerate(cols[f]):
-            whole = paise_column(cells := column(f, j_col))
-            if whole is not None:
-                arr += whole
-                continue
-            for j, c in enumerate(cells):
-                if c is None or c == "":
-                    continue
-                try:
-                    arr[j] += _paise(c)
-                except AmountError:
-                    raise RegisterError(
-                        f"{where}: row {keep[j] + first_line}, column {hdr.label(i)!r} "
-                        f"({FIELDS[f]}): {shown(c)} is not an amount") from None
+            # given where, the column and the rows, paise_column reads every cell (refusing one
+            # that is no amount, naming its row)
+            arr += paise_column(column(f, j_col), where, f"{hdr.label(i)!r} ({FIELDS[f]})",
+                                lambda j: keep[j] + first_line, "doc_type" in cols or "voucher_type" in cols)
         amounts[f] = arr
     if "tax" in amounts and not any(f in cols for f in ("iamt", "camt", "samt")):
         _split_tax(amounts, values.get("tax_name"), column("pos") if "pos" in cols else None,
@@ -340,14 +337,32 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     dates = np.full(n, _NAT, dtype="datetime64[ns]")
     bad_dates: list[int] = []
     if "doc_date" in cols:
+        date_cells = column("doc_date")
+        try:  # day-first or month-first, decided for the whole column (cells.date_order)
+            month_at = date_order(date_cells)
+        except DateOrderError as e:
+            d, m = e.day_first, e.month_first
+            raise RegisterError(
+                f"{where}: column {label['doc_date']} holds dates in both orders: row "
+                f"{keep[d] + first_line} ({shown(date_cells[d])}) can only be day first (dd/mm) and "
+                f"row {keep[m] + first_line} ({shown(date_cells[m])}) only month first (mm/dd), so "
+                "the dates between cannot be read with certainty. Write the column's dates in one "
+                "order (or as Excel dates) and run again") from None
+        month_first = month_at is not None
+        if month_first:
+            warnings.append(
+                f"{where}: the dates in column {label['doc_date']} were read month first "
+                f"(mm/dd/yyyy, as US-locale Excel writes them): row {keep[month_at] + first_line} "
+                f"holds {shown(date_cells[month_at])}, which can only be month first, and no date "
+                "can only be day first")
         cache: dict[object, np.datetime64 | None] = {}
-        for j, c in enumerate(column("doc_date")):
+        for j, c in enumerate(date_cells):
             if c is None:
                 continue
             key = (type(c), c)
             v = cache.get(key, False)
             if v is False:
-                v = cache[key] = _parse_date(c)
+                v = cache[key] = _parse_date(c, month_first)
             if v is None:
                 bad_dates.append(keep[j] + first_line)
             else:
@@ -416,6 +431,8 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     })
     if "val" not in lines:
         lines["val"] = np.zeros(n, dtype=np.int64)
+    if cont.any():
+        total = _sums_above(cont, total, amounts, stin, keep, first_line, where, warnings)
     if total.any():
         lines = lines.loc[~total]
 
@@ -445,6 +462,108 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
                 f"{_rows_list(rws)}): leading zeros may have been lost (they are ignored when "
                 "matching); format the column as Text")
     return lines
+
+
+def _sums_above(cont: np.ndarray, total: np.ndarray, amounts: dict[str, np.ndarray],
+                stin: list[str], keep: list[int], first_line: int, where: str,
+                warnings: list[str]) -> np.ndarray:
+    """Which continuation lines (rows without identity, see :func:`_continuations`) are
+    totals rather than a document's next rate line.
+
+    ``total`` holds the lines already found to add up everything above them (a grand total).
+    An accountant's per-supplier subtotal (bills sorted by GSTIN, the amount cells under each
+    supplier's bills selected and summed with AutoSum, which in a filtered list writes
+    ``=SUBTOTAL(9,...)``; no label, unlike Excel's Data > Subtotal) is a line whose every head
+    equals the sum of the lines since the GSTIN last changed (or since the previous total):
+    a total. One equal to the sum of all lines since the block started, past the subtotals,
+    is the grand total.
+
+    A line that repeats the single line above it is a one-bill supplier's subtotal or a
+    second line of the same amount on that bill. Marg and Tally print one line per GST rate
+    (two lines at one rate are one line), so it is a subtotal when the register shows
+    subtotals elsewhere (a group of two lines or more closed by its sum) and the line closes
+    its supplier's group. With no subtotal elsewhere it is the bill's second line, unless
+    every supplier's group closes with such a line (one-bill suppliers each with a
+    subtotal, or every bill in two equal lines): that, and a repeat inside a group of a
+    register with subtotals, is refused rather than guessed.
+
+    Raises:
+        RegisterError: a repeated line the register does not settle.
+    """
+    heads = np.stack([amounts[f] for f in HEAD_KEYS], axis=1)
+    pre = np.vstack([np.zeros((1, len(HEAD_KEYS)), dtype=np.int64), np.cumsum(heads, axis=0)])
+    s = np.asarray(stin, dtype=object)
+    starts = np.flatnonzero(s[1:] != s[:-1]) + 1  # where the GSTIN changes
+    n = len(cont)
+    idx_arr = np.flatnonzero(cont)
+    k = np.searchsorted(starts, idx_arr, side="right")
+    gst_start = np.where(k > 0, starts[np.maximum(k - 1, 0)] if len(starts) else 0, 0).tolist()
+    idx = idx_arr.tolist()
+    # the taxable value tested first in plain ints, the other heads only when it agrees
+    # (a Marg register is half continuation lines: a step per line must stay cheap)
+    tx = amounts["txval"].tolist()
+    pre_tx = pre[:, 0].tolist()
+
+    def same(j: int, sums: np.ndarray) -> bool:
+        return bool((heads[j] == sums).all())
+
+    def scan(repeats_are_totals: bool) -> tuple[np.ndarray, int, list[int], list[int]]:
+        out = total.copy()
+        after_total = 0  # the first line after the last total
+        done = np.zeros(len(HEAD_KEYS), dtype=np.int64)  # the totals' sum so far
+        done_tx = 0
+        left = groups = 0  # totals so far; of them, groups of two lines or more
+        closing: list[int] = []
+        inside: list[int] = []
+        for j, g0 in zip(idx, gst_start):
+            t = tx[j]
+            start = max(g0, after_total)
+            if out[j]:
+                pass
+            elif t == 0:
+                continue
+            elif j - start >= 2 and t == pre_tx[j] - pre_tx[start] and same(j, pre[j] - pre[start]):
+                out[j] = True
+                groups += 1
+            elif j - left >= 2 and t == pre_tx[j] - done_tx and same(j, pre[j] - done):
+                out[j] = True
+            elif j - start == 1 and t == tx[j - 1] and same(j, heads[j - 1]):
+                if not (j + 1 == n or (not cont[j + 1] and stin[j + 1] != stin[j])):
+                    inside.append(j)
+                    continue
+                closing.append(j)
+                if not repeats_are_totals:
+                    continue
+                out[j] = True
+            else:
+                continue
+            after_total = j + 1
+            done = done + heads[j]
+            done_tx += t
+            left += 1
+        return out, groups, closing, inside
+
+    found, groups, closing, inside = scan(True)
+    ambiguous = inside if groups else []
+    if closing and not groups:
+        if len(closing) >= 2 and len(closing) == len(starts) + 1:
+            ambiguous = closing
+        else:
+            found, groups, closing, inside = scan(False)
+    if ambiguous:
+        j = ambiguous[0]
+        more = f" (and {len(ambiguous) - 1} more such row(s))" if len(ambiguous) > 1 else ""
+        raise RegisterError(
+            f"{where}: row {keep[j] + first_line} has no document number and repeats every amount "
+            f"of the line above it (row {keep[j - 1] + first_line}, supplier {stin[j]}){more}: it "
+            "may be that supplier's subtotal or a second line of the same amount on that "
+            "document. Give subtotal rows a label (such as Total) or delete them, or type the "
+            "document number on every line of a document, then run again")
+    if groups:
+        rows = [keep[j] + first_line for j in np.flatnonzero(found & cont).tolist()]
+        warnings.append(f"{where}: {len(rows)} unlabelled row(s) adding up the lines above them "
+                        f"(subtotals) were left out: rows {_rows_list(rows)}")
+    return found
 
 
 _NUMBERISH = re.compile(r"^[\s₹(]*[-+]?[\d,]*\.?\d*\)?\s*(?:-|%|dr\.?|cr\.?)?\s*$", re.IGNORECASE)
