@@ -92,7 +92,7 @@ def _xml_text(v: str) -> str:
 def plain_xlsx(path: str, sheets: dict[str, list[list]], level: int) -> None:
     """The plainest .xlsx of these cells: inline strings and numbers, nothing else."""
     import zipfile
-    from ims_xl.files.sheetxml import col_letter
+    from ims_xl.model import col_letter
     names = list(sheets)
     ct = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
                  'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, len(names) + 1))

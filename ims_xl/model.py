@@ -203,3 +203,21 @@ class MatchStatus(StrEnum):
     # books rows left unpaired
     MISSING_IN_IMS = "Missing in IMS"
     DUPLICATE_IN_BOOKS = "Duplicate in books"
+
+
+def col_letter(j: int) -> str:
+    """A column's letters as Excel shows them, from its 0-based index: 0 -> A, 25 -> Z, 26 -> AA."""
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def col_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26 (the inverse of :func:`col_letter`)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1

@@ -24,7 +24,8 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from .sheetxml import _escape, _needs_escape, col_letter
+from ..model import col_letter
+from .sheetxml import _escape, _needs_escape
 
 #: XlsxWriter's defaults: a column 64 pixels wide, a row 20 pixels high.
 DEFAULT_COL_PX = 64

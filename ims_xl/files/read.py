@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from ..errors import InputError
 from .safety import check_xlsx_safe, parts_holding
-from .sheetxml import col_index
+from ..model import col_index
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
 _REL_TAG = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*>')

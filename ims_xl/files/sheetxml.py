@@ -24,6 +24,8 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from ..model import col_letter
+
 #: Characters XML 1.0 cannot carry (controls; U+FFFE and U+FFFF, not characters at all) and
 #: the carriage return (XML reading turns it into a line feed), written as Excel's _xHHHH_.
 _CONTROLS = tuple(chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))) + ("\ufffe", "\uffff")
@@ -37,24 +39,6 @@ _CTRL = re.compile("[" + "".join(map(re.escape, _CONTROLS)) + "]")
 #: escaped in turn (_x005F_), as Excel and XlsxWriter write it (ECMA-376 Part 1, §22.9.2.19).
 _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _EPOCH = datetime(1899, 12, 30)
-
-
-def col_letter(j: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    s = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def col_index(letters: str) -> int:
-    """A -> 0, Z -> 25, AA -> 26 (the inverse of :func:`col_letter`)."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 _SPECIAL = re.compile("[" + "".join(map(re.escape, _SPECIALS)) + "]").search

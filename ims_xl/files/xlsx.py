@@ -41,7 +41,8 @@ from .notes import NOTE_OPTIONS, SheetNotes, col_pixels, note_parts, row_pixels
 from .read import open_workbook, refuse_other_packages, sheet_grid
 from .safety import backup, check_output_path, discard_backup, prune_backups
 from . import sheetxml
-from .sheetxml import col_index, col_letter, inject_rows, rows_xml
+from ..model import col_index, col_letter
+from .sheetxml import inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
                              book_from_grids, data_columns, index_marks, other_sheets, refuse_not_review,
                              removed_grid, section_block, summary_cells)

@@ -50,6 +50,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 
 from ..errors import InputError
+from ..model import col_letter
 from ..money import AmountError, format_inr, paise_from_cell, paise_from_decimal, parse_amount, shown
 from .gstr2b import SECTIONS_2B, Gstr2b, parse_gstr2b
 from .register.cells import _ident, _parse_date, _pos
@@ -137,15 +138,6 @@ def _known(v: object) -> bool:
     n = _norm(v)
     return any(n in labels for f, labels in LABELS.items() if f != "rate") or bool(
         _PERIOD.fullmatch(n) or _FILED.fullmatch(n))
-
-
-def _col(c: int) -> str:
-    """Excel's letters for a 0-based column."""
-    s, c = "", c + 1
-    while c:
-        c, m = divmod(c - 1, 26)
-        s = chr(65 + m) + s
-    return s
 
 
 @dataclass(frozen=True)
@@ -248,7 +240,7 @@ class _Place:
 
     def at(self, col: int | None = None, label: str = "") -> str:
         where = f"{self.source}: sheet '{self.sheet}', row {self.row}"
-        return where if col is None else f"{where}, column {_col(col)}" + (f" ({label})" if label else "")
+        return where if col is None else f"{where}, column {col_letter(col)}" + (f" ({label})" if label else "")
 
 
 _FIX = f"correct the cell, or download GSTR-2B again ({_DOWNLOAD}) or use the GSTR-2B JSON"
@@ -520,8 +512,8 @@ def _read_sheet(grid: list[list[object]], lay: _Layout, sec: str, rejected: bool
         return [], []
     if lay.clashes:
         f, a, b = lay.clashes[0]
-        raise InputError(f"{source}: sheet '{name}', row {lay.leaf + 1}: columns {_col(a)} "
-                         f"({lay.labels[a]}) and {_col(b)} ({lay.labels[b]}) both read as "
+        raise InputError(f"{source}: sheet '{name}', row {lay.leaf + 1}: columns {col_letter(a)} "
+                         f"({lay.labels[a]}) and {col_letter(b)} ({lay.labels[b]}) both read as "
                          f"{_SHOWN.get(f, f)}; ims-xl cannot tell which is the document's: "
                          f"download GSTR-2B again ({_DOWNLOAD}) or use the GSTR-2B JSON")
     for f in _required(sec, rejected):

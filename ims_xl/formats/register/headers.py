@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ...model import col_letter
 from .vocabulary import _AMOUNTS, _HEADER_SCAN_ROWS, _REQUIRED, FIELDS, SYNONYMS, RegisterError
 
 
@@ -181,7 +182,7 @@ def _header_at(rows: list[list[object]], r: int,
     two = _reading(rows, r, True, wanted)
     if grouped:
         labels = _labels(rows, r, True)
-        named = "; ".join(f"{text!r} in columns {', '.join(_col(i) for i in ix)} (under "
+        named = "; ".join(f"{text!r} in columns {', '.join(col_letter(i) for i in ix)} (under "
                           f"{', '.join(repr(labels[i][-1].rsplit(' ', 1)[0]) for i in ix)})"
                           for text, ix in grouped.items())
         # a field found only by its bare repeated label (``No.`` under a group that does not
@@ -198,16 +199,6 @@ def _header_at(rows: list[list[object]], r: int,
                 f"\"{','.join(f + '=<group> <header>' for f in guessed or ['doc_no'])}\" (as in "
                 "\"doc_no=Invoice No.\")")
     return two
-
-
-def _col(i: int) -> str:
-    """A column's letter as Excel shows it (0 -> A, 27 -> AB)."""
-    out = ""
-    i += 1
-    while i:
-        i, m = divmod(i - 1, 26)
-        out = chr(65 + m) + out
-    return out
 
 
 def _repeats_under_groups(rows: list[list[object]], r: int) -> dict[str, list[int]]:
@@ -310,7 +301,7 @@ def _refuse_side_by_side(rows: list[list[object]], hdr: _Header,
         if _header_in(rows, r, 0, b, wanted) and _header_in(rows, r, b + 1, width, wanted):
             first = next(i for i in range(b + 1, width) if filled[i])
             last = max(i for i in range(width) if filled[i])
-            where = (f"columns A-{_col(b - 1)} and {_col(first)}-{_col(last)}, each under its own "
+            where = (f"columns A-{col_letter(b - 1)} and {col_letter(first)}-{col_letter(last)}, each under its own "
                      "header")
             break
     if not where:
@@ -321,8 +312,8 @@ def _refuse_side_by_side(rows: list[list[object]], hdr: _Header,
         if len(same) < len(_REQUIRED) or not any(f in again for f in (*_AMOUNTS, "tax")):
             return
         f = _REQUIRED[0]
-        where = (f"{hdr.label(hdr.cols[f][0])!r} in columns {_col(hdr.cols[f][0])} and "
-                 f"{_col(again[f][0])}")
+        where = (f"{hdr.label(hdr.cols[f][0])!r} in columns {col_letter(hdr.cols[f][0])} and "
+                 f"{col_letter(again[f][0])}")
     raise RegisterError(
         f"row {r + 1} holds the register's headers twice ({where}): the sheet holds two "
         "registers side by side, and a document's Books row must be its own. Put one below "
