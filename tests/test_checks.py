@@ -46,7 +46,7 @@ def test_codes_are_stable() -> None:
                 "no-action-reset", "identifier-numeric", "doc-number-too-long", "downloaded-value-edited",
                 "gstin-invalid", "period-invalid", "pos-unknown", "date-invalid", "date-future",
                 "amount-negative", "value-below-taxable", "tax-head-both", "cgst-sgst-unequal",
-                "tax-head-vs-pos", "duplicate-record", "duplicate-uploaded-once"}
+                "tax-head-vs-pos", "duplicate-record", "duplicate-uploaded-once", "itc-declared-zero"}
     assert {c for c, (s, _) in CODES.items() if s is Severity.WARNING} >= warnings
 
 

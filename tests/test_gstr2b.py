@@ -555,8 +555,9 @@ def _accept_cn1(answer: str, amounts: tuple[object, ...]) -> list[dict]:
 
 
 @pytest.mark.parametrize("answer, amounts, taken", [
-    # every declared amount 0 is the full reversal the upload sends (itcRedReq Y, no amounts)
-    ("Yes", (0, 0, 0, 0), 30), ("Yes", (None, None, None, None), 30),
+    # amounts blank: the full reversal (itcRedReq Y, no amounts); every amount typed 0: nothing
+    # (itcRedReq N, IMS_FORMAT §2.3), as the upload sends them
+    ("Yes", (0, 0, 0, 0), 0), ("Yes", (None, None, None, None), 30),
     ("Yes", (0, 10, 10, 0), 10), ("No", (None, None, None, None), 0)])
 def test_a_credit_notes_reduction_counts_as_the_upload_sends_it(tmp_path, capsys, answer, amounts, taken):
     """CN-1 (CGST 30 + SGST 30, No Action on the portal) accepted: Your actions takes back what
@@ -567,7 +568,7 @@ def test_a_credit_notes_reduction_counts_as_the_upload_sends_it(tmp_path, capsys
     up = tmp_path / "up.json"
     assert run("export", wb, "--out", up) == 0
     sent = json.loads(up.read_bytes())["invdata"]["b2bcn"][0]
-    assert sent["itcRedReq"] == answer[0] and ("declCgst" in sent) == (answer == "Yes" and 0 < taken < 30), sent
+    assert sent["itcRedReq"] == ("Y" if taken else "N") and ("declCgst" in sent) == (0 < taken < 30), sent
 
 
 def test_an_answer_the_upload_does_not_carry_is_said_and_not_counted(tmp_path, capsys):

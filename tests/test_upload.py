@@ -95,7 +95,8 @@ def _row(section: str = "b2bcn", **typed):
     ({"itc_red_text": "No"}, {"itcRedReq": "N"}),
     ({"itc_red_text": "No", "decl_cgst_in": 0.0}, {"itcRedReq": "N"}),
     ({"itc_red_text": "Yes"}, {"itcRedReq": "Y"}),
-    ({"itc_red_text": "Yes", "decl_cgst_in": 0, "decl_sgst_in": 0}, {"itcRedReq": "Y"}),
+    # every amount typed 0 reduces nothing (IMS_FORMAT §2.3); validate warns itc-declared-zero
+    ({"itc_red_text": "Yes", "decl_cgst_in": 0, "decl_sgst_in": 0}, {"itcRedReq": "N"}),
     ({"itc_red_text": "Yes", "decl_cgst_in": 90.0, "decl_sgst_in": 90.0}, {"itcRedReq": "Y"}),
     ({"itc_red_text": "Yes", "decl_cgst_in": 90.0, "decl_sgst_in": 90.0, "decl_igst_in": 0.0, "decl_cess_in": 0.0},
      {"itcRedReq": "Y"}),

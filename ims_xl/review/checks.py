@@ -38,6 +38,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "itc-reduction-answer-missing": (E, "V8: an accepted specified record needs 'Whether ITC to be reduced'"),
     "itc-reduction-answer-invalid": (E, "'Whether ITC to be reduced' must be Yes or No"),
     "itc-declared-without-yes": (E, "V5: ITC-reduction amounts need 'Whether ITC to be reduced' = Yes"),
+    "itc-declared-zero": (W, "'Whether ITC to be reduced' is Yes but every amount is 0: sent as No (nothing reduced)"),
     "itc-declared-invalid": (E, "V6: an ITC-reduction amount must be a number ≥ 0 with at most 2 decimals"),
     "itc-declared-exceeds-tax": (E, "V6: an ITC-reduction amount is more than that head's tax on the document"),
     "itc-cgst-sgst-differ": (E, "V7: ITC-reduction CGST must equal ITC-reduction SGST"),
@@ -165,6 +166,14 @@ def check_itc_reduction(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Fin
     caps = {"decl_igst": "iamt", "decl_cgst": "camt", "decl_sgst": "samt", "decl_cess": "cess"}
     names = {"iamt": "IGST", "camt": "CGST", "samt": "SGST", "cess": "Cess"}
     yes = accept & ~blocked & (ans == "Y")
+    # Yes with every amount typed as 0 reduces nothing: the upload says No (IMS_FORMAT §2.3),
+    # which may not be what was meant (blank amounts are the full reversal)
+    typed = pd.Series(False, index=r.index)
+    for paise, problem in decl.values():
+        typed |= pd.Series([p is not None for p in paise], index=r.index, dtype=bool) & problem.isna()
+    out += _emit(r, yes & typed & ~any_amount, "itc-declared-zero", "itc_red_text",
+                 "Yes with every ITC-reduction amount 0 is sent as No (nothing reduced): leave the amounts "
+                 "blank for the note's full tax, type the amounts to reduce, or answer No")
     for c, (paise, problem) in decl.items():
         bad = problem.notna()  # a message, or None
         out += _emit(r, bad & accept & ~blocked, "itc-declared-invalid", c + "_in",

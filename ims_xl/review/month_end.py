@@ -119,12 +119,13 @@ def _claimed(rows: pd.DataFrame, act: pd.Series, base: pd.DataFrame, as_sent: bo
         for h, c in zip(HEADS, DECL_COLUMNS):
             if c in rows:
                 vals[h] = vals[h].where(sent, rows[c].astype("Float64"))
-        # every amount blank or 0 is a full reversal, as the upload sends it (upload.itc_block:
-        # itcRedReq Y without amounts)
-        some = pd.Series(False, index=rows.index)
+        # as the upload sends them (upload.itc_block, IMS_FORMAT §2.3): every amount blank is
+        # the full reversal; every amount typed 0 reduces nothing (itcRedReq N); else the
+        # amounts typed, a blank one 0
+        typed = pd.Series(False, index=rows.index)
         for v in vals.values():
-            some |= v.fillna(0).astype(float) != 0
-        partial = accepted & (answer == "Y") & some
+            typed |= v.notna().astype(bool)
+        partial = accepted & (answer == "Y") & typed
         for h in HEADS:
             out.loc[partial, h] = vals[h][partial].fillna(0).astype("int64")
     return out

@@ -31,19 +31,22 @@ _DECL_CAP = (("declIgst", "decl_igst", "iamt"), ("declCgst", "decl_cgst", "camt"
 def itc_block(row: pd.Series) -> dict:
     """The ITC-reduction keys for an accepted specified record (IMS_FORMAT §2.3).
 
-    Nothing claimed: ``itcRedReq: N``. Full reversal (blank amounts, or amounts equal to the
-    note's own tax): ``itcRedReq: Y`` with no amounts. Partial: ``Y`` with all four amounts.
+    Nothing claimed (the answer No, or Yes with every amount typed 0): ``itcRedReq: N``.
+    Full reversal (Yes with the amounts blank, or equal to the note's own tax): ``itcRedReq:
+    Y`` with no amounts. Partial: ``Y`` with all four amounts (a blank one is 0).
     """
     sec = SECTION_BY_KEY[row["section"]]
     if not sec.itc_reduction or row["itc_blocked"]:
         return {}
     ans = yes_no(row["itc_red_text"])
-    amounts = {k: declared_paise(row[c + "_in"]) for k, c, _ in _DECL_CAP}
-    amounts = {k: (v if isinstance(v, int) else 0) for k, v in amounts.items()}
+    typed = {k: declared_paise(row[c + "_in"]) for k, c, _ in _DECL_CAP}
+    amounts = {k: (v if isinstance(v, int) else 0) for k, v in typed.items()}
     if ans != "Y":
         return {"itcRedReq": "N"}
-    if all(v == 0 for v in amounts.values()):
+    if all(v is None for v in typed.values()):
         return {"itcRedReq": "Y"}
+    if all(v == 0 for v in amounts.values()):
+        return {"itcRedReq": "N"}
     if all(amounts[k] == int(row[cap]) for k, _, cap in _DECL_CAP):
         return {"itcRedReq": "Y"}
     return {"itcRedReq": "Y", **{k: json_number(amounts[k]) for k in DECL_KEYS}}
