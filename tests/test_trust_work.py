@@ -265,3 +265,19 @@ def test_a_column_inserted_on_a_section_sheet_is_kept_on_a_sheet_of_its_own(tmp_
     kept = _grid(wb, "B2B your columns")
     assert kept[-2:] == [["IMS ref", "Invoice number", "Second"], [kept[-1][0], "INV-2", "x"]], kept
     assert ("INV-1", "call Ravi") in {(r[1], r[2]) for r in kept[1:3]}
+
+
+@pytest.mark.parametrize("column", ["ITC reduction IGST", "Whether ITC to be reduced", "Action"])
+def test_a_date_excel_made_of_a_typed_entry_stays_an_error(tmp_path, reviewed, capsys, column) -> None:
+    """Excel makes "1/2" typed in a cell the date 01-Feb: validate names it, and the workbook
+    it writes back keeps the text the person saw; as a date serial (45689) it read back as a
+    valid ITC-reduction amount at the next validate, and export sent it."""
+    from datetime import datetime
+    full, wb = reviewed
+    apply_edits(wb, [{"sheet": "B2B-CN", "doc_no": "CN-1", "column": column, "value": datetime(2025, 2, 1)}])
+    for _ in range(2):
+        assert run("validate", wb) == 1
+        out = capsys.readouterr().out
+        assert "01-02-2025" in out or "2025-02-01" in out, out
+    assert cell(wb, "B2B-CN", "CN-1", column) == "01-02-2025"
+    assert run("export", wb, "--out", tmp_path / "up.json") == 1 and not (tmp_path / "up.json").exists()

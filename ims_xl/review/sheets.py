@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -88,6 +88,10 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
         # date stays "12345" / "15-10-2025"), so a rewrite never turns it into a serial number
         return per_value(s, lambda v: cell_text(v) or None).tolist()
     values = s.to_numpy(dtype=object)
+    if c.kind in _TYPED_KINDS and any(issubclass(t, date) for t in set(map(type, values))):
+        # a date Excel made of what was typed ("1/2" in an amount cell) is written back as the
+        # text the person saw: as a date serial it would read back as a valid amount (45689)
+        values = np.array([cell_text(v) if isinstance(v, date) else v for v in values], dtype=object)
     if set(map(type, values)) <= _TEXT_BLANK_KINDS:  # the usual column: texts, blanks, numbers
         blank = (values == "") | pd.isna(values)  # "", None, NaN: an empty cell
         if not blank.any():
@@ -99,6 +103,8 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
             None if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else v for v in s.tolist()]
 
 
+#: Input columns whose cells are read as typed words or amounts, never as dates.
+_TYPED_KINDS = frozenset({"input_amount", "input_yesno", "action"})
 #: Value kinds of a column whose blanks :func:`column_values` finds at once (other kinds, such
 #: as dates or pandas' NA, take the cell-by-cell path).
 _TEXT_BLANK_KINDS = frozenset({str, type(None), float, int})
