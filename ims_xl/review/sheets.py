@@ -589,7 +589,9 @@ def _read_section(grid: list[list[object]], source: str, sec: Section, share: bo
         v = frame[j].to_numpy()
         v = _shared(v) if share and c.field not in _MOSTLY_DISTINCT else _blank_as_none(v)
         if c.downloaded:
-            out["shown_" + c.field] = v
+            # read for the identity test alone (shown a set): a copy, as a view of the sheet's
+            # block would keep all its cells alive (57 MB more at the peak of a 100,000-record re-run)
+            out["shown_" + c.field] = v if shown is True else np.array(v, dtype=object)
         elif c.editable:
             out[c.field] = v
         elif c.kind == "output":  # mostly blank columns: a blank one needs no pass per cell
