@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
 
 from .. import __version__
 from ..errors import InputError
-from ..formats.ims_json import DECL_COLUMNS, ImsDownload, record_key
+from ..formats.ims_json import DECL_COLUMNS, OCCURRENCE, ImsDownload, record_key
 from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
 from ..model import (ACTION_LABELS, ACTION_WORDS, AMOUNT_KEYS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, Action,
                      parse_action)
@@ -330,6 +330,148 @@ def older_download(old_meta: dict, download: ImsDownload, file_time: str = "") -
     return ""
 
 
+#: The tax heads compared when records of a repeated key agree on date and return period.
+_HEADS: tuple[str, ...] = ("iamt", "camt", "samt", "cess")
+
+
+def _base_keys(rows: pd.DataFrame) -> pd.Series:
+    """:func:`ims_json.record_key` of each row, without the ``#n`` of a repeat."""
+    return (rows["section"].astype(str) + "|" + rows["stin"].astype(str).str.strip().str.upper() + "|"
+            + rows["doc_no"].astype(str).str.strip().str.upper())
+
+
+def _date_key(value: object) -> object:
+    """A document date made comparable: ``dd-mm-yyyy`` or ``dd/mm/yyyy`` text and dates as
+    (year, month, day) (a Removed records cell may read back as either); other text as
+    itself, upper-cased."""
+    if isinstance(value, date) and not pd.isna(value):  # datetimes and Timestamps included
+        return (value.year, value.month, value.day)
+    text = cell_text(value)
+    parts = text.replace("/", "-").split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+        return (int(parts[2]), int(parts[1]), int(parts[0]))
+    return text.upper()
+
+
+def _pair_alike(mine: list[tuple], theirs: list[tuple], tiers: tuple) -> list[tuple[int, int]]:
+    """(k, j) pairs of ``mine[k]`` and ``theirs[j]``: tier by tier (each a function saying
+    whether two facts are alike), each taking the first still-free match in list order, so
+    file order decides only among records alike in every tier before it."""
+    pairs: list[tuple[int, int]] = []
+    free_mine, free_theirs = list(range(len(mine))), list(range(len(theirs)))
+    for alike in tiers:
+        for k in list(free_mine):
+            j = next((j for j in free_theirs if alike(mine[k], theirs[j])), None)
+            if j is not None:
+                pairs.append((k, j))
+                free_mine.remove(k)
+                free_theirs.remove(j)
+    return pairs
+
+
+#: How the records of a repeated key are paired across downloads, strictest first: date,
+#: return period and taxes alike; date and period; the date alone (a record moved to
+#: another return); the period alone (a date corrected before the supplier filed). Records
+#: alike in nothing are not paired: the old one's work goes to Removed records, the new one
+#: comes in at the portal's status.
+_REIMPORT_TIERS = (lambda a, b: a == b, lambda a, b: a[:2] == b[:2],
+                   lambda a, b: a[0] == b[0], lambda a, b: a[1] == b[1])
+
+
+def pair_rows(prev: pd.DataFrame, new: pd.DataFrame, repeats: bool) -> np.ndarray:
+    """The position in ``prev`` (the workbook's rows) of the row each record of ``new`` (the
+    new download's) is, -1 for a record new to the workbook.
+
+    Records are the same when section, supplier GSTIN and document number agree
+    (:func:`ims_json.record_key`). Suppliers restart their numbering each financial year
+    (rule 46(b) of the CGST Rules asks only for a number unique for the year), so IMS can
+    list the same supplier's invoice ``1`` twice, one of an earlier year and this year's;
+    the ``#2``, ``#3`` a download gives a repeated key follow file order, which changes from
+    download to download and says nothing about which document is which. Where a key repeats
+    on either side, its rows are paired by document date and return period, then the taxes,
+    then file order among those still alike (:data:`_REIMPORT_TIERS`).
+
+    ``repeats``: whether any key of either side carries a ``#`` (the caller's one search);
+    without one, every key is unique and the plain join on ``key`` is the pairing.
+    """
+    if not repeats:
+        return pd.Index(prev["key"]).get_indexer(new["key"])
+    new_base = _base_keys(new)
+    field_base = _base_keys(prev)
+    keys = prev["key"].astype(str)
+    # a key not made from the row's own fields (a workbook made elsewhere) is kept as it is
+    ours = (keys == field_base) | (keys.str.replace(OCCURRENCE, "", regex=True) == field_base)
+    old_base = field_base.where(ours, keys)
+    repeated = set(old_base[old_base.duplicated(keep=False)]) | set(new_base[new_base.duplicated(keep=False)])
+    rep_old, rep_new = old_base.isin(repeated).to_numpy(), new_base.isin(repeated).to_numpy()
+    single = np.flatnonzero(~rep_old)
+    pos = np.append(single, -1)[pd.Index(old_base.to_numpy()[single]).get_indexer(new_base)]  # -1: none
+    pos[rep_new] = -1
+
+    def facts(frame: pd.DataFrame, at: np.ndarray) -> dict[int, tuple]:
+        """(date, return period, taxes) of the rows at these positions, read in one pass."""
+        sub = frame.iloc[at]
+        taxes = zip(*(sub[h].to_numpy(dtype=np.int64).tolist() for h in _HEADS))
+        return {int(k): (_date_key(d), cell_text(p), t)
+                for k, d, p, t in zip(at, sub["doc_date"], sub["rtnprd"], taxes)}
+
+    at_new, at_old = np.flatnonzero(rep_new), np.flatnonzero(rep_old)
+    new_facts, old_facts = facts(new, at_new), facts(prev, at_old)
+    groups: dict[str, tuple[list[int], list[int]]] = {}
+    for k, b in zip(at_new.tolist(), new_base.to_numpy()[rep_new]):
+        groups.setdefault(b, ([], []))[0].append(k)
+    for k, b in zip(at_old.tolist(), old_base.to_numpy()[rep_old]):
+        groups.setdefault(b, ([], []))[1].append(k)
+    for news, olds in groups.values():
+        if news and olds:
+            pairs = _pair_alike([new_facts[k] for k in news], [old_facts[k] for k in olds], _REIMPORT_TIERS)
+            for k, j in pairs:
+                pos[news[k]] = olds[j]
+    return pos
+
+
+def _restore_pairs(parked: pd.DataFrame, pkeys: pd.Series, new: pd.DataFrame, unpaired: np.ndarray,
+                   repeats: bool) -> tuple[list[tuple[int, object]], set]:
+    """Which parked entries come back on which new records: ([(new row, parked row)], the
+    parked rows they take off Removed records).
+
+    A key that neither repeats in the download nor stands for documents of different dates
+    on Removed records has one candidate: the latest parking wins, and every parking of that
+    key leaves (a record withdrawn and filed again may come back with another date). Where
+    the key repeats (rule 46(b): numbering restarts each financial year), the entries go only
+    to the document of the same date (and value, then the latest parking, then file order):
+    an entry matching none stays parked rather than land on another year's document.
+    """
+    base = _base_keys(new) if repeats else new["key"].astype(str)
+    hit = unpaired & base.isin(set(pkeys)).to_numpy()
+    if not hit.any():
+        return [], set()
+    in_download = base.value_counts()
+    dates = parked["doc_date"] if "doc_date" in parked.columns else pd.Series("", index=parked.index)
+    vals = parked["val"] if "val" in parked.columns else pd.Series(0, index=parked.index)
+    out: list[tuple[int, object]] = []
+    drop: set = set()
+    news_of: dict[str, list[int]] = {}
+    for i, b in zip(new.index[hit], base.to_numpy()[hit]):
+        news_of.setdefault(b, []).append(i)
+    for b, news in news_of.items():
+        parks = list(pkeys.index[(pkeys == b).to_numpy()])[::-1]  # the latest parking first
+        p_dates = [_date_key(dates.at[j]) for j in parks]
+        if in_download.get(b, 0) == 1 and len(set(p_dates)) == 1:
+            out.append((news[0], parks[0]))
+            drop.update(parks)
+            continue
+        mine = [(_date_key(new.at[i, "doc_date"]), int(new.at[i, "val"])) for i in news]
+        theirs = []
+        for j, d in zip(parks, p_dates):
+            v = vals.at[j]
+            theirs.append((d, int(v) if isinstance(v, (int, float, np.integer)) and not pd.isna(v) else None))
+        for k, m in _pair_alike(mine, theirs, (lambda a, b: a == b, lambda a, b: a[0] == b[0])):
+            out.append((news[k], parks[m]))
+            drop.update(j for j, d in zip(parks, p_dates) if d == p_dates[m])
+    return out, drop
+
+
 def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
                    file_time: str = "") -> tuple[ReviewBook, MergeReport]:
     """Re-import: the new download's records, carrying over the accountant's work.
@@ -358,22 +500,24 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     prev = old.rows
     masks = _work_masks(prev) if len(prev) else None
     work = has_work(prev, masks) if len(prev) else pd.Series(dtype=bool)
-    prev_by_key = prev.set_index("key", drop=False)
-    common = new["key"].isin(prev_by_key.index)
+    # a repeated key carries "#n" on the side it repeats on: one search over the keys settles
+    # the usual download (every key unique, the plain join on key is the pairing)
+    repeats = "#" in "".join(map(str, new["key"].tolist())) or "#" in "".join(map(str, prev["key"].tolist()))
+    pos = pair_rows(prev, new, repeats) if len(prev) else np.full(len(new), -1, dtype=np.int64)
+    common = pd.Series(pos >= 0, index=new.index)
     carry_cols = list(INPUT_FIELDS) + ["portal_errors", "first_seen",
                                        *[f for f in OUTPUT_FIELDS if f.startswith(("match", "books", "suggested"))]]
     # new's frame is this function's own (new_book made it above): changed in place, not copied
     changed_after: list[str] = []
     status_changed: list[str] = []
     if common.any():
-        old_part = prev_by_key.loc[new.loc[common, "key"]]
+        src = pos[common.to_numpy()]  # the old row of each record in both, in new's order
+        old_part = prev.iloc[src]
         idx = new.index[common]
-        work_by_key = pd.Series(work.values, index=prev["key"].values)
-        had_work = work_by_key.loc[new.loc[common, "key"]].to_numpy()
+        had_work = work.to_numpy()[src]
         # carry what the accountant entered, field by field; untouched fields take the new
         # download's values (a status changed on the portal must not be undone by an old default)
-        acted, typed_rem, itc_changed = (m.set_axis(prev["key"].values).loc[new.loc[common, "key"]].to_numpy()
-                                         for m in masks)
+        acted, typed_rem, itc_changed = (m.to_numpy()[src] for m in masks)
         blank_action = typed_codes(old_part["action_text"]).to_numpy() == ""
         for c in carry_cols:
             if c == "action_text":
@@ -420,12 +564,8 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     restored: list[str] = []
     if len(parked):
         pkeys = removed_keys(parked)
-        latest = pd.Series(parked.index, index=pkeys.values)
-        latest = latest[~latest.index.duplicated(keep="last")]
-        back = (~common) & new["key"].isin(latest.index)
-        used = set()
-        for i in new.index[back]:
-            j = latest[new.at[i, "key"]]
+        back, used = _restore_pairs(parked, pkeys, new, (~common).to_numpy(), repeats)
+        for i, j in back:
             for c in PARKED_FIELDS:
                 if c in parked.columns:
                     v = parked.at[j, c]
@@ -434,9 +574,10 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
             note = f"Back in the download: your entries from the 'Removed records' sheet ({parked.at[j, 'removed_in'] if 'removed_in' in parked.columns else 'earlier'}) are restored"
             new.at[i, "reimport_note"] = note
             restored.append(_describe(new.loc[i]))
-            used.add(new.at[i, "key"])
-        parked = parked[~pkeys.isin(used).to_numpy()]
-    gone = ~prev["key"].isin(new["key"]) if len(prev) else pd.Series(dtype=bool)
+        parked = parked[~parked.index.isin(list(used))]
+    paired = np.zeros(len(prev), dtype=bool)
+    paired[pos[pos >= 0]] = True
+    gone = pd.Series(~paired, index=prev.index)
     removed_rows = prev[gone & work] if len(prev) else prev
     removed_list = [_describe(r) for _, r in removed_rows.iterrows()]
     removed = removed_rows.assign(removed_in=download.source)
