@@ -150,6 +150,20 @@ def test_supplier_change_after_review_is_marked(tmp_path: Path, reviewed: Path, 
     assert (inv1["txval"], inv1["val"]) == (900, 1062)       # the upload echoes the newest download
 
 
+def test_a_supplier_change_note_stands_until_cleared(tmp_path: Path, reviewed: Path, capsys) -> None:
+    """The same download fetched again the next morning and re-imported must not wipe the
+    'Changed by supplier' note before anyone has seen it (the upload then sent the Accept on
+    the amended amount without a word); the accountant clearing the cell acknowledges it."""
+    new = json.loads(json.dumps(FIRST))
+    new["b2b"][0].update(txval=900, camt=81, samt=81, val=1062)     # INV-1: accepted, then amended
+    reimport(tmp_path, reviewed, download(new, rtin=RTIN))
+    reimport(tmp_path, reviewed, download(new, rtin=RTIN), name="again.json")
+    assert cell(reviewed, "B2B", "INV-1", "Re-import note").startswith("Changed by supplier since your review")
+    apply_edits(reviewed, [{"sheet": "B2B", "doc_no": "INV-1", "column": "Re-import note", "value": None}])
+    reimport(tmp_path, reviewed, download(new, rtin=RTIN), name="third.json")
+    assert cell(reviewed, "B2B", "INV-1", "Re-import note") in (None, "")
+
+
 def test_status_changed_on_portal_is_reported(tmp_path: Path, reviewed: Path, capsys) -> None:
     new = json.loads(json.dumps(FIRST))
     new["b2b"][0]["action"] = "R"          # INV-1: accountant typed Accept; portal now shows Reject

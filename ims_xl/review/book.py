@@ -472,6 +472,10 @@ def _restore_pairs(parked: pd.DataFrame, pkeys: pd.Series, new: pd.DataFrame, un
     return out, drop
 
 
+#: Re-import notes that stand until the accountant clears them (:func:`merge_download`).
+_STANDING_NOTES = ("Changed by supplier", "Portal status changed")
+
+
 def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
                    file_time: str = "") -> tuple[ReviewBook, MergeReport]:
     """Re-import: the new download's records, carrying over the accountant's work.
@@ -549,6 +553,13 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
             if s_:
                 n = f"Portal status changed from {ACTION_LABELS[Action(o)]} to {ACTION_LABELS[Action(new.at[i, 'action'])]} since the last download"
                 notes[i] = f"{notes[i]}; {n}" if notes[i] else n
+        # a note of an earlier re-import stays until the accountant clears the cell (it is read
+        # back from the sheet) or a newer change replaces it: the same download imported again
+        # the next morning must not wipe "changed by supplier" before anyone has seen it
+        if "reimport_note" in old_part:
+            for i, o in zip(idx, old_part["reimport_note"].to_numpy()):
+                if not notes[i] and isinstance(o, str) and o.startswith(_STANDING_NOTES):
+                    notes[i] = o
         new.loc[idx, "reimport_note"] = notes
         for i in idx[mark_changed]:
             changed_after.append(_describe(new.loc[i]))
