@@ -12,6 +12,11 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _GROUPING = re.compile(r"[,\s\u20b9]|Rs\.?|INR", re.IGNORECASE)
+#: Where commas may stand in a typed amount: Indian grouping (``1,00,000``: twos, then a
+#: three) or western (``100,000``); any other comma (``1,0.00``, the decimal comma of
+#: ``12,50``) makes the text no amount rather than another one.
+_GROUPED = re.compile(r"\d{1,2}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})+")
+_DIGITS_WITH_COMMAS = re.compile(r"[\d,]*,[\d,]*")
 
 
 class AmountError(ValueError):
@@ -73,6 +78,9 @@ def parse_amount(text: str) -> int:
     Raises:
         AmountError: when the text is not a number with at most 2 decimals.
     """
+    if "," in str(text) and not all(_GROUPED.fullmatch(m.group(0)) for m in _DIGITS_WITH_COMMAS.finditer(str(text))):
+        raise AmountError(f"{shown(text)} is not a number: its commas are not digit groups "
+                          "(1,00,000.00 or 100,000.00)")
     t = _GROUPING.sub("", str(text)).strip()
     neg = t.startswith("(") and t.endswith(")")
     if neg:

@@ -123,7 +123,9 @@ def test_itc_amount_rules() -> None:
         ("ITC reduction SGST", "itc-cgst-sgst-differ")]
     assert itc(itc_red_text="Yes", decl_cess_in="1.001") == [("ITC reduction Cess", "itc-declared-invalid")]
     assert itc(itc_red_text="Yes", decl_cess_in=True) == [("ITC reduction Cess", "itc-declared-invalid")]
-    assert itc(itc_red_text="Yes", decl_cgst_in="1,0.00", decl_sgst_in="₹10") == []
+    assert itc(itc_red_text="Yes", decl_cgst_in="1,0.00", decl_sgst_in="₹10")[0] == (
+        "ITC reduction CGST", "itc-declared-invalid")  # a comma that groups no digits: no amount
+    assert itc(itc_red_text="Yes", decl_cgst_in="10.00", decl_sgst_in="₹10") == []
 
 
 def test_itc_exceeds_message_gives_both_amounts() -> None:

@@ -196,14 +196,16 @@ def test_adjacent_transpositions_only_0_and_Z_escape():
 @pytest.mark.parametrize(("text", "paise"), [
     ("1,00,000.50", 10000050), ("₹ 1,234", 123400), ("(500.00)", -50000), ("-12", -1200),
     ("0", 0), ("0.5", 50), ("10883.91", 1088391), ("Rs. 2,500", 250000), ("INR 10", 1000),
-    ("  12,34,56,789.01 ", 123456789 * 100 + 1), ("1,000.10", 100010),
+    ("  12,34,56,789.01 ", 123456789 * 100 + 1), ("1,000.10", 100010), ("1,234,567", 123456700),
 ])
 def test_parse_amount(text, paise):
     assert parse_amount(text) == paise
 
 
 @pytest.mark.parametrize("text", ["1.234", "abc", "", "   ", "1.2.3", "NaN", "Infinity", "₹",
-                                  "12-", "0.001"])
+                                  "12-", "0.001",
+                                  # commas that group no digits: a typo or a decimal comma, never guessed
+                                  "1,0.00", "12,50", "10,00", "1,2,3", ",123", "123,"])
 def test_parse_amount_refuses(text):
     with pytest.raises(AmountError):
         parse_amount(text)
