@@ -167,6 +167,15 @@ def apply_edits(path: Path, edits: list[dict]) -> None:
     wb.save(path)
 
 
+def removed_sheet(wb: Path) -> list[dict]:
+    """The Removed records sheet's rows as dicts by header (none when the sheet is absent)."""
+    book = openpyxl.load_workbook(wb)
+    if "Removed records" not in book.sheetnames:
+        return []
+    rows = list(book["Removed records"].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:] if any(v is not None for v in r)]
+
+
 def cell(path: Path, sheet: str, doc_no: str, column: str) -> object:
     """The value of one cell of a record, read back with openpyxl."""
     wb = openpyxl.load_workbook(path)

@@ -26,6 +26,7 @@ from python_calamine import CalamineWorkbook
 from conftest import unsafe_cells
 from ims_xl import cli
 from registers import documents as D
+from registers.results import books_only, ims_statuses, matches, read_csv
 from registers.layouts import LAYOUTS
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -65,25 +66,6 @@ def write_csv(path: Path, rows: list[list[object]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
     return path
-
-
-def read_csv(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.reader(f))
-
-
-def matches(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def ims_statuses(rows: list[dict[str, str]]) -> dict[tuple, str]:
-    return {(r["section"], r["stin"], r["doc_no"], r["doc_date"]): r["status"]
-            for r in rows if r["section"]}
-
-
-def books_only(rows: list[dict[str, str]]) -> list[tuple]:
-    return sorted((r["stin"], r["doc_no"], r["doc_date"], r["status"]) for r in rows if not r["section"])
 
 
 def sheet(workbook: Path, name: str) -> list[list[str]]:

@@ -20,6 +20,7 @@ from python_calamine import CalamineWorkbook
 from ims_xl import cli
 from ims_xl.files.read import read_grid
 from registers import documents as D
+from registers.results import books_only, ims_statuses, matches, read_csv
 
 HEADER = list(D.PLAIN_COLUMNS)
 GSTIN, NAME = HEADER.index("GSTIN of Supplier"), HEADER.index("Supplier Name")
@@ -31,25 +32,6 @@ TITLE = [[D.COMPANY], [D.COMPANY_ADDRESS], ["Purchase Register"], ["1-Oct-2025 t
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def read_csv(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.reader(f))
-
-
-def matches(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def ims_statuses(rows: list[dict[str, str]]) -> dict[tuple, str]:
-    return {(r["section"], r["stin"], r["doc_no"], r["doc_date"]): r["status"]
-            for r in rows if r["section"]}
-
-
-def books_only(rows: list[dict[str, str]]) -> list[tuple]:
-    return sorted((r["stin"], r["doc_no"], r["doc_date"], r["status"]) for r in rows if not r["section"])
 
 
 def indian(text: str) -> str:

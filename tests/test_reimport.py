@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from conftest import (RTIN, SUP_KA, SUP_MH, apply_edits, cell, download, export, find_row, header_map,
-                      import_new, record, run, write_json)
+                      import_new, record, removed_sheet, run, write_json)
 
 
 def reimport(tmp_path: Path, wb: Path, data: dict, capsys=None, name: str = "new.json") -> str:
@@ -24,14 +24,6 @@ def sheet_docs(wb: Path, sheet: str) -> list[str]:
     ws = openpyxl.load_workbook(wb)[sheet]
     col = header_map(ws)["Invoice number" if "Invoice number" in header_map(ws) else "Note number"]
     return [ws.cell(r, col).value for r in range(2, ws.max_row + 1) if ws.cell(r, col).value is not None]
-
-
-def removed_sheet(wb: Path) -> list[dict]:
-    book = openpyxl.load_workbook(wb)
-    if "Removed records" not in book.sheetnames:
-        return []
-    rows = list(book["Removed records"].iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:] if any(v is not None for v in r)]
 
 
 FIRST = {"b2b": [record("b2b", i) for i in range(1, 6)], "b2bcn": [record("b2bcn", 1), record("b2bcn", 2)]}

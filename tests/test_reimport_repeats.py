@@ -13,7 +13,8 @@ from pathlib import Path
 
 import openpyxl
 
-from conftest import RTIN, apply_edits, download, export, header_map, import_new, record, run, write_json
+from conftest import (RTIN, apply_edits, download, export, header_map, import_new, record, removed_sheet, run,
+                      write_json)
 
 MARCH = dict(rtnprd="032025", idt="05-03-2025")                       # last year's INV-1
 SEPT = dict(rtnprd="092025", idt="10-09-2025")
@@ -59,14 +60,6 @@ def uploaded(tmp_path: Path, wb: Path) -> dict[tuple[str, str], tuple]:
     out = {(r["inum"], r["rtnprd"]): (r["action"], r.get("remarks")) for r in recs}
     assert len(out) == len(recs)
     return out
-
-
-def removed_sheet(wb: Path) -> list[dict]:
-    book = openpyxl.load_workbook(wb)
-    if "Removed records" not in book.sheetnames:
-        return []
-    rows = list(book["Removed records"].iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:] if any(v is not None for v in r)]
 
 
 def test_last_years_invoice_listed_first_does_not_take_this_years_work(tmp_path: Path, capsys) -> None:
