@@ -244,6 +244,12 @@ def import_portal_errors(book: ReviewBook, errors: pd.DataFrame) -> Outcome:
     if len(unmatched):
         sample = ", ".join(f"{r.section} {r.doc_no} of {r.stin}" for r in unmatched.head(10).itertuples())
         msgs.append(f"{len(unmatched):,} error(s) match no record in this workbook: {sample}")
+    if len(errors):
+        # the upload's other records were saved: their prev_status in this workbook is stale,
+        # and a record sent again with it is refused (IMS_FORMAT §2.2, IMSSAV0010)
+        msgs.append("The other records of that upload were saved on the portal: before you export "
+                    "again, download the IMS JSON again and re-import it (ims-xl import NEW.json --into "
+                    "this workbook), so the next upload carries only what is still to send")
     return Outcome(book=new, messages=msgs)
 
 

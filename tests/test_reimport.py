@@ -254,6 +254,7 @@ def test_request_status_error_report(tmp_path: Path, err_wb: Path, capsys) -> No
         ("B2B-DN", "DN-1"): "E1: debit note error"}
     assert "3 portal error(s) placed on their records" in out
     assert "2 error(s) match no record in this workbook:" in out
+    assert "download the IMS JSON again and re-import it" in out  # the saved ones' status is stale
     assert "b2b INV-99 of " + SUP_KA in out and "b2bcna CNA-1 of " + SUP_MH in out
     ws = openpyxl.load_workbook(err_wb)["B2B"]
     c = ws.cell(find_row(ws, "b2b", "INV-2"), header_map(ws)["GST portal validation errors"])
