@@ -665,13 +665,18 @@ def test_a_hidden_ref_that_is_no_finite_number_names_its_row(workbook, ref) -> N
         book_from_grids(grids, "review.xlsx", list(grids))
 
 
-@pytest.mark.parametrize("ref", [float("inf"), 1e300])
-def test_a_section_ref_that_no_record_can_have_names_its_row(workbook, ref) -> None:
+@pytest.mark.parametrize("ref, alone", [(float("inf"), False), (1e300, False), (10**20, False),
+                                        (-(10**30), True), (False, True), (True, True)])
+def test_a_section_ref_that_no_record_can_have_names_its_row(workbook, ref, alone) -> None:
     """Infinity in a sheet's IMS ref column crashed the read; 1e300 was named as a wrapped
-    integer. Both are named as they are, at their row."""
+    integer; a column of booleans (FALSE typed over the ref of a one-row sheet) or of whole
+    numbers beyond int64 overflowed the bound test (the fuzz test found it). Each is named as
+    it is, at its row. ``alone``: the sheet holds that row only, so the column is all of it."""
     from ims_xl.review.sheets import book_from_grids
     wb = CalamineWorkbook.from_path(str(workbook))
     grids = {n: wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names}
+    if alone:
+        grids["B2B"] = grids["B2B"][:2]
     grids["B2B"][1][len(grids["B2B"][0]) - 1] = ref
     with pytest.raises(TemplateError, match=re.escape(f"sheet 'B2B', row 2: IMS ref '{ref}' is not a number")):
         book_from_grids(grids, "review.xlsx", list(grids))

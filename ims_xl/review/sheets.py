@@ -565,6 +565,10 @@ def _read_section(grid: list[list[object]], source: str, sec: Section, share: bo
                                 "the hidden IMS ref is empty; rows must not be added or copied by hand")
         frame, excel_row, ref_col = frame[~blank_ref], excel_row[~blank_ref], ref_col[~blank_ref]
     refs = pd.to_numeric(ref_col, errors="coerce")
+    if refs.dtype.kind != "f":  # a column of TRUE/FALSE stays bools (found by the fuzz test), and
+        # whole numbers beyond int64 stay Python ints: neither is a ref
+        refs = pd.Series([float(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                          and abs(v) < 2**63 else np.nan for v in refs], index=refs.index, dtype=float)
     # a ref is a whole number an int64 holds (infinity, found by the fuzz test, is none)
     bad = refs.isna() | (refs != refs.round()) | ~(refs.abs() < 2**63)
     if bad.any():
