@@ -334,10 +334,14 @@ def older_download(old_meta: dict, download: ImsDownload, file_time: str = "") -
 _HEADS: tuple[str, ...] = ("iamt", "camt", "samt", "cess")
 
 
-def _base_keys(rows: pd.DataFrame) -> pd.Series:
-    """:func:`ims_json.record_key` of each row, without the ``#n`` of a repeat."""
-    return (rows["section"].astype(str) + "|" + rows["stin"].astype(str).str.strip().str.upper() + "|"
+def _base_keys(rows: pd.DataFrame, section: str = "section") -> pd.Series:
+    """:func:`ims_json.record_key` of each row, without the ``#n`` of a repeat; a ``key`` not
+    made from the row's own fields (a workbook made elsewhere) is kept as it is."""
+    base = (rows[section].astype(str) + "|" + rows["stin"].astype(str).str.strip().str.upper() + "|"
             + rows["doc_no"].astype(str).str.strip().str.upper())
+    keys = rows["key"].astype(str)
+    ours = (keys == base) | (keys.str.replace(OCCURRENCE, "", regex=True) == base)
+    return base.where(ours, keys)
 
 
 def _date_key(value: object) -> object:
@@ -378,9 +382,10 @@ _REIMPORT_TIERS = (lambda a, b: a == b, lambda a, b: a[:2] == b[:2],
                    lambda a, b: a[0] == b[0], lambda a, b: a[1] == b[1])
 
 
-def pair_rows(prev: pd.DataFrame, new: pd.DataFrame, repeats: bool) -> np.ndarray:
-    """The position in ``prev`` (the workbook's rows) of the row each record of ``new`` (the
-    new download's) is, -1 for a record new to the workbook.
+def pair_records(mine: pd.DataFrame, theirs: pd.DataFrame, tiers: tuple, *, section: str = "section",
+                 period: str = "rtnprd", their_section: str = "section", their_period: str = "rtnprd",
+                 repeats: bool | None = None) -> np.ndarray:
+    """The position in ``theirs`` of the record each row of ``mine`` is, -1 for none.
 
     Records are the same when section, supplier GSTIN and document number agree
     (:func:`ims_json.record_key`). Suppliers restart their numbering each financial year
@@ -388,45 +393,43 @@ def pair_rows(prev: pd.DataFrame, new: pd.DataFrame, repeats: bool) -> np.ndarra
     list the same supplier's invoice ``1`` twice, one of an earlier year and this year's;
     the ``#2``, ``#3`` a download gives a repeated key follow file order, which changes from
     download to download and says nothing about which document is which. Where a key repeats
-    on either side, its rows are paired by document date and return period, then the taxes,
-    then file order among those still alike (:data:`_REIMPORT_TIERS`).
+    on either side, its rows are paired by ``tiers`` (each saying whether two (date, return
+    period, taxes) facts are alike, strictest first), then file order among those still alike.
 
-    ``repeats``: whether any key of either side carries a ``#`` (the caller's one search);
-    without one, every key is unique and the plain join on ``key`` is the pairing.
+    ``section``, ``period`` and their ``their_`` twins name the columns on each side (GSTR-2B
+    calls them ``ims_section`` and ``supprd``). ``repeats``: whether any key of either side
+    carries a ``#`` (None: searched here); without one, every key is unique and the plain join
+    on ``key`` is the pairing.
     """
+    if repeats is None:  # one search over the keys settles the usual download
+        repeats = "#" in "".join(map(str, mine["key"].tolist())) or "#" in "".join(map(str, theirs["key"].tolist()))
     if not repeats:
-        return pd.Index(prev["key"]).get_indexer(new["key"])
-    new_base = _base_keys(new)
-    field_base = _base_keys(prev)
-    keys = prev["key"].astype(str)
-    # a key not made from the row's own fields (a workbook made elsewhere) is kept as it is
-    ours = (keys == field_base) | (keys.str.replace(OCCURRENCE, "", regex=True) == field_base)
-    old_base = field_base.where(ours, keys)
-    repeated = set(old_base[old_base.duplicated(keep=False)]) | set(new_base[new_base.duplicated(keep=False)])
-    rep_old, rep_new = old_base.isin(repeated).to_numpy(), new_base.isin(repeated).to_numpy()
-    single = np.flatnonzero(~rep_old)
-    pos = np.append(single, -1)[pd.Index(old_base.to_numpy()[single]).get_indexer(new_base)]  # -1: none
-    pos[rep_new] = -1
+        return pd.Index(theirs["key"]).get_indexer(mine["key"])
+    my_base, their_base = _base_keys(mine, section), _base_keys(theirs, their_section)
+    repeated = set(my_base[my_base.duplicated(keep=False)]) | set(their_base[their_base.duplicated(keep=False)])
+    rep_mine, rep_theirs = my_base.isin(repeated).to_numpy(), their_base.isin(repeated).to_numpy()
+    single = np.flatnonzero(~rep_theirs)
+    pos = np.append(single, -1)[pd.Index(their_base.to_numpy()[single]).get_indexer(my_base)]  # -1: none
+    pos[rep_mine] = -1
 
-    def facts(frame: pd.DataFrame, at: np.ndarray) -> dict[int, tuple]:
+    def facts(frame: pd.DataFrame, at: np.ndarray, per: str) -> dict[int, tuple]:
         """(date, return period, taxes) of the rows at these positions, read in one pass."""
         sub = frame.iloc[at]
+        periods = sub[per] if per in sub else pd.Series("", index=sub.index)
         taxes = zip(*(sub[h].to_numpy(dtype=np.int64).tolist() for h in _HEADS))
-        return {int(k): (_date_key(d), cell_text(p), t)
-                for k, d, p, t in zip(at, sub["doc_date"], sub["rtnprd"], taxes)}
+        return {int(k): (_date_key(d), cell_text(p), t) for k, d, p, t in zip(at, sub["doc_date"], periods, taxes)}
 
-    at_new, at_old = np.flatnonzero(rep_new), np.flatnonzero(rep_old)
-    new_facts, old_facts = facts(new, at_new), facts(prev, at_old)
+    at_mine, at_theirs = np.flatnonzero(rep_mine), np.flatnonzero(rep_theirs)
+    my_facts, their_facts = facts(mine, at_mine, period), facts(theirs, at_theirs, their_period)
     groups: dict[str, tuple[list[int], list[int]]] = {}
-    for k, b in zip(at_new.tolist(), new_base.to_numpy()[rep_new]):
+    for k, b in zip(at_mine.tolist(), my_base.to_numpy()[rep_mine]):
         groups.setdefault(b, ([], []))[0].append(k)
-    for k, b in zip(at_old.tolist(), old_base.to_numpy()[rep_old]):
+    for k, b in zip(at_theirs.tolist(), their_base.to_numpy()[rep_theirs]):
         groups.setdefault(b, ([], []))[1].append(k)
-    for news, olds in groups.values():
-        if news and olds:
-            pairs = _pair_alike([new_facts[k] for k in news], [old_facts[k] for k in olds], _REIMPORT_TIERS)
-            for k, j in pairs:
-                pos[news[k]] = olds[j]
+    for ours, others in groups.values():
+        if ours and others:
+            for k, j in _pair_alike([my_facts[k] for k in ours], [their_facts[k] for k in others], tiers):
+                pos[ours[k]] = others[j]
     return pos
 
 
@@ -507,7 +510,7 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     # a repeated key carries "#n" on the side it repeats on: one search over the keys settles
     # the usual download (every key unique, the plain join on key is the pairing)
     repeats = "#" in "".join(map(str, new["key"].tolist())) or "#" in "".join(map(str, prev["key"].tolist()))
-    pos = pair_rows(prev, new, repeats) if len(prev) else np.full(len(new), -1, dtype=np.int64)
+    pos = pair_records(new, prev, _REIMPORT_TIERS, repeats=repeats) if len(prev) else np.full(len(new), -1, dtype=np.int64)
     common = pd.Series(pos >= 0, index=new.index)
     carry_cols = list(INPUT_FIELDS) + ["portal_errors", "first_seen",
                                        *[f for f in OUTPUT_FIELDS if f.startswith(("match", "books", "suggested"))]]

@@ -26,9 +26,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..formats.ims_json import DECL_COLUMNS, OCCURRENCE
+from ..formats.ims_json import DECL_COLUMNS
 from ..model import ACTION_WORDS, ITC_SIGN, MatchStatus
-from .book import effective_actions
+from .book import effective_actions, pair_records
 from .inputs import declared, yes_nos
 
 HEADS: tuple[str, ...] = ("iamt", "camt", "samt", "cess")
@@ -131,22 +131,9 @@ def _claimed(rows: pd.DataFrame, act: pd.Series, base: pd.DataFrame, as_sent: bo
     return out
 
 
-def _base_keys(section: pd.Series, stin: pd.Series, doc_no: pd.Series) -> pd.Series:
-    """:func:`ims_json.record_key` of each row, without the ``#n`` of a repeat."""
-    return (section.astype(str) + "|" + stin.astype(str).str.strip().str.upper() + "|"
-            + doc_no.astype(str).str.strip().str.upper())
-
-
-def _date_key(value: object) -> object:
-    """A document date made comparable: ``dd-mm-yyyy`` and ``dd/mm/yyyy`` text and dates as
-    (year, month, day); other text as itself, upper-cased."""
-    if isinstance(value, date):
-        return (value.year, value.month, value.day)
-    text = str(value or "").strip()
-    parts = text.replace("/", "-").split("-")
-    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
-        return (int(parts[2]), int(parts[1]), int(parts[0]))
-    return text.upper()
+#: How an IMS record and a 2B document of a repeated key are paired (:func:`book.pair_records`),
+#: strictest first: date, return period and taxes alike; date and period; the date alone.
+_2B_TIERS = (lambda a, b: a == b, lambda a, b: a[:2] == b[:2], lambda a, b: a[0] == b[0])
 
 
 def pair_documents(rows: pd.DataFrame, docs: pd.DataFrame) -> np.ndarray:
@@ -158,63 +145,14 @@ def pair_documents(rows: pd.DataFrame, docs: pd.DataFrame) -> np.ndarray:
         docs: 2B documents of the kinds IMS lists (:data:`formats.gstr2b.DOC_COLUMNS`, ``key``
             not empty).
 
-    A record and a document are the same when section, supplier GSTIN and number agree
-    (``record_key``). Suppliers restart their numbering each financial year (rule 46(b) of the
-    CGST Rules asks only for a number unique for the year), so the same supplier's invoice
-    ``1`` can sit in IMS twice, a Pending one of an earlier year and this year's: the ``#n``
-    both sides give repeats follows file order, which says nothing about which is which. Where
-    a key repeats on either side, its records and documents are paired by document date and
-    return period (the supplier's ``rtnprd`` in IMS, ``supprd`` in 2B), then the taxes, then
-    file order among those still alike; a record whose date no document of its key has stays
-    unpaired (not in this GSTR-2B), as does such a document (2B only).
+    A record and a document are the same when section, supplier GSTIN and number agree; where
+    that key repeats (a number reused in another financial year) they are paired by document
+    date and return period (the supplier's ``rtnprd`` in IMS, ``supprd`` in 2B), then the
+    taxes, then file order among those still alike (:func:`book.pair_records`); a record whose
+    date no document of its key has stays unpaired (not in this GSTR-2B), as does such a
+    document (2B only).
     """
-    keys = rows["key"].astype(str)
-    at = pd.Series(np.arange(len(docs)), index=docs["key"].to_numpy())
-    # a key repeats only with a "#n" on the side it repeats on: one search over the keys
-    # settles the usual download, where every key is unique and the plain join is the pairing
-    if "#" not in "".join(keys.tolist()) and "#" not in "".join(docs["key"].astype(str).tolist()):
-        return keys.map(at).fillna(-1).to_numpy(dtype=np.int64)
-    base_docs = _base_keys(docs["ims_section"], docs["stin"], docs["doc_no"])
-    field_base = _base_keys(rows["section"], rows["stin"], rows["doc_no"])
-    # a key not made from the row's own fields (a workbook from elsewhere) keeps its own
-    ours = (keys == field_base) | (keys.str.replace(OCCURRENCE, "", regex=True) == field_base)
-    base_rows = field_base.where(ours, keys)
-    repeated = set(base_rows[base_rows.duplicated(keep=False)]) | set(base_docs[base_docs.duplicated(keep=False)])
-    in_rep_docs = base_docs.isin(repeated).to_numpy()
-    in_rep_rows = base_rows.isin(repeated).to_numpy()
-    unique_docs = pd.Series(np.flatnonzero(~in_rep_docs), index=base_docs[~in_rep_docs].to_numpy())
-    pos = base_rows.map(unique_docs).fillna(-1).to_numpy(dtype=np.int64)
-    pos[in_rep_rows] = -1
-    if not repeated:
-        return pos
-    r_idx = np.flatnonzero(in_rep_rows)
-    d_idx = np.flatnonzero(in_rep_docs)
-
-    def facts(frame: pd.DataFrame, idx: np.ndarray, period: str) -> list[tuple]:
-        sub = frame.iloc[idx]
-        periods = sub[period] if period in sub else pd.Series("", index=sub.index)
-        taxes = zip(*(sub[h].to_numpy(dtype=np.int64).tolist() for h in HEADS))
-        return [(_date_key(dt), str(pr or "").strip(), tx) for dt, pr, tx in zip(sub["doc_date"], periods, taxes)]
-
-    r_facts = facts(rows, r_idx, "rtnprd")
-    d_facts = facts(docs, d_idx, "supprd")
-    groups: dict[str, tuple[list[int], list[int]]] = {}
-    for k, b in enumerate(base_rows.iloc[r_idx]):
-        groups.setdefault(b, ([], []))[0].append(k)
-    for k, b in enumerate(base_docs.iloc[d_idx]):
-        groups.setdefault(b, ([], []))[1].append(k)
-    for mine, theirs in groups.values():
-        free = list(theirs)
-        # date, period and taxes alike first, then date and period, then the date alone
-        for alike in (lambda a, b: a == b, lambda a, b: a[:2] == b[:2], lambda a, b: a[0] == b[0]):
-            for k in mine:
-                if pos[r_idx[k]] >= 0:
-                    continue
-                j = next((j for j in free if alike(r_facts[k], d_facts[j])), None)
-                if j is not None:
-                    pos[r_idx[k]] = d_idx[j]
-                    free.remove(j)
-    return pos
+    return pair_records(rows, docs, _2B_TIERS, their_section="ims_section", their_period="supprd")
 
 
 def three_way(rows: pd.DataFrame, docs: pd.DataFrame, log: list[list[object]] | None,
