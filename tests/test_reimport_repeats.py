@@ -166,3 +166,31 @@ def test_records_alike_in_every_fact_follow_their_order_after_a_new_repeat(tmp_p
     # one identity (key and period), sent once from the first listed (upload_plan)
     assert [(r["rtnprd"], r["action"], r.get("remarks")) for r in up["invdata"]["b2b"]] == \
         [("092025", "R", "first copy")]
+
+
+def log_rows(wb: Path) -> list[tuple]:
+    """(document number, old action, new action, source) of every Log row."""
+    ws = openpyxl.load_workbook(wb)["Log"]
+    hm = header_map(ws)
+    return [tuple(ws.cell(r, hm[c]).value for c in ("Document number", "Old action", "New action", "Source"))
+            for r in range(2, ws.max_row + 1)]
+
+
+def test_a_repeated_key_listed_in_another_order_logs_no_change_of_action(tmp_path: Path, capsys) -> None:
+    """The Log is the accountant's audit trail: a re-import that moved no action must not
+    record September's Accept as changed to Reject because the download listed October first
+    (the ``#2`` follows file order; the merge pairs by period, date and taxes, and so must the Log)."""
+    sept, octo, other = inv(**SEPT), inv(**OCT), inv(2)
+    wb = import_new(tmp_path, download({"b2b": [sept, octo, other]}, rtin=RTIN))
+    type_work(wb, "INV-1", "092025", Action="Accept")
+    type_work(wb, "INV-1", "102025", Action="Reject")
+    reimport(tmp_path, wb, [octo, sept, other], capsys, "d2.json")
+    rows = log_rows(wb)
+    assert sorted(r[1:] for r in rows if r[3] == "typed") == [("No Action", "Accept", "typed"),
+                                                              ("No Action", "Reject", "typed")]
+    assert [r for r in rows if r[3] == "re-import"] == []
+    # a real change of portal status is still logged (the untyped INV-2 rejected on the
+    # portal), with the repeated key listed in the first order again
+    # (the same keys on both sides, each naming the other year's document this time)
+    reimport(tmp_path, wb, [sept, octo, {**other, "action": "R"}], capsys, "d3.json")
+    assert [r for r in log_rows(wb) if r[3] == "re-import"] == [("INV-2", "No Action", "Reject", "re-import")]

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import ACTION_WORDS, SECTIONS, parse_action
-from .book import effective_actions
+from .book import effective_actions, reimport_pairs
 
 LOG_COLUMNS: tuple[str, ...] = ("When", "Sheet", "Row", "GSTIN of supplier", "Document number",
                                 "Old action", "New action", "Source", "Note")
@@ -111,11 +111,17 @@ def effective(rows: pd.DataFrame) -> pd.Series:
 _effective = effective
 
 
+#: The columns :func:`book.reimport_pairs` pairs records of a repeated key by.
+_REPEAT_COLUMNS = frozenset({"ref", "key", "section", "stin", "doc_no", "doc_date", "rtnprd",
+                             "iamt", "camt", "samt", "cess"})
+
+
 def diff_actions(before_rows: pd.DataFrame, after_rows: pd.DataFrame, source: str, when: str,
                  note: str = "") -> list[list[object]]:
     """Log rows for every record whose effective action differs between two states.
 
-    Records are matched by ``key``; records only on one side (new or gone in a re-import) are
+    Records are matched by ``key`` (in a re-import where a key repeats, as the merge paired
+    them: :func:`book.reimport_pairs`); records only on one side (new or gone in a re-import) are
     not changes of action. Each row is ``LOG_COLUMNS`` plus the record key (the checksum is
     added by :func:`append_log`). ``note`` defaults to the record's ``reimport_note`` for
     ``re-import`` and to its ``portal_errors`` for ``portal error``.
@@ -132,7 +138,19 @@ def diff_actions(before_rows: pd.DataFrame, after_rows: pd.DataFrame, source: st
         return []
     before_keys, after_keys = before_rows["key"].to_numpy(), after_rows["key"].to_numpy()
     new = _effective(after_rows)
-    if len(before_keys) == len(after_keys) and (before_keys == after_keys).all() and pd.Index(after_keys).is_unique:
+    if source == "re-import" and _REPEAT_COLUMNS.issubset(after_rows.columns) and _REPEAT_COLUMNS.issubset(
+            before_rows.columns) and (
+            "#" in "".join(map(str, before_keys.tolist())) or "#" in "".join(map(str, after_keys.tolist()))):
+        # a key repeats (rule 46(b): a supplier's invoice 1 of two years) and its "#n" follows
+        # the file's order, so the same key may name another year's document on each side:
+        # each record is compared with the one the re-import carried its work from
+        # (book.reimport_pairs, in download order)
+        order = np.argsort(after_rows["ref"].to_numpy(dtype=np.int64), kind="stable")
+        pos = np.empty(len(after_rows), dtype=np.int64)
+        pos[order] = reimport_pairs(after_rows.iloc[order], before_rows, repeats=True)
+        common = pos >= 0
+        olds = np.append(_effective(before_rows).to_numpy(), None)[np.where(common, pos, len(before_rows))]
+    elif len(before_keys) == len(after_keys) and (before_keys == after_keys).all() and pd.Index(after_keys).is_unique:
         # the same records in the same order (a step that changed actions only): row by row
         common = np.ones(len(after_keys), dtype=bool)
         olds = _effective(before_rows).to_numpy()

@@ -433,6 +433,15 @@ def pair_records(mine: pd.DataFrame, theirs: pd.DataFrame, tiers: tuple, *, sect
     return pos
 
 
+def reimport_pairs(new: pd.DataFrame, prev: pd.DataFrame, repeats: bool | None = None) -> np.ndarray:
+    """The position in ``prev`` (the workbook's rows) of each record of ``new`` (a download's
+    rows, in download order), -1 for none: the one pairing of a re-import, which the merge
+    carries the accountant's work by and the Log compares actions by (:func:`pair_records`)."""
+    if not len(prev):
+        return np.full(len(new), -1, dtype=np.int64)
+    return pair_records(new, prev, _REIMPORT_TIERS, repeats=repeats)
+
+
 def _restore_pairs(parked: pd.DataFrame, pkeys: pd.Series, new: pd.DataFrame, unpaired: np.ndarray,
                    repeats: bool) -> tuple[list[tuple[int, object]], set]:
     """Which parked entries come back on which new records: ([(new row, parked row)], the
@@ -510,7 +519,7 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     # a repeated key carries "#n" on the side it repeats on: one search over the keys settles
     # the usual download (every key unique, the plain join on key is the pairing)
     repeats = "#" in "".join(map(str, new["key"].tolist())) or "#" in "".join(map(str, prev["key"].tolist()))
-    pos = pair_records(new, prev, _REIMPORT_TIERS, repeats=repeats) if len(prev) else np.full(len(new), -1, dtype=np.int64)
+    pos = reimport_pairs(new, prev, repeats)
     common = pd.Series(pos >= 0, index=new.index)
     carry_cols = list(INPUT_FIELDS) + ["portal_errors", "first_seen",
                                        *[f for f in OUTPUT_FIELDS if f.startswith(("match", "books", "suggested"))]]
