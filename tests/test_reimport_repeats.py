@@ -194,3 +194,24 @@ def test_a_repeated_key_listed_in_another_order_logs_no_change_of_action(tmp_pat
     # (the same keys on both sides, each naming the other year's document this time)
     reimport(tmp_path, wb, [sept, octo, {**other, "action": "R"}], capsys, "d3.json")
     assert [r for r in log_rows(wb) if r[3] == "re-import"] == [("INV-2", "No Action", "Reject", "re-import")]
+    # and the Log's last word on each document is still the accountant's: nothing was typed since
+    assert [r for r in log_rows(wb) if r[3] == "typed"] == [("INV-1", "No Action", "Accept", "typed"),
+                                                            ("INV-1", "No Action", "Reject", "typed")]
+
+
+def test_a_repeated_keys_occurrences_are_counted_by_period_then_date_in_any_file_order() -> None:
+    """The key a record has is the same whatever order the portal lists the documents in (the
+    Log and carry-forward follow records by key), counted by return period, then date."""
+    from ims_xl.formats.ims_json import build_records
+    from ims_xl.model import SECTION_BY_KEY
+    sec = SECTION_BY_KEY["b2b"]
+    docs = [inv(**OCT), inv(**MARCH), inv(**SEPT), inv(2), inv(**{**OCT, "idt": "01-10-2025"})]
+    keyed = {}
+    for order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3]):
+        df, _, _ = build_records([(sec, docs[i]) for i in order], "x.json")
+        keyed[tuple(order)] = {(p, d): k for p, d, k in zip(df["rtnprd"], df["doc_date"], df["key"])}
+    assert len({tuple(sorted(v.items())) for v in keyed.values()}) == 1
+    k = next(iter(keyed.values()))
+    base = f"b2b|{docs[0]['stin']}|INV-1"
+    assert [k[("032025", "05-03-2025")], k[("092025", "10-09-2025")], k[("102025", "01-10-2025")],
+            k[("102025", "05-10-2025")]] == [base, base + "#2", base + "#3", base + "#4"]

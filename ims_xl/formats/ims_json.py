@@ -546,7 +546,7 @@ def record_key(section: str, stin: str, doc_no: str) -> str:
     """The natural identity of a record across downloads: section, supplier, document number.
 
     The number is compared upper-cased and stripped; a repeated key within one download gets
-    ``#2``, ``#3`` ... in download order (see :func:`with_occurrence`).
+    ``#2``, ``#3`` ... in order of return period, then document date (see :func:`with_occurrence`).
     """
     return f"{section}|{stin.strip().upper()}|{doc_no.strip().upper()}"
 
@@ -560,15 +560,47 @@ def unknown_keys(rec: dict) -> str:
     return "" if KNOWN_KEYS.issuperset(rec) else ",".join([k for k in rec if k not in KNOWN_KEYS])
 
 
-def with_occurrence(keys: pd.Series) -> pd.Series:
-    """Make keys unique by suffixing the 2nd, 3rd ... occurrence with ``#n``."""
+def with_occurrence(keys: pd.Series, periods: pd.Series | None = None,
+                    dates: pd.Series | None = None) -> pd.Series:
+    """Make keys unique by suffixing the 2nd, 3rd ... occurrence with ``#n``.
+
+    With ``periods`` and ``dates`` (return period ``MMYYYY``, document date ``dd-mm-yyyy``),
+    the occurrences of a key are counted in the order of their return period, then document
+    date, then position: a supplier's invoice ``1`` of two financial years (rule 46(b) of the
+    CGST Rules) keeps the same key in every download that lists both, in whatever order the
+    portal lists them, so the Log, which follows a record by its key, follows the document.
+    Without them, in position order."""
     again = keys.duplicated().to_numpy()
     if not again.any():  # the usual download: each record once
         return keys
-    n = keys.groupby(keys, sort=False).cumcount()
     out = keys.copy()
-    out[again] = keys[again] + "#" + (n[again] + 1).astype(str)
+    if periods is None or dates is None:
+        n = keys.groupby(keys, sort=False).cumcount()
+        out[again] = keys[again] + "#" + (n[again] + 1).astype(str)
+        return out
+    # only the keys that repeat are ordered (a download holds few)
+    rep = np.flatnonzero(keys.duplicated(keep=False).to_numpy())
+    sub = pd.DataFrame({"k": keys.to_numpy()[rep],
+                        "p": [_period_order(v) for v in periods.to_numpy()[rep]],
+                        "d": [_date_order(v) for v in dates.to_numpy()[rep]], "i": rep})
+    sub = sub.sort_values(["k", "p", "d", "i"], kind="stable")
+    n = sub.groupby("k", sort=False).cumcount().to_numpy()
+    later = n > 0
+    at = sub["i"].to_numpy()[later]
+    out.iloc[at] = [f"{k}#{c + 1}" for k, c in zip(sub["k"].to_numpy()[later], n[later])]
     return out
+
+
+def _period_order(v: object) -> str:
+    """A return period ``MMYYYY`` as ``YYYYMM`` (sorts by time); other text as it is."""
+    t = v.strip() if isinstance(v, str) else ""
+    return t[2:] + t[:2] if len(t) == 6 and t.isdigit() else t
+
+
+def _date_order(v: object) -> str:
+    """A document date ``dd-mm-yyyy`` as ``yyyymmdd`` (sorts by time); other text as it is."""
+    t = v.strip() if isinstance(v, str) else ""
+    return t[6:] + t[3:5] + t[:2] if len(t) == 10 and t[2] == t[5] == "-" else t
 
 
 def records_frame(rows: list[dict] | dict[str, list]) -> pd.DataFrame:
@@ -743,7 +775,7 @@ def build_records(items: list[tuple[Section, object]], source: str,
         df, originals = fast
         df["key"] = with_occurrence(pd.Series(
             [record_key(s, g, d) for s, g, d in zip(df["section"], df["stin"], df["doc_no"])],
-            dtype=object)).astype(object)
+            dtype=object), df["rtnprd"], df["doc_date"]).astype(object)
         return df, originals, []
     rows: list[dict] = []
     originals: list[dict] = []
@@ -759,7 +791,7 @@ def build_records(items: list[tuple[Section, object]], source: str,
     df = records_frame(rows)
     df["key"] = with_occurrence(pd.Series(
         [record_key(s, g, d) for s, g, d in zip(df["section"], df["stin"], df["doc_no"])],
-        dtype=object)).astype(object)
+        dtype=object), df["rtnprd"], df["doc_date"]).astype(object)
     return df, originals, warnings
 
 
@@ -1052,7 +1084,7 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     # record_key's text; the GSTIN and number are trimmed and the GSTIN upper-cased above
     keys = pd.Series([f"{k}|{s_}|{d.upper()}" for k, s_, d in zip(sections, out["stin"], out["doc_no"])],
                      dtype=object)
-    df["key"] = with_occurrence(keys).astype(object)
+    df["key"] = with_occurrence(keys, df["rtnprd"], df["doc_date"]).astype(object)
     for k in RECORD_COLUMNS:
         if df[k].dtype == "str" or str(df[k].dtype) in ("string", "str"):
             df[k] = df[k].astype(object)

@@ -391,8 +391,9 @@ def pair_records(mine: pd.DataFrame, theirs: pd.DataFrame, tiers: tuple, *, sect
     (:func:`ims_json.record_key`). Suppliers restart their numbering each financial year
     (rule 46(b) of the CGST Rules asks only for a number unique for the year), so IMS can
     list the same supplier's invoice ``1`` twice, one of an earlier year and this year's;
-    the ``#2``, ``#3`` a download gives a repeated key follow file order, which changes from
-    download to download and says nothing about which document is which. Where a key repeats
+    the ``#2``, ``#3`` a download gives a repeated key are counted by return period and date
+    (:func:`ims_json.with_occurrence`), which a new document of an earlier period shifts, and a
+    workbook of an older version counted them in file order. Where a key repeats
     on either side, its rows are paired by ``tiers`` (each saying whether two (date, return
     period, taxes) facts are alike, strictest first), then file order among those still alike.
 
