@@ -853,6 +853,154 @@ def test_cancelled_import_changes_nothing(tmp_path, dialogs):
     assert book._names() == ["Sheet1"]
 
 
+# ---------------------------------------------------------------- what the accountant does to the open book
+
+def test_a_column_inserted_by_hand_is_kept_and_ims_xl_columns_stay_in_place(tmp_path, dialogs):
+    """README "Your own columns": a column the accountant inserts on a section sheet shifts
+    ims-xl's columns. Written by position, Apply suggestions put the actions into 'Invoice
+    value' and a re-import wrote over the accountant's column; now the sheet is put back in
+    ims-xl's layout and the column's cells go to '<section> your columns', as the CLI does."""
+    book, data = imported(tmp_path, dialogs, 40)
+    _paste_register(book, data)
+    book.app._answers = ["yes"]
+    xl.run_action("reconcile", book)
+    b2b = book._sheet("B2B")
+    head = [c.header for c in columns_for(SECTIONS[0])]
+    a = col(book, "B2B", "Action")
+    b2b._set(2, a, "Reject")
+    b2b._set(2, col(book, "B2B", "Remarks"), "Rate charged is wrong")
+    b2b._insert_column(1)
+    b2b._set(1, 1, "My notes")
+    b2b._set(2, 1, "called the supplier on 3 Oct")
+    doc = b2b._cell(2, col(book, "B2B", "Invoice number"))
+    same = to_xlsx(book, tmp_path / "same.xlsx")   # the same content, for the command line
+    book.app._answers = ["no"]                      # every row at No Action
+    lines = xl.run_action("apply_suggestions", book)
+    assert last_alert(book)["mode"] == "info", lines
+    assert any("'My notes'" in line and "B2B your columns" in line for line in lines), lines
+    grid = b2b._grid()
+    assert grid[0] == head, "ims-xl's columns are back where ims-xl writes them"
+    assert grid[1][head.index("Action")] == "Reject" and grid[1][head.index("Invoice number")] == doc
+    values = [r[head.index("Invoice value")] for r in grid[1:]]
+    assert all(isinstance(v, float) for v in values), "no action was written into 'Invoice value'"
+    assert b2b._widths[len(head)] == 0, "the hidden IMS ref column is hidden again"
+    mine = book._sheet("B2B your columns")._grid()
+    assert mine[0] == ["IMS ref", "Invoice number", "My notes"]
+    assert mine[1][1:] == [doc, "called the supplier on 3 Oct"]
+    assert cli.main(["apply-suggestions", str(same)]) == 0
+    assert norm(mine) == norm(xlsx_grids(same)["B2B your columns"])
+    assert_same_sections(book, same)
+    # nothing left over to move or shift: the next buttons find the sheet as ims-xl wrote it
+    lines = xl.run_action("import_json", book)
+    assert last_alert(book)["mode"] == "info", lines
+    assert b2b._grid()[0] == head and b2b._cell(2, a) == "Reject"
+    assert not any("your column" in line for line in lines)
+
+
+def test_reimport_into_a_workbook_that_lost_a_hidden_sheet_is_refused(tmp_path, dialogs, logs):
+    """Without '_ims_meta' the workbook was taken for a blank one and imported afresh: every
+    action typed on it went back to No Action. `import --into` refuses it; so does the button."""
+    book, _ = imported(tmp_path, dialogs, 30)
+    b2b = book._sheet("B2B")
+    a = col(book, "B2B", "Action")
+    b2b._set(2, a, "Reject")
+    b2b._set(3, a, "Accept")
+    book._sheets = [sh for sh in book._sheets if sh._name != META_SHEET]  # deleted by hand
+    same = to_xlsx(book, tmp_path / "same.xlsx")
+    lines = xl.run_action("import_json", book)
+    assert last_alert(book)["mode"] == "critical" and not list(logs.iterdir())
+    assert f"no hidden '{META_SHEET}' sheet" in lines[0]
+    assert b2b._cell(2, a) == "Reject" and b2b._cell(3, a) == "Accept"
+    assert META_SHEET not in book._names()
+    assert cli.main(["import", str(tmp_path / "ims.json"), "--into", str(same)]) == 2
+
+
+def test_import_does_not_write_over_another_workbooks_sheets(tmp_path, dialogs, logs):
+    """The button acts on the active workbook: with a register (or a GSTR-2B workbook, which
+    has a 'B2B' sheet) active, Import wrote the review over its 'Summary' and 'B2B' sheets.
+    Refused, as the command line refuses an --out that exists; a blank workbook still works."""
+    sample(tmp_path / "ims.json", 20)
+    dialogs.open = str(tmp_path / "ims.json")
+    book = xs.Book(name="GSTR2B.xlsx", folder=str(tmp_path), sheet_names=("Read me", "summary", "B2B"))
+    book._sheet("summary")._write(1, 1, [["Total ITC", 12345.0]])
+    book._sheet("B2B")._write(1, 1, [["GSTIN of supplier", "Invoice number"], ["29AAACB1234C1Z5", "X-1"]])
+    before = {n: book._sheet(n)._grid() for n in book._names()}
+    lines = xl.run_action("import_json", book)
+    assert last_alert(book)["mode"] == "critical" and not list(logs.iterdir())
+    assert "not an ims-xl review workbook" in lines[0] and "nothing was changed" in lines[0]
+    assert {n: book._sheet(n)._grid() for n in book._names()} == before
+    blank = xs.Book(folder=str(tmp_path), sheet_names=("Sheet1", "Summary"))  # empty sheets: fine
+    xl.run_action("import_json", blank)
+    assert last_alert(blank)["mode"] == "info"
+
+
+def test_import_refuses_a_download_too_large_as_the_cli_does(tmp_path, dialogs, logs, monkeypatch, capsys):
+    sample(tmp_path / "ims.json", 20)
+    monkeypatch.setenv("IMS_XL_MAX_JSON_MB", "0.001")
+    dialogs.open = str(tmp_path / "ims.json")
+    book = xs.Book(folder=str(tmp_path))
+    lines = xl.run_action("import_json", book)
+    assert last_alert(book)["mode"] == "critical" and not list(logs.iterdir())
+    assert book._names() == ["Sheet1"]
+    assert cli.main(["import", str(tmp_path / "ims.json"), "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert lines[0] in capsys.readouterr().err
+
+
+def test_letters_from_a_workbook_never_saved(tmp_path, dialogs, logs, monkeypatch):
+    """A new workbook's fullname is 'Book1': the letters went to the Python process's working
+    folder (on Windows, the interpreter's), where nobody would find them."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    data = sample(tmp_path / "ims.json", 40)
+    dialogs.open = str(tmp_path / "ims.json")
+    book = xs.Book(name="Book1", folder="")
+    xl.run_action("import_json", book)
+    _paste_register(book, data)
+    book.app._answers = ["yes"]
+    xl.run_action("reconcile", book)
+    lines = xl.run_action("letters", book)
+    assert last_alert(book)["mode"] == "critical" and not list(logs.iterdir())
+    assert "has not been saved yet" in lines[0]
+    assert not list(cwd.iterdir())
+
+
+def test_sheets_renamed_in_another_case_are_still_ims_xl_sheets(tmp_path, dialogs, logs):
+    """Excel's sheet names ignore case: with 'Log' renamed 'log', adding a 'Log' failed (an
+    internal error on every button)."""
+    book, _ = imported(tmp_path, dialogs, 20)
+    a = col(book, "B2B", "Action")
+    book._sheet("B2B")._set(2, a, "Accept")
+    xl.run_action("validate", book)
+    book._sheet("Log")._name = "log"
+    book._sheet(SUMMARY_SHEET)._name = "SUMMARY"
+    names = book._names()
+    book._sheet("B2B")._set(3, a, "Accept")
+    lines = xl.run_action("validate", book)
+    assert last_alert(book)["mode"] == "info", lines
+    assert book._names() == names
+    assert [r[6:8] for r in book._sheet("log")._grid()[1:]] == [["Accept", "typed"]] * 2
+
+
+def test_export_writes_no_upload_when_the_workbook_cannot_be_written(tmp_path, dialogs, logs, monkeypatch):
+    """A sheet Excel refuses to change (protected) fails the write: the upload was already
+    written, its typed actions never logged; now the workbook is written first, as on the CLI."""
+    book, _ = imported(tmp_path, dialogs, 20)
+    book._sheet("B2B")._set(2, col(book, "B2B", "Action"), "Accept")
+    real = xs.Sheet._write
+
+    def protected(self, r0, c0, rows):
+        if object.__getattribute__(self, "_name") == "Log":
+            raise RuntimeError("The cell or chart you're trying to change is on a protected sheet.")
+        return real(self, r0, c0, rows)
+
+    monkeypatch.setattr(xs.Sheet, "_write", protected)
+    dialogs.save = str(tmp_path / "upload.json")
+    lines = xl.run_action("export", book)
+    assert lines[0].startswith("Internal error")
+    assert not (tmp_path / "upload.json").exists()
+
+
 # ---------------------------------------------------------------- (3) bulk I/O
 
 MARK_FILLS = {v for k, v in FILL.items() if k not in ("input", "header")}

@@ -229,7 +229,8 @@ class Book(_Counted):
 
     @property
     def fullname(self) -> str:
-        return f"{self._folder.rstrip('/')}/{self._name}"
+        # Excel's Workbook.FullName: a workbook never saved has no folder, only its name ("Book1")
+        return f"{self._folder.rstrip('/')}/{self._name}" if self._folder else self._name
 
     @property
     def app(self) -> App:
@@ -405,6 +406,19 @@ class Sheet(_Counted):
         cols = [self._cols.get(c, []) for c in range(1, last_c + 1)]
         return [[_read_value(col[r] if r < len(col) else None, True) for col in cols]
                 for r in range(last_r)]
+
+    def _insert_column(self, at: int) -> None:
+        """Excel's Insert > Sheet Columns before column ``at`` (test helper): cells, formats,
+        fills, fonts, dropdowns, widths and notes at or right of it move one column right."""
+        def shift(c: int) -> int:
+            return c + 1 if c >= at else c
+        self._cols = {shift(c): v for c, v in self._cols.items()}
+        self._err_cols = {shift(c) for c in self._err_cols}
+        self._widths = {shift(c): w for c, w in self._widths.items()}
+        self._notes = {(r, shift(c)): t for (r, c), t in self._notes.items()}
+        for name in ("_formats", "_fills", "_fonts", "_validation", "_wrap"):
+            setattr(self, name, [(a, b, shift(x), y + 1 if y >= at else y, *rest)
+                                 for a, b, x, y, *rest in getattr(self, name)])
 
     def _fill(self, r: int, c: int) -> Any:
         for a, b, x, y, colour in reversed(self._fills):

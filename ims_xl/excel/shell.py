@@ -25,7 +25,7 @@ import xlwings as xw
 from .. import __version__, actions
 from ..bulk import fewer_collections
 from ..errors import ImsXlError, InputError
-from ..files.safety import file_saved_at
+from ..files.safety import check_json_size, file_saved_at
 from ..files.atomic import write_parts
 from ..files.read import read_register_file
 from ..formats.ims_json import load_download, load_portal_errors
@@ -104,6 +104,7 @@ def _import_json(s: Session) -> list[str]:
     path = _ask_open_file(s.app, "Choose the IMS JSON downloaded from the GST portal", JSON_FILES)
     if not path:
         return ["Nothing imported: no file was chosen."]
+    check_json_size(path)  # as the command line: too large to review in memory is said, not crashed on
     download = load_download(path)
     into = s.read(required=False)
     out, _ = actions.import_download(download, into, file_time=file_saved_at(path))
@@ -143,9 +144,10 @@ def _export(s: Session) -> list[str]:
                           str(folder / f"{stem}_upload.json"))
     if not path:
         return ["Export cancelled: no file was written."]
-    paths = write_parts(parts, Path(path))
-    # actions typed by hand reach the Log at export too, as on the command line (README)
+    # actions typed by hand reach the Log at export too, as on the command line (README); the
+    # workbook first, as there: a write that fails then leaves no upload whose actions it lacks
     s.write(out.book, out.marks, recolour=True)
+    paths = write_parts(parts, Path(path))
     return out.messages + [f"Wrote {p}" for p in paths]
 
 
@@ -153,6 +155,7 @@ def _import_errors(s: Session) -> list[str]:
     path = _ask_open_file(s.app, "Choose the error file downloaded from the GST portal", JSON_FILES)
     if not path:
         return ["Nothing imported: no file was chosen."]
+    check_json_size(path)
     errors = load_portal_errors(path)
     out = actions.import_portal_errors(s.read(), errors)
     s.write(out.book, source="portal error")
@@ -217,12 +220,23 @@ def _gstr2b(s: Session) -> list[str]:
 
 def _letters(s: Session) -> list[str]:
     from ..files.letters import write_letters  # noqa: PLC0415 - only this button writes letters
+    folder = _beside(s, "letters")
     book = s.read()
     found, out = _core("letters")(book)
-    folder = Path(s.book.fullname).parent / f"{Path(s.book.name).stem} letters"
     paths = write_letters(found, folder) if found else []
     s.write(out.book, log_rows=out.log_rows)
     return out.messages + ([f"Wrote {len(paths):,} file(s) in {folder}"] if paths else [])
+
+
+def _beside(s: Session, what: str) -> Path:
+    """The folder ``<workbook name> <what>`` beside the workbook. A workbook never saved has
+    no folder (its ``fullname`` is its name alone): the files would land in the Python
+    process's working folder, where the accountant would not find them."""
+    full = Path(s.book.fullname)
+    if not full.is_absolute():
+        raise InputError(f"{s.book.name} has not been saved yet: save it (File > Save As), then press "
+                         f"the button again; the {what} are written in a folder beside it")
+    return full.parent / f"{Path(s.book.name).stem} {what}"
 
 
 def _core(name: str) -> Callable[..., actions.Outcome]:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .. import actions
+from ..errors import InputError
 from ..files.xlsx import DATE_FORMAT, INR_FORMAT, LEGEND, README_LINES
 from ..model import ACTION_LABELS, SECTIONS, Action, Section
 from ..registry import ActionInfo
@@ -40,7 +41,8 @@ from ..review import sheets
 from ..review.book import ReviewBook, positioned
 from ..review.layout import (BOOKS_HEADER, BOOKS_SHEET, COLOURS, DATA_SHEET, LOG_SHEET, META_SHEET, README_SHEET,
                              REMOVED_SHEET, SUMMARY_SHEET, Column, columns_for)
-from ..review.sheets import DATA_HEADER, SectionBlock, book_from_grids, data_columns, index_marks, removed_grid, section_block
+from ..review.sheets import (DATA_HEADER, KNOWN_SHEETS, SectionBlock, book_from_grids, data_columns, index_marks,
+                             refuse_not_review, removed_grid, section_block, text_of)
 
 TITLE = "GST IMS"
 TEXT = "@"
@@ -123,6 +125,24 @@ def _rows_of(columns: list[list[Any]]) -> list[list[Any]]:
     return [list(r) for r in zip(*columns)]
 
 
+#: Excel's sheet names ignore case: a sheet renamed 'log' is still the Log (and a new 'Log'
+#: cannot be added beside it).
+_CANONICAL = {n.casefold(): n for n in KNOWN_SHEETS}
+
+
+def _in_layout(grid: list[list[Any]], sec: Section) -> bool:
+    """The section sheet's columns are where ims-xl writes them: its header row is ims-xl's,
+    and nothing lies right of it. A column inserted, moved or deleted by hand shifts the
+    others, and cells written by position would land in the wrong columns."""
+    want = [c.header for c in columns_for(sec)]
+    if not grid:
+        return True  # (an empty section sheet is refused when the book is read)
+    n = len(want)
+    if [text_of(h).strip() for h in grid[0][:n]] != want:
+        return False
+    return len(grid[0]) <= n or all(v in (None, "") for r in grid for v in r[n:])
+
+
 class Session:
     """One action on one workbook: the xlwings objects it touches live only here."""
 
@@ -132,6 +152,10 @@ class Session:
         self.extent: dict[str, tuple[int, int]] = {}
         self.before: ReviewBook | None = None
         self.notices: list[str] = []
+        #: section sheets whose columns were inserted, moved or deleted by hand (:func:`_in_layout`)
+        self.relayout: set[str] = set()
+        #: rows of each sheet as read (a sheet of the accountant's whose grid the book changed is written)
+        self.read_rows: dict[str, int] = {}
 
     def progress(self, text: str) -> None:
         """Show a step in the status bar (restored by ``app.properties`` at the end)."""
@@ -146,11 +170,17 @@ class Session:
         yet (a first import into a blank workbook).
         """
         for sheet in self.book.sheets:
-            self.sheets[sheet.name] = sheet
+            name = sheet.name
+            self.sheets[_CANONICAL.get(name.casefold(), name)] = sheet
         if not required and (DATA_SHEET not in self.sheets or META_SHEET not in self.sheets):
+            if DATA_SHEET in self.sheets or META_SHEET in self.sheets:
+                # a review workbook that lost one hidden sheet, not a blank one: imported into
+                # as blank, every action typed on it would be written over (`import --into` refuses too)
+                refuse_not_review(self.sheets, self.book.name)
             for name, sheet in self.sheets.items():  # not a review workbook yet: sizes only
                 last = sheet.used_range.last_cell
                 self.extent[name] = (last.row, last.column)
+            self._refuse_overwrite()
             return None
         grids = {}
         for name, sheet in self.sheets.items():
@@ -159,13 +189,30 @@ class Session:
             self.progress(f"reading {name}")
             grids[name] = self._read_sheet(name, sheet)
         self.progress("checking")
+        self.relayout = {sec.sheet for sec in SECTIONS if sec.sheet in grids and not _in_layout(grids[sec.sheet], sec)}
         self.before = book_from_grids(grids, self.book.name, list(self.sheets))
         return self.before
+
+    def _refuse_overwrite(self) -> None:
+        """Refuse a first import into a workbook that is not a review workbook but has a sheet
+        of a name ims-xl writes, holding something (another workbook active when the button
+        was pressed, e.g. a purchase register or a GSTR-2B with a 'Summary' or 'B2B' sheet):
+        its cells would be written over, where the command line refuses an existing --out."""
+        for name in self.sheets:
+            if name not in KNOWN_SHEETS:
+                continue
+            sheet = self.sheets[name]
+            if self.extent[name] != (1, 1) or sheet.range((1, 1)).value not in (None, ""):
+                raise InputError(
+                    f"{self.book.name} is not an ims-xl review workbook, and importing into it would write "
+                    f"over its sheet '{sheet.name}': import into a blank workbook (or the blank 'IMS "
+                    "Review.xlsx'), or into your review workbook; nothing was changed")
 
     def _read_sheet(self, name: str, sheet: Any) -> list[list[Any]]:
         last = sheet.used_range.last_cell
         nrows, ncols = last.row, last.column
         self.extent[name] = (nrows, ncols)
+        self.read_rows[name] = nrows
         # from A1 (the used range may start further in), always 2-D, cell errors as text
         return sheet.range((1, 1), (nrows, ncols)).options(ndim=2, err_to_str=True).value
 
@@ -192,6 +239,9 @@ class Session:
         """The sheet ``name``, created after ``after`` when missing; (sheet, created)."""
         if name in self.sheets:
             return self.sheets[name], False
+        same = next((k for k in self.sheets if k.casefold() == name.casefold()), None)
+        if same is not None:  # Excel's sheet names ignore case
+            return self.sheets[same], False
         prev = self.sheets.get(after) if after else None
         sheet = self.book.sheets.add(name, after=prev) if prev is not None else self.book.sheets.add(name)
         if hidden:
@@ -211,13 +261,19 @@ class Session:
         what made them, typed changes are found by comparison).
         """
         book, problems = actions.with_log(self.before, book, source, extra=log_rows)
-        self.notices += problems
+        self.notices += problems + (self.before.notices if self.before is not None else [])
         order = [README_SHEET, SUMMARY_SHEET, *(s.sheet for s in SECTIONS), BOOKS_SHEET]
         sheet, created = self._sheet(README_SHEET, None)
         if created:
             self._write_readme(sheet)
         self.progress("writing the summary")
         self._write_summary(self._sheet(SUMMARY_SHEET, README_SHEET)[0], book)
+        # the accountant's own columns of a section sheet, moved to '<section> your columns'
+        # (sheets.book_from_grids), are written before the section sheets lose them
+        for name, grid in book.extra_sheets.items():
+            if name not in self.sheets or self.read_rows.get(name) != len(grid):
+                after = name[:-len(" your columns")] if name.endswith(" your columns") else None
+                self._write_grid(self._sheet(name, after if after in self.sheets else None)[0], name, grid)
         by_ref = index_marks(marks or {})
         rows = positioned(book.rows)
         parts = [rows[rows["section"] == sec.key] for sec in SECTIONS]
@@ -225,7 +281,8 @@ class Session:
         for k, (sec, part, block) in enumerate(zip(SECTIONS, parts, blocks)):
             self.progress(f"writing {sec.sheet}")
             sheet, created = self._sheet(sec.sheet, order[k + 1])
-            changed = None if full or created else self._changed(sec, part)
+            relaid = sec.sheet in self.relayout  # columns inserted, moved or deleted: all rewritten
+            changed = None if full or created or relaid else self._changed(sec, part)
             if changed is not None:  # the marks are derived when writing: compare the cells
                 j = next(k for k, c in enumerate(block.columns) if c.field == "cell_marks")
                 old = self.before.rows[self.before.rows["sheet"] == sec.sheet].sort_values("excel_row", kind="stable")
@@ -235,7 +292,7 @@ class Session:
                     # the same blocks on every sheet, so the calls never depend on the data
                     changed = [ch or c.editable or c.kind == "output" for ch, c in zip(changed, block.columns)]
             if changed is None:
-                self._write_section_full(sheet, sec, block, created)
+                self._write_section_full(sheet, sec, block, created, relaid)
             else:
                 self._write_section_changes(sheet, block, changed, recolour or bool(marks))
         before = self.before
@@ -329,16 +386,22 @@ class Session:
                 if note.text.startswith(NOTE_PREFIX):  # ours; the accountant's own notes stay
                     note.delete()
 
-    def _write_section_full(self, sheet: Any, sec: Section, block: SectionBlock, created: bool) -> None:
+    def _write_section_full(self, sheet: Any, sec: Section, block: SectionBlock, created: bool,
+                            relaid: bool = False) -> None:
+        """The whole sheet; ``relaid``: its columns were inserted, moved or deleted by hand, so
+        what lies right of ims-xl's columns goes (its cells were moved to '<section> your
+        columns' first) and the header and widths are set again."""
         cols = block.columns
         n = len(block.values[0]) if block.values else 0
-        old_rows, _ = self.extent.get(sec.sheet, (1, 1))
+        old_rows, old_cols = self.extent.get(sec.sheet, (1, 1))
         if old_rows > n + 1:
             sheet.range((n + 2, 1), (old_rows, len(cols))).clear_contents()
+        if relaid and old_cols > len(cols):
+            sheet.range((1, len(cols) + 1), (old_rows, old_cols)).clear()
         header = sheet.range((1, 1), (1, len(cols)))
         header.number_format = TEXT
         header.value = [[c.header for c in cols]]
-        if created:
+        if created or relaid:
             header.color = FILL["header"]
             header.font.bold = True
             header.font.color = (255, 255, 255)
