@@ -38,7 +38,8 @@ def test_codes_are_stable() -> None:
     """Users filter on codes: none may disappear or change severity silently."""
     errors = {"action-unknown", "pending-blocked", "itc-reduction-blocked", "itc-reduction-answer-missing",
               "itc-reduction-answer-invalid", "itc-declared-without-yes", "itc-declared-invalid",
-              "itc-declared-exceeds-tax", "itc-cgst-sgst-differ", "remarks-too-long", "rtin-missing",
+              "itc-declared-exceeds-tax", "itc-cgst-sgst-differ", "remarks-too-long", "remarks-control-character",
+              "rtin-missing",
               "rtin-invalid", "download-field-missing", "cell-error", "internal-error",
               "download-value-unsendable", "upload-rule", "duplicate-conflict", "hidden-record-edited", "row-out-of-step"}
     assert {c for c, (s, _) in CODES.items() if s is Severity.ERROR} == errors
@@ -170,6 +171,37 @@ def test_remarks_rules() -> None:
                           ("b2b", "INV-5"): {"action_text": "Reject", "remarks_text": "   "}})
     assert [x[1:] for x in flat(run_checks(book))] == [
         (2, "Remarks", "remarks-not-sent"), (3, "Remarks", "remarks-not-sent"), (5, "Remarks", "remarks-too-long")]
+
+
+def test_a_remark_holding_a_control_character_is_refused_through_validate_and_export(tmp_path) -> None:
+    """A control character pasted into a remark (here BEL, and a C1 character a broken
+    encoding leaves) would go into the upload: validate names the cell, export writes nothing.
+    A line break typed with Alt+Enter is text; a remark not sent is not looked at. (Excel
+    keeps such a character in the file as ``_x0007_`` (ECMA-376 §22.9.2.19), which openpyxl
+    writes through as it is and which the workbook's reader decodes.)"""
+    from conftest import RTIN, apply_edits, download, export, import_new, run as cli
+    recs = [record("b2b", n) for n in range(1, 6)]
+    wb = import_new(tmp_path, download({"b2b": recs}, rtin=RTIN))
+    apply_edits(wb, [{"sheet": "B2B", "doc_no": "INV-1", "column": "Action", "value": "Reject"},
+                     {"sheet": "B2B", "doc_no": "INV-1", "column": "Remarks", "value": "goods_x0007_ returned"},
+                     {"sheet": "B2B", "doc_no": "INV-2", "column": "Action", "value": "Pending"},
+                     {"sheet": "B2B", "doc_no": "INV-2", "column": "Remarks", "value": "rate _x0096_ wrong"},
+                     {"sheet": "B2B", "doc_no": "INV-3", "column": "Action", "value": "Reject"},
+                     {"sheet": "B2B", "doc_no": "INV-3", "column": "Remarks", "value": "line one\nline two\tok"},
+                     {"sheet": "B2B", "doc_no": "INV-4", "column": "Action", "value": "Accept"},
+                     {"sheet": "B2B", "doc_no": "INV-4", "column": "Remarks", "value": "not sent_x0007_"}])
+    assert cli("validate", wb) == 1
+    found = [f for f in run_checks(__import__("ims_xl.files.xlsx", fromlist=["read_review"]).read_review(wb))
+             if f.code == "remarks-control-character"]
+    assert [(f.row, f.field) for f in found] == [(2, "Remarks"), (3, "Remarks")]
+    assert "U+0007" in found[0].message and "U+0096" in found[1].message
+    rc, up = export(wb, tmp_path / "u.json")
+    assert rc != 0 and up is None and not (tmp_path / "u.json").exists()
+    apply_edits(wb, [{"sheet": "B2B", "doc_no": "INV-1", "column": "Remarks", "value": "goods returned"},
+                     {"sheet": "B2B", "doc_no": "INV-2", "column": "Remarks", "value": "rate wrong"}])
+    rc, up = export(wb, tmp_path / "u.json")
+    assert rc == 0 and [r.get("remarks") for r in up["invdata"]["b2b"]] == [
+        "goods returned", "rate wrong", "line one\nline two\tok", None]
 
 
 def test_change_not_uploaded() -> None:

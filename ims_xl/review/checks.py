@@ -9,6 +9,8 @@ Codes are stable (users filter on them): never rename one. :data:`CODES` documen
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, timedelta
 from itertools import repeat
 from typing import Callable
@@ -44,6 +46,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "itc-cgst-sgst-differ": (E, "V7: ITC-reduction CGST must equal ITC-reduction SGST"),
     "remarks-not-sent": (W, "V9: remarks are sent only with Reject or Pending, and never when blocked"),
     "remarks-too-long": (E, f"V10: remarks longer than {REMARKS_MAX_LEN} characters"),
+    "remarks-control-character": (E, "Remarks to be sent hold an invisible control character"),
     "change-not-uploaded": (W, "remarks or ITC answers changed but the Action did not: not uploaded"),
     "no-action-reset": (W, "No Action on a record already acted on is sent as action N (unverified)"),
     "identifier-numeric": (W, "V12: a document number or GSTIN cell holds a number: leading zeros may be lost"),
@@ -213,7 +216,22 @@ def check_remarks(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
     out += _emit(rows, sent & (rem.str.len() > REMARKS_MAX_LEN), "remarks-too-long", "remarks_text",
                  lambda r: f"Remarks have {len(rem[r.name])} characters; shorten them to {REMARKS_MAX_LEN}",
                  value=lambda r: rem[r.name])
+    # an invisible control character (pasted from another program, or a broken encoding's
+    # C1 range) is no part of a remark the portal's form takes: written strictly (IMS_FORMAT
+    # §2: parse tolerantly, write strictly), the remark must be retyped. Tab and line breaks
+    # (Alt+Enter in a cell) are text
+    if sent.any() and _CONTROL.search("".join(rem[sent].tolist())):
+        bad = sent & rem.str.contains(_CONTROL, regex=True)
+        out += _emit(rows, bad, "remarks-control-character", "remarks_text",
+                     lambda r: f"Remarks hold the invisible character U+{ord(_CONTROL.search(rem[r.name]).group()):04X}, "
+                               "which the portal may refuse: retype the remark",
+                     value=lambda r: rem[r.name].encode("unicode_escape").decode("ascii"))
     return out
+
+
+#: Control characters no remark holds: C0 but tab, line feed and carriage return; DEL; C1;
+#: U+FFFE and U+FFFF (no characters at all).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def check_unsent_changes(rows: pd.DataFrame, meta: dict, s: Settings) -> list[Finding]:
