@@ -547,6 +547,7 @@ def test_export_writes_what_the_cli_exports(tmp_path, dialogs):
     lines = xl.run_action("export", book)
     assert last_alert(book)["mode"] == "info", lines
     assert f"Wrote {tmp_path / 'shell_upload.json'}" in lines
+    assert lines[-1].startswith(f"Save {book.name} now")  # the Log of the export lives in the open book
     same = to_xlsx(book, tmp_path / "same.xlsx")
     assert cli.main(["export", str(same), "--out", str(tmp_path / "cli_upload.json")]) == 0
     shell = (tmp_path / "shell_upload.json").read_bytes()

@@ -148,7 +148,9 @@ def _export(s: Session) -> list[str]:
     # workbook first, as there: a write that fails then leaves no upload whose actions it lacks
     s.write(out.book, out.marks, recolour=True)
     paths = write_parts(parts, Path(path))
-    return out.messages + [f"Wrote {p}" for p in paths]
+    # the Log of this export is in the open workbook only, until Excel saves it
+    return out.messages + [f"Wrote {p}" for p in paths] + [
+        f"Save {s.book.name} now (Ctrl+S): its Log records what this upload sends, and is kept only once saved"]
 
 
 def _import_errors(s: Session) -> list[str]:
@@ -194,8 +196,13 @@ def _apply_suggestions(s: Session) -> list[str]:
     book = s.read()
     refs = s.selected_refs(book)
     if refs is not None:
+        # Excel's selection of rows in a filtered view spans the rows the filter hides between
+        # them; telling them apart needs Excel's visible-cells call, which is not the same on
+        # Windows and macOS: the count says what will change, and the question says so
         answer = s.app.alert(f"Apply the suggested actions to the {len(refs):,} selected row(s) only?\n\n"
-                             "Yes: the selected rows.\nNo: every row still at No Action.",
+                             "Yes: the selected rows (rows a filter hides between them are counted "
+                             "and changed too: select those rows again without the filter if you "
+                             "mean only the visible ones).\nNo: every row still at No Action.",
                              title=f"{TITLE}: {s.info.label}", buttons="yes_no_cancel")
         if answer == "cancel":
             return ["Nothing applied."]
