@@ -466,6 +466,16 @@ def test_first_import_into_a_blank_workbook(tmp_path, dialogs):
     assert book._sheet(SUMMARY_SHEET)._format(4, 2) == "@", "the period (MMYYYY) is typed as text"
 
 
+def test_first_import_into_a_blank_workbook_says_its_cells_will_not_be_coloured(tmp_path, dialogs):
+    """The colours come from conditional-format rules the template carries; sheets the shell
+    makes have none, so the accountant is told where coloured checks come from."""
+    sample(tmp_path / "ims.json", 10)
+    book = xs.Book(folder=str(tmp_path))
+    dialogs.open = str(tmp_path / "ims.json")
+    lines = xl.run_action("import_json", book)
+    assert sum("no colour rules" in line and "IMS Review.xlsx" in line for line in lines) == 1, lines
+
+
 def test_import_writes_the_cells_the_cli_writes(tmp_path, dialogs):
     book, _ = imported(tmp_path, dialogs, 60, seed=3)
     out = tmp_path / "cli.xlsx"
@@ -577,6 +587,7 @@ def test_reimport_keeps_typed_actions_and_marks_supplier_changes(tmp_path, dialo
     write_download(tmp_path / "ims.json", data)
     lines = xl.run_action("import_json", book)
     assert lines[0].startswith("Re-imported"), lines
+    assert not any("no colour rules" in line for line in lines)  # said once, when the sheets are made
     assert b2b._cell(2, a) == "Accept" and b2b._cell(3, a) == "Reject"
     assert b2b._cell(3, rm) == "Not our purchase"
     assert "Changed by supplier" in (b2b._cell(2, note) or "")

@@ -278,9 +278,11 @@ class Session:
         rows = positioned(book.rows)
         parts = [rows[rows["section"] == sec.key] for sec in SECTIONS]
         blocks = [section_block(part, sec, by_ref) for part, sec in zip(parts, SECTIONS)]
+        uncoloured = False
         for k, (sec, part, block) in enumerate(zip(SECTIONS, parts, blocks)):
             self.progress(f"writing {sec.sheet}")
             sheet, created = self._sheet(sec.sheet, order[k + 1])
+            uncoloured |= created
             relaid = sec.sheet in self.relayout  # columns inserted, moved or deleted: all rewritten
             changed = None if full or created or relaid else self._changed(sec, part)
             if changed is not None:  # the marks are derived when writing: compare the cells
@@ -295,6 +297,14 @@ class Session:
                 self._write_section_full(sheet, sec, block, created, relaid)
             else:
                 self._write_section_changes(sheet, block, changed, recolour or bool(marks))
+        if uncoloured:
+            # the colours come from the template's conditional-format rules, which xlwings
+            # cannot add without Excel's own (Windows- or Mac-only) calls: say so, once
+            self.notices.append(
+                "This workbook has no colour rules, so errors, warnings and differences are written "
+                "beside each record but not coloured: for colours, import into the blank "
+                "'IMS Review.xlsx' (copied into Documents at installation), or into a workbook "
+                "made by 'ims-xl import'")
         before = self.before
         sheet, created = self._sheet(BOOKS_SHEET, SECTIONS[-1].sheet)
         if created or (before is not None and book.books != before.books):
