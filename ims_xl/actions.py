@@ -382,21 +382,66 @@ def _stack(kept: list[tuple[str, list[list[object]], str]]) -> tuple[list[list[o
     return grid, spans
 
 
-def _books_blocks(book: ReviewBook) -> list[tuple[str, list[list[object]], str]]:
-    """The registers the Books sheet holds now: (name, cells, key); one block named "Books
-    sheet" when the accountant pasted it; none for the template's empty header."""
-    grid = book.books
-    if not grid or all(all(v in ("", None) for v in r) for r in grid[1:]):
-        return []
+def _saved_spans(book: ReviewBook) -> list[tuple[str, int, int, str]]:
+    """The registers' places on the Books sheet as ims-xl last wrote it (:func:`_stack`)."""
     try:
         spans = json.loads(book.meta.get(BOOKS_BLOCKS_KEY, "") or "[]")
-        spans = [(str(sp[0]), int(sp[1]), int(sp[2]), str(sp[3]) if len(sp) > 3 else str(sp[0]))
-                 for sp in spans]
+        return [(str(sp[0]), int(sp[1]), int(sp[2]), str(sp[3]) if len(sp) > 3 else str(sp[0])) for sp in spans]
     except (ValueError, TypeError, IndexError, RecursionError):  # a hidden fact edited: the sheet as one block
-        spans = []
-    if not spans or spans[-1][2] != len(grid):
-        return [("Books sheet", grid, "Books sheet")]
-    return [(name, grid[a - 1:b], key) for name, a, b, key in spans]
+        return []
+
+
+def _blank(row: list[object]) -> bool:
+    return all(v in ("", None) for v in row)
+
+
+def _spans_fit(grid: list[list[object]], spans: list[tuple[str, int, int, str]]) -> bool:
+    """The sheet still has the registers where :func:`_stack` put them: the first on row 1,
+    each next one after one blank row, the last ending on the sheet's last row."""
+    at = 1
+    for k, (_, a, b, _key) in enumerate(spans):
+        if a != at or b < a or b > len(grid) or _blank(grid[a - 1]):
+            return False
+        if k + 1 < len(spans) and (b >= len(grid) or not _blank(grid[b])):
+            return False
+        at = b + 2
+    return bool(spans) and spans[-1][2] == len(grid)
+
+
+def _blank_split(grid: list[list[object]]) -> list[tuple[int, int]]:
+    """(first, last) rows of each run of rows between wholly blank rows."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for i, row in enumerate(grid, 1):
+        if _blank(row):
+            if start is not None:
+                out.append((start, i - 1))
+                start = None
+        elif start is None:
+            start = i
+    if start is not None:
+        out.append((start, len(grid)))
+    return out
+
+
+def _books_blocks(book: ReviewBook) -> list[tuple[str, list[list[object]], str]]:
+    """The registers the Books sheet holds now: (name, cells, key); one block named "Books
+    sheet" when the accountant pasted it; none for the template's empty header.
+
+    Rows inserted or deleted by hand move the registers from where ims-xl wrote them: each is
+    then found again between the blank rows that part them (as many runs of rows as there
+    were registers, in the same order); only a sheet that no longer parts into them is read
+    as one register, "Books sheet" (its repeated header rows are read as such)."""
+    grid = book.books
+    if not grid or all(_blank(r) for r in grid[1:]):
+        return []
+    spans = _saved_spans(book)
+    if spans and _spans_fit(grid, spans):
+        return [(name, grid[a - 1:b], key) for name, a, b, key in spans]
+    runs = _blank_split(grid) if spans else []
+    if spans and len(runs) == len(spans):
+        return [(name, grid[a - 1:b], key) for (name, _, _, key), (a, b) in zip(spans, runs)]
+    return [("Books sheet", grid, "Books sheet")]
 
 
 #: A head on which more than this share of the documents paired by number differ makes the
@@ -506,7 +551,10 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
                         + ": kept, and reconciled together with the new register(s) "
                         "(start afresh with --replace-books)")
         if again:
-            msgs.append("Read again, replacing the earlier copy on the Books sheet: " + ", ".join(again))
+            spans = _saved_spans(book)
+            edited = bool(spans) and not _spans_fit(book.books, spans)
+            msgs.append("Read again, replacing the earlier copy on the Books sheet: " + ", ".join(again)
+                        + (" (rows added or deleted there by hand are replaced by the file's)" if edited else ""))
         blocks = kept + [(f.name, f.grid, f.key) for f, _ in read_now]
     grid, spans = _stack(blocks)
     # each register keeps its own rows' numbers on the Books sheet: books rows are sheet rows
@@ -514,10 +562,16 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     parts, warnings, described, regs = [], [], [], []
     try:
         for (name, g, _key), (_, first_row, _last, _k) in zip(blocks, spans):
-            reg = fresh.get(id(g)) or read(RegisterFile(g, source if name == "Books sheet" else name))
+            reg = fresh.get(id(g))
+            shift = first_row - 1
+            if reg is None:
+                # read from the Books sheet: a message names the sheet and its row there (the
+                # rows above the block read as blank), never the row of a file not touched
+                where = source if name == "Books sheet" else f"{source} ({name})"
+                reg = read(RegisterFile([[] for _ in range(shift)] + list(g), where))
+                shift = 0
             regs.append((name, reg))
             part = reg.books.copy()
-            shift = first_row - 1
             part["books_row"] = part["books_row"] + shift
             if shift:
                 part["source_rows"] = [",".join(str(int(x) + shift) for x in str(v).split(","))

@@ -130,11 +130,20 @@ def _tax(df: pd.DataFrame) -> pd.Series:
     return df["iamt"] + df["camt"] + df["samt"] + df["cess"]
 
 
+def _book_sign(df: pd.DataFrame) -> pd.Series:
+    """-1 for the books' credit notes (their ITC is negative), else 1."""
+    return df["doc_kind"].map(lambda k: -1 if k == "credit_note" else 1)
+
+
 def missing_in_ims_grid(result: ReconcileResult, books: pd.DataFrame) -> list[list[object]]:
-    """The ``Missing in IMS`` sheet: booked documents no IMS record pairs with (chase the supplier)."""
+    """The ``Missing in IMS`` sheet: booked documents no IMS record pairs with (chase the supplier).
+
+    Amounts as booked, without sign; the ITC of a credit note is negative, as on the Summary,
+    the Suppliers and the Carried forward sheets (carried from here to the Ageing sheet).
+    """
     only = result.books[result.books["ref"].isna()][["books_row", "status", "reasons"]]
     b = only.merge(books, on="books_row", how="left")
-    b = b.assign(itc=_tax(b)).sort_values(["itc", "books_row"], ascending=[False, True])
+    b = b.assign(itc=_tax(b) * _book_sign(b)).sort_values(["itc", "books_row"], ascending=[False, True])
     grid: list[list[object]] = [["Books row", "Status", "GSTIN of supplier", "Supplier name", "Document type",
                                  "Document number", "Document date", "Taxable value", "IGST", "CGST", "SGST",
                                  "Cess", "ITC", "Reasons"]]
@@ -152,8 +161,8 @@ def suppliers_grid(rows: pd.DataFrame, result: ReconcileResult, books: pd.DataFr
     """Supplier-wise summary ranked by ITC at risk (largest first).
 
     ITC at risk = tax on IMS records not matched to the books (mismatches, suggestions,
-    missing in books, duplicates) + tax booked on documents missing in IMS (ITC you booked
-    that will not reach GSTR-2B).
+    missing in books, duplicates) + tax booked on documents missing in IMS or booked twice
+    (ITC you booked that will not reach GSTR-2B). ``Missing in IMS`` counts only the former.
     """
     sign = rows["section"].map(ITC_SIGN)
     ims = pd.DataFrame({"stin": rows["stin"], "tradenm": rows["tradenm"], "status": rows["match_status"],
@@ -164,10 +173,13 @@ def suppliers_grid(rows: pd.DataFrame, result: ReconcileResult, books: pd.DataFr
     g = ims.groupby("stin").agg(name=("tradenm", "first"), records=("status", "size"),
                                 matched=("matched", "sum"), missing=("missing", "sum"),
                                 itc=("tax", "sum"), risk=("risk", "sum"))
-    only = result.books[result.books["ref"].isna()][["books_row"]].merge(books, on="books_row")
-    bsign = only["doc_kind"].map(lambda k: -1 if k == "credit_note" else 1)
-    ob = pd.DataFrame({"stin": only["stin"], "name": only["tradenm"], "tax": _tax(only) * bsign})
-    bg = ob.groupby("stin").agg(bname=("name", "first"), n_missing_ims=("tax", "size"), tax_missing_ims=("tax", "sum"))
+    only = result.books[result.books["ref"].isna()][["books_row", "status"]].merge(books, on="books_row")
+    # a duplicate in the books is counted at risk (booked twice, in GSTR-2B once) but is not
+    # missing in IMS: it is the accountant's double entry, not a document to chase
+    ob = pd.DataFrame({"stin": only["stin"], "name": only["tradenm"], "tax": _tax(only) * _book_sign(only),
+                       "missing_ims": only["status"] == MatchStatus.MISSING_IN_IMS.value})
+    bg = ob.groupby("stin").agg(bname=("name", "first"), n_missing_ims=("missing_ims", "sum"),
+                                tax_missing_ims=("tax", "sum"))
     t = g.join(bg, how="outer")
     t["name"] = t["name"].fillna(t["bname"]).fillna("")
     for c in ("records", "matched", "missing", "itc", "risk", "n_missing_ims", "tax_missing_ims"):

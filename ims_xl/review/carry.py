@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from ..model import ACTION_LABELS, ITC_SIGN, SECTION_BY_KEY, Action
+from ..model import ACTION_LABELS, ITC_SIGN, SECTION_BY_KEY, SECTION_BY_SHEET, Action
 from .book import ReviewBook, effective_actions
 from .deadlines import parse_period, section_16_4
 from .inputs import cell_text, per_value
@@ -370,7 +370,10 @@ def ageing_grid(book: ReviewBook, today: date | None = None) -> list[list[object
         if str(c[-1]).startswith(CLOSED):
             continue
         first = str(c[1] or "")
-        due, rule = _deadline("", first, c[5])
+        # a record carried from a section sheet keeps its section's rule (a specified record's
+        # one tax period); a books document's column holds its type, so it takes Section 16(4)
+        sec = SECTION_BY_SHEET.get(cell_text(c[6])) if c[0] == PENDING_ITEM else None
+        due, rule = _deadline(sec.key if sec else "", first, c[5])
         d = _as_date(c[5])
         try:
             itc = int(round(float(c[8] or 0) * 100))
