@@ -93,7 +93,8 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
         carried = carry_forward(book, carry_from, force, carry_name)
         book, msgs = carried.book, msgs + carried.messages
     else:
-        book = _with_ageing(stamp_first_seen(book))
+        book, more = _with_ageing(stamp_first_seen(book))
+        msgs += more
     return Outcome(book=book, messages=msgs), report
 
 
@@ -112,10 +113,10 @@ def carry_forward(book: ReviewBook, previous: ReviewBook, force: bool = False, n
     from .review.carry import stamp_first_seen
     _refuse_carry(book, previous, force, name)
     new, msgs = carry(book, previous)
-    out = _with_ageing(stamp_first_seen(new))
+    out, more = _with_ageing(stamp_first_seen(new))
     rows = _carry_log_rows(book, out, previous)
     logged, _ = with_log(book, out, None, extra=rows, checked=True)
-    return Outcome(book=logged, messages=msgs, log_rows=rows)
+    return Outcome(book=logged, messages=msgs + more, log_rows=rows)
 
 
 #: The Log's source for actions set by carry-forward.
@@ -165,12 +166,28 @@ def _refuse_carry(book: ReviewBook, previous: ReviewBook, force: bool, name: str
                          "give the previous month's review workbook")
 
 
-def _with_ageing(book: ReviewBook) -> ReviewBook:
+def _with_ageing(book: ReviewBook) -> tuple[ReviewBook, list[str]]:
     """The book with its Ageing sheet rebuilt (a header alone while nothing is open: the
     workbook keeps the same sheets whatever the data, so the Excel shell's calls stay constant)."""
     from .review.carry import ageing_grid
     from .review.layout import AGEING_SHEET
-    return replace(book, reports={**book.reports, AGEING_SHEET: ageing_grid(book)})
+    return _rebuilt(book, {AGEING_SHEET: ageing_grid(book)})
+
+
+def _rebuilt(book: ReviewBook, grids: dict[str, list[list[object]]]) -> tuple[ReviewBook, list[str]]:
+    """The book with these report sheets made afresh, keeping the columns the accountant
+    added to them (``review.your_columns``: beside their rows, or on a sheet of their own);
+    the messages saying where."""
+    from .review.sheets import stack_sheets
+    from .review.your_columns import SUFFIX, keep_your_columns
+    reports, extra, msgs = dict(book.reports), {}, []
+    for name, grid in grids.items():
+        reports[name], rest, msg = keep_your_columns(name, book.reports.get(name), grid)
+        if rest:
+            extra[name + SUFFIX] = rest
+        if msg:
+            msgs.append(msg)
+    return replace(book, reports=reports, extra_sheets=stack_sheets(book.extra_sheets, extra)), msgs
 
 
 def validate(book: ReviewBook, settings: Settings = Settings()) -> Outcome:
@@ -256,7 +273,8 @@ def import_portal_errors(book: ReviewBook, errors: pd.DataFrame) -> Outcome:
 def refresh_summary(book: ReviewBook) -> Outcome:
     """The Summary is recomputed whenever a book is written; the Ageing sheet is rebuilt here
     (owners, follow-up dates and actions typed since)."""
-    return Outcome(book=_with_ageing(book), messages=["Summary and Ageing refreshed"])
+    book, more = _with_ageing(book)
+    return Outcome(book=book, messages=["Summary and Ageing refreshed", *more])
 
 
 def require_rtin(book: ReviewBook) -> None:
@@ -589,9 +607,10 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
     _refuse_doubtful(result.ims, cols, regs)
     new = apply_result(book, result)
     new = replace(new, books=grid, extra_sheets={**new.extra_sheets, **sheets},
-                  meta={**new.meta, BOOKS_BLOCKS_KEY: json.dumps(spans)},
-                  reports={**new.reports, MISSING_SHEET: missing_in_ims_grid(result, books),
-                           SUPPLIERS_SHEET: suppliers_grid(new.rows, result, books)})
+                  meta={**new.meta, BOOKS_BLOCKS_KEY: json.dumps(spans)})
+    new, more = _rebuilt(new, {MISSING_SHEET: missing_in_ims_grid(result, books),
+                               SUPPLIERS_SHEET: suppliers_grid(new.rows, result, books)})
+    msgs += more
     counts = result.counts()
     msgs.insert(0, f"Reconciled {len(ims):,} IMS records with " + "; ".join(described))
     msgs += [f"  {k}: {v:,}" for k, v in counts.items()]
@@ -783,7 +802,8 @@ def gstr2b(book: ReviewBook, statement, settings=None) -> Outcome:
     rows["gstr2b_check"] = records["check"].iloc[:n].to_numpy()
     info = {"gstin": statement.gstin, "period": statement.period, "generated": statement.generated,
             "source": statement.source}
-    reports = {**book.reports, GSTR2B_SHEET: gstr2b_grid(records, info), GSTR3B_SHEET: gstr3b_grid(table, info)}
+    book, more = _rebuilt(book, {GSTR2B_SHEET: gstr2b_grid(records, info), GSTR3B_SHEET: gstr3b_grid(table, info)})
+    msgs += more
     meta = {**book.meta, "gstr2b_generated": statement.generated, "gstr2b_period": statement.period,
             "gstr2b_file": statement.source}
     checks = records["check"].astype(str).str.split(":").str[0].str.split(" \\(").str[0]
@@ -803,7 +823,7 @@ def gstr2b(book: ReviewBook, statement, settings=None) -> Outcome:
     for b in BASES:
         msgs.append(f"  GSTR-3B 4C net ITC ({b}): " + ", ".join(
             f"{nm} {int(c.loc[('4C', b), h]) / 100:,.2f}" for nm, h in zip(HEAD_NAMES, HEADS)))
-    return Outcome(book=replace(book, rows=rows, reports=reports, meta=meta), messages=msgs, table=table)
+    return Outcome(book=replace(book, rows=rows, meta=meta), messages=msgs, table=table)
 
 
 def letters(book: ReviewBook, contacts: dict[str, dict] | None = None) -> tuple[list, Outcome]:

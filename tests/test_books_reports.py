@@ -196,3 +196,46 @@ def test_a_bad_cell_in_the_second_register_is_named_by_its_books_sheet_row(tmp_p
     assert run("reconcile", wb) == 2
     err = capsys.readouterr().err
     assert "row 8" in err and "Traceback" not in err, err
+
+
+def _add_column(path: Path, sheet: str, header: str, values: dict[str, object], key: str) -> None:
+    """Type a column right of ``sheet``'s last one: ``values`` by the row's ``key`` cell."""
+    book = openpyxl.load_workbook(path)
+    ws = book[sheet]
+    heads = [c.value for c in ws[1]]
+    j, k = len(heads) + 1, heads.index(key) + 1
+    ws.cell(1, j).value = header
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, k).value in values:
+            ws.cell(r, j).value = values[ws.cell(r, k).value]
+    book.save(path)
+
+
+def test_columns_typed_on_the_report_sheets_survive_their_rebuild(tmp_path, capsys):
+    """'Chased on' typed on Missing in IMS and 'Contact' on Suppliers: reconcile makes both
+    sheets afresh and dropped the columns without a word. They stay beside their document
+    (supplier); a document no longer missing keeps its cell on 'Missing in IMS your columns'."""
+    wb = _month(tmp_path, {"b2b": [record("b2b", 1, inum="INV-1")]})
+    reg = _csv(tmp_path / "register.csv", [_mh("INV-1"), _mh("INV-5", 3000), _ka("BK-9", 5000)])
+    assert run("reconcile", wb, "--books", reg) == 0
+    _add_column(wb, "Missing in IMS", "Chased on", {"BK-9": "02-11-2025 by mail", "INV-5": "called"},
+                "Document number")
+    _add_column(wb, "Suppliers", "Contact", {SUP_KA: "ravi@ka.example"}, "GSTIN of supplier")
+    capsys.readouterr()
+    assert run("reconcile", wb) == 0
+    out = capsys.readouterr().out
+    assert "your column(s) 'Chased on' kept beside their rows" in out and "'Contact'" in out
+    chased = {r["Document number"]: r["Chased on"] for r in _sheet(wb, "Missing in IMS")}
+    assert chased == {"BK-9": "02-11-2025 by mail", "INV-5": "called"}
+    assert {r["GSTIN of supplier"]: r["Contact"] for r in _sheet(wb, "Suppliers")}[SUP_KA] == "ravi@ka.example"
+    # INV-5 reaches IMS: no longer missing, its note moves to a sheet of its own
+    later = write_json(tmp_path / "d2.json", download({"b2b": [record("b2b", 1, inum="INV-1"),
+                                                               record("b2b", 5, inum="INV-5", txval=3000,
+                                                                      camt=270, samt=270, val=3540)]}, rtin=RTIN))
+    assert run("import", later, "--into", wb) == 0
+    capsys.readouterr()
+    assert run("reconcile", wb) == 0
+    assert "1 row(s) no longer on it are on sheet 'Missing in IMS your columns'" in capsys.readouterr().out
+    assert {r["Document number"]: r["Chased on"] for r in _sheet(wb, "Missing in IMS")} == {"BK-9": "02-11-2025 by mail"}
+    kept = _sheet(wb, "Missing in IMS your columns")
+    assert [(r["Document number"], r["Chased on"]) for r in kept] == [("INV-5", "called")]

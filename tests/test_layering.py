@@ -23,7 +23,7 @@ WINGS: dict[str, tuple[str, ...]] = {
                 "formats/gstr2b_excel"),
     "review": ("review/__init__", "review/book", "review/inputs", "review/checks", "review/upload",
                "review/audit", "review/sheets", "review/layout", "review/month_end", "review/deadlines",
-               "review/letters", "review/carry"),
+               "review/letters", "review/carry", "review/your_columns"),
     "reconcile": ("reconcile/__init__", "reconcile/base", "reconcile/numbers", "reconcile/prepare",
                   "reconcile/candidates", "reconcile/assign", "reconcile/explain", "reconcile/matcher",
                   "reconcile/matching"),
