@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -1077,3 +1078,172 @@ def test_a_batch_with_a_process_per_core_runs_its_clients_without_helper_threads
     monkeypatch.setattr(batch.os, "cpu_count", lambda: 2 if jobs == 1 else 64)
     assert batch._run_pool([], jobs, None, {}) == []
     assert seen["initializer"] is use_helper_threads and seen["initargs"] == (helpers,)
+
+
+def _documents_by_pandas_aggregations(lines: pd.DataFrame, *, has_val: bool, has_vch: bool,
+                                      has_kind: bool, warnings: list[str]) -> pd.DataFrame:
+    """The register's grouping of line rows into documents as pandas aggregations over every
+    line and every document: what ``documents._group_documents`` computes by position."""
+    from ims_xl.formats.register.documents import _empty_books
+    from ims_xl.formats.register.vocabulary import _AMOUNTS, BOOKS_COLUMNS, HEAD_KEYS, RegisterError
+    if lines.empty:
+        return _empty_books()
+    lines = lines.sort_values("_line", kind="stable").reset_index(drop=True)
+    keys = ["stin", "doc_kind", "doc_no", "doc_date"] + (["_vch"] if has_vch else [])
+    lines = lines.assign(_gid=lines.groupby(keys, sort=False, dropna=False).ngroup().to_numpy())
+    sig = ["_gid", *_AMOUNTS] if has_val else ["_gid", *HEAD_KEYS]
+    if not has_vch:
+        sig_n = lines.groupby(sig, sort=False)["_line"].transform("size")
+        g_min = sig_n.groupby(lines["_gid"]).transform("min")
+        g_max = sig_n.groupby(lines["_gid"]).transform("max")
+        copies = (g_min == g_max) & (g_min >= 2)
+        if has_val and copies.any():
+            g_heads = lines[list(HEAD_KEYS)].sum(axis=1).groupby(lines["_gid"]).transform("sum")
+            val = lines["val"]
+            copies = copies & ~((val - g_heads).abs() < (val - g_heads / g_min.clip(lower=1)).abs())
+        copy_idx = lines.groupby(sig, sort=False).cumcount().where(copies, 0)
+        lines = lines.assign(_gid=lines.groupby(["_gid", copy_idx], sort=False).ngroup())
+    g = lines.groupby("_gid", sort=False)
+    first = g.first()
+    out = pd.DataFrame(index=first.index)
+    out["books_row"] = g["_line"].min()
+    size = g["_line"].size()
+    out["source_rows"] = g["_line"].agg(lambda s: ",".join(map(str, s)))
+    for c in ("stin", "doc_kind", "doc_no", "doc_date"):
+        out[c] = first[c]
+    for c in ("tradenm", "pos", "orig_doc_no"):
+        nonblank = lines[c].where(lines[c] != "")
+        out[c] = nonblank.groupby(lines["_gid"], sort=False).first().reindex(out.index).fillna("")
+    sums, firsts = g[list(HEAD_KEYS)].sum(), g[list(HEAD_KEYS)].first()
+    multi = size[size > 1].index
+    for c in HEAD_KEYS:
+        lo, hi = g[c].min().loc[multi], g[c].max().loc[multi]
+        others = [o for o in HEAD_KEYS if o != c]
+        once = (len(multi) >= 2 and (lo == hi).all() and (lo != 0).any()
+                and bool((g[others].min().loc[multi] != g[others].max().loc[multi]).any().any()))
+        out[c] = (firsts[c] if once else sums[c]).astype("int64")
+    heads = sums.sum(axis=1).astype("int64")
+    if has_val:
+        vsum, vmin, vmax = g["val"].sum(), g["val"].min(), g["val"].max()
+        once = (size > 1) & (vmin == vmax) & ((vmin - heads).abs() < (vsum - heads).abs())
+        out["val"] = vsum.where(~once, vmin).astype("int64")
+    else:
+        out["val"] = heads
+    neg = (out["txval"] + out["val"]) < 0
+    if not has_kind and len(out) >= 2 and neg.all():
+        raise RegisterError("every document is negative")
+    if neg.any():
+        for c in _AMOUNTS:
+            out[c] = out[c].where(~neg, -out[c])
+        if not has_kind:
+            out["doc_kind"] = out["doc_kind"].where(~neg, "credit_note")
+            warnings.append(f"{int(neg.sum())} negative")
+    out = out.sort_values("books_row", kind="stable").reset_index(drop=True)
+    out["books_row"] = out["books_row"].astype("int64")
+    out["doc_date"] = out["doc_date"].astype("datetime64[ns]")
+    for c in ("source_rows", "stin", "tradenm", "doc_kind", "doc_no", "pos", "orig_doc_no"):
+        out[c] = out[c].astype(object)
+    return out[list(BOOKS_COLUMNS)]
+
+
+_LINE = st.fixed_dictionaries({
+    "stin": st.sampled_from(["27AAKFR5247M1ZL", "24AABCS1429B1ZX", ""]),
+    "tradenm": st.sampled_from(["", "Vora Chemicals", "Om Sai"]),
+    "doc_kind": st.sampled_from(["invoice", "credit_note"]),
+    "doc_no": st.sampled_from(["INV/1", "2", "", "Total"]),
+    "doc_date": st.sampled_from([None, "2025-10-01", "2025-10-02"]),
+    "pos": st.sampled_from(["", "27", "07"]),
+    "orig_doc_no": st.sampled_from(["", "INV/0"]),
+    "_vch": st.sampled_from(["", "V1", "V2"]),
+    **{f: st.sampled_from([0, 100, 250, -100, 350]) for f in ("txval", "iamt", "camt", "samt", "cess", "val")},
+})
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(_LINE, st.integers(0, 2)), min_size=1, max_size=14), st.booleans(), st.booleans(),
+       st.booleans(), st.randoms(use_true_random=False))
+def test_documents_grouped_by_position_are_those_pandas_aggregations_give(rows, has_val, has_vch, has_kind,
+                                                                          rnd) -> None:
+    """Lines grouped into documents by the first line's position, with copies compared only
+    on documents of several lines, give what aggregations over every line and document give:
+    duplicate bookings, item lines under a repeated total, blank names on a document's first
+    line, dates missing, negative notes, lines out of order."""
+    from ims_xl.formats.register.documents import _group_documents
+    from ims_xl.formats.register.vocabulary import RegisterError
+    lines_list = []
+    for line, repeat in rows:  # a line repeated: a duplicate booking or a second equal item
+        lines_list += [line] * (1 + repeat)
+    order = list(range(len(lines_list)))
+    rnd.shuffle(order)
+    frame = pd.DataFrame({
+        "_line": [2 + 3 * k for k in order],
+        **{c: [ln[c] for ln in lines_list] for c in ("stin", "tradenm", "doc_kind", "doc_no")},
+        "doc_date": pd.to_datetime([ln["doc_date"] for ln in lines_list]).astype("datetime64[ns]"),
+        **{c: [ln[c] for ln in lines_list] for c in ("pos", "orig_doc_no", "_vch")},
+        **{c: pd.array([ln[c] for ln in lines_list], dtype="int64")
+           for c in ("txval", "iamt", "camt", "samt", "cess", "val")},
+    })
+    outcome = []
+    for group in (_group_documents, _documents_by_pandas_aggregations):
+        warnings: list[str] = []
+        kw = {"warnings": warnings, "has_val": has_val, "has_vch": has_vch, "has_kind": has_kind}
+        try:
+            extra = {"where": "w", "header": None} if group is _group_documents else {}
+            books = group(frame.copy(), **kw, **extra)
+        except RegisterError:
+            outcome.append("refused")
+            continue
+        outcome.append((books, len(warnings)))
+    if "refused" in outcome:
+        assert outcome == ["refused", "refused"]
+        return
+    (fast, n_fast), (slow, n_slow) = outcome
+    assert n_fast == n_slow
+    pd.testing.assert_frame_equal(fast, slow)
+    for c in fast.columns:  # the same Python types, not only equal values
+        assert list(map(type, fast[c])) == list(map(type, slow[c])), c
+
+
+def _more_headers_row_by_row(grid: list[list], first, wanted: dict) -> list:
+    """``reader._more_headers`` testing the GSTIN cell of every row one by one."""
+    from ims_xl.formats.register.reader import _SYN_CELLS, _header_at
+    si = first.cols["stin"][0]
+    out, taken = [], -1
+    for r, row in enumerate(grid[first.row + 1:], first.row + 1):
+        c = row[si] if si < len(row) else None
+        if (isinstance(c, str) and len(c.strip()) == 15 and c.strip()[:2].isdigit()) or r <= taken:
+            continue
+        if sum(1 for c in row if isinstance(c, str) and c.strip().lower() in _SYN_CELLS) >= 1:
+            h = _header_at(grid, r, {})
+            if h is None and wanted:
+                h = _header_at(grid, r, wanted)
+            if h is None and r + 1 < len(grid):
+                h2 = _header_at(grid, r + 1, {})
+                if h2 is not None and h2.two:
+                    h, taken = h2, r + 1
+            if h is not None:
+                out.append(h)
+    return out
+
+
+_GSTIN_CELL = st.sampled_from(["27AAKFR5247M1ZL", " 27aakfr5247m1zl ", "27AAKFR5247M1Z", "AB27AKFR5247M1ZL", "", None,
+                               27, 27.0, True, datetime(2025, 10, 1), "GSTIN", "Total", ("a", "tuple"), ["a list"]])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(_GSTIN_CELL, st.sampled_from(["line", "short", "header", "labels", "blank"])),
+                max_size=10))
+def test_header_rows_below_the_first_are_found_as_row_by_row(rows) -> None:
+    """The rows below the header whose GSTIN cell is no GSTIN, found once per distinct cell,
+    are those a test of every row finds (numbers, dates, unhashable cells, short rows)."""
+    from ims_xl.formats.register.headers import _find_header
+    from ims_xl.formats.register.reader import _more_headers
+    header = ["Bill No", "Supplier GSTIN", "Taxable Value"]
+    grid: list[list] = [["Purchases"], header]
+    for cell, kind in rows:
+        grid.append({"line": ["B1", cell, "100"], "short": ["B1"], "header": list(header),
+                     "labels": ["Bill No", cell, "Taxable Value"], "blank": []}[kind])
+    first = _find_header(grid, "w", {})
+    assert [h.row for h in _more_headers(grid, first, {})] == \
+        [h.row for h in _more_headers_row_by_row(grid, first, {})]
+

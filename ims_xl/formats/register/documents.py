@@ -20,6 +20,10 @@ _IGST_NAME = re.compile(r"igst|integrated|inter")
 _GST_NAME = re.compile(r"gst|cgst|sgst|utgst|central|state")
 
 
+#: A document number that may be the books' own sequence number.
+_SEQUENCE = re.compile(r"[0-9]{1,9}")
+
+
 _TAX_PART = re.compile(r"(igst|cgst|sgst|utgst|gst|cess)\s*@?\s*(\d+(?:\.\d+)?)")
 
 
@@ -106,8 +110,11 @@ def _check_plausible(books: pd.DataFrame, first: _Header, flags: dict[str, bool]
                 f"on most documents: the taxes are in columns not read.{spare} Map them with "
                 "--map \"iamt=<header>,camt=<header>,samt=<header>\" or one combined column with "
                 "--map \"tax=<header>\".")
-    nums = books["doc_no"].astype(str)
-    if len(nums) >= 10 and nums.str.fullmatch(r"[0-9]{1,9}").all() and books["stin"].nunique() >= 3:
+    # tested number by number, stopping at the first that is not all digits (in most
+    # registers one of the first): 0.03 s less than a pandas pass over 100,000 numbers
+    if (len(books) >= 10 and all(map(_SEQUENCE.fullmatch, map(str, books["doc_no"].tolist())))
+            and books["stin"].nunique() >= 3):
+        nums = books["doc_no"].astype(str)
         v = np.sort(nums.astype(np.int64).unique())
         # distinct per kind, and nearly all of them: Tally numbers each voucher type on its
         # own (Purchase 1, 2 ... beside Debit Note 1, 2 ...), and a voucher whose lines carry
@@ -138,46 +145,75 @@ def _group_documents(lines: pd.DataFrame, *, has_val: bool, has_vch: bool, has_k
     lines = lines.assign(_gid=gid)
     sig = ["_gid", *_AMOUNTS] if has_val else ["_gid", *HEAD_KEYS]
     if not has_vch:
-        sig_n = lines.groupby(sig, sort=False)["_line"].transform("size")
-        g_min = sig_n.groupby(lines["_gid"]).transform("min")
-        g_max = sig_n.groupby(lines["_gid"]).transform("max")
+        # a document of one line holds no copies: only the lines of documents of several are
+        # compared (an eighth of a 100,000-line register's), grouped once for both uses
+        in_several = np.bincount(gid)[gid] > 1
+        sub = lines.loc[in_several]
+        by_sig = sub.groupby(sig, sort=False)
+        sig_n = by_sig["_line"].transform("size")
+        g_min = sig_n.groupby(sub["_gid"]).transform("min")
+        g_max = sig_n.groupby(sub["_gid"]).transform("max")
         copies = (g_min == g_max) & (g_min >= 2)
         if has_val and copies.any():
             # identical item lines under a value that adds them all up (Zoho's bill total on
             # every line) are one document's items, not k bookings of one invoice
-            heads = lines[list(HEAD_KEYS)].sum(axis=1)
-            g_heads = heads.groupby(lines["_gid"]).transform("sum")
-            val = lines["val"]
+            heads = sub[list(HEAD_KEYS)].sum(axis=1)
+            g_heads = heads.groupby(sub["_gid"]).transform("sum")
+            val = sub["val"]
             items = (val - g_heads).abs() < (val - g_heads / g_min.clip(lower=1)).abs()
             copies = copies & ~items
-        copy_idx = lines.groupby(sig, sort=False).cumcount().where(copies, 0)
-        lines = lines.assign(_gid=lines.groupby(["_gid", copy_idx], sort=False).ngroup())
+        if copies.any():  # without copies every copy number is 0 and the groups stay as they are
+            copy_idx = np.zeros(len(lines), dtype=np.int64)
+            copy_idx[in_several] = by_sig.cumcount().where(copies, 0).to_numpy()
+            lines = lines.assign(_gid=lines.groupby(["_gid", pd.Series(copy_idx, index=lines.index)],
+                                                    sort=False).ngroup())
+    # groups are numbered 0, 1, ... in order of their first line (ngroup, sort=False), so a
+    # line is its group's first when its number exceeds every number above it: the first
+    # lines' values are each document's keys, number and first amounts, taken by position
+    # rather than by pandas aggregations (with the copies compared on documents of several
+    # lines only, 0.26 -> 0.13 s on 100,000 lines)
+    gid = lines["_gid"].to_numpy()
+    top = np.maximum.accumulate(gid)
+    firstpos = np.flatnonzero(gid > np.concatenate(([-1], top[:-1])))
     g = lines.groupby("_gid", sort=False)
-    first = g.first()  # first non-null per column; strings are never null here
-    out = pd.DataFrame(index=first.index)
-    out["books_row"] = g["_line"].min()
-    size = g["_line"].size()
-    src = lines["_line"].astype(str)
-    multi = size[size > 1].index
-    joined = pd.Series(out["books_row"].astype(str), index=out.index)
-    if len(multi):
-        m = lines["_gid"].isin(multi).to_numpy()
+    out = pd.DataFrame(index=pd.Index(np.arange(len(firstpos), dtype=np.int64), name="_gid"))
+    first_line = lines["_line"].to_numpy()[firstpos]
+    out["books_row"] = first_line  # lines are in line order: a group's first is its least
+    size = pd.Series(np.bincount(gid, minlength=len(firstpos)), index=out.index)
+    joined = list(map(str, first_line.tolist()))
+    in_several = (size.to_numpy() > 1)[gid]  # the lines of documents of several lines
+    if in_several.any():
         # each document's line numbers in line order, gathered in one pass (a pandas
         # aggregation calls a Python join per group)
         parts: dict[int, list[str]] = {}
-        for gid_, line in zip(lines["_gid"].to_numpy()[m].tolist(), src[m].tolist()):
+        for gid_, line in zip(gid[in_several].tolist(),
+                              map(str, lines["_line"].to_numpy()[in_several].tolist())):
             parts.setdefault(gid_, []).append(line)
-        joined.loc[list(parts)] = [",".join(p) for p in parts.values()]
+        for gid_, p in parts.items():
+            joined[gid_] = ",".join(p)
     out["source_rows"] = joined
     for c in ("stin", "doc_kind", "doc_no", "doc_date"):
-        out[c] = first[c]
+        out[c] = lines[c].to_numpy()[firstpos]
     for c in ("tradenm", "pos", "orig_doc_no"):
-        nonblank = lines[c].where(lines[c] != "")
-        out[c] = nonblank.groupby(lines["_gid"], sort=False).first().reindex(out.index).fillna("")
+        # the first non-blank text of each document: its first line's, unless that one is
+        # blank on a document of several lines
+        values = lines[c].to_numpy()
+        texts = values[firstpos]
+        redo = np.flatnonzero((texts == "") & (size.to_numpy() > 1))
+        if len(redo):
+            at = np.flatnonzero(np.isin(gid, redo) & (values != ""))
+            found, first_at = np.unique(gid[at], return_index=True)
+            texts = texts.copy()
+            texts[found] = values[at[first_at]]
+        out[c] = texts
     sums = g[list(HEAD_KEYS)].sum()
-    firsts = g[list(HEAD_KEYS)].first()
+    firsts = lines[list(HEAD_KEYS)].iloc[firstpos].set_axis(out.index)
+    n_several = int((size > 1).sum())
+    if n_several >= 2:
+        g_several = lines.loc[in_several].groupby("_gid", sort=False)[list(HEAD_KEYS)]
+        mins, maxs = g_several.min(), g_several.max()
     for c in HEAD_KEYS:
-        once = _repeated_total(g, c, size)
+        once = n_several >= 2 and _repeated_total(mins, maxs, c)
         out[c] = (firsts[c] if once else sums[c]).astype("int64")
     heads = sums.sum(axis=1).astype("int64")
     if has_val:
@@ -211,19 +247,17 @@ def _group_documents(lines: pd.DataFrame, *, has_val: bool, has_vch: bool, has_k
     return out[list(BOOKS_COLUMNS)]
 
 
-def _repeated_total(g, c: str, size: pd.Series) -> bool:
+def _repeated_total(mins: pd.DataFrame, maxs: pd.DataFrame, c: str) -> bool:
     """True when column ``c`` repeats the document's total on each of its item lines (Zoho
     Books' bill export repeats SubTotal and Total on every line): it is the same on every
-    line of every document of several lines, while another amount varies within one."""
-    multi = size[size > 1].index
-    if len(multi) < 2:
-        return False
-    lo, hi = g[c].min().loc[multi], g[c].max().loc[multi]
+    line of every document of several lines, while another amount varies within one.
+    ``mins`` and ``maxs`` hold each amount's least and greatest per document of several
+    lines (at least two such documents)."""
+    lo, hi = mins[c], maxs[c]
     if not (lo == hi).all() or not (lo != 0).any():
         return False
     others = [o for o in HEAD_KEYS if o != c]
-    omin, omax = g[others].min().loc[multi], g[others].max().loc[multi]
-    return bool((omin != omax).any().any())
+    return bool((mins[others] != maxs[others]).any().any())
 
 
 def _empty_books() -> pd.DataFrame:

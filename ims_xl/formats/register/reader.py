@@ -205,11 +205,22 @@ def _more_headers(grid: list[list[object]], first: _Header,
     sheet's, or another file's) stacked below the first on the Books sheet."""
     out: list[_Header] = []
     si = first.cols["stin"][0]
-    # a data row holds a GSTIN under the GSTIN header: only the other rows are looked at
-    # (found in one pass, some 0.1 s less on a 100,000-row register than a step per row)
-    others = [r for r, row in enumerate(grid[first.row + 1:], first.row + 1)
-              if not (si < len(row) and isinstance(c := row[si], str) and len(t := c.strip()) == 15
-                      and t[:2].isdigit())]
+    # a data row holds a GSTIN under the GSTIN header: only the other rows are looked at,
+    # each distinct cell tested once and the rows found with array operations (0.10 ->
+    # 0.03 s on a 100,000-row register)
+    below = grid[first.row + 1:]
+    try:
+        cells = [row[si] for row in below]
+    except IndexError:  # a short row: it holds no GSTIN there
+        cells = [row[si] if si < len(row) else None for row in below]
+    try:
+        gstins = {c for c in set(cells) if isinstance(c, str) and len(t := c.strip()) == 15
+                  and t[:2].isdigit()}
+        held = np.fromiter(map(gstins.__contains__, cells), dtype=bool, count=len(cells))
+    except TypeError:  # a cell that cannot be hashed: tested one by one
+        held = np.array([isinstance(c, str) and len(t := c.strip()) == 15 and t[:2].isdigit()
+                         for c in cells], dtype=bool)
+    others = (np.flatnonzero(~held) + (first.row + 1)).tolist()
     taken = -1  # the last row a header took
     for r in others:
         if r <= taken:
@@ -289,7 +300,9 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
                 nums.append(k + first_line)
         values[f] = out
         numeric_rows[f] = nums
-    stin = [s.replace(" ", "").upper() for s in values["stin"]]
+    # each distinct GSTIN normalised once (a register repeats its suppliers)
+    normal = {s: s.replace(" ", "").upper() for s in set(values["stin"])}
+    stin = list(map(normal.__getitem__, values["stin"]))
     doc_no = values["doc_no"]
     label = {f: hdr.named(f) for f in cols}
 
@@ -298,7 +311,8 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     if not nonempty:
         raise RegisterError(f"{where}: column {label['stin']} (supplier GSTIN) is empty in every "
                             f"data row; map the GSTIN column with --map \"stin=<header>\"")
-    shaped_ones = {s for s in set(stin) if len(s) == 15 and _GSTIN_SHAPE.fullmatch(s)}  # each GSTIN once
+    suppliers = set(normal.values())  # each GSTIN once
+    shaped_ones = {s for s in suppliers if len(s) == 15 and _GSTIN_SHAPE.fullmatch(s)}
     shaped = sum(map(shaped_ones.__contains__, stin))
     if shaped * 2 < nonempty:
         bad = [(k, values["stin"][j]) for j, (k, s) in enumerate(zip(keep, stin))
@@ -446,12 +460,15 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
                             f"(unregistered suppliers are not in the IMS): rows "
                             f"{_rows_list(skipped)}")
         lines = lines.loc[~no_stin]
-    bad_gstin = lines.loc[~np.asarray(_cached(is_valid_gstin, lines["stin"].tolist()), dtype=bool),
-                          "_line"].tolist()
+    # each GSTIN checked once, over the line rows as read (lines keeps their positions as
+    # its index): 0.06 s less than a pass over the frame's column
+    good = {s for s in suppliers if is_valid_gstin(s)}
+    valid = np.fromiter(map(good.__contains__, stin), dtype=bool, count=n)
+    bad_gstin = lines.loc[~valid[lines.index.to_numpy()], "_line"].tolist()
     if bad_gstin:
         warnings.append(f"{where}: {len(bad_gstin)} supplier GSTIN(s) fail the GSTIN check and can "
                         f"only match at PAN level: rows {_rows_list(bad_gstin)}")
-    no_number = lines.loc[lines["doc_no"] == "", "_line"].tolist()
+    no_number = lines.loc[lines["doc_no"] == "", "_line"].tolist() if "" in doc_no else []
     if no_number:
         warnings.append(f"{where}: {len(no_number)} row(s) have no document number: rows "
                         f"{_rows_list(no_number)}")
