@@ -41,7 +41,7 @@ class Outcome:
 def import_download(download: ImsDownload, into: ReviewBook | None = None,
                     rtin: str = "", period: str = "", force: bool = False,
                     file_time: str = "", carry_from: ReviewBook | None = None,
-                    carry_name: str = "") -> tuple[Outcome, MergeReport | None]:
+                    carry_name: str = "", reconciles: bool = False) -> tuple[Outcome, MergeReport | None]:
     """Import a download: a new book, or a re-import into ``into`` keeping the accountant's work.
 
     ``file_time`` is when the download file was last saved (ISO text), to warn about a
@@ -49,7 +49,8 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
     GSTIN into ``into`` (refused otherwise). ``carry_from``: last month's workbook, whose open
     items (Pending records, books documents missing in IMS, items carried before) are brought
     forward (``review.carry``). Every import stamps each new record's first-seen period and
-    rewrites the Ageing sheet.
+    rewrites the Ageing sheet. ``reconciles``: the caller reconciles right after (``run``), so
+    a cleared match needs no word here.
     """
     given, own = rtin.strip().upper(), (download.rtin or "").strip().upper()
     if given and own and given != own:  # the upload carries the download's rtin (IMS_FORMAT §2.1)
@@ -76,6 +77,10 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
         if report.older:
             msgs.append(f"Warning: this looks like an older download: {report.older}; "
                         "check that you imported the latest file")
+        if report.rematch and not reconciles:
+            msgs.append(f"{report.rematch:,} record(s) the supplier changed lost their match with your books "
+                        "and its suggested action (made with the earlier figures): reconcile again before "
+                        "applying suggestions")
         for title, items in (("Back in the download: your entries restored from 'Removed records'",
                               report.restored),
                              ("Changed by the supplier after your review (marked in 'Re-import note')",
@@ -679,7 +684,8 @@ def run_month(download: ImsDownload, existing: ReviewBook | None, registers: lis
     The returned outcome's book carries the Log rows of the re-import and applied suggestions;
     its ``table`` holds the matches (None without registers); its ``findings`` are validation's.
     """
-    imp, report = import_download(download, existing, rtin, period, force, file_time)
+    imp, report = import_download(download, existing, rtin, period, force, file_time,
+                                  reconciles=registers is not None)
     book, msgs = imp.book, list(imp.messages)
     if existing is not None:
         book, problems = with_log(existing, book, "re-import")

@@ -356,3 +356,34 @@ def test_a_declared_itc_amount_is_work_only_where_it_differs_from_the_download(t
     work = has_work(rows)
     assert bool(work[k]) == worked
     assert not work.drop(k).any()
+
+
+def test_a_match_made_with_the_suppliers_earlier_figures_is_not_applied_after_they_change(tmp_path, capsys) -> None:
+    """INV-1 matched the books at 1,000 (suggested Accept); the supplier then amended it to
+    5,000 in IMS. The re-import kept the old match and its suggestion, and apply-suggestions
+    accepted INV-1 at 5,000 against books of 1,000 (ITC claimed on 4,000 never booked). The
+    changed record's match is cleared, the message says to reconcile again, and only the
+    unchanged INV-2 is accepted."""
+    import csv
+    wb = import_new(tmp_path, download({"b2b": [record("b2b", 1), record("b2b", 2)]}, rtin=RTIN))
+    reg = tmp_path / "books.csv"
+    with open(reg, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["GSTIN of supplier", "Document type", "Document number", "Document date", "Place of supply",
+                    "Taxable value", "IGST", "CGST", "SGST", "Cess", "Document value"])
+        for r in (record("b2b", 1), record("b2b", 2)):
+            w.writerow([r["stin"], "Invoice", r["inum"], r["idt"], r["pos"], r["txval"], r["iamt"], r["camt"],
+                        r["samt"], r["cess"], r["val"]])
+    assert run("reconcile", wb, "--books", reg) == 0
+    assert cell(wb, "B2B", "INV-1", "Suggested action") == "Accept"
+    amended = {**record("b2b", 1), "txval": 5000, "camt": 450, "samt": 450, "val": 5900}
+    out = reimport(tmp_path, wb, download({"b2b": [amended, record("b2b", 2)]}, rtin=RTIN), capsys)
+    assert "1 record(s) the supplier changed lost their match with your books" in out
+    assert cell(wb, "B2B", "INV-1", "Suggested action") in (None, "")
+    assert cell(wb, "B2B", "INV-1", "Match status") in (None, "")
+    assert run("apply-suggestions", wb) == 0
+    rc, up = export(wb, tmp_path / "u.json")
+    assert rc == 0 and [(r["inum"], r["action"]) for r in up["invdata"]["b2b"]] == [("INV-2", "A")]
+    # reconciled again, the new figures meet the books' and say so
+    assert run("reconcile", wb, "--books", reg) == 0
+    assert cell(wb, "B2B", "INV-1", "Match status") not in (None, "", "Matched")

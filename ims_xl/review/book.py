@@ -23,7 +23,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import InputError
 from ..formats.ims_json import DECL_COLUMNS, OCCURRENCE, ImsDownload, record_key
-from .layout import INPUT_FIELDS, OUTPUT_FIELDS, columns_for
+from .layout import INPUT_FIELDS, OUTPUT_FIELDS, RECONCILE_FIELDS, columns_for
 from ..model import (ACTION_LABELS, ACTION_WORDS, AMOUNT_KEYS, ITC_SIGN, SECTION_BY_KEY, SECTIONS, Action,
                      parse_action)
 from ..money import rupees
@@ -241,6 +241,8 @@ class MergeReport:
     restored: list[str] = field(default_factory=list)
     #: why this download looks older than the one imported before ("" when it does not)
     older: str = ""
+    #: records the supplier changed whose match (and suggested action) was cleared
+    rematch: int = 0
 
 
 def typed_codes(action_text: pd.Series) -> pd.Series:
@@ -536,6 +538,10 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
         # download's values (a status changed on the portal must not be undone by an old default)
         acted, typed_rem, itc_changed = (m.to_numpy()[src] for m in masks)
         blank_action = typed_codes(old_part["action_text"]).to_numpy() == ""
+        # which downloaded fields changed, named only for the records that changed (a month's
+        # download re-imported holds few: building the names for all 100,000 cost 0.2 s)
+        changed = [(f, new.loc[idx, f].to_numpy() != old_part[f].to_numpy()) for f in CONTENT_FIELDS]
+        diff = pd.Series(np.logical_or.reduce([d for _, d in changed]), index=idx)
         for c in carry_cols:
             if c == "action_text":
                 keep = acted | blank_action
@@ -543,16 +549,19 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
                 keep = typed_rem
             elif c in ("itc_red_text", "decl_igst_in", "decl_cgst_in", "decl_sgst_in", "decl_cess_in"):
                 keep = itc_changed
+            elif c in RECONCILE_FIELDS:
+                # a match (and its suggested action) made with the supplier's earlier figures
+                # says nothing of the new ones: applied, a stale "Accept" would claim the new
+                # amount's ITC against books that hold the old one. Cleared until reconciled again
+                keep = ~diff.to_numpy()
             else:
                 keep = np.ones(len(idx), dtype=bool)
             new[c] = new[c].astype(object)  # typed cells may hold text, numbers or blanks
             new.loc[idx[keep], c] = old_part[c].to_numpy()[keep]
         # keep the accountant's order: old rows keep their sheet position
         new.loc[idx, "excel_row"] = old_part["excel_row"].to_numpy()
-        # which downloaded fields changed, named only for the records that changed (a month's
-        # download re-imported holds few: building the names for all 100,000 cost 0.2 s)
-        changed = [(f, new.loc[idx, f].to_numpy() != old_part[f].to_numpy()) for f in CONTENT_FIELDS]
-        diff = pd.Series(np.logical_or.reduce([d for _, d in changed]), index=idx)
+        rematch = int((diff.to_numpy() & (old_part["match_status"].astype(str).to_numpy() != "")).sum()) \
+            if "match_status" in old_part else 0
         what = pd.Series("", index=idx, dtype=object)
         for k in np.flatnonzero(diff.to_numpy()):
             what.iat[k] = ", ".join(f for f, d in changed if d[k])
@@ -582,7 +591,7 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
         updated = int(common.sum()) - unchanged
         kept = int(had_work.sum())
     else:
-        unchanged = updated = kept = 0
+        unchanged = updated = kept = rematch = 0
     # entries parked on Removed records come back with their record (the latest parking wins)
     parked = old.removed.copy() if len(old.removed) else pd.DataFrame()
     restored: list[str] = []
@@ -622,7 +631,7 @@ def merge_download(old: ReviewBook, download: ImsDownload, force: bool = False,
     report = MergeReport(added=int((~common).sum()), unchanged=unchanged, updated=updated,
                          removed=int(gone.sum()) if len(prev) else 0, kept_work=kept,
                          changed_after_review=changed_after, status_changed=status_changed,
-                         removed_with_work=removed_list, restored=restored, older=older)
+                         removed_with_work=removed_list, restored=restored, older=older, rematch=rematch)
     # the new download's texts, serialised once by new_book: the hidden copy writes them as they are
     book = ReviewBook(meta=meta, rows=new, originals=fresh.originals, seals=fresh.seals, texts=fresh.texts,
                       books=old.books, removed=removed.reset_index(drop=True), extra_sheets=old.extra_sheets,
