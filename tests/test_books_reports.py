@@ -239,3 +239,20 @@ def test_columns_typed_on_the_report_sheets_survive_their_rebuild(tmp_path, caps
     assert {r["Document number"]: r["Chased on"] for r in _sheet(wb, "Missing in IMS")} == {"BK-9": "02-11-2025 by mail"}
     kept = _sheet(wb, "Missing in IMS your columns")
     assert [(r["Document number"], r["Chased on"]) for r in kept] == [("INV-5", "called")]
+
+
+def test_registers_kept_on_the_books_sheet_are_read_however_far_down_they_sit(tmp_path, capsys):
+    """A month's run with a.csv (60 documents), then b.csv, then c.csv: each run keeps the
+    registers before it on the Books sheet. The third read b.csv's block below a.csv's and
+    refused it ('no header row found in the first 50 rows'): the block's header sat on sheet
+    row 63, past the scan, counted from the top of the sheet."""
+    wb = _month(tmp_path, {"b2b": [record("b2b", 1, inum="INV-1")]})
+    a = _csv(tmp_path / "a.csv", [_mh(f"A-{n}") for n in range(1, 61)])
+    b = _csv(tmp_path / "b.csv", [_ka("B-1", 2000), _ka("B-2", 3000)])
+    c = _csv(tmp_path / "c.csv", [_mh("INV-1")])
+    for reg in (a, b, c):
+        capsys.readouterr()
+        assert run("reconcile", wb, "--books", reg) == 0, capsys.readouterr().err
+    assert len(_books_numbers(wb)) == 63
+    assert {r["Document number"] for r in _sheet(wb, "Missing in IMS")} == \
+        {*(f"A-{n}" for n in range(1, 61)), "B-1", "B-2"}

@@ -329,11 +329,15 @@ def _header_in(rows: list[list[object]], r: int, lo: int, hi: int,
 
 def _find_header(rows: list[list[object]], where: str,
                  mapping: dict[str, list[str]] | None) -> _Header:
-    """The first header row within :data:`_HEADER_SCAN_ROWS` rows, or a refusal."""
-    scan = min(len(rows), _HEADER_SCAN_ROWS)
+    """The first header row within :data:`_HEADER_SCAN_ROWS` rows of the first row holding
+    anything, or a refusal. (Blank rows above are no content: a register read from the Books
+    sheet below another is given blank rows above it, so its messages name sheet rows.)"""
+    start = next((r for r, row in enumerate(rows)
+                  if any(c is not None and not (isinstance(c, str) and not c.strip()) for c in row)), 0)
+    scan = min(len(rows), start + _HEADER_SCAN_ROWS)
     wanted = {f: [_norm_header(h) for h in hs] for f, hs in (mapping or {}).items()}
     best_guess: tuple[int, int, int] | None = None  # (fields found, text cells, row index)
-    for r in range(scan):
+    for r in range(start, scan):
         try:
             found = _header_at(rows, r, wanted)
         except RegisterError as e:
