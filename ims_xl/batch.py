@@ -27,11 +27,14 @@ dashboard cannot be written.
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import importlib
 import io
 import multiprocessing
 import os
+import re
+import signal
 import sys
 import tempfile
 import time
@@ -49,6 +52,7 @@ RESULTS = {EXIT_OK: "Done", EXIT_FINDINGS: "Validation errors", EXIT_INPUT: "Inp
            EXIT_INTERNAL: "Internal error"}
 NO_DOWNLOAD = "No IMS download"
 INTERRUPTED = "Interrupted"
+NOT_RUN = "not run: the batch was interrupted"
 #: The ITC-by-action labels of ``summary_tables(book)["itc"]``, in dashboard order.
 ITC_ACTIONS = ("Accepted", "No Action (deemed accepted)", "Pending", "Rejected")
 REGISTER_SUFFIXES = (".csv", ".xlsx", ".xls", ".xlsb", ".ods")
@@ -81,10 +85,9 @@ def json_kind(path: Path) -> str:
             head = f.read(4)
             f.seek(0)
             if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:3] != b"\xef\xbb\xbf" and b"\x00" in head:
-                data = f.read()  # UTF-16/32: rare, read whole and decode
-                for enc in ("utf-32", "utf-16"):
+                for enc in ("utf-32", "utf-16"):  # UTF-16/32 (rare), or a broken file full of NULs
                     with contextlib.suppress(UnicodeError):
-                        return _kind_of(data.decode(enc).lower().encode("utf-8", "replace"))
+                        return _wide_kind(f, enc)
                 return "download"
             tail = b""
             while chunk := f.read(1 << 20):
@@ -95,6 +98,32 @@ def json_kind(path: Path) -> str:
     except OSError:
         return "download"
     return "download"
+
+
+def _wide_kind(f, enc: str) -> str:
+    """:func:`json_kind` of a file in UTF-16 or UTF-32 (``enc``), decoded a megabyte at a
+    time: a file read whole, and its text, took 3 GB for a 1.5 GB broken download of NULs.
+    As decoding the whole file at once would: the kind found anywhere in it (the first of
+    :data:`_MARKERS`), and UnicodeError when any of it is not ``enc``."""
+    f.seek(0)
+    head = f.read(4 if enc == "utf-32" else 2)
+    boms = {b"\xff\xfe\x00\x00": "le", b"\x00\x00\xfe\xff": "be"} if enc == "utf-32" else \
+        {b"\xff\xfe": "le", b"\xfe\xff": "be"}
+    order = boms.get(head)  # without a byte order mark, bytes.decode reads the machine's order
+    if order is None:
+        order = "le" if sys.byteorder == "little" else "be"
+        f.seek(0)
+    decoder = codecs.getincrementaldecoder(f"{enc}-{order}")()
+    found: set[str] = set()
+    tail = b""
+    while True:
+        chunk = f.read(1 << 20)
+        text = (tail + decoder.decode(chunk, final=not chunk).lower().encode("utf-8", "replace"))
+        found.update(kind for kind, keys in _MARKERS if any(k in text for k in keys))
+        tail = text[-32:]
+        if not chunk:
+            break
+    return next((kind for kind, _ in _MARKERS if kind in found), "download")
 
 
 def _kind_of(text: bytes) -> str:
@@ -208,6 +237,12 @@ def run_client(folder: str | Path) -> dict:
     start = time.perf_counter()
     folder = Path(folder)
     res = new_result(folder)
+    if _STOP is not None and _STOP.is_set():  # handed to this worker before Ctrl-C: not started
+        res.update(result=INTERRUPTED, exit_code=EXIT_INPUT, errors=[NOT_RUN])
+        return res
+    worker = _STOP is not None
+    if worker:  # Ctrl-C stops the client being run (a worker ignores it between clients)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         _run_client(folder, res)
     except KeyboardInterrupt:
@@ -216,8 +251,25 @@ def run_client(folder: str | Path) -> dict:
         res.update(result=RESULTS[EXIT_INTERNAL], exit_code=EXIT_INTERNAL,
                    errors=[f"ims-xl batch: internal error ({type(exc).__name__}: {exc}); "
                            f"details in {_log(exc, [str(folder)])}"])
+    finally:
+        if worker:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     res["seconds"] = time.perf_counter() - start
     return res
+
+
+#: In a worker process of the batch, the batch's stop event (set at Ctrl-C); None elsewhere.
+_STOP = None
+
+
+def _init_worker(helpers: bool, stop) -> None:
+    """Start a worker: its helper threads, the batch's stop event, and Ctrl-C ignored while
+    it waits for its next client (there it printed a traceback and broke the pool)."""
+    global _STOP
+    from .files.sheetxml import use_helper_threads
+    use_helper_threads(helpers)
+    _STOP = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_client(folder: Path, res: dict) -> None:
@@ -247,8 +299,12 @@ def _run_client(folder: Path, res: dict) -> None:
     worst = max(codes)
     res["exit_code"] = worst
     res["result"] = RESULTS.get(worst, RESULTS[EXIT_INTERNAL])
-    if rc != EXIT_OK and (out_dir / "upload.json").exists():
-        res["notes"].append("upload.json in out/ is from an earlier run: not this month's upload")
+    if any(ln.startswith("ims-xl: interrupted") for ln in errors):  # Ctrl-C: not an input error
+        res["result"] = INTERRUPTED
+    stale = _uploads(out_dir) if rc != EXIT_OK else []
+    if stale:
+        res["notes"].append(f"{', '.join(stale)} in out/ {'is' if len(stale) == 1 else 'are'} from an earlier "
+                            "run: not this month's upload")
     if not wrote_review and (out_dir / "review.xlsx").exists():
         res["notes"].append("review.xlsx in out/ is from an earlier run: not updated")
     if wrote_review:
@@ -261,6 +317,16 @@ def _run_client(folder: Path, res: dict) -> None:
         errors = res.pop("_row_errors", None) or [ln for ln in res["output"] if "error" in ln.lower()]
     res.pop("_row_errors", None)
     res["errors"] = [e for e in errors if e.strip()][:3]
+
+
+def _uploads(out_dir: Path) -> list[str]:
+    """The upload file(s) in ``out_dir``: ``upload.json``, or the parts ``upload_1.json`` ...
+    of an upload split in several files."""
+    if not out_dir.is_dir():
+        return []
+    found = [(0 if m[1] is None else int(m[1]), p.name) for p in out_dir.iterdir()
+             if (m := re.fullmatch(r"upload(?:_(\d+))?\.json", p.name)) and p.is_file()]
+    return [name for _, name in sorted(found)]
 
 
 # --------------------------------------------------------------------------- the figures
@@ -531,12 +597,13 @@ def _crashed(folder: Path) -> dict:
 
 def _run_pool(folders: list[Path], jobs: int, bar, results: dict[Path, dict]) -> list[Path]:
     """Run ``folders`` on ``jobs`` processes; return those whose process died (the pool broke)."""
-    from .files.sheetxml import use_helper_threads
     lost = []
     # as many clients at once as cores: a client's helper threads would only compete for them
     quiet = jobs >= (os.cpu_count() or 1)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=use_helper_threads,
-                             initargs=(not quiet,)) as pool:
+    ctx = _context()
+    stop = ctx.Event()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(not quiet, stop)) as pool:
         futures = {}
         try:
             for n, f in enumerate(folders):
@@ -559,7 +626,11 @@ def _run_pool(folders: list[Path], jobs: int, bar, results: dict[Path, dict]) ->
                 bar.set_postfix_str(f.name[:30], refresh=False)
                 bar.update(1)
         except KeyboardInterrupt:
+            stop.set()  # clients already queued to a worker are not started either
             pool.shutdown(wait=True, cancel_futures=True)
+            for fut, f in futures.items():  # a client that ran to its end is reported as it ended
+                if f not in results and fut.done() and not fut.cancelled() and fut.exception() is None:
+                    results[f] = fut.result()
             raise
     return lost
 
@@ -578,7 +649,7 @@ def run_batch(clients_dir: Path, jobs: int | None = None, progress: bool | None 
             path may not be written (not ``.xlsx``, inside a client folder, an existing file
             that is not a dashboard, open in Excel...) — checked before any client runs.
     """
-    from .errors import ImsXlError, InputError
+    from .errors import InputError
     from .files.atomic import refuse_if_open
     from .files.safety import check_output_path
     clients_dir = Path(clients_dir)
@@ -595,6 +666,48 @@ def run_batch(clients_dir: Path, jobs: int | None = None, progress: bool | None 
         print(f"ims-xl: error: no client folder in {clients_dir}: make one sub-folder per client holding its "
               "IMS download and purchase register", file=sys.stderr)
         return EXIT_INPUT, []
+    with _holding(dashboard):
+        return _run_all(folders, clients_dir, dashboard, jobs, progress)
+
+
+@contextlib.contextmanager
+def _holding(dashboard: Path):
+    """Hold the dashboard's ims-xl lock for the whole batch (README: never two writers on
+    one workbook): a second batch on the same clients (a colleague, a second window) waits
+    :func:`lock_wait` seconds, then is refused before it runs any client, instead of running
+    every client again beside the first and putting the other's clients on its dashboard as
+    input errors ("being changed by another ims-xl command"). Where no lock file can be made
+    (a read-only folder), the dashboard's own write says why, after the clients have run.
+
+    Raises:
+        InputError: another batch holds the lock.
+    """
+    import filelock
+
+    from .errors import InputError
+    from .files.safety import _release, lock_file, lock_wait
+    lf = lock_file(dashboard)
+    lock = filelock.FileLock(str(lf), timeout=lock_wait())
+    try:
+        if not dashboard.parent.is_dir():  # filelock would make the folder
+            raise OSError("no folder")
+        lock.acquire()
+    except filelock.Timeout:
+        raise InputError(f"{dashboard.name} is being written by another ims-xl batch (lock file {lf}); wait for "
+                         "it to finish and try again") from None
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        _release(lock, lf)
+
+
+def _run_all(folders: list[Path], clients_dir: Path, dashboard: Path, jobs: int | None,
+             progress: bool | None) -> tuple[int, list[dict]]:
+    """:func:`run_batch` once its checks are passed: run the clients, write the dashboard."""
+    from .errors import ImsXlError
     jobs = max(1, min(jobs or default_jobs(), len(folders)))
     show = sys.stderr.isatty() if progress is None else progress
     results: dict[Path, dict] = {}
@@ -618,7 +731,7 @@ def run_batch(clients_dir: Path, jobs: int | None = None, progress: bool | None 
     for f in folders:
         if f not in results:
             r = new_result(f)
-            r.update(result=INTERRUPTED, exit_code=EXIT_INPUT, errors=["not run: the batch was interrupted"])
+            r.update(result=INTERRUPTED, exit_code=EXIT_INPUT, errors=[NOT_RUN])
             results[f] = r
         ordered.append(results[f])
     _note_shared_gstins(ordered)

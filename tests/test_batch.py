@@ -378,3 +378,153 @@ def test_a_process_dying_while_clients_are_handed_out(tmp_path, monkeypatch) -> 
     code, results = batch.run_batch(tmp_path, jobs=2, progress=False, dashboard=tmp_path / "d.xlsx")
     assert code == 2 and [r["result"] for r in results] == ["No IMS download"] * 3
     assert len(pools) == 3  # the first pool, then b and c each alone
+
+
+# --------------------------------------------------------------------------- found by probing a firm's month
+
+def _interrupt_soon(monkeypatch, first: str):
+    """Make the run of client ``first`` send Ctrl-C to the batch (the parent process only, as
+    ``kill -INT`` does) and then finish its job; every client started leaves a file ``ran``."""
+    import signal
+    real = batch.plan_client
+    parent = os.getpid()
+
+    def plan(folder):
+        (folder / "ran").write_text("yes")
+        if folder.name == first:
+            time.sleep(0.3)  # the batch has handed out its clients and waits for them
+            os.kill(parent, signal.SIGINT)
+        time.sleep(1.5)  # each client takes a while: the batch takes the interrupt meanwhile
+        return real(folder)
+    monkeypatch.setattr(batch, "plan_client", plan)  # forked workers inherit it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the stand-in needs fork")
+def test_ctrl_c_stops_the_clients_not_started_and_keeps_the_results_of_those_finished(
+        tmp_path, monkeypatch, capsys) -> None:
+    """Ctrl-C: the clients still waiting are not started (those already queued to a worker
+    included), and a client that ran to its end is reported as it ended, never "not run"."""
+    from ims_xl import cli
+    for name in ("a", "b", "c", "d", "e"):
+        (tmp_path / name).mkdir()
+    _interrupt_soon(monkeypatch, "a")
+    assert cli.main(["batch", str(tmp_path), "--jobs", "2"]) == 2
+    cap = capsys.readouterr()
+    ran = sorted(p.parent.name for p in tmp_path.glob("*/ran"))
+    assert "a" in ran and len(ran) <= 2, ran  # at most the two clients already running
+    lines = dict(ln.split(": ", 1) for ln in cap.out.splitlines() if not ln.startswith("Wrote"))
+    for name in "abcde":
+        if name in ran:
+            assert lines[name].startswith("No IMS download"), lines
+        else:
+            assert lines[name].startswith("Interrupted: not run"), lines
+    assert "Traceback" not in cap.err
+    rows = dashboard_rows(tmp_path / "dashboard.xlsx")
+    assert rows["a"]["Result"].value == "No IMS download"
+
+
+@pytest.mark.slow  # a kill test: the heavy tier (.ci/run)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs fork and POSIX signals")
+def test_ctrl_c_at_the_terminal_leaves_no_traceback_from_an_idle_worker(tmp_path) -> None:
+    """Ctrl-C at a terminal reaches every process of the batch: a worker waiting for its next
+    client prints no traceback, and the client being run is reported Interrupted."""
+    import signal
+    import subprocess
+    make_client(tmp_path, "big", 3000, 3)
+    (tmp_path / "empty").mkdir()
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from ims_xl.cli import main; sys.exit(main(sys.argv[1:]))")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", code, "batch", str(tmp_path), "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    lock = tmp_path / "big" / "out" / ".~ims-xl.review.xlsx.lock"
+    deadline = time.monotonic() + 60
+    while not lock.exists() and time.monotonic() < deadline:  # "big" is being run ("empty" was at once)
+        time.sleep(0.01)
+    time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, (out, err)
+    assert "Traceback" not in err, err
+    assert "big: Interrupted" in out and "empty: No IMS download" in out, out
+    assert not [p for p in tmp_path.rglob(".~*") if "backups" not in str(p)]  # no temporary file left
+
+
+def test_a_big_json_that_is_not_utf8_is_told_apart_in_little_memory(tmp_path, monkeypatch) -> None:
+    """A UTF-16/32 (or NUL-filled, broken) JSON is read a piece at a time, never whole: a
+    large broken file in one client's folder must not exhaust the memory of the batch."""
+    reads = []
+    real_open = open
+
+    class Counting:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def read(self, n=-1):
+            data = self.f.read(n)
+            reads.append(len(data))
+            return data
+
+        def seek(self, *a):
+            return self.f.seek(*a)
+
+    monkeypatch.setattr(batch, "open", lambda *a, **k: Counting(real_open(*a, **k)), raising=False)
+    big = tmp_path / "ims.json"
+    with real_open(big, "wb") as f:
+        f.truncate(5 << 20)  # 5 MB of NUL bytes (a download cut off by a failing disk)
+    assert batch.json_kind(big) == "download"
+    assert max(reads) <= 2 << 20, reads
+    reads.clear()
+    text = '{"data": {"gstin": "x", "docdata": {"b2b": [' + '{"inum": "A1"},' * 200_000 + ']}}}'
+    for enc, kind in (("utf-16", "gstr2b"), ("utf-32", "gstr2b"), ("utf-16-le", "gstr2b")):
+        big.write_bytes(text.encode(enc))
+        assert batch.json_kind(big) == kind, enc
+        assert max(reads) <= 2 << 20, (enc, reads)
+        reads.clear()
+    big.write_bytes(('{"imsDetails": {"b2b": [' + '{"inum": "A1"},' * 200_000 + ']}, "x": "reqtyp"}')
+                    .encode("utf-16") + b"\xff")  # odd tail: not UTF-16 either way
+    assert batch.json_kind(big) == "download"
+
+
+def test_a_second_batch_on_the_same_clients_is_refused_while_the_first_runs(tmp_path, monkeypatch, capsys) -> None:
+    """Two batches on one clients folder would run every client twice, one refused where the
+    other holds a workbook, and the later dashboard would call those clients input errors:
+    the second batch waits for the first's dashboard lock, then is refused, running nothing."""
+    from ims_xl import cli
+    from ims_xl.files.safety import hold_workbooks
+    (tmp_path / "client").mkdir()
+    monkeypatch.setenv("IMS_XL_LOCK_WAIT", "0")
+    with hold_workbooks(tmp_path / "dashboard.xlsx"):  # the first batch, still running
+        assert cli.main(["batch", str(tmp_path), "--jobs", "1"]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and "dashboard.xlsx is being written by another ims-xl batch" in cap.err, cap
+    assert not (tmp_path / "dashboard.xlsx").exists()
+    assert cli.main(["batch", str(tmp_path), "--jobs", "1"]) == 2  # once it is done: runs
+    assert "client: No IMS download" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["client", "dashboard.xlsx"]  # no lock file left
+
+
+def test_an_earlier_upload_in_parts_is_named_stale(tmp_path, capsys) -> None:
+    """A run with validation errors writes no upload: the parts of an earlier split upload
+    (upload_1.json, upload_2.json ...) left in out/ are named on the dashboard as not this
+    month's, as a single upload.json is."""
+    from ims_xl import cli
+    make_client(tmp_path, "solo", 30, 5)
+    assert cli.main(["batch", str(tmp_path), "--jobs", "1"]) == 0
+    out = tmp_path / "solo" / "out"
+    (out / "upload.json").rename(out / "upload_1.json")  # as an earlier, larger month split it
+    for n in (2, 10):
+        (out / f"upload_{n}.json").write_bytes((out / "upload_1.json").read_bytes())
+    apply_edits(out / "review.xlsx", [{"sheet": "B2B", "row": 2, "column": "Action", "value": "Maybe"}])
+    assert cli.main(["batch", str(tmp_path), "--jobs", "1"]) == 1  # validation errors only
+    capsys.readouterr()
+    row = dashboard_rows(tmp_path / "dashboard.xlsx")["solo"]
+    assert row["Result"].value == "Validation errors" and row["Upload written"].value == "No"
+    assert "upload_1.json, upload_2.json, upload_10.json in out/ are from an earlier run" in row["Notes"].value
