@@ -447,6 +447,31 @@ def _blank_split(grid: list[list[object]]) -> list[tuple[int, int]]:
     return out
 
 
+def _file_name(path: str) -> str:
+    """The last part of a path, as Windows or POSIX writes it."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _moved(blocks: list[tuple[str, list[list[object]], str]], files: list[RegisterFile]) -> set[str]:
+    """The keys of Books sheet blocks that a file given now replaces though its path differs:
+    the same file name and sheet, read before from another folder (the clients' folder moved,
+    or reached by another drive or path), where no other file of that name is given now.
+    Added beside it instead, every document would be booked twice (README: a register of the
+    same file name is replaced)."""
+    names: dict[tuple[str, str], list[RegisterFile]] = {}
+    for f in files:
+        names.setdefault((_file_name(f.path or f.source), f.sheet or ""), []).append(f)
+    exact = {f.key for f in files}
+    out = set()
+    for _, _, k in blocks:
+        for (name, sheet), fs in names.items():
+            tail = "|" + sheet
+            if (len(fs) == 1 and k not in exact and k.endswith(tail)
+                    and _file_name(k[:len(k) - len(tail)]) == name):
+                out.add(k)
+    return out
+
+
 def _books_blocks(book: ReviewBook) -> list[tuple[str, list[list[object]], str]]:
     """The registers the Books sheet holds now: (name, cells, key); one block named "Books
     sheet" when the accountant pasted it; none for the template's empty header.
@@ -565,8 +590,8 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
             raise InputError(f"{source}: the purchase register is empty; paste it into the Books "
                              "sheet or give the file with --books")
     else:
-        keys = {f.key for f, _ in read_now}
         before = [] if replace_books else _books_blocks(book)
+        keys = {f.key for f, _ in read_now} | _moved(before, [f for f, _ in read_now])
         kept = [(n, g, k) for n, g, k in before if k not in keys]
         again = [n for n, _, k in before if k in keys]
         if kept:

@@ -256,3 +256,27 @@ def test_registers_kept_on_the_books_sheet_are_read_however_far_down_they_sit(tm
     assert len(_books_numbers(wb)) == 63
     assert {r["Document number"] for r in _sheet(wb, "Missing in IMS")} == \
         {*(f"A-{n}" for n in range(1, 61)), "B-1", "B-2"}
+
+
+def test_a_register_read_from_a_moved_folder_replaces_its_block(tmp_path, capsys):
+    """The clients' folder moved (a new drive, a colleague's path): the same register, read
+    from its new place, was added beside its old copy and every document became 'Duplicate
+    in books'. A file of the same name replaces its block; a second file of that name given
+    together with it is still added."""
+    wb = _month(tmp_path, {"b2b": [record("b2b", 1, inum="INV-1")]})
+    old, new = tmp_path / "2025" / "Client A", tmp_path / "moved" / "Client A"
+    old.mkdir(parents=True)
+    new.mkdir(parents=True)
+    rows = [_mh("INV-1"), _ka("BK-9", 5000)]
+    assert run("reconcile", wb, "--books", _csv(old / "register.csv", rows)) == 0
+    (old / "register.csv").unlink()
+    capsys.readouterr()
+    assert run("reconcile", wb, "--books", _csv(new / "register.csv", rows)) == 0
+    assert "Read again, replacing the earlier copy" in capsys.readouterr().out
+    assert _books_numbers(wb) == ["INV-1", "BK-9"]
+    assert "Duplicate in books" not in {r["Status"] for r in _sheet(wb, "Missing in IMS")}
+    other = tmp_path / "branch"
+    other.mkdir()
+    assert run("reconcile", wb, "--books", new / "register.csv",
+               "--books", _csv(other / "register.csv", [_ka("BK-10", 100)])) == 0
+    assert _books_numbers(wb) == ["INV-1", "BK-9", "BK-10"]
