@@ -250,12 +250,11 @@ def cmd_run(a: argparse.Namespace) -> int:
                                        match_settings=settings, apply=a.apply_suggestions, mapping=a.map,
                                        voucher_kinds=a.voucher_kind, replace_books=a.replace_books)
         del registers  # held by the book where still needed; the rest freed before the write
-        written = []
+        write_review(out.book, review, out.marks)  # first: a review that cannot be written leaves
+        written = [review]                          # last month's matches.csv and upload beside it
         if out.table is not None:
             write_csv(out.table, out_dir / "matches.csv")
             written.append(out_dir / "matches.csv")
-        write_review(out.book, review, out.marks)
-        written.append(review)
         if parts is not None:
             written += write_parts(parts, out_dir / "upload.json")
     _say(*out.messages, *(f"Wrote {p}" for p in written))

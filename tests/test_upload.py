@@ -290,3 +290,20 @@ def test_parts_joined_from_encoded_records_are_the_bytes_of_their_envelopes(limi
         for sec, rs in doc["invdata"].items():
             got.setdefault(sec, []).extend(rs)
     assert got == invdata and {r["remarks"] for r in got["b2b"]} == set(hostile)
+
+
+def test_parts_replace_every_earlier_upload_file_of_that_name(tmp_path) -> None:
+    """An export split in parts beside last month's single upload.json left that file there,
+    to be uploaded by mistake; one file after parts removes the parts. Another JSON of
+    those names (not an ims-xl upload) is never touched."""
+    from ims_xl.files.atomic import write_parts
+    part = dumps(envelope(RTIN, {}))
+    out = tmp_path / "upload.json"
+    write_parts([part], out)
+    assert write_parts([part, part], out) == [tmp_path / "upload_1.json", tmp_path / "upload_2.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["upload_1.json", "upload_2.json"]
+    assert write_parts([part], out) == [out]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["upload.json"]
+    out.write_text('{"mine": true}', encoding="utf-8")
+    write_parts([part, part], out)
+    assert out.read_text(encoding="utf-8") == '{"mine": true}'

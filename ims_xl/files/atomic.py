@@ -122,6 +122,8 @@ def write_parts(parts: list[bytes], out: Path) -> list[Path]:
         if b'"reqtyp":"SAVE"' in stale.read_bytes()[:200]:
             stale.unlink()
         i += 1
+    if len(parts) > 1 and out.is_file() and b'"reqtyp":"SAVE"' in out.read_bytes()[:200]:
+        out.unlink()  # an earlier, smaller export's single file beside this one's parts
     return paths
 
 
