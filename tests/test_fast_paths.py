@@ -1059,7 +1059,6 @@ def test_without_helper_threads_the_same_workbook_is_written_and_read(worked, tm
 def test_a_batch_with_a_process_per_core_runs_its_clients_without_helper_threads(jobs, helpers, monkeypatch,
                                                                                   tmp_path) -> None:
     from ims_xl import batch
-    from ims_xl.files.sheetxml import use_helper_threads
     seen = {}
 
     class Pool:  # the executor as _run_pool makes it (no client is run)
@@ -1077,7 +1076,16 @@ def test_a_batch_with_a_process_per_core_runs_its_clients_without_helper_threads
     monkeypatch.setattr(batch, "ProcessPoolExecutor", Pool)
     monkeypatch.setattr(batch.os, "cpu_count", lambda: 2 if jobs == 1 else 64)
     assert batch._run_pool([], jobs, None, {}) == []
-    assert seen["initializer"] is use_helper_threads and seen["initargs"] == (helpers,)
+    assert seen["initializer"] is batch._init_worker and seen["initargs"][0] is helpers
+    # the worker's start sets its helper threads so (and ignores Ctrl-C between clients)
+    import signal
+    from ims_xl.files import sheetxml
+    got = []
+    monkeypatch.setattr(sheetxml, "use_helper_threads", got.append)
+    monkeypatch.setattr(signal, "signal", lambda *a: got.append(a))
+    monkeypatch.setattr(batch, "_STOP", None)
+    batch._init_worker(*seen["initargs"])
+    assert got == [helpers, (signal.SIGINT, signal.SIG_IGN)]
 
 
 def _documents_by_pandas_aggregations(lines: pd.DataFrame, *, has_val: bool, has_vch: bool,
