@@ -1255,3 +1255,162 @@ def test_header_rows_below_the_first_are_found_as_row_by_row(rows) -> None:
     assert [h.row for h in _more_headers(grid, first, {})] == \
         [h.row for h in _more_headers_row_by_row(grid, first, {})]
 
+
+# the matcher keys document numbers all at once, in arrays (reconcile.numbers._doc_no_keys)
+_NUMBER_PIECES = ["0", "00", "7", "1", "12", "123", "12345", "20", "24", "25", "26", "99", "2024", "2025", "2425", "2526",
+                  "9900", "0910", "2099", "2100", "2122", "-", "/", " ", "\t", "\x1f", " - ", " / ", "--", "-/", ".",
+                  "_", "FY", "fy", "F", "Y", "FY ", "FY-", "INV", "a", "\xa0", "\u2003", "ß", "ı", "é", "٢٤",
+                  "٢٥٢٦", "²³⁴⁵"]
+_NUMBERS = st.lists(st.sampled_from(_NUMBER_PIECES), max_size=8).map("".join)
+
+
+def _keys_one_by_one(texts: list[str]) -> list[tuple[str, str]] | Exception:
+    from ims_xl.reconcile.numbers import doc_no_key
+    try:
+        return [doc_no_key(t) for t in texts]
+    except Exception as exc:  # ``_consecutive_years`` cannot read a year of digits like "²³"
+        return exc
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(st.lists(_NUMBERS, max_size=12), st.lists(_NUMBERS, max_size=12))
+@example(["FY24-25/001", "INV/2024-25/0891", "24-25-26", "2024-2025-26", "FY 24-25/1", "FY2425/7", "1/2025",
+          "000", "2024-25", "FY25-26/CN/25-26/319", "si/2526/0342", " \xa0INV/24-25/1", "", "0 / 0"],
+         ["INV/2024-25/0891", "FY 2425", "2425-26", "1/24-25-26", "2024-2025-26/7", "2526/24-25/3"])
+@example(["12-34A²³⁴⁵"], [])
+@example(["INV/24-25/1", "x\x00y"], ["a\x00", "INV/24-25/1"])  # a NUL: keyed one by one
+def test_document_numbers_keyed_in_arrays_are_keyed_as_one_by_one(first, second) -> None:
+    """Keys and year tokens of numbers keyed together (a memo shared by two calls, as the
+    IMS and books sides share it) are doc_no_key's, number by number: year tokens dropped
+    with their FY, leading zeros, chains of year pairs, NUL, white space and letters beyond
+    ASCII (and a NUL, which the join would take for the end of a number), and the error a
+    number doc_no_key cannot read raises."""
+    from ims_xl.reconcile.numbers import _normalise_texts
+    memo: dict = {}
+    for texts in (first, second):
+        expected = _keys_one_by_one(texts)
+        arr = np.array(texts, dtype=object)
+        if isinstance(expected, Exception):
+            with pytest.raises(type(expected), match=re.escape(str(expected))):
+                _normalise_texts(arr, memo)
+            return
+        keys, fys = _normalise_texts(arr, memo)
+        assert list(zip(keys.tolist(), fys.tolist())) == expected
+
+
+def _duplicates_reference(frame: pd.DataFrame, paired: np.ndarray, key_cols: list[str],
+                          order_col: str) -> tuple[np.ndarray, np.ndarray]:
+    """assign._duplicates as it was: sort, then group by the keys, at every call."""
+    from ims_xl.reconcile.base import _NO_DAY
+    n = len(frame)
+    dup = np.zeros(n, dtype=bool)
+    primary = np.full(n, -1, dtype=np.int64)
+    has_no = frame["norm"].to_numpy() != ""
+    if not has_no.any():
+        return dup, primary
+    f = frame.loc[has_no, key_cols + ["day", order_col]].copy()
+    f["pos"] = np.flatnonzero(has_no)
+    f["unpaired"] = ~paired[f["pos"].to_numpy()]
+    day = f["day"].to_numpy()
+    f["day_k"] = np.where(day == _NO_DAY, np.iinfo(np.int64).max, day)
+    f = f.sort_values(["unpaired", "day_k", order_col], kind="stable")
+    g = f.groupby(key_cols, sort=False)
+    rank = g.cumcount().to_numpy()
+    first_pos = g["pos"].transform("first").to_numpy()
+    is_dup = (rank > 0) & f["unpaired"].to_numpy()
+    dup[f["pos"].to_numpy()[is_dup]] = True
+    primary[f["pos"].to_numpy()[is_dup]] = first_pos[is_dup]
+    return dup, primary
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1), st.integers(-1, 0), st.integers(0, 1),
+                          st.sampled_from(["", "K"]), st.booleans(), st.integers(0, 3), st.integers(0, 2)), max_size=25),
+       st.sampled_from(["ref", "books_row"]))
+@example([(0, 0, 0, 0, "K", False, 1, 2), (0, 0, 0, 0, "K", False, 1, 0), (0, 0, 0, 0, "K", True, 3, 1),
+          (0, 0, 0, 0, "K", True, 2, 1)], "ref")
+def test_duplicates_from_one_sort_per_frame_are_those_of_a_sort_per_call(rows, order_col) -> None:
+    """Duplicates and the rows they repeat, from the frame's rows sorted once (assign._dup_order)
+    and reused by each call, are those sorting and grouping at every call gives: equal keys,
+    unknown dates, equal order values, rows without a number, paired rows first."""
+    from ims_xl.reconcile.assign import _dup_order, _duplicates
+    from ims_xl.reconcile.base import _NO_DAY
+    keys = ["kind", "stin_c", "dfy", "txval"]
+    frame = pd.DataFrame({"kind": [r[0] for r in rows], "stin_c": [r[1] for r in rows],
+                          "dfy": [r[2] * 10**6 for r in rows], "txval": [r[3] * 10**12 for r in rows],
+                          "norm": pd.array([r[4] for r in rows], dtype="str"),
+                          "day": [_NO_DAY if r[6] == 3 else r[6] for r in rows],
+                          order_col: [r[7] for r in rows]}, dtype=object).astype(
+        {"kind": "int64", "stin_c": "int64", "dfy": "int64", "txval": "int64", "day": "int64", order_col: "int64"})
+    for paired in (np.array([r[5] for r in rows], dtype=bool), np.zeros(len(rows), dtype=bool)):
+        want = _duplicates_reference(frame, paired, keys, order_col)
+        for got in (_duplicates(frame, paired, keys, order_col),
+                    _duplicates(frame, paired, keys, order_col, _dup_order(frame, keys, order_col))):
+            assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.lists(st.sampled_from(["", "a", "bc", None]), min_size=4, max_size=4), max_size=5),
+       st.sampled_from(["; ", "|"]))
+def test_texts_joined_from_their_non_empty_cells_are_joined_as_row_by_row(cols, sep) -> None:
+    """explain._join walks only the non-empty cells of an object column: the texts of a
+    join over every row, whatever the first column and the column kinds."""
+    from ims_xl.reconcile.explain import _join
+    n = 4
+    lists = [c for c in cols]
+    want = [t or "" for t in lists[0]] if lists else [""] * n
+    for col in lists[1:]:
+        want = [(a + sep + b if a else b) if b else a for a, b in zip(want, col)]
+    kinds = [np.array(c, dtype=object) if k % 2 == 0 else list(c) for k, c in enumerate(cols)]
+    assert _join(kinds, sep, n) == want
+
+
+def test_a_match_detail_written_piece_by_piece_is_the_detail_encoded_whole(workbook) -> None:
+    """apply_result's hidden match detail, its status, fields and codes encoded once per
+    combination and its books row appended, is the whole object encoded (odd books values:
+    quotes, letters beyond ASCII, text that is no JSON; no books row)."""
+    from ims_xl.reconcile.base import MatchSettings, ReconcileResult
+    from ims_xl.reconcile.matching import apply_result
+    book = read_review(workbook)
+    refs = book.rows["ref"].tolist()
+    values = ['{"doc_no": "A\\"1\u00e9", "txval": "1,000.00"}', "{}", "", "not json", '{"stin": "27\u2003X"}']
+    ims = pd.DataFrame({
+        "ref": refs, "status": ["Matched" if k % 2 else "Value mismatch" for k in range(len(refs))],
+        "books_row": pd.array([None if k % 3 == 0 else k + 4 for k in range(len(refs))], dtype="Int64"),
+        "score": 0.0, "reasons": "", "reason_codes": ["taxable-diff|date-diff" if k % 2 else "" for k in range(len(refs))],
+        "diff_fields": ["txval|doc_date" if k % 2 else "" for k in range(len(refs))],
+        "books_values": [values[k % len(values)] for k in range(len(refs))],
+        "suggested_action": "", "suggested_remarks": ""})
+    rows = apply_result(book, ReconcileResult(ims=ims, books=pd.DataFrame(), settings=MatchSettings())).rows
+    want = []
+    for st_, f, c, bv, br in zip(ims["status"], ims["diff_fields"], ims["reason_codes"], ims["books_values"],
+                                 ims["books_row"]):
+        try:
+            books = json.loads(bv) if bv and bv != "{}" else {}
+        except ValueError:
+            books = {}
+        want.append(json.dumps({"status": st_, "fields": [x for x in f.split("|") if x],
+                                "codes": [x for x in c.split("|") if x], "books": books,
+                                "row": "" if pd.isna(br) else str(int(br))}, ensure_ascii=False, separators=(",", ":")))
+    assert rows["match_detail"].tolist() == want
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(["27AAKFR5247M1ZL", "29AAKFR5247M1ZK", "27AAKFR5247M2ZL", "27ABCDE1234F1Z5", "27AB",
+                                 "", "X", "27aakfr5247m1zl", "2\u00e9AAKFR5247M1ZL"]), max_size=12),
+       st.integers(0, 12))
+def test_pan_codes_of_the_distinct_gstins_are_those_of_every_row(stins, cut) -> None:
+    """candidates._supplier_codes: GSTIN and PAN codes, the PAN sliced once per distinct
+    GSTIN, are the codes of the str columns concatenated and of every row's PAN (short
+    GSTINs too); and _codes of object arrays are those of the str columns."""
+    from ims_xl.reconcile.candidates import _codes, _supplier_codes
+    a, b = pd.Series(stins[:cut], dtype="str"), pd.Series(stins[cut:], dtype="str")
+
+    def codes_of_columns(x: pd.Series, y: pd.Series) -> list[list[int]]:
+        codes = pd.factorize(pd.concat([x, y], ignore_index=True))[0]
+        return [codes[: len(x)].tolist(), codes[len(x):].tolist()]
+
+    got = _supplier_codes(a.to_numpy(dtype=object), b.to_numpy(dtype=object))
+    want = codes_of_columns(a, b) + codes_of_columns(a.str.slice(2, 12), b.str.slice(2, 12))
+    assert [g.tolist() for g in got] == want
+    assert [g.tolist() for g in _codes(a.to_numpy(dtype=object), b.to_numpy(dtype=object))] == want[:2]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from ..gstin import pan_of
@@ -23,6 +25,19 @@ def _fmt_day(day: int) -> str:
     return pd.Timestamp(np.datetime64(int(day), "D")).strftime("%d-%m-%Y")
 
 
+def _per_value(fn: Callable[[int], str], values: list[int], memo: dict[int, str]) -> list[str]:
+    """``fn`` of each value, computed once per distinct value (``memo`` keeps them): the
+    20,000 dates of 100,000 records' explanations are 159 distinct days, their 88,000 amounts
+    31,000 distinct ones (_explain: 0.23 -> 0.14 s)."""
+    out = []
+    for v in values:
+        t = memo.get(v)
+        if t is None:
+            t = memo[v] = fn(v)
+        out.append(t)
+    return out
+
+
 def _explain(P: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame, n: int,
              s: MatchSettings) -> dict[str, np.ndarray]:
     """Reasons, codes, differing fields and books values for the paired IMS rows."""
@@ -31,6 +46,15 @@ def _explain(P: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame, n: int,
     fields: list[np.ndarray] = []
     bv = np.empty(n, dtype=object)
     bv[:] = None
+    inr: dict[int, str] = {}  # format_inr, _signed and _fmt_day of the values met so far
+    signed: dict[int, str] = {}
+    days: dict[int, str] = {}
+
+    def inr_of(v: int) -> str:
+        t = inr.get(v)
+        if t is None:
+            t = inr[v] = format_inr(v)
+        return t
 
     def slot() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r, c, f = (np.full(n, "", dtype=object) for _ in range(3))
@@ -103,9 +127,9 @@ def _explain(P: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame, n: int,
             bt = {h: B[h].to_numpy() for h in ("iamt", "camt", "samt")}
             it = {h: I[h].to_numpy() for h in ("iamt", "camt", "samt")}
             for x, y in zip(at.tolist(), b[pos].tolist()):
-                bh = ", ".join(f"{_HEAD_LABEL[h]} {format_inr(int(bt[h][y]))}"
+                bh = ", ".join(f"{_HEAD_LABEL[h]} {inr_of(int(bt[h][y]))}"
                                for h in ("iamt", "camt", "samt"))
-                ih = ", ".join(f"{_HEAD_LABEL[h]} {format_inr(int(it[h][x]))}"
+                ih = ", ".join(f"{_HEAD_LABEL[h]} {inr_of(int(it[h][x]))}"
                                for h in ("iamt", "camt", "samt"))
                 txt.append(f"Tax head swapped (IGST vs CGST+SGST): books {bh}; IMS {ih}")
             r[at] = txt
@@ -121,8 +145,11 @@ def _explain(P: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame, n: int,
             bvals = B[h].to_numpy()[b[pos]]
             ivals = I[h].to_numpy()[at]
             inswap = swapped[pos] & (h in ("iamt", "camt", "samt"))
-            txt = [f"{_HEAD_LABEL[h]}: books {format_inr(int(y))}, IMS {format_inr(int(x))}, "
-                   f"{_signed(int(x - y))}" for x, y in zip(ivals.tolist(), bvals.tolist())]
+            il, bl = ivals.tolist(), bvals.tolist()
+            b_txt = _per_value(format_inr, bl, inr)
+            txt = [f"{_HEAD_LABEL[h]}: books {y}, IMS {x}, {d}"
+                   for x, y, d in zip(_per_value(format_inr, il, inr), b_txt,
+                                      _per_value(_signed, [x - y for x, y in zip(il, bl)], signed))]
             txt_arr = np.array(txt, dtype=object)
             txt_arr[inswap] = ""
             r[at] = txt_arr
@@ -130,7 +157,7 @@ def _explain(P: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame, n: int,
             cc[inswap] = ""
             c[at] = cc
             f[at] = h
-            note(at, h, [format_inr(int(y)) for y in bvals.tolist()])
+            note(at, h, b_txt)
         # --- date
         r, c, f = slot()
         dd = P["dd"].to_numpy()
@@ -139,12 +166,14 @@ def _explain(P: pd.DataFrame, I: pd.DataFrame, B: pd.DataFrame, n: int,
             at = i[pos]
             bdays = B["day"].to_numpy()[b[pos]]
             idays = I["day"].to_numpy()[at]
-            r[at] = [f"Date: books {_fmt_day(y)}, IMS {_fmt_day(x)}, "
+            il, bl = idays.tolist(), bdays.tolist()
+            b_txt = _per_value(_fmt_day, bl, days)
+            r[at] = [f"Date: books {yt}, IMS {xt}, "
                      f"{'+' if x > y else ''}{x - y} day{'s' if abs(x - y) != 1 else ''}"
-                     for x, y in zip(idays.tolist(), bdays.tolist())]
+                     for x, y, xt, yt in zip(il, bl, _per_value(_fmt_day, il, days), b_txt)]
             c[at] = "date-diff"
             f[at] = "doc_date"
-            note(at, "doc_date", [_fmt_day(y) for y in bdays.tolist()])
+            note(at, "doc_date", b_txt)
     return {"reasons": reasons, "codes": codes, "fields": fields, "books_values": bv}
 
 
@@ -152,10 +181,19 @@ def _join(cols: list[np.ndarray], sep: str, n: int) -> list[str]:
     """Join the non-empty texts of each row across columns."""
     if not cols:
         return [""] * n
-    lists = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in cols]
-    out = [t or "" for t in lists[0]]
-    for col in lists[1:]:  # a column at a time: far cheaper than a join per row
-        out = [(a + sep + b if a else b) if b else a for a, b in zip(out, col)]
+    first = cols[0]
+    out = [t or "" for t in (first.tolist() if isinstance(first, np.ndarray) else list(first))]
+    for col in cols[1:]:  # a column at a time: far cheaper than a join per row
+        if isinstance(col, np.ndarray) and col.dtype == object:
+            # only its non-empty texts: most rows differ in nothing (three joins of eleven
+            # columns over every row took 0.1 s at 100,000 records)
+            at = np.flatnonzero(col.astype(bool))
+            for p, b in zip(at.tolist(), col[at].tolist()):
+                a = out[p]
+                out[p] = a + sep + b if a else b
+        else:
+            out = [(a + sep + b if a else b) if b else a
+                   for a, b in zip(out, col.tolist() if isinstance(col, np.ndarray) else list(col))]
     return out
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from ..model import Action, MatchStatus, parse_action
-from .assign import _assign, _duplicates
+from .assign import _assign, _dup_order, _duplicates
 from .base import IMS_COLUMNS, MATCHES_COLUMNS, MatchSettings, REASON_CODES, ReconcileResult
-from .candidates import _codes, _key_candidates, _loose_candidates
+from .candidates import _codes, _key_candidates, _loose_candidates, _supplier_codes
 from .explain import _explain, _join, _remarks, _suggest
 from .numbers import normalise_doc_no
 from .prepare import _months, _prep_books, _prep_ims
@@ -73,19 +73,19 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
         depend on the row order of either frame.
     """
     s = settings
-    memo: dict[str, tuple[str, str]] = {}  # document-number keys, computed once for both sides
+    memo: dict[str, np.ndarray] = {}  # document-number keys, computed once for both sides
     I = _prep_ims(ims, memo)
     B = _prep_books(books, memo)
     del memo
     n, m = len(I), len(B)
     I["i"] = np.arange(n, dtype=np.int64)
     B["b"] = np.arange(m, dtype=np.int64)
-    I["stin_c"], B["stin_c"] = _codes(I["stin"], B["stin"])
-    ipan = I["stin"].str.slice(2, 12)
-    bpan = B["stin"].str.slice(2, 12)
-    I["pan_c"], B["pan_c"] = _codes(ipan, bpan)
-    norm_i, norm_b = _codes(pd.concat([I["norm"], I["onorm"]], ignore_index=True),
-                            pd.concat([B["norm"], B["onorm"]], ignore_index=True))
+    # codes from the columns' object arrays (every value a str): what the str columns give,
+    # cheaper (these codes took 0.09 s at 100,000 records, now 0.03 s)
+    I["stin_c"], B["stin_c"], I["pan_c"], B["pan_c"] = _supplier_codes(I["stin"].to_numpy(dtype=object),
+                                                                       B["stin"].to_numpy(dtype=object))
+    norm_i, norm_b = _codes(np.concatenate([I["norm"].to_numpy(dtype=object), I["onorm"].to_numpy(dtype=object)]),
+                            np.concatenate([B["norm"].to_numpy(dtype=object), B["onorm"].to_numpy(dtype=object)]))
     I["norm_c"], I["onorm_c"] = norm_i[:n], norm_i[n:]
     B["norm_c"], B["onorm_c"] = norm_b[:m], norm_b[m:]
     I["month"] = _months(I["day"].to_numpy())
@@ -105,8 +105,9 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
 
     # duplicates of a paired document never go on to the loose tier
     dkeys = ["kind", "stin_c", "norm_c", "dfy", "txval", "val"]
-    dup_i, prim_i = _duplicates(I, paired_i, dkeys, "ref")
-    dup_b, prim_b = _duplicates(B, paired_b, dkeys, "books_row")
+    order_i, order_b = _dup_order(I, dkeys, "ref"), _dup_order(B, dkeys, "books_row")
+    dup_i, prim_i = _duplicates(I, paired_i, dkeys, "ref", order_i)
+    dup_b, prim_b = _duplicates(B, paired_b, dkeys, "books_row", order_b)
 
     # stage B: loose tier among leftovers
     Bp = _assign(_loose_candidates(I, B, ~paired_i & ~dup_i, ~paired_b & ~dup_b, s), I, B)
@@ -116,8 +117,8 @@ def reconcile(ims: pd.DataFrame, books: pd.DataFrame,
     paired_b[:] = False
     paired_i[P["i"].to_numpy()] = True
     paired_b[P["b"].to_numpy()] = True
-    dup_i, prim_i = _duplicates(I, paired_i, dkeys, "ref")
-    dup_b, prim_b = _duplicates(B, paired_b, dkeys, "books_row")
+    dup_i, prim_i = _duplicates(I, paired_i, dkeys, "ref", order_i)
+    dup_b, prim_b = _duplicates(B, paired_b, dkeys, "books_row", order_b)
 
     # ---- IMS side
     status = np.full(n, MatchStatus.MISSING_IN_BOOKS.value, dtype=object)
