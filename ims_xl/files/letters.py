@@ -7,7 +7,10 @@ the contacts file (CSV or a workbook, through ``read``) and writes the files who
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import io
+import os
 import re
 from pathlib import Path
 
@@ -16,8 +19,8 @@ import xlsxwriter
 from ..errors import InputError
 from ..review.inputs import cell_text
 from ..review.letters import (AMOUNT_COLUMNS, STATEMENT_HEADER, Letter, clean_text, eml_bytes,
-                              statement_grid)
-from .atomic import atomic_write_many, make_folder
+                              period_words, statement_grid)
+from .atomic import atomic_write_many, make_folder, refuse_if_open
 from .read import read_register_file
 from .safety import DANGEROUS_START
 from .xlsx import INR_FORMAT
@@ -44,18 +47,29 @@ def _is_name(h: str) -> bool:
     return "name" in h or h in ("supplier", "party", "vendor")
 
 
+#: A GSTIN's shape in a header cell as :func:`_norm` leaves it: a title row such as
+#: ``GSTIN/UIN: 27AAPFU0939F1ZV`` (the company's, above a Tally list) holds a value, not a header.
+_GSTIN_VALUE = re.compile(r"\d{2}[a-z]{5}\d{4}[a-z][0-9a-z]{3}")
+
+
 def _columns(grid: list[list[object]]) -> tuple[int, int | None, int | None, int | None]:
-    """(header row, GSTIN column, e-mail column, name column); the row is -1 when no header
-    row holds a GSTIN column."""
+    """(header row, GSTIN column, e-mail column, name column): the first row naming a GSTIN
+    and an e-mail column, else the first naming a GSTIN column (its e-mail column None); the
+    row is -1 when no header row holds a GSTIN column. A cell holding a GSTIN is no header."""
+    first = None
     for i, row in enumerate(grid[:HEADER_ROWS]):
         hs = [_norm(v) for v in row]
+        hs = ["" if _GSTIN_VALUE.search(h) else h for h in hs]
         g = next((j for j, h in enumerate(hs) if h and _is_gstin(h)), None)
         if g is None:
             continue
         e = next((j for j, h in enumerate(hs) if j != g and h and _is_email(h)), None)
         n = next((j for j, h in enumerate(hs) if j not in (g, e) and h and _is_name(h)), None)
-        return i, g, e, n
-    return -1, None, None, None
+        if e is not None:
+            return i, g, e, n
+        if first is None:
+            first = (i, g, e, n)
+    return first or (-1, None, None, None)
 
 
 def read_contacts(path: str | Path) -> dict[str, dict]:
@@ -84,7 +98,9 @@ def read_contacts(path: str | Path) -> dict[str, dict]:
             continue
         usable = True
         for row in grid[i + 1:]:
-            stin = re.sub(r"\s", "", clean_text(row[g] if g < len(row) else "")).upper()
+            # a GSTIN is letters and digits: spaces, hyphens, dots and zero-width spaces (copied
+            # from a web page) are left out
+            stin = re.sub(r"[^0-9A-Za-z]", "", clean_text(row[g] if g < len(row) else "")).upper()
             if not stin:
                 continue
             mail = clean_text(row[e] if e < len(row) else "", 500)
@@ -196,15 +212,64 @@ def statement_xlsx(letter: Letter) -> bytes:
 
 # ---------------------------------------------------------------- writing
 
+#: The drafts ims-xl writes: their boundary (``review.letters.eml_bytes``) and subject.
+_OUR_BOUNDARY = b'boundary="=_ims-xl_'
+_SUBJECT_START = "GST documents to correct: "
+#: Bytes of a draft read to tell whether it is one of ours (the headers come first).
+_HEAD_BYTES = 4096
+
+
+def _earlier_letters(folder: Path, letters: list[Letter], keep: set[str]) -> list[Path]:
+    """The drafts (and their statements) an earlier run for the same return (our GSTIN and
+    period, as their subject says) left in ``folder`` that this run does not write again: a
+    supplier with nothing left to fix, or whose name changed. Another month's or another
+    client's letters and any other file stay."""
+    tail = ""
+    if letters[0].period:
+        tail += f", IMS {period_words(letters[0].period)}"
+    if letters[0].rtin:
+        tail += f", our GSTIN {letters[0].rtin}"
+    # the supplier part of the subject, then exactly this run's tail (review.letters._subject)
+    ours = re.compile(re.escape(_SUBJECT_START) + r"(?:.*\(GSTIN [^()]*\)|GSTIN [^,()]*)" + re.escape(tail) + r"\Z",
+                      re.DOTALL)
+    out: list[Path] = []
+    try:
+        drafts = sorted(e.path for e in os.scandir(folder) if e.name.lower().endswith(".eml") and e.is_file())
+    except OSError:
+        return out
+    for name in drafts:
+        path = Path(name)
+        if path.name.casefold() in keep:
+            continue
+        try:
+            with open(path, "rb") as f:
+                head = f.read(_HEAD_BYTES)
+        except OSError:
+            continue
+        if _OUR_BOUNDARY not in head or b"\r\nX-Unsent: 1\r\n" not in head:
+            continue
+        msg = email.parser.BytesParser(policy=email.policy.default).parsebytes(head, headersonly=True)
+        if not ours.match(str(msg.get("Subject", ""))):
+            continue
+        out.append(path)
+        statement = path.with_suffix(".xlsx")
+        if statement.name.casefold() not in keep and statement.is_file():
+            out.append(statement)
+    return out
+
+
 def write_letters(letters: list[Letter], out_dir: Path, sender: str = "") -> list[Path]:
     """For each letter, ``<GSTIN> <name>.xlsx`` (the statement) and ``<GSTIN> <name>.eml`` (the
     e-mail draft with that statement attached) in ``out_dir`` (created when missing). Every file
-    is written to a temporary file first and all are moved into place together (``atomic``).
+    is written to a temporary file first and all are moved into place together (``atomic``);
+    then the letters an earlier run for the same return left there and this run does not write
+    again are removed (:func:`_earlier_letters`), so the folder holds this run's letters only.
 
     Returns the paths written, statement then draft, letter by letter.
 
     Raises:
-        InputError: ``out_dir`` is a file or cannot be created, or a target is open or not writable.
+        InputError: ``out_dir`` is a file or cannot be created, or a target is open or not
+            writable, or an earlier letter to remove is open or cannot be removed.
     """
     folder = make_folder(Path(out_dir))
     taken: set[str] = set()
@@ -222,5 +287,16 @@ def write_letters(letters: list[Letter], out_dir: Path, sender: str = "") -> lis
         for path, data in ((folder / (stem + ".xlsx"), xlsx), (folder / (stem + ".eml"), eml)):
             items.append((path, lambda tmp, data=data: Path(tmp).write_bytes(data)))
             paths.append(path)
+    stale = _earlier_letters(folder, letters, {p.name.casefold() for p in paths}) if letters else []
+    for path in stale:
+        refuse_if_open(path)   # before anything is written: nothing changes when one is open
     atomic_write_many(items)
+    for path in stale:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise InputError(f"{path.name}: an earlier letter this run did not write again, but it cannot be "
+                             f"removed ({exc.strerror or exc}); delete it before sending the letters") from None
     return paths
