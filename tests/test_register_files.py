@@ -279,3 +279,18 @@ def test_a_line_break_inside_a_quoted_cell_stays_in_the_cell(base, tmp_path, cap
              if isinstance(c, str) and "Branch" in c}
     wb.close()
     assert names == {r[NAME] for r in rows[1:]}, names
+
+
+def test_a_quoted_name_with_a_comma_starting_with_a_quote_stays_one_cell(base, tmp_path, capsys):
+    """Excel's "CSV (Comma delimited)" save of a supplier name typed as ``"Shah" Traders,
+    Mumbai``: the cell is quoted and its quotes doubled (RFC 4180 §2.7), so it starts with
+    three quotes. Python's dialect sniffer took such a file for one without doubled quotes,
+    and the name split at its comma, shifting every cell after it."""
+    rows = [list(r) for r in base["rows"]]
+    for r in rows[1:]:
+        r[NAME] = f'"Shah" Traders, {r[NAME]}'
+    books = text_file(tmp_path / "quoted_names.csv", rows, ",", "utf-8", pad=False)
+    assert b'"""Shah"" Traders, ' in books.read_bytes()
+    grid, _ = read_grid(books)
+    assert grid == rows
+    reconcile(base, tmp_path, books, capsys)

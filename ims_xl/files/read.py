@@ -229,8 +229,12 @@ def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[list[obj
         # the text itself, not its lines: a quoted cell may hold a line break (Excel writes
         # Alt+Enter in a cell that way; RFC 4180 §2.6), and newline="" leaves \r\n, \r and
         # \n to the reader
-        reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter) \
-            if delimiter else csv.reader(io.StringIO(text, newline=""), dialect)
+        # a quote inside a quoted cell is doubled, as Excel, LibreOffice and RFC 4180 §2.7
+        # write it; the sniffer guesses otherwise when a cell starts with one (\"""Shah"" Traders,
+        # Mumbai\" then split at its comma): without an escape character found, doubled it is
+        fmt = {"doublequote": True} if getattr(dialect, "escapechar", None) is None else {}
+        reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter, **fmt) \
+            if delimiter else csv.reader(io.StringIO(text, newline=""), dialect, **fmt)
         return list(reader), ""  # each row a new list already
     wb = open_workbook(p)
     name = sheet or wb.sheet_names[0]
