@@ -857,6 +857,13 @@ def gstr2b(book: ReviewBook, statement, settings=None) -> Outcome:
     return Outcome(book=replace(book, rows=rows, meta=meta), messages=msgs, table=table)
 
 
+def letters_return(book: ReviewBook) -> tuple[str, str]:
+    """(our GSTIN, the return period) as ``book``'s letters name them: what the file shell
+    removes an earlier run's letters by when none is left to write (``review.letters``)."""
+    from .review.letters import letters_return as of_return
+    return of_return(book)
+
+
 def letters(book: ReviewBook, contacts: dict[str, dict] | None = None) -> tuple[list, Outcome]:
     """The follow-up letters to suppliers (``review.letters``): (letters, outcome whose
     ``log_rows`` record each letter on the Log sheet once the shell has written them)."""

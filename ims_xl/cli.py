@@ -278,7 +278,8 @@ def cmd_letters(a: argparse.Namespace) -> int:
     with _changing(a.workbook):
         book = read_review(a.workbook)
         found, out = actions.letters(book, contacts)
-        paths = write_letters(found, make_folder(out_dir), a.sender or "") if found else []
+        paths = write_letters(found, make_folder(out_dir), a.sender or "", actions.letters_return(book)) \
+            if found or out_dir.is_dir() else []  # none left to write: the earlier run's letters still go
         problems = _save(book, out, a.workbook)
     _say(*out.messages, *problems, f"Wrote {len(paths):,} file(s) in {out_dir}" if paths else "",
          f"Wrote {a.workbook} (the Log lists each letter)")

@@ -96,3 +96,21 @@ def test_suppliers_list_under_a_title_block_with_our_gstin(tmp_path, capsys):
           for p in (tmp_path / "letters").glob("*.eml")}
     assert {k: str(v) for k, v in to.items()} == {SUP_MH: "a@shah.example", SUP_KA: "k@ka.example"}
 
+
+
+def test_letters_when_no_supplier_is_left_remove_the_earlier_runs_letters(tmp_path, capsys):
+    """Every supplier's documents fixed since the last run: 'No supplier has anything to fix',
+    and the earlier run's drafts for this return, left in the folder, were still there to send."""
+    wb = import_new(tmp_path, download({"b2b": [record("b2b", 1)]}, rtin=RTIN))
+    mh = [SUP_MH, "MH", "Invoice", "INV-1", "15-10-2025", "1000", "0", "90", "90", "0", "1180"]
+    gj_missing = [SUP_GJ, "GJ", "Debit note", "BDN-1", "16-10-2025", "100", "18", "0", "0", "0", "118"]
+    assert run("reconcile", wb, "--books", _books_csv(tmp_path / "books.csv", [mh, gj_missing])) == 0
+    out = tmp_path / "letters"
+    assert run("letters", wb, "--out-dir", out) == 0
+    assert len(list(out.iterdir())) == 2
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    assert run("reconcile", wb, "--books", _books_csv(tmp_path / "books.csv", [mh])) == 0
+    capsys.readouterr()
+    assert run("letters", wb, "--out-dir", out) == 0
+    assert "No supplier has anything to fix" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]

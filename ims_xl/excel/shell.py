@@ -230,7 +230,8 @@ def _letters(s: Session) -> list[str]:
     folder = _beside(s, "letters")
     book = s.read()
     found, out = _core("letters")(book)
-    paths = write_letters(found, folder) if found else []
+    # with none left to write, the earlier run's letters for this return still go
+    paths = write_letters(found, folder, of_return=actions.letters_return(book)) if found or folder.is_dir() else []
     s.write(out.book, log_rows=out.log_rows)
     return out.messages + ([f"Wrote {len(paths):,} file(s) in {folder}"] if paths else [])
 

@@ -219,16 +219,16 @@ _SUBJECT_START = "GST documents to correct: "
 _HEAD_BYTES = 4096
 
 
-def _earlier_letters(folder: Path, letters: list[Letter], keep: set[str]) -> list[Path]:
-    """The drafts (and their statements) an earlier run for the same return (our GSTIN and
-    period, as their subject says) left in ``folder`` that this run does not write again: a
-    supplier with nothing left to fix, or whose name changed. Another month's or another
-    client's letters and any other file stay."""
+def _earlier_letters(folder: Path, rtin: str, period: str, keep: set[str]) -> list[Path]:
+    """The drafts (and their statements) an earlier run for the same return (our GSTIN
+    ``rtin`` and ``period``, as their subject says) left in ``folder`` that this run does not
+    write again: a supplier with nothing left to fix, or whose name changed. Another month's
+    or another client's letters and any other file stay."""
     tail = ""
-    if letters[0].period:
-        tail += f", IMS {period_words(letters[0].period)}"
-    if letters[0].rtin:
-        tail += f", our GSTIN {letters[0].rtin}"
+    if period:
+        tail += f", IMS {period_words(period)}"
+    if rtin:
+        tail += f", our GSTIN {rtin}"
     # the supplier part of the subject, then exactly this run's tail (review.letters._subject)
     ours = re.compile(re.escape(_SUBJECT_START) + r"(?:.*\(GSTIN [^()]*\)|GSTIN [^,()]*)" + re.escape(tail) + r"\Z",
                       re.DOTALL)
@@ -258,7 +258,8 @@ def _earlier_letters(folder: Path, letters: list[Letter], keep: set[str]) -> lis
     return out
 
 
-def write_letters(letters: list[Letter], out_dir: Path, sender: str = "") -> list[Path]:
+def write_letters(letters: list[Letter], out_dir: Path, sender: str = "",
+                  of_return: tuple[str, str] = ("", "")) -> list[Path]:
     """For each letter, ``<GSTIN> <name>.xlsx`` (the statement) and ``<GSTIN> <name>.eml`` (the
     e-mail draft with that statement attached) in ``out_dir`` (created when missing). Every file
     is written to a temporary file first and all are moved into place together (``atomic``);
@@ -287,7 +288,11 @@ def write_letters(letters: list[Letter], out_dir: Path, sender: str = "") -> lis
         for path, data in ((folder / (stem + ".xlsx"), xlsx), (folder / (stem + ".eml"), eml)):
             items.append((path, lambda tmp, data=data: Path(tmp).write_bytes(data)))
             paths.append(path)
-    stale = _earlier_letters(folder, letters, {p.name.casefold() for p in paths}) if letters else []
+    # the return (our GSTIN, period) of the letters, or ``of_return`` (review.letters.
+    # letters_return) when no supplier has anything left to fix: the earlier run's all go
+    rtin, period = (letters[0].rtin, letters[0].period) if letters else of_return
+    stale = _earlier_letters(folder, rtin, period, {p.name.casefold() for p in paths}) \
+        if letters or any(of_return) else []
     for path in stale:
         refuse_if_open(path)   # before anything is written: nothing changes when one is open
     atomic_write_many(items)

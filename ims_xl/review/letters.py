@@ -120,6 +120,11 @@ class LetterItem:
         return "; ".join(parts)
 
 
+def letters_return(book: ReviewBook) -> tuple[str, str]:
+    """(our GSTIN, the return period) as the letters of ``book`` name them."""
+    return clean_text(book.meta.get("rtin", ""), 40).upper(), clean_text(book.meta.get("period", ""), 40)
+
+
 @dataclass(frozen=True)
 class Letter:
     """A follow-up letter to one supplier: who, what to fix, and the e-mail's text."""
@@ -337,8 +342,7 @@ def supplier_letters(book: ReviewBook, contacts: dict[str, dict] | None = None) 
         if name and not names.get(stin):
             names[stin] = name
     known = {clean_text(k, 40).upper(): v for k, v in (contacts or {}).items() if isinstance(v, dict)}
-    rtin = clean_text(book.meta.get("rtin", ""), 40).upper()
-    period = clean_text(book.meta.get("period", ""), 40)
+    rtin, period = letters_return(book)
     letters = []
     for stin, items in by.items():
         c = known.get(stin, {})
