@@ -1414,3 +1414,119 @@ def test_pan_codes_of_the_distinct_gstins_are_those_of_every_row(stins, cut) -> 
     want = codes_of_columns(a, b) + codes_of_columns(a.str.slice(2, 12), b.str.slice(2, 12))
     assert [g.tolist() for g in got] == want
     assert [g.tolist() for g in _codes(a.to_numpy(dtype=object), b.to_numpy(dtype=object))] == want[:2]
+
+
+# ---------------------------------------------------------------- validation's column paths
+
+#: Values an upload record's keys may hold that test every edge of the column checks: amounts
+#: at and past the limits and the 0.01 grid, numbers of every type, texts that look right.
+_ODD_VALUES = [0.001, 1e-05, 1e16, 1e15, 9999999999999.99, 10000000000000.0, -9999999999999.99, -0.0,
+               0.1 + 0.2, 4049.76, 12.345, 1e-300, 5e-324, float("inf"), float("-inf"), float("nan"),
+               True, False, None, Decimal("1.10"), Decimal("0.005"), 10**400, 2**53 + 1, -5, 7,
+               np.float64(1.5), np.int64(3), "100", "", "A", "R", "N", "P", "Y", "X", np.str_("A"),
+               "27aakfr5247m1zl", "27AAPFU0939F1ZV", "2025-10-15", "15-10-2025", "x" * 17, "x" * 16,
+               "102025", "132025", "27", "R1", "R1234567", [], {}, ["A"], {"a": 1}]
+
+
+@pytest.fixture(scope="module")
+def sample_book(tmp_path_factory):
+    """A 600-record sample month, imported, with varied decisions typed in (tests/test_schema.py)."""
+    from ims_xl.formats.ims_json import load_download
+    from ims_xl.samples.download import generate_download, write_download
+    from test_schema import _decide
+    d = tmp_path_factory.mktemp("columns")
+    write_download(d / "ims.json", generate_download(records=600, seed=11))
+    out, _ = actions.import_download(load_download(d / "ims.json"))
+    return replace(out.book, rows=_decide(out.book.rows))
+
+
+def _mutated(recs: list[dict], seed: int) -> list:
+    """``recs`` with some keys set to odd values, some deleted or moved, some records not dicts."""
+    import random
+    from ims_xl.formats.schema import UPLOAD_SCHEMA
+    keys = sorted({k for s in UPLOAD_SCHEMA["$defs"].values() for k in s["properties"]} | {"zz"})
+    rnd = random.Random(seed)
+    out: list = []
+    for rec in recs:
+        rec = dict(rec)
+        roll = rnd.random()
+        if roll < 0.3:
+            for _ in range(rnd.randint(1, 3)):
+                k = rnd.choice(keys if rnd.random() < 0.5 else list(rec) or keys)
+                what = rnd.random()
+                if what < 0.15 and k in rec:
+                    del rec[k]
+                elif what < 0.25 and k in rec:
+                    rec[k] = rec.pop(k)  # the same keys in another order
+                else:
+                    rec[k] = rnd.choice(_ODD_VALUES)
+        elif roll < 0.32:
+            rec = rnd.choice([[rec], None, "rec", type("Sub", (dict,), {})(rec)])
+        out.append(rec)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_records_checked_by_columns_have_the_problems_of_each_record_checked_alone(sample_book, seed) -> None:
+    """schema.records_problems (distinct texts once, amounts with numpy, key rules once per
+    shape) finds exactly record_problems' problems, record by record, odd values included."""
+    from ims_xl.formats import schema
+    from ims_xl.review.upload import upload_records
+    recs = upload_records(sample_book)
+    by_section: dict[str, list] = {}
+    for i, rec in recs.items():
+        by_section.setdefault(sample_book.rows.at[i, "section"], []).append(rec)
+    for sec, base in by_section.items():
+        base = (base * (1 + schema.COLUMN_MIN_RECORDS // len(base)))  # enough for the column path
+        for batch in (base, _mutated(base, seed)):
+            want = {j: p for j, r in enumerate(batch) if (p := schema.record_problems(sec, r))}
+            assert schema.records_problems(sec, batch) == want, sec
+    assert sum(len(v) for v in by_section.values()) > 300
+
+
+def test_the_contract_check_by_columns_reports_what_the_record_by_record_check_does(sample_book,
+                                                                                      monkeypatch) -> None:
+    """check_upload_contract gives the same findings, in the same order, whether the records
+    are checked by columns or one by one (downloaded values the upload cannot carry included)."""
+    from ims_xl.formats import schema
+    from ims_xl.review.checks import check_upload_contract
+    book = sample_book
+    bad = {0: {"inum": "X" * 17}, 3: {"stin": "27aakfr5247m1zl"}, 5: {"idt": "2025-10-15"}, 8: {"val": None},
+           11: {"iamt": 0.001}, 13: {"camt": 1e16}, 17: {"zz": "y" * 6_000_000}}
+    originals = dict(book.originals)
+    refs = book.rows["ref"].astype("int64").tolist()
+    for n, change in bad.items():
+        ref = refs[n * 7]
+        originals[ref] = {**originals[ref], **change}
+    if "unknown_keys" in book.rows:
+        rows = book.rows.copy()
+        rows.loc[rows.index[17 * 7], "unknown_keys"] = "zz"
+        book = replace(book, rows=rows)
+    book = replace(book, originals=originals)
+    fast = check_upload_contract(book, Settings())
+    monkeypatch.setattr(schema, "COLUMN_MIN_RECORDS", 10**9)
+    slow = check_upload_contract(book, Settings())
+    assert fast == slow
+    assert {f.code for f in fast} >= {"download-value-unsendable"}
+
+
+def test_upload_records_built_by_columns_are_those_built_row_by_row(sample_book) -> None:
+    """upload.upload_records equals upload_record of each row sent (remarks of every cell
+    type, ITC answers, blocked remarks), key order included."""
+    from ims_xl.review.upload import _RECORD_FIELDS, upload_plan, upload_record, upload_records
+    rows = sample_book.rows.copy()
+    rows["remarks_text"] = rows["remarks_text"].astype(object)
+    odd = ["  spaced  ", 12345.0, 12.5, datetime(2025, 10, 15), True, None, float("nan"), "", "=A1", 7]
+    for n, i in enumerate(rows.index[::5]):
+        rows.at[i, "remarks_text"] = odd[n % len(odd)]
+    rows.loc[rows.index[::9], "remarks_blocked"] = True
+    book = replace(sample_book, rows=rows)
+    plan = upload_plan(rows)
+    sel = rows.loc[plan["send"].to_numpy(dtype=bool), list(_RECORD_FIELDS)]
+    acts = plan.loc[sel.index, "act"].tolist()
+    cells = (dict(zip(_RECORD_FIELDS, v)) for v in zip(*(sel[f].tolist() for f in _RECORD_FIELDS)))
+    want = {i: upload_record(r, book.originals[int(r["ref"])], a) for i, r, a in zip(sel.index, cells, acts)}
+    got = upload_records(book, plan)
+    assert list(got) == list(want) and len(got) > 300
+    assert all(list(got[i].items()) == list(want[i].items()) for i in want)
+    assert any("remarks" in r for r in got.values()) and any("itcRedReq" in r for r in got.values())

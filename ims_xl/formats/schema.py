@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 import jsonschema
+import numpy as np
 from jsonschema import Draft202012Validator, ValidationError
 
 from ..gstin import GOVT_RE, NORMAL_RE, gstin_problem
@@ -564,6 +566,177 @@ def compile_schema(schema: object, root: dict | None = None):
 
 _FAST = {s.key: compile_schema(UPLOAD_SCHEMA["$defs"][s.key], UPLOAD_SCHEMA) for s in SECTIONS}
 _SECTION_VALIDATORS = {s.key: _Validator(UPLOAD_SCHEMA["$defs"][s.key]) for s in SECTIONS}
+
+
+# ---------------------------------------------------------------- many records at once
+
+#: Keywords a section schema's rules beside ``properties`` may use for :func:`records_problems`
+#: to read them per shape of record: what they test is which keys a record has and, through
+#: nested ``properties``, the values of a few keys (``action``, ``prev_status``, ``itcRedReq``).
+_SHAPE_KEYWORDS = frozenset({"type", "required", "allOf", "if", "then", "not", "dependentSchemas"})
+#: Fewer records than this are checked one by one (the column pass has a fixed cost).
+COLUMN_MIN_RECORDS = 64
+
+
+def _shape_refs(schema: object, out: set[str]) -> bool:
+    """Add to ``out`` the keys whose values ``schema`` (applied to a record) reads through
+    nested ``properties``; False when it uses a keyword that reads anything else."""
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, dict):
+        return False
+    for kw, arg in schema.items():
+        if kw in _ANNOTATIONS or kw in ("type", "required"):
+            continue
+        if kw == "properties":
+            out.update(arg)
+        elif kw == "allOf":
+            if not all(_shape_refs(sub, out) for sub in arg):
+                return False
+        elif kw in ("if", "then", "not"):
+            if not _shape_refs(arg, out):
+                return False
+        elif kw == "dependentSchemas":
+            if not all(_shape_refs(sub, out) for sub in arg.values()):
+                return False
+        else:
+            return False
+    return True
+
+
+class _Columns:
+    """A section schema split for :func:`records_problems`: ``shape``, the schema without its
+    ``properties`` (compiled), reading only ``refs``' values; and each property's check."""
+
+    def __init__(self, schema: dict, root: dict) -> None:
+        refs: set[str] = set()
+        rest = {k: v for k, v in schema.items() if k != "properties"}
+        if (schema.get("type") != "object" or schema.get("additionalProperties", True) is not True
+                or not set(rest) - _ANNOTATIONS - {"additionalProperties"} <= _SHAPE_KEYWORDS
+                or not _shape_refs({k: v for k, v in rest.items() if k != "additionalProperties"}, refs)):
+            raise ValueError("the schema does not split into shape and properties")
+        self.shape = compile_schema(rest, root)
+        self.refs = frozenset(refs)
+        self.props = {k: compile_schema(sub, root) for k, sub in schema.get("properties", {}).items()}
+        #: the bounds of the amount properties (a number, multipleOf 0.01, minimum, maximum)
+        self.amounts = {k: (sub.get("minimum", -np.inf), sub.get("maximum", np.inf))
+                        for k, sub in schema.get("properties", {}).items()
+                        if isinstance(sub, dict) and sub.get("type") == "number" and sub.get("multipleOf") == 0.01
+                        and set(sub) - _ANNOTATIONS <= {"type", "multipleOf", "minimum", "maximum"}}
+        #: the length bounds of the text properties tested on their length alone (document numbers)
+        self.lengths = {k: (sub.get("minLength", 0), sub.get("maxLength", np.inf))
+                        for k, sub in schema.get("properties", {}).items()
+                        if isinstance(sub, dict) and sub.get("type") == "string"
+                        and set(sub) - _ANNOTATIONS <= {"type", "minLength", "maxLength"}}
+
+
+_COLUMNS: dict[str, _Columns] = {}
+
+
+def _amounts_ok(values: tuple, lo: float, hi: float) -> np.ndarray | None:
+    """Which of ``values`` (ints and floats) surely pass an amount's schema: a number in
+    [lo, hi] that is a multiple of 0.01. A float ``x`` with ``round(x * 100) / 100 == x`` (in
+    floats, |x| < 1e15) is the double nearest to a decimal of at most 2 decimals, so its
+    shortest text (what ``multipleOf`` is judged on, :func:`_multiple_of`) has at most 2
+    decimals; a value failing this test is only doubted. None: not readable as floats."""
+    try:
+        a = np.array(values, dtype=float)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (np.abs(a) < 1e15) & (np.round(a * 100) / 100 == a) & (a >= lo) & (a <= hi)
+
+
+def records_problems(section: str, recs: list) -> dict[int, list[tuple[str, str, str]]]:
+    """:func:`record_problems` of many records of ``section``: position -> problems, for the
+    records that have any.
+
+    Records are read column by column, as they repeat values (a few thousand GSTINs, a few
+    hundred dates, one period): each distinct text is checked once against its property's
+    compiled schema, the amounts at once with numpy, the rules between keys once per shape
+    of record (its keys, in order, and the texts of the keys those rules read). A record any
+    of this doubts, or that V6/V7 may concern (``declIgst``), goes to :func:`record_problems`
+    itself, so the verdict and every message are its own (validation's contract check of the
+    62,459 records uploaded from 100,000: 0.45 -> 0.30 s).
+    """
+    if record_problems is not _RECORD_PROBLEMS or len(recs) < COLUMN_MIN_RECORDS:
+        # a replaced record_problems (a rule added by a test) is called for every record
+        out = {j: record_problems(section, r) for j, r in enumerate(recs)}
+        return {j: p for j, p in out.items() if p}
+    cols = _COLUMNS.get(section)
+    if cols is None:
+        cols = _COLUMNS[section] = _Columns(UPLOAD_SCHEMA["$defs"][section], UPLOAD_SCHEMA)
+    doubt: list[int] = []
+    if set(map(type, recs)) == {dict}:  # records of one shape found at once, by numbers
+        keyed = list(map(tuple, recs))
+        number = {k: n for n, k in enumerate(dict.fromkeys(keyed))}
+        codes = np.fromiter(map(number.__getitem__, keyed), dtype=np.intp, count=len(keyed))
+        groups = {k: np.flatnonzero(codes == n).tolist() for k, n in number.items()}
+    else:
+        groups = {}
+        for j, r in enumerate(recs):
+            if type(r) is dict:
+                groups.setdefault(tuple(r), []).append(j)
+            else:
+                doubt.append(j)
+    memo: dict[str, dict[str, bool]] = {}
+    for keys, idx in groups.items():
+        if not keys or "declIgst" in keys:  # _record_semantic reads only records with declIgst
+            doubt += idx
+            continue
+        sub = list(map(recs.__getitem__, idx))
+        columns = [list(map(itemgetter(k), sub)) for k in keys]  # no object per record
+        bad = np.zeros(len(idx), dtype=bool)
+        # the rules between keys, once per distinct tuple of the texts they read
+        at = [p for p, k in enumerate(keys) if k in cols.refs]
+        if any(set(map(type, columns[p])) != {str} for p in at):
+            doubt += idx
+            continue
+        shapes = list(zip(*(columns[p] for p in at))) if at else [()] * len(idx)
+        first = dict(zip(reversed(shapes), range(len(shapes) - 1, -1, -1)))  # each one's first record
+        failed = {s for s, n in first.items() if not cols.shape(sub[n])}
+        if failed:
+            bad |= np.fromiter((s in failed for s in shapes), dtype=bool, count=len(idx))
+        # each property on its column
+        for p, k in enumerate(keys):
+            check = cols.props.get(k)
+            if check is None:  # a key the schema does not name: allowed (additionalProperties)
+                continue
+            col = columns[p]
+            types = set(map(type, col))
+            if types == {str} and k in cols.lengths:
+                lo, hi = cols.lengths[k]
+                size = np.fromiter(map(len, col), dtype=np.intp, count=len(col))
+                bad |= (size < lo) | (size > hi)
+            elif types == {str}:
+                seen = memo.setdefault(k, {})
+                wrong = set()
+                for v in set(col):
+                    ok = seen.get(v)
+                    if ok is None:
+                        ok = seen[v] = check(v)
+                    if not ok:
+                        wrong.add(v)
+                if wrong:
+                    bad |= np.fromiter((v in wrong for v in col), dtype=bool, count=len(col))
+            else:
+                ok_all = None
+                if k in cols.amounts and types <= {int, float}:
+                    ok_all = _amounts_ok(col, *cols.amounts[k])
+                if ok_all is None:
+                    ok_all = np.fromiter((check(v) for v in col), dtype=bool, count=len(col))
+                bad |= ~ok_all
+        if bad.any():
+            doubt += [idx[n] for n in np.flatnonzero(bad)]
+    out = {}
+    for j in sorted(doubt):
+        problems = record_problems(section, recs[j])
+        if problems:
+            out[j] = problems
+    return out
+
+
+_RECORD_PROBLEMS = record_problems
 
 
 # ---------------------------------------------------------------- upload vs download

@@ -474,7 +474,7 @@ def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = 
     """
     # imported here, not at the top: jsonschema costs some 60 ms at start-up, and import and
     # reconcile never check an upload
-    from ..formats.schema import record_problems
+    from ..formats.schema import records_problems
     rows = book.rows
     if rows.empty:
         return []
@@ -489,10 +489,31 @@ def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = 
                            "it is uploaded once, from that row")
     limit = s.upload_max_bytes - len(dumps(envelope(book.rtin or "X" * 15, {"b2bcna": []})))
     recs = upload_records(book, plan) if records is None else records
-    section_of = dict(zip(rows.index, rows["section"]))
-    unknown_of = dict(zip(rows.index, rows["unknown_keys"]))
-    for i, rec in recs.items():
-        problems = record_problems(section_of[i], rec)
+    # the records by section, checked together (schema.records_problems: 0.45 -> 0.30 s at
+    # 100,000 records, 62,459 uploaded), then reported in the order of ``recs``: only those
+    # with a problem, or with unknown keys (the size test)
+    labels = list(recs)
+    if rows.index.is_unique:
+        where = rows.index.get_indexer(labels)
+        if (where < 0).any():  # as a lookup by label fails
+            raise KeyError(labels[int(np.flatnonzero(where < 0)[0])])
+    else:  # the last row of a label, as a dict by label reads it
+        last = dict(zip(rows.index, range(len(rows))))
+        where = np.array([last[i] for i in labels], dtype=np.intp)
+    sections = rows["section"].to_numpy()[where].tolist()
+    number = {sec: n for n, sec in enumerate(dict.fromkeys(sections))}
+    codes = np.fromiter(map(number.__getitem__, sections), dtype=np.intp, count=len(sections))
+    found: dict[int, list] = {}
+    values = list(recs.values())
+    for sec, c in number.items():
+        ns = np.flatnonzero(codes == c).tolist()
+        for j, problems in records_problems(sec, list(map(values.__getitem__, ns))).items():
+            found[ns[j]] = problems
+    unknown = rows["unknown_keys"].to_numpy()[where]
+    report = sorted(set(found) | set(np.flatnonzero(unknown.astype(bool)).tolist()))
+    for n in report:
+        i, rec = labels[n], values[n]
+        problems = found.get(n, [])
         seen: set[tuple[str, str]] = set()
         for key, kind, msg in problems:
             field = _KEY_FIELDS.get(key, "doc_no")
@@ -511,7 +532,7 @@ def check_upload_contract(book: ReviewBook, s: Settings, records: dict | None = 
                          value=lambda _r, v=rec.get(key): "" if v is None else str(v))
         # only a record with keys beyond the known ones can approach the limit (remarks are
         # capped at 250 characters): measure just those
-        if unknown_of[i] and len(dumps(rec)) + 1 > limit:
+        if unknown[n] and len(dumps(rec)) + 1 > limit:
             out += _emit(rows.loc[[i]], pd.Series(True, index=[i]), "download-value-unsendable", "doc_no",
                          f"This record is larger than the upload file limit of {s.upload_max_bytes:,} bytes: {_LEAVE}")
     return out
