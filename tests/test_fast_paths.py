@@ -1530,3 +1530,88 @@ def test_upload_records_built_by_columns_are_those_built_row_by_row(sample_book)
     assert list(got) == list(want) and len(got) > 300
     assert all(list(got[i].items()) == list(want[i].items()) for i in want)
     assert any("remarks" in r for r in got.values()) and any("itcRedReq" in r for r in got.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(col=_COLUMNS, marked=st.sets(st.integers(0, 29), max_size=30), other=st.sampled_from([3, 7, 9]))
+def test_a_column_with_few_or_many_marked_cells_writes_what_the_cell_by_cell_writer_writes(col, marked, other) -> None:
+    """sheetxml._column_xml writes a column with up to half its cells marked in the usual
+    style's branch and makes the marked ones again; one more marked, cell by cell."""
+    import numpy as np
+    from ims_xl.files.sheetxml import _column_xml
+    styles = np.array([other if i in marked else 3 for i in range(len(col))], dtype=np.int32)
+    rows = [str(r) for r in range(5, 5 + len(col))]
+    assert _column_xml(list(col), styles, 3, "AB", rows) == _reference_cells(col, styles.tolist(), 3, "AB", 5)
+
+
+def test_marked_blank_nan_and_text_cells_keep_their_own_style() -> None:
+    import numpy as np
+    from ims_xl.files.sheetxml import _column_xml
+    rows = ["2", "3", "4", "5", "6"]
+    for col in (["a & b", None, "", " c", "d"], [1.5, None, float("nan"), -0.0, 2.0], [1, None, 3, 4, 5],
+                [datetime(2025, 1, 2), None, datetime(2025, 1, 2, 12), datetime(2025, 3, 1), None]):
+        for marked in ({1}, {1, 2}, {0, 1, 2}, {0, 1, 2, 3, 4}):
+            styles = np.array([9 if i in marked else 3 for i in range(5)], dtype=np.int32)
+            assert _column_xml(list(col), styles, 3, "C", rows) == _reference_cells(col, styles.tolist(), 3, "C", 2)
+
+
+@pytest.mark.parametrize("rows", [
+    [["a", 1, 2.5], [None, True, float("nan")], [datetime(2025, 1, 2), "", -0.0]],
+    [["a", [1, 2]], ["b", [3, 4]]],  # a cell numpy would read as two values
+    [["a", [1, 2]], ["b", [3]]],  # cells that are sequences of different lengths
+    [[(1, 2), "x"], [(3, 4), "y"]],
+    [("t", {"k": 1}), ("u", None)],  # rows as tuples, a dict cell
+    [["only"]],
+])
+def test_grid_columns_through_an_array_are_zips_columns(rows) -> None:
+    """xlsx._columns takes a grid's columns through a numpy array of its cells: the same
+    values (the very objects) as ``zip(*rows)``, whatever the cells hold."""
+    import numpy as np
+    from ims_xl.files.xlsx import _columns
+    rows = rows + [[np.float64(1.5)] + [None] * (len(rows[0]) - 1)]  # a numpy number, kept as it is
+    got = _columns(rows, len(rows[0]))
+    want = [list(c) for c in zip(*rows)]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert type(g) is list and len(g) == len(w) and all(a is b for a, b in zip(g, w))
+
+
+@settings(max_examples=100, deadline=None)
+@given(cols=st.lists(st.lists(_TEXTS, min_size=1, max_size=12), min_size=1, max_size=5), chunk=st.integers(1, 7))
+def test_rows_xml_joins_rows_as_zip_did(cols, chunk) -> None:
+    """sheetxml.rows_xml puts each column's cells in place by slice assignment: the rows
+    come out as a zip over the columns gave them, columns of different lengths included."""
+    from itertools import chain, repeat
+    import numpy as np
+    from ims_xl.files.sheetxml import _column_xml, rows_xml
+    from ims_xl.model import col_letter
+    styles = [np.zeros(len(c), dtype=np.int32) for c in cols]
+    got = "".join(rows_xml([list(c) for c in cols], styles, 2, chunk=chunk))
+    want = []
+    n = len(cols[0])
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        rows = [str(r) for r in range(2 + a, 2 + b)]
+        cells = [_column_xml(list(c[a:b]), st[a:b], 0, col_letter(j), rows) for j, (c, st) in enumerate(zip(cols, styles))]
+        want.append("".join(chain.from_iterable(zip([f'<row r="{r}">' for r in rows], *cells, repeat("</row>", b - a)))))
+    assert got == "".join(want)
+
+
+def _edge_space_by_searches(joined: str, count: int) -> bool:
+    """sheetxml._edge_space by substring searches alone (its path for text of wider characters)."""
+    if not joined:
+        return False
+    if joined[0] in " \t\n\r" or joined[-1] in " \t\n\r" or joined.count("\n") != count - 1:
+        return True
+    return any(c in joined and ("\n" + c in joined or c + "\n" in joined) for c in " \t\r")
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(st.text(alphabet=st.sampled_from("ab \t\r\n\x00\x1f!é\xff\u20b9"), min_size=1, max_size=6),
+                      max_size=12))
+def test_edge_space_over_the_bytes_answers_as_the_substring_searches(texts) -> None:
+    """sheetxml._edge_space asks its questions over a one-byte-a-character text's bytes with
+    numpy: the same answer as the searches (text with wider characters takes them)."""
+    from ims_xl.files.sheetxml import _JOIN, _edge_space
+    joined = _JOIN.join(texts)
+    assert _edge_space(joined, len(texts)) is _edge_space_by_searches(joined, len(texts))

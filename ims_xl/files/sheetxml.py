@@ -80,9 +80,30 @@ def _edge_space(joined: str, count: int) -> bool:
     :func:`_escaped_texts`)."""
     if not joined:
         return False
-    if joined[0] in _XML_SPACE or joined[-1] in _XML_SPACE or joined.count(_JOIN) != count - 1:
+    if joined[0] in _XML_SPACE or joined[-1] in _XML_SPACE:
+        return True
+    try:  # text of one byte a character (most columns): the same questions over its bytes at once
+        codes = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        codes = None
+    if codes is not None:
+        # the two-character searches below scan about 1 ns a character (a column of names holds
+        # a space every few characters): 0.37 -> 0.05 ms for 5,000 names
+        feed = codes == _FEED
+        if int(np.count_nonzero(feed)) != count - 1:
+            return True
+        space = codes == _EDGE_CODES[0]
+        for c in _EDGE_CODES[1:]:
+            space |= codes == c
+        return bool((feed[:-1] & space[1:]).any() or (space[:-1] & feed[1:]).any())
+    if joined.count(_JOIN) != count - 1:
         return True
     return any(c in joined and (_JOIN + c in joined or c + _JOIN in joined) for c in _XML_SPACE if c != _JOIN)
+
+
+#: :data:`_JOIN` and the other :data:`_XML_SPACE` characters as bytes (for :func:`_edge_space`).
+_FEED = ord(_JOIN)
+_EDGE_CODES = [ord(c) for c in _XML_SPACE if c != _JOIN]
 
 
 def _escape(v: str) -> str:
@@ -145,12 +166,17 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: li
     One pass per column with the branch chosen once for the column's value types (text,
     numbers or dates, the common cases) and, where every cell has the column's usual style,
     the text around each value made once, instead of a type dispatch and formatting per
-    cell."""
+    cell. A column whose cells of another style (the marked ones) are at most half of it is
+    written as if every cell had the usual style, and those cells alone are made again
+    (0.16 s less over the section sheets' marked columns at 100,000 records)."""
     kinds = set(map(type, col))
     kinds.discard(type(None))
-    varied = bool((styles != usual).any())
+    odd = np.flatnonzero(styles != usual)
+    varied = len(odd) > 0
     if kinds <= {str} and not varied and not any(col):  # an empty column (most output columns)
         return [""] * len(col)
+    few = 2 * len(odd) <= len(col)  # (always, for a column not varied)
+    odd_styles = zip(odd.tolist(), styles[odd].tolist()) if few else ()
     head = f'<c r="{letter}'
     if kinds <= {str}:
         tag = "<t>"  # most columns: nothing needs escaping or xml:space (one search over the column)
@@ -167,18 +193,30 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: li
                 tag = "<t"
                 col = [(_SPACE_ATTR + ">" if v[0] in _XML_SPACE or v[-1] in _XML_SPACE else ">")
                        + (_escape(v) if _needs_escape(v) else v) if v else v for v in col]
-        if not varied:
+        if few:
             tail = f'" s="{usual}" t="inlineStr"><is>{tag}'
-            return [f"{head}{r}{tail}{v}</t></is></c>" if v else "" for v, r in zip(col, rows)]
+            out = [f"{head}{r}{tail}{v}</t></is></c>" if v else "" for v, r in zip(col, rows)]
+            for i, s in odd_styles:
+                v, r = col[i], rows[i]
+                out[i] = f'{head}{r}" s="{s}" t="inlineStr"><is>{tag}{v}</t></is></c>' if v else f'{head}{r}" s="{s}"/>'
+            return out
         return [f'{head}{r}" s="{s}" t="inlineStr"><is>{tag}{v}</t></is></c>' if v else
                 (f'{head}{r}" s="{s}"/>' if s != usual else "") for v, s, r in zip(col, styles.tolist(), rows)]
     if kinds <= {float} or kinds <= {int}:  # int: not bool, whose type is bool
         floats = not kinds <= {int}
-        if not varied:
+        if few:
             tail = f'" s="{usual}"><v>'
             if floats:
-                return ["" if v is None or v != v else f"{head}{r}{tail}{v!r}</v></c>" for v, r in zip(col, rows)]
-            return ["" if v is None else f"{head}{r}{tail}{v}</v></c>" for v, r in zip(col, rows)]
+                out = ["" if v is None or v != v else f"{head}{r}{tail}{v!r}</v></c>" for v, r in zip(col, rows)]
+            else:
+                out = ["" if v is None else f"{head}{r}{tail}{v}</v></c>" for v, r in zip(col, rows)]
+            for i, s in odd_styles:
+                v, r = col[i], rows[i]
+                if v is None or v != v:  # blank or NaN
+                    out[i] = f'{head}{r}" s="{s}"/>' if v is None else ""
+                else:
+                    out[i] = f'{head}{r}" s="{s}"><v>{v!r}</v></c>' if floats else f'{head}{r}" s="{s}"><v>{v}</v></c>'
+            return out
         out = []
         for v, s, r in zip(col, styles.tolist(), rows):
             if v is None or v != v:  # blank or NaN
@@ -186,12 +224,16 @@ def _column_xml(col: list, styles: np.ndarray, usual: int, letter: str, rows: li
             else:
                 out.append(f'{head}{r}" s="{s}"><v>{v!r}</v></c>' if floats else f'{head}{r}" s="{s}"><v>{v}</v></c>')
         return out
-    if kinds <= {datetime, date} and not varied:  # a month's dates repeat: each serial made once
+    if kinds <= {datetime, date} and few:  # a month's dates repeat: each serial made once
         tail = f'" s="{usual}"><v>'
         serial: dict = {}
-        return ["" if v is None else
-                f"{head}{r}{tail}{serial[v] if v in serial else serial.setdefault(v, repr(_serial(v)))}</v></c>"
-                for v, r in zip(col, rows)]
+        out = ["" if v is None else
+               f"{head}{r}{tail}{serial[v] if v in serial else serial.setdefault(v, repr(_serial(v)))}</v></c>"
+               for v, r in zip(col, rows)]
+        for i, s in odd_styles:
+            v, r = col[i], rows[i]
+            out[i] = f'{head}{r}" s="{s}"/>' if v is None else _cell(v, f"{letter}{r}", s)
+        return out
     out = []
     for v, s, r in zip(col, styles.tolist(), rows):
         if v is None or (type(v) is str and not v):
@@ -218,8 +260,20 @@ def rows_xml(columns: list[list], styles: list[np.ndarray], first_row: int,
         rows = [str(r) for r in range(first_row + a, first_row + b)]
         cells = [_column_xml(col[a:b], st[a:b], usual[j], letters[j], rows)
                  for j, (col, st) in enumerate(zip(columns, styles))]
-        # one join over every row's opening tag, cells and closing tag, in row order
-        yield "".join(chain.from_iterable(zip([f'<row r="{r}">' for r in rows], *cells, repeat("</row>", b - a))))
+        opening = [f'<row r="{r}">' for r in rows]
+        if any(len(c) != b - a for c in cells):  # columns of different lengths: rows as far as the shortest
+            yield "".join(chain.from_iterable(zip(opening, *cells, repeat("</row>", b - a))))
+            continue
+        # one join over every row's opening tag, cells and closing tag, in row order, each column
+        # put in its place by one slice assignment (the join 0.47 -> 0.3 s at 100,000 records,
+        # where zip made a tuple a row and chain fed them to the join one by one)
+        width = len(cells) + 2
+        parts = [""] * ((b - a) * width)
+        parts[0::width] = opening
+        for j, c in enumerate(cells, start=1):
+            parts[j::width] = c
+        parts[width - 1::width] = ["</row>"] * (b - a)
+        yield "".join(parts)
 
 
 #: Whether a command may use a helper thread beside its own (the deflate of a workbook
