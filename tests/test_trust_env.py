@@ -404,17 +404,30 @@ def test_ctrl_c_while_writing_the_workbook(tmp_path: Path, wb: Path, capsys, mon
     assert not temporaries(tmp_path)
 
 
-def test_ctrl_c_after_matches_csv_names_what_was_written(tmp_path: Path, sample: Path, capsys,
-                                                         monkeypatch) -> None:
+def test_ctrl_c_after_the_review_names_what_was_written(tmp_path: Path, sample: Path, capsys,
+                                                        monkeypatch) -> None:
+    """run writes the review first, then matches.csv: stopped between them, the review is
+    named as written and nothing else is left."""
+    import ims_xl.cli as cli
+    out = tmp_path / "out"
+    monkeypatch.setattr(cli, "write_csv", _boom)
+    capsys.readouterr()
+    line = refused(capsys, run("run", sample / "ims_download.json", "--books", sample / "purchase_register.csv",
+                               "--out-dir", out), "interrupted")
+    assert f"written before the interruption: {out / 'review.xlsx'}" in line
+    assert "no file was changed" not in line
+    assert sorted(p.name for p in out.iterdir()) == ["review.xlsx"]
+
+
+def test_ctrl_c_while_the_review_is_written_leaves_no_matches_of_this_run(tmp_path: Path, sample: Path, capsys,
+                                                                         monkeypatch) -> None:
     out = tmp_path / "out"
     monkeypatch.setattr(xlsx, "inject_rows", _boom)
     capsys.readouterr()
     line = refused(capsys, run("run", sample / "ims_download.json", "--books", sample / "purchase_register.csv",
                                "--out-dir", out), "interrupted")
-    assert f"written before the interruption: {out / 'matches.csv'}" in line
     assert f"{out / 'review.xlsx'} was not changed" in line
-    assert "no file was changed" not in line
-    assert sorted(p.name for p in out.iterdir()) == ["matches.csv"]
+    assert not out.exists() or list(out.iterdir()) == []
 
 
 def test_ctrl_c_before_anything_is_written(tmp_path: Path, wb: Path, capsys, monkeypatch) -> None:
