@@ -81,6 +81,11 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
             msgs.append(f"{report.rematch:,} record(s) the supplier changed lost their match with your books "
                         "and its suggested action (made with the earlier figures): reconcile again before "
                         "applying suggestions")
+        from .review.layout import MISSING_SHEET, SUPPLIERS_SHEET
+        stale = [n for n in (MISSING_SHEET, SUPPLIERS_SHEET) if len(into.reports.get(n) or []) > 1]
+        if stale and not reconciles:
+            msgs.append(f"The {' and '.join(stale)} sheet(s) are from the last reconcile, before this download: "
+                        "reconcile again to bring them up to date")
         for title, items in (("Back in the download: your entries restored from 'Removed records'",
                               report.restored),
                              ("Changed by the supplier after your review (marked in 'Re-import note')",

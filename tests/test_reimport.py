@@ -379,6 +379,7 @@ def test_a_match_made_with_the_suppliers_earlier_figures_is_not_applied_after_th
     amended = {**record("b2b", 1), "txval": 5000, "camt": 450, "samt": 450, "val": 5900}
     out = reimport(tmp_path, wb, download({"b2b": [amended, record("b2b", 2)]}, rtin=RTIN), capsys)
     assert "1 record(s) the supplier changed lost their match with your books" in out
+    assert "The Suppliers sheet(s) are from the last reconcile" in out  # (nothing missing in IMS here)
     assert cell(wb, "B2B", "INV-1", "Suggested action") in (None, "")
     assert cell(wb, "B2B", "INV-1", "Match status") in (None, "")
     assert run("apply-suggestions", wb) == 0
