@@ -567,7 +567,7 @@ def reconcile(book: ReviewBook, registers: list[RegisterFile] | list[list[object
             if any(f.key == g.key for g, _ in read_now):
                 twice.append(f.name)  # the same file given twice: read once
                 continue
-            if not f.grid or all(all(v in ("", None) for v in r) for r in f.grid):
+            if not f.grid or all(_blank(r) for r in f.grid):
                 if f.optional:
                     skipped.append(f"'{f.sheet}' (empty)")
                     continue

@@ -13,7 +13,7 @@ Pure: grids in, grids out.
 
 from __future__ import annotations
 
-from .inputs import cell_text
+from .inputs import cell_text, is_blank
 from .layout import AGEING_SHEET, MISSING_SHEET, SUPPLIERS_SHEET
 
 #: The columns that name a row's document (or supplier) on each report sheet; a sheet not
@@ -25,10 +25,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 SUFFIX = " your columns"
-
-
-def _blank(v: object) -> bool:
-    return cell_text(v) == ""
 
 
 def _keys(grid: list[list[object]], at: list[int]) -> list[tuple]:
@@ -57,7 +53,7 @@ def keep_your_columns(name: str, old: list[list[object]] | None, new: list[list[
     known = set(head_new)
     typed = [j for j in range(width)
              if (head_old[j] if j < len(head_old) else "") not in known
-             and not all(_blank(r[j]) if j < len(r) else True for r in old)]
+             and not all(is_blank(r[j]) if j < len(r) else True for r in old)]
     if not typed:
         return new, None, None
     labels = [head_old[j] if j < len(head_old) and head_old[j] else f"Column {j + 1}" for j in typed]
@@ -70,7 +66,7 @@ def keep_your_columns(name: str, old: list[list[object]] | None, new: list[list[
     cells = {}
     for k, row in zip(_keys(old, old_at), old[1:]):
         vals = [row[j] if j < len(row) else None for j in typed]
-        if any(not _blank(v) for v in vals):
+        if any(not is_blank(v) for v in vals):
             cells[k] = vals
     used = set()
     if new_at:
