@@ -308,3 +308,13 @@ def test_an_unrounded_tax_is_refused_as_more_than_2_decimals(base, tmp_path, cap
     books = write(tmp_path / "register.csv", header, rows)
     _, _, err, _ = reconcile(base, tmp_path, capsys, books, allowed=(2,))
     assert "row 2, column 'Central Tax'" in err and "has more than 2 decimals" in err
+
+
+@pytest.mark.parametrize("text", ["1" * 40, "9" * 25, "-" + "1" * 30])
+def test_an_amount_beyond_any_column_of_paise_is_refused_naming_row_and_column(text) -> None:
+    """A 40-digit number typed in an amount cell (found by the heavy tier's fuzz test): its
+    paise do not fit the int64 an amount column is kept in, and the read crashed."""
+    grid = [["GSTIN", "Invoice No", "Taxable Value"], [G1, "1", "1000"], [G1, "2", text]]
+    with pytest.raises(RegisterError) as e:
+        read_register_grid(grid, "reg.csv")
+    assert "row 3" in str(e.value) and "not a realistic amount" in str(e.value) and "Taxable Value" in str(e.value)

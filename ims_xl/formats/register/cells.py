@@ -189,6 +189,9 @@ def _cell_by_cell(cells: list[object], where: str, column: str, row: Callable[[i
                    f"{shown(c)} has more than 2 decimals (amounts are read to the paisa)"
                    if "more than 2 decimals" in str(e) else f"{shown(c)} is not an amount")
             raise RegisterError(f"{where}: row {row(j)}, column {column}: {why}") from None
+        except OverflowError:  # paise beyond the int64 every amount column is kept in
+            raise RegisterError(f"{where}: row {row(j)}, column {column}: {shown(c)} is not a realistic "
+                                "amount") from None
     if signed_by_type:
         return out
     low = joined.lower()
