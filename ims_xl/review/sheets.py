@@ -88,14 +88,23 @@ def column_values(rows: pd.DataFrame, c: Column) -> list[object]:
         # date stays "12345" / "15-10-2025"), so a rewrite never turns it into a serial number
         return per_value(s, lambda v: cell_text(v) or None).tolist()
     values = s.to_numpy(dtype=object)
-    if c.kind in _TYPED_KINDS and any(issubclass(t, date) for t in set(map(type, values))):
+    # the kinds found over a list of the cells, not the array (numpy hands out each cell
+    # slower than a list): with the column of texts and blanks taken at once, 0.20 -> 0.09 s
+    # for the section sheets' text, output and action columns at 100,000 records
+    cells = values.tolist()
+    kinds = set(map(type, cells))
+    if c.kind in _TYPED_KINDS and any(issubclass(t, date) for t in kinds):
         # a date Excel made of what was typed ("1/2" in an amount cell) is written back as the
         # text the person saw: as a date serial it would read back as a valid amount (45689)
         values = np.array([cell_text(v) if isinstance(v, date) else v for v in values], dtype=object)
-    if set(map(type, values)) <= _TEXT_BLANK_KINDS:  # the usual column: texts, blanks, numbers
+        cells = values.tolist()
+        kinds = set(map(type, cells))
+    if kinds <= _TEXT_KINDS:  # the usual column: texts and blanks ("" or None, both an empty cell)
+        return cells if all(cells) else [v or None for v in cells] if any(cells) else [None] * len(cells)
+    if kinds <= _TEXT_BLANK_KINDS:  # texts, blanks, numbers
         blank = (values == "") | pd.isna(values)  # "", None, NaN: an empty cell
         if not blank.any():
-            return values.tolist()
+            return cells
         out = values.copy()
         out[blank] = None
         return out.tolist()
@@ -108,6 +117,8 @@ _TYPED_KINDS = frozenset({"input_amount", "input_yesno", "action"})
 #: Value kinds of a column whose blanks :func:`column_values` finds at once (other kinds, such
 #: as dates or pandas' NA, take the cell-by-cell path).
 _TEXT_BLANK_KINDS = frozenset({str, type(None), float, int})
+#: Value kinds of a column of texts and blanks alone (a blank is "" or None).
+_TEXT_KINDS = frozenset({str, type(None)})
 
 
 def section_block(rows: pd.DataFrame, section: Section,
