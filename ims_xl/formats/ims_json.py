@@ -1106,23 +1106,41 @@ def load_portal_errors(path: str | Path) -> pd.DataFrame:
 _SPACE_AFTER_NUL = re.compile(r"\x00\s")
 
 
-def _trimmed(values: pd.Series, name: str) -> pd.Series:
-    """The texts of a column stripped, as ``build_records`` stores them.
+def _blanked(values: np.ndarray) -> np.ndarray:
+    """``values`` with each null cell (None; NaN where a record lacks the key) as ""."""
+    blank = pd.isna(values)
+    if not blank.any():
+        return values
+    out = values.copy()
+    out[blank] = ""
+    return out
+
+
+def _trimmed(values: np.ndarray, name: str) -> np.ndarray:
+    """The texts of a column stripped, as ``build_records`` stores them, and its null cells
+    as "" (:func:`_blanked`).
 
     One search over the joined column finds whether any text needs trimming at all (a
     download's almost never do); only then is each text stripped, each distinct text once.
+    The join finds a column of texts alone too, which has no null cell to look for.
 
     Raises:
         ValueError: a value is not text (the caller falls back to the record-by-record read,
             which makes a number its text)."""
-    try:
-        joined = "\x00" + "\x00".join(values) + "\x00"
-    except TypeError:  # a value that is not text
-        raise ValueError(f"{name} is not text") from None
+    try:  # joined from a list: a join over a Series took 11 ms a column at 100,000 records
+        joined = "\x00".join(values.tolist())
+    except TypeError:  # a null, or a value that is not text
+        values = _blanked(values)
+        try:
+            joined = "\x00".join(values.tolist())
+        except TypeError:  # a value that is not text
+            raise ValueError(f"{name} is not text") from None
+    joined = "\x00" + joined + "\x00"
     if not _SPACE_AFTER_NUL.search(joined) and not _SPACE_AFTER_NUL.search(joined[::-1]):
         return values
     strip: dict = {}  # most of these repeat (types, states, periods): each text stripped once
-    return pd.Series([strip[v] if v in strip else strip.setdefault(v, v.strip()) for v in values], dtype=object)
+    return np.array([strip[v] if v in strip else strip.setdefault(v, v.strip()) for v in values.tolist()],
+                    dtype=object)
 
 
 #: What an amount of the hidden copy may be for the column-wise read: a JSON number, null,
@@ -1178,26 +1196,27 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     raw = pd.DataFrame(originals, dtype=object) if n else pd.DataFrame()
     sec = pd.Series(sections, dtype=object)
 
-    def col(name: str) -> pd.Series:
-        if name in raw:
-            return raw[name].astype(object).where(raw[name].notna(), "")
-        return pd.Series([""] * n, dtype=object)
+    # the text columns are worked on as object arrays, made Series once in the frame below, and
+    # a null cell is looked for (_blanked) only in a column that is not all text: with a
+    # Series' notna/where per column and the joins over Series in _trimmed this read took
+    # 0.69 s at 100,000 records, 0.48 s so
+    def col(name: str) -> np.ndarray:
+        """Column ``name`` as it is (None where null, NaN where a record lacks the key)."""
+        return raw[name].to_numpy(dtype=object) if name in raw else np.full(n, "", dtype=object)
 
     out: dict[str, object] = {"ref": np.asarray(refs, dtype="int64"), "section": sec}
     uses_inum = sec.map({k: s_.num_key == "inum" for k, s_ in SECTION_BY_KEY.items()}).to_numpy(dtype=bool)
     uses_oinum = sec.map({k: s_.orig_num_key == "oinum" for k, s_ in SECTION_BY_KEY.items()}).to_numpy(dtype=bool)
     out["stin"] = col("stin")
-    out["tradenm"] = col("tradenm")
-    out["doc_no"] = pd.Series(np.where(uses_inum, col("inum"), col("nt_num")), dtype=object)
-    out["doc_date"] = pd.Series(np.where(uses_inum, col("idt"), col("nt_dt")), dtype=object)
-    out["orig_doc_no"] = pd.Series(np.where(uses_oinum, col("oinum"), col("ont_num")), dtype=object)
-    out["orig_doc_date"] = pd.Series(np.where(uses_oinum, col("oidt"), col("ont_dt")), dtype=object)
-    for k in ("inv_typ", "pos", "srcform", "rtnprd", "srcfilstatus", "hash", "remarks"):
-        out[k] = col(k)
+    out["doc_no"] = np.where(uses_inum, col("inum"), col("nt_num"))
+    out["doc_date"] = np.where(uses_inum, col("idt"), col("nt_dt"))
+    out["orig_doc_no"] = np.where(uses_oinum, col("oinum"), col("ont_num"))
+    out["orig_doc_date"] = np.where(uses_oinum, col("oidt"), col("ont_dt"))
     # the originals keep the downloaded text; the frame holds it trimmed, as build_records does
+    # (and a null as "")
     for s_ in ("stin", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
                "srcform", "rtnprd", "srcfilstatus", "hash"):
-        out[s_] = _trimmed(out[s_], s_)
+        out[s_] = _trimmed(out[s_] if s_ in out else col(s_), s_)
     if not all(out["doc_no"]):
         raise ValueError("a document number is blank")  # build_records refuses the record
     if any(0 < len(v) <= 2 for v in set(out["rtnprd"])):
@@ -1205,9 +1224,13 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     # a number or a flag where text belongs (kept so in the originals, as downloaded) is read
     # record by record, which makes it text ("12") as the import did
     for s_ in ("tradenm", "remarks"):
-        if not set(map(type, out[s_])) <= {str}:
-            raise ValueError(f"{s_} is not text")
-    out["stin"] = pd.Series([v.upper() for v in out["stin"]], dtype=object)
+        v = col(s_)
+        if not set(map(type, v)) <= {str}:  # a null (read as "") or not text
+            v = _blanked(v)
+            if not set(map(type, v)) <= {str}:
+                raise ValueError(f"{s_} is not text")
+        out[s_] = v
+    out["stin"] = np.array([v.upper() for v in out["stin"].tolist()], dtype=object)
     for k in AMOUNT_KEYS:
         a, null = _amount_column(raw, k) if k in raw else (np.zeros(n), np.zeros(n, dtype=bool))
         out[k] = _paise_of(a, null, k).astype("int64")  # absent: 0
@@ -1218,29 +1241,34 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
             out[c] = pd.array(np.where(null, np.nan, p), dtype="Float64").astype("Int64")  # absent: NA
         else:
             out[c] = pd.array([None] * n, dtype="Int64")
-    act = col("action").replace("", "N")
+    act = pd.Series(_blanked(col("action")), dtype=object).replace("", "N")
     if not act.isin(["A", "R", "P", "N"]).all():
         raise ValueError("action is not A/R/P/N")
     out["action"] = act
     flags = {k: col(k) for k in FLAG_KEYS}
     try:
+        # a flag column holding a null (not in _FLAGS) has it read as ""
+        flags = {k: v if set(v) <= _FLAGS else _blanked(v) for k, v in flags.items()}
         usual = all(set(v) <= _FLAGS for v in flags.values())  # what _flag keeps as it is
     except TypeError:  # a list or an object: unhashable
         usual = False
     if not usual:
         raise ValueError("a flag is not Y, N or blank")  # build_records reads it as _flag does
     out["itc_red_req"] = flags["itcRedReq"]
-    out["pend_blocked"] = (flags["ispendactblocked"] == "Y").to_numpy()
-    out["remarks_blocked"] = (flags["isRemarksBlocked"] == "Y").to_numpy()
-    out["itc_blocked"] = (flags["isItcRedReqBlocked"] == "Y").to_numpy()
+    out["pend_blocked"] = flags["ispendactblocked"] == "Y"
+    out["remarks_blocked"] = flags["isRemarksBlocked"] == "Y"
+    out["itc_blocked"] = flags["isItcRedReqBlocked"] == "Y"
     if not KNOWN_KEYS.issuperset(raw.columns):  # each record's own, a key holding null too (as build_records lists them)
         out["unknown_keys"] = pd.Series(list(map(unknown_keys, originals)), dtype=object)
     else:
         out["unknown_keys"] = pd.Series([""] * n, dtype=object)
+    for k, v in out.items():  # as Series of objects: pandas 3 makes an object array of texts its string type
+        if isinstance(v, np.ndarray) and v.dtype == object:
+            out[k] = pd.Series(v, dtype=object)
     df = pd.DataFrame({k: out[k] if k in out else "" for k in RECORD_COLUMNS})
     # record_key's text; the GSTIN and number are trimmed and the GSTIN upper-cased above
-    keys = pd.Series([f"{k}|{s_}|{d.upper()}" for k, s_, d in zip(sections, out["stin"], out["doc_no"])],
-                     dtype=object)
+    keys = pd.Series([f"{k}|{s_}|{d.upper()}" for k, s_, d in
+                      zip(sections, out["stin"].tolist(), out["doc_no"].tolist())], dtype=object)
     df["key"] = with_occurrence(keys, df["rtnprd"], df["doc_date"]).astype(object)
     for k in RECORD_COLUMNS:
         if df[k].dtype == "str" or str(df[k].dtype) in ("string", "str"):

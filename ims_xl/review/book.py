@@ -181,10 +181,23 @@ def seal_of(section: str, text: str) -> str:
     return hashlib.sha256(f"{section}\x1f{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def fresh_rows(records: pd.DataFrame) -> pd.DataFrame:
+def fresh_rows(records: pd.DataFrame, read: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """The rows of downloaded records before any sheet is read: their shown values, the
-    portal's state as the entries, their sheet, no Excel row yet."""
-    rows = pd.concat([records, as_displayed(records), _default_inputs(records)], axis=1)
+    portal's state as the entries, their sheet, no Excel row yet.
+
+    ``read``: columns (field -> a cell per row, in row order) already read for every row
+    from the section sheets, which would replace these. Where it holds every column of
+    :func:`as_displayed`, or of :func:`_default_inputs`, those are taken out of it (as
+    objects) instead of being worked out only to be replaced (0.1 s at 100,000 records)."""
+    made = []
+    for make in (as_displayed, _default_inputs):
+        names = list(make(records.iloc[:0]).columns) if read else []  # (no row: no work)
+        if names and all(f in read for f in names):
+            made.append(pd.DataFrame({f: pd.Series(read.pop(f), index=records.index, dtype=object) for f in names},
+                                     index=records.index, copy=False))
+        else:
+            made.append(make(records))
+    rows = pd.concat([records, *made], axis=1)
     rows["sheet"] = rows["section"].map({k: sec.sheet for k, sec in SECTION_BY_KEY.items()}).astype(object)
     rows["excel_row"] = 0
     return rows
