@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from conftest import RTIN, download, import_new, one_per_section, record
-from ims_xl.formats.ims_json import build_records, records_from_originals
+from conftest import RTIN, download, import_new, one_per_section, record, run
+from ims_xl.files.xlsx import read_review
+from ims_xl.formats.ims_json import build_records, load_download, records_from_originals
 from ims_xl.model import SECTION_BY_KEY
 from ims_xl.review import book as book_module
 from ims_xl.review import sheets
@@ -129,3 +130,21 @@ def test_rows_made_after_the_sheets_are_read_equal_fresh_rows_replaced_column_by
         in_order = sheets.book_from_grids(_grids(workbook), "review.xlsx", names, **kw).rows
         pd.testing.assert_frame_equal(book.rows.drop(columns="excel_row"), in_order.drop(columns="excel_row"),
                                       check_dtype=True)
+
+
+def test_original_document_keys_on_a_record_that_amends_nothing_are_read_as_the_import_read_them(tmp_path) -> None:
+    """An invoice (b2b) or a credit note (b2bcn) whose download carries an original
+    document's keys (``oinum``, ``ont_num``: fields of amendments only) has no original
+    document at import; read back from the workbook it has none either, so the Log, the
+    matcher and every sheet see the record the import saw."""
+    recs = one_per_section()
+    recs["b2b"] = [record("b2b", 1, ont_num="X-1", ont_dt="01-09-2025"), record("b2b", 2, oinum="Y-2", oidt="02-09-2025")]
+    recs["b2bcn"] = [record("b2bcn", 1, oinum="Z-3", oidt="03-09-2025")]
+    wb = import_new(tmp_path, download(recs, rtin=RTIN))
+    imported = load_download(tmp_path / "review.json").records.set_index("key")
+    read = read_review(wb).rows.set_index("key")
+    for col in ("orig_doc_no", "orig_doc_date", "doc_no", "doc_date"):
+        assert read.loc[imported.index, col].tolist() == imported[col].tolist(), col
+    assert (read.loc[read["section"].isin(["b2b", "b2bcn"]), "orig_doc_no"] == "").all()
+    assert (read.loc[read["section"] == "b2ba", "orig_doc_no"] != "").all()  # an amendment keeps its own
+    assert run("validate", wb) in (0, 1)

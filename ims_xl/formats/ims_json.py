@@ -1207,11 +1207,14 @@ def records_from_originals(sections: list[str], originals: list[dict], refs: lis
     out: dict[str, object] = {"ref": np.asarray(refs, dtype="int64"), "section": sec}
     uses_inum = sec.map({k: s_.num_key == "inum" for k, s_ in SECTION_BY_KEY.items()}).to_numpy(dtype=bool)
     uses_oinum = sec.map({k: s_.orig_num_key == "oinum" for k, s_ in SECTION_BY_KEY.items()}).to_numpy(dtype=bool)
+    uses_ont = sec.map({k: s_.orig_num_key == "ont_num" for k, s_ in SECTION_BY_KEY.items()}).to_numpy(dtype=bool)
     out["stin"] = col("stin")
     out["doc_no"] = np.where(uses_inum, col("inum"), col("nt_num"))
     out["doc_date"] = np.where(uses_inum, col("idt"), col("nt_dt"))
-    out["orig_doc_no"] = np.where(uses_oinum, col("oinum"), col("ont_num"))
-    out["orig_doc_date"] = np.where(uses_oinum, col("oidt"), col("ont_dt"))
+    # a section that amends nothing has no original document, whatever keys its record holds
+    # (build_records reads none)
+    out["orig_doc_no"] = np.where(uses_oinum, col("oinum"), np.where(uses_ont, col("ont_num"), ""))
+    out["orig_doc_date"] = np.where(uses_oinum, col("oidt"), np.where(uses_ont, col("ont_dt"), ""))
     # the originals keep the downloaded text; the frame holds it trimmed, as build_records does
     # (and a null as "")
     for s_ in ("stin", "doc_no", "doc_date", "orig_doc_no", "orig_doc_date", "inv_typ", "pos",
