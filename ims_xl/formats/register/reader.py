@@ -249,10 +249,12 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
     col_idx = sorted({i for ix in cols.values() for i in ix})
     width = col_idx[-1] + 1
     body = grid[h + 1:end]
-    if body and min(map(len, body)) >= width and _has_filled_identity(body, cols):
+    stripped: dict[str, list[str]] = {}  # identity columns of text only, stripped, of every row
+    if body and min(map(len, body)) >= width and _has_filled_identity(body, cols, stripped):
         # an identity filled on every row: no row is blank, none continues the one above
         kept_rows, keep, cont = body, list(range(len(body))), np.zeros(len(body), dtype=bool)
     else:
+        stripped.clear()  # the rows kept are not every row
         kept_rows: list[list[object]] = []
         keep: list[int] = []
         for k, row in enumerate(body):
@@ -287,11 +289,21 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
               "voucher_type", "tax_name"):
         if f not in cols:
             continue
+        # a column of text only is each text stripped, as _ident strips it: the column read
+        # by _has_filled_identity is taken as it is, another stripped at once (str.strip
+        # refuses a cell that is not text), without a pass over its cells' types first (on
+        # 110,000 rows, passes over cells scattered in memory cost 0.01 s each: 0.055 s less)
+        if f in stripped:
+            values[f] = stripped[f]
+            numeric_rows[f] = []
+            continue
         raw = column(f)
-        if set(map(type, raw)) == {str}:
+        try:
             values[f] = list(map(str.strip, raw))
             numeric_rows[f] = []
             continue
+        except TypeError:
+            pass
         out, nums = [], []
         for k, c in zip(keep, raw):
             t, was_num = _ident(c)
@@ -593,13 +605,22 @@ def _labelled(row: list[object]) -> bool:
     return any(isinstance(c, str) and c.strip() and not _NUMBERISH.match(c) for c in row)
 
 
-def _has_filled_identity(rows: list[list[object]], cols: dict[str, list[int]]) -> bool:
+def _has_filled_identity(rows: list[list[object]], cols: dict[str, list[int]],
+                         stripped: dict[str, list[str]] | None = None) -> bool:
     """Some identity column holds, on every row, text that is not blank (tested in C, not
-    cell by cell)."""
+    cell by cell). ``stripped`` (given) gets each column looked at that holds only text,
+    its cells stripped."""
     for f in _IDENTITY:
         if f in cols:
             col = [r[cols[f][0]] for r in rows]
-            if set(map(type, col)) == {str} and all(map(str.strip, col)):
+            if set(map(type, col)) != {str}:
+                continue
+            if stripped is None:
+                if all(map(str.strip, col)):
+                    return True
+                continue
+            texts = stripped[f] = list(map(str.strip, col))
+            if all(texts):
                 return True
     return False
 
