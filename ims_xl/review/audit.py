@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from itertools import compress, count, repeat
+from operator import add, itemgetter, ne
 
 import numpy as np
 import pandas as pd
@@ -57,6 +59,7 @@ _STATELESS = frozenset({"portal error", "log check", "letter"})
 _GENESIS = "ims-xl log v1"
 _SEALED = "sealed:"
 _W = len(LOG_HEADER)
+_HEX = type(hashlib.sha256()).hexdigest
 
 
 def now_text(moment: datetime | None = None) -> str:
@@ -75,6 +78,8 @@ def _text(v: object) -> str:
         return v
     if v is None:
         return ""
+    if type(v) is int:  # the Excel row of a row made in memory (bool is not int here)
+        return str(v)
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, float):
@@ -96,6 +101,14 @@ def _label(code: str) -> str:
         return ACTION_WORDS[code]
     except KeyError:
         raise ValueError(f"{code!r} is not an action code") from None
+
+
+def _labels(codes: list[str]) -> list[str]:
+    """:func:`_label` of each code, a column at a time."""
+    try:
+        return list(map(ACTION_WORDS.__getitem__, codes))
+    except KeyError:
+        return [_label(c) for c in codes]  # names the first code that is not one
 
 
 # ---------------------------------------------------------------- changes
@@ -197,15 +210,14 @@ def last_logged_state(log_grid: list[list[object]] | None) -> dict[str, str]:
     if not log_grid:
         return {}
     pos = _positions(log_grid[0])
-    state: dict[str, str] = {}
-    for row in log_grid[1:]:
-        key = _cell(row, pos[KEY_COLUMN])
-        if not key or key.startswith(_SEALED) or _cell(row, pos["Source"]) in _STATELESS:
-            continue
-        a = parse_action(_cell(row, pos["New action"]))
-        if a is not None:
-            state[key] = a.value
-    return state
+    body = log_grid[1:]
+    keys, sources, words = (_column(body, pos[c]) for c in (KEY_COLUMN, "Source", "New action"))
+    # a column at a time, and each of the few distinct action words parsed once
+    # (0.068 -> 0.048 s for a Log of 62,459 rows)
+    codes = {w: a.value if (a := parse_action(w)) is not None else None for w in set(words)}
+    return {key: code for key, source, word in zip(keys, sources, words)
+            if key and not key.startswith(_SEALED) and source not in _STATELESS
+            and (code := codes[word]) is not None}
 
 
 def typed_changes(rows: pd.DataFrame, log_grid: list[list[object]] | None, when: str) -> list[list[object]]:
@@ -217,8 +229,8 @@ def typed_changes(rows: pd.DataFrame, log_grid: list[list[object]] | None, when:
     if not len(rows):
         return []
     state = last_logged_state(log_grid)
-    logged = [state.get(k, a) for k, a in zip(rows["key"], rows["action"])]
-    before = rows[["key", "action"]].assign(action_text=[_label(a) for a in logged])
+    logged = list(map(state.get, rows["key"].tolist(), rows["action"].tolist()))
+    before = rows[["key", "action"]].assign(action_text=_labels(logged))
     return diff_actions(before, rows, "typed", when)
 
 
@@ -263,8 +275,39 @@ def _content(row: list[object], read: bool = False) -> str:
     return "\x1f".join(map(_text, _padded(row, _W - 1)))
 
 
-def _link(prev: str, row: list[object], read: bool = False) -> str:
-    return hashlib.sha256(f"{prev}\x1e{_content(row, read)}".encode("utf-8")).hexdigest()[:16]
+def _column(rows: list[list[object]], i: int) -> list[str]:
+    """``_cell(row, i)`` of every row, taken a column at a time: a column of texts (as the
+    Log is read back) costs no call per cell."""
+    try:
+        cells = list(map(itemgetter(i), rows))
+    except IndexError:  # a row shorter than the others
+        return [_cell(r, i) for r in rows]
+    if set(map(type, cells)) <= {str}:  # the text of a text is itself
+        return cells
+    return [v if type(v) is str else _text(v) for v in cells]
+
+
+def _read_texts(rows: list[list[object]]) -> list[str]:
+    """``_content(row, read=True)`` of every row: the cells ims-xl wrote are texts, joined as
+    they are in one pass; a row that is short or holds another value takes the row's way."""
+    if rows and min(map(len, rows)) >= _W - 1:
+        try:
+            return list(map("\x1f".join, map(itemgetter(slice(_W - 1)), rows)))
+        except TypeError:  # a number or a blank a hand or another reader left
+            pass
+    return [_content(r, read=True) for r in rows]
+
+
+def _chain(prev: str, contents: list[str]) -> list[str]:
+    """The running checksums of rows whose chain texts are ``contents``, the first linked to
+    ``prev``: a row's checksum is the first 16 hex digits of the SHA-256 of the checksum
+    above it, ``\x1e`` and the row's text (:func:`_content`)."""
+    sha = hashlib.sha256
+    out = []
+    for c in contents:
+        prev = sha(f"{prev}\x1e{c}".encode("utf-8")).hexdigest()[:16]
+        out.append(prev)
+    return out
 
 
 def _digest(rows: list[list[object]]) -> str:
@@ -274,17 +317,22 @@ def _digest(rows: list[list[object]]) -> str:
     return h.hexdigest()[:16]
 
 
-def _body(grid: list[list[object]] | None) -> list[list[object]]:
-    rows = [list(r) for r in (grid or [])[1:]]
-    while rows and all(_text(v).strip() == "" for v in rows[-1]):
-        rows.pop()
-    return rows
+def _body(grid: list[list[object]] | None, copy: bool = True) -> list[list[object]]:
+    """The rows under the header, blank rows at the end left out. ``copy``: each row a new
+    list (the grid :func:`append_log` returns); else the grid's own rows, to read only
+    (copying 62,459 rows was 0.03 s of each :func:`verify_log` and :func:`log_seal`)."""
+    grid = grid or []
+    end = len(grid)
+    while end > 1 and all(_text(v).strip() == "" for v in grid[end - 1]):
+        end -= 1
+    rows = grid[1:end]
+    return list(map(list, rows)) if copy else rows
 
 
 def log_seal(grid: list[list[object]] | None) -> str:
     """``"<rows>:<last checksum>"``: keep it outside the Log sheet (``book.meta["log_seal"]``)
     so that rows deleted from the end of the log are noticed."""
-    rows = _body(grid)
+    rows = _body(grid, copy=False)
     return f"{len(rows)}:{_cell(rows[-1], _W - 1) if rows else ''}"
 
 
@@ -294,20 +342,22 @@ def verify_log(grid: list[list[object]] | None, seal: str = "") -> list[str]:
     Edits already reported and sealed by a ``log check`` row are not reported again.
     """
     problems: list[str] = []
-    rows = _body(grid)
+    rows = _body(grid, copy=False)
     if grid and tuple(_text(h).strip() for h in grid[0][:_W]) != LOG_HEADER:
         problems.append("the Log sheet's header row was changed")
     start = 0
-    for i in range(len(rows) - 1, -1, -1):
-        key = _cell(rows[i], _W - 2)
-        if key.startswith(_SEALED) and key == _SEALED + _digest(rows[:i]):
+    keys = _column(rows, _W - 2)
+    for i in reversed(list(compress(count(), map(str.startswith, keys, repeat(_SEALED))))):
+        if keys[i] == _SEALED + _digest(rows[:i]):
             start = i
             break
-    bad = []
-    for i in range(start, len(rows)):
-        prev = _cell(rows[i - 1], _W - 1) if i else _GENESIS
-        if _cell(rows[i], _W - 1) != _link(prev, rows[i], read=True):
-            bad.append(i + 2)  # Excel row: the header is row 1
+    # the chain a column at a time, each row linked to the checksum stored above it, with no
+    # Python code per row (0.13 -> 0.10 s for a Log of 62,459 rows): what _chain computes
+    sums = _column(rows, _W - 1)
+    prevs = [sums[start - 1] if start else _GENESIS, *sums[start:-1]]
+    texts = map(add, map(add, prevs, repeat("\x1e")), _read_texts(rows[start:]))
+    links = map(itemgetter(slice(16)), map(_HEX, map(hashlib.sha256, map(str.encode, texts))))
+    bad = list(compress(count(start + 2), map(ne, sums[start:], links)))  # Excel row: the header is row 1
     if bad:
         shown = ", ".join(map(str, bad[:20])) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "")
         what = "row" if len(bad) == 1 else "rows"
@@ -352,9 +402,10 @@ def append_log(existing_grid: list[list[object]] | None, new_rows: list[list[obj
     for r in new_rows:
         if len(r) != _W - 1:
             raise ValueError(f"a log row has {len(r)} cells, expected {_W - 1}")
-        pending.append(list(r))
+    pending += new_rows
+    # each row's text joined as it is (all have _W - 1 cells: _content without its copies), and
+    # one new list per row (0.16 -> 0.11 s for 62,459 new rows)
     prev = _cell(rows[-1], _W - 1) if rows else _GENESIS
-    for r in pending:
-        prev = _link(prev, r)
-        out.append(r + [prev])
+    links = _chain(prev, ["\x1f".join(map(_text, r)) for r in pending])
+    out.extend([*r, link] for r, link in zip(pending, links))
     return out
