@@ -703,6 +703,20 @@ def with_log(before: ReviewBook | None, after: ReviewBook, source: str | None = 
     return book, [f"Log sheet: {p}" for p in problems]
 
 
+def log_added(before: list[list[object]], after: list[list[object]]) -> str:
+    """What ``after``'s Log holds beyond ``before``'s, by source: ``3 row(s) added for actions
+    typed by hand`` and ``1 row(s) added for the hand edits named above`` (a ``log check``
+    row, not a typed action)."""
+    from .review.audit import LOG_HEADER
+    at = LOG_HEADER.index("Source")
+    new = [r[at] if len(r) > at else "" for r in after[max(len(before), 1):]]
+    typed, checks = new.count("typed"), new.count("log check")
+    said = [f"{n:,} row(s) added for {what}" for n, what in (
+        (typed, "actions typed by hand"), (checks, "the hand edits named above"),
+        (len(new) - typed - checks, "other changes")) if n]
+    return "; ".join(said) or "no row added"
+
+
 def run_month(download: ImsDownload, existing: ReviewBook | None, registers: list[RegisterFile] | None,
               *, rtin: str = "", period: str = "", force: bool = False, file_time: str = "",
               match_settings=None, mapping: str | None = None, voucher_kinds: str | None = None,

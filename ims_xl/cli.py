@@ -126,8 +126,7 @@ def cmd_export(a: argparse.Namespace) -> int:
             logged = actions.replace(logged, books=books, reports=reports, lean=False,  # + columns moved off
                                      extra_sheets=stack_sheets(extra, logged.extra_sheets))  # the sections
             write_review(logged, a.workbook, out.marks)
-            n = len(logged.log) - max(len(read.log), 1)
-            msgs.append(f"Log sheet: {n:,} row(s) added for actions typed by hand; wrote {a.workbook}")
+            msgs.append(f"Log sheet: {actions.log_added(read.log, logged.log)}; wrote {a.workbook}")
         paths = write_parts(parts, Path(a.out))
     _say(*msgs, *(f"Wrote {p}" for p in paths))
     return EXIT_OK

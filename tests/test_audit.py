@@ -12,6 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from conftest import RTIN, download, import_new, one_per_section, record, run
 from ims_xl import actions
 from ims_xl.review import audit
 from ims_xl.review.audit import (LOG_COLUMNS, LOG_HEADER, append_log, diff_actions, last_logged_state, log_seal,
@@ -316,3 +317,32 @@ def test_a_log_row_is_checksummed_on_the_text_of_its_cells_whatever_their_types(
     assert len(texts) == audit._W - 1
     assert audit._content(texts, read=True) == "\x1f".join(texts)
     assert audit._content([*texts[:2], 7, *texts[3:]]) == audit._content(texts, read=True)
+
+
+def test_export_says_which_log_rows_it_added_typed_actions_or_a_log_check(tmp_path, capsys) -> None:
+    """Export logs the actions typed in Excel and, for a Log edited by hand, one ``log check``
+    row; its message counts each for what it is (a log check row is no typed action)."""
+    recs = one_per_section()
+    recs["b2b"] += [record("b2b", 2)]
+    wb = import_new(tmp_path, download(recs, rtin=RTIN))
+    x = openpyxl.load_workbook(wb)
+    ws = x["B2B"]
+    col = [c.value for c in ws[1]].index("Action") + 1
+    for r in (2, 3):
+        ws.cell(r, col).value = "Reject"
+    x.save(wb)
+    capsys.readouterr()
+    assert run("export", wb, "--out", tmp_path / "u.json") == 0
+    assert "Log sheet: 2 row(s) added for actions typed by hand; wrote" in capsys.readouterr().out
+    x = openpyxl.load_workbook(wb)
+    x["Log"].cell(2, 1).value = "2020-01-01 00:00 UTC"  # a hand edit of a logged row's time
+    x.save(wb)
+    assert run("export", wb, "--out", tmp_path / "u.json") == 0
+    out = capsys.readouterr().out
+    assert "Log row 2 was changed" in out
+    assert "Log sheet: 1 row(s) added for the hand edits named above; wrote" in out
+    assert "typed by hand" not in out
+    sources = [r[LOG_HEADER.index("Source")] for r in openpyxl.load_workbook(wb)["Log"].iter_rows(values_only=True)]
+    assert sources.count("typed") == 2 and sources.count("log check") == 1
+    assert run("export", wb, "--out", tmp_path / "u.json") == 0  # reported once: sealed
+    assert "Log sheet" not in capsys.readouterr().out
