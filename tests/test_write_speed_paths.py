@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ims_xl.files import sheetxml, xlsx
+from test_fast_paths import _edge_space_by_searches  # the reference both files test against
 from ims_xl.review.inputs import cell_text, some_text_starts_with
 from ims_xl.review.layout import Column
 from ims_xl.review.sheets import FORMULA_CHARS, FORMULA_START, column_values
@@ -134,14 +135,6 @@ def _escape_before(v: str) -> str:
     if any(c in v for c in sheetxml._CONTROLS):
         v = sheetxml._CTRL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", v)
     return v
-
-
-def _edge_space_by_searches(joined: str, count: int) -> bool:
-    if not joined:
-        return False
-    if joined[0] in " \t\n\r" or joined[-1] in " \t\n\r" or joined.count("\n") != count - 1:
-        return True
-    return any(c in joined and ("\n" + c in joined or c + "\n" in joined) for c in " \t\r")
 
 
 _PIECES = st.text(alphabet=st.sampled_from("ab _x0041F&<>\x01\x1f\ufffe\r\t\n\xe9\u0939"), max_size=14)
