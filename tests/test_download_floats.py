@@ -78,6 +78,14 @@ def test_an_amount_reads_as_the_exact_read_gives_it(tmp_path, token, fast) -> No
     _same(_outcome(ims_json.load_download, path), _outcome(_exact, path))
     if not fast:  # the float read does not even try: it would tell the amount wrong
         assert ims_json._long_number(path.read_bytes())
+    # the same download pretty-printed with Windows line ends (white space after each colon
+    # and before each key), as an editor may save it
+    pretty = path.read_text(encoding="utf-8").replace('":', '": ').replace(',"', ',\r\n  "')
+    json.loads(pretty)  # still JSON
+    path.write_text(pretty, encoding="utf-8", newline="")
+    _same(_outcome(ims_json.load_download, path), _outcome(_exact, path))
+    if not fast:
+        assert ims_json._long_number(path.read_bytes())
 
 
 #: Values of a key ims-xl does not know (kept in the originals as plain_value makes them).
