@@ -657,15 +657,13 @@ def _paise_usual(v: object) -> int | None:
     raise _Unusual
 
 
-def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None, floats: bool = False
+def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None
                    ) -> tuple[pd.DataFrame, list[dict]] | None:
     """The records frame and originals, built column by column, when every record is as
     the portal writes it: objects with text identifiers, A/R/P/N actions, Y/N flags,
     six-character periods, integer or 2-decimal amounts, no renamed flag keys and no blank
     document number. Exactly what :func:`_record` gives for such records (a test compares
-    the two); None for anything else, which :func:`_record` then reads one by one.
-    ``floats``: amounts are binary floats of a text :func:`_long_number` passed (see
-    :func:`_paise_floats`), and any other float makes the records unusual."""
+    the two); None for anything else, which :func:`_record` then reads one by one."""
     if not items:
         return None
     recs = [r for _, r in items]
@@ -691,12 +689,7 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None, 
         periods = [r.get("rtnprd", _MISSING) for r in recs]
         if any(p is not _MISSING and (type(p) is not str or len(p) <= 2 or p != p.strip()) for p in periods):
             return None
-        if floats:
-            amounts, whole = {}, {}
-            for k in (*AMOUNT_KEYS, *DECL_KEYS):
-                amounts[k], whole[k] = _paise_floats([r.get(k) for r in recs])
-        else:
-            amounts = {k: [_paise_usual(r.get(k, _MISSING)) for r in recs] for k in (*AMOUNT_KEYS, *DECL_KEYS)}
+        amounts = {k: [_paise_usual(r.get(k, _MISSING)) for r in recs] for k in (*AMOUNT_KEYS, *DECL_KEYS)}
     except (_Unusual, ArithmeticError):  # decimal's signals are ArithmeticErrors
         return None
     actions = [r.get("action", _MISSING) for r in recs]
@@ -718,85 +711,19 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None, 
     cols["unknown_keys"] = list(map(unknown_keys, recs))
     # the originals: amounts as their exact JSON numbers, everything else as downloaded
     originals = []
-    if floats:  # an int or a float of some decimals is its json_number already; a whole float is not
-        originals = [dict(r) for r in recs]
-        for k, at in whole.items():
-            paise = amounts[k]
-            for i in at:
-                originals[i][k] = paise[i] // 100
     for i, (sec, r) in enumerate(items):
-        if floats:
-            o = originals[i]
-        else:
-            o = dict(r)
-            for k, paise in amounts.items():
-                if paise[i] is not None:
-                    o[k] = json_number(paise[i])
+        o = dict(r)
+        for k, paise in amounts.items():
+            if paise[i] is not None:
+                o[k] = json_number(paise[i])
         if not _CHECKED_KEYS[sec.key].issuperset(r):  # keys whose values were not looked at above
             try:
                 for k in r.keys() - _CHECKED_KEYS[sec.key]:
-                    if floats and _holds_float(o[k]):
-                        return None  # a Decimal parse keeps 1e300 whole (an int): read it so
                     o[k] = plain_value(o[k])
             except ValueError:
                 return None  # NaN, Infinity ...: _record names the field
-        if not floats:
-            originals.append(o)
+        originals.append(o)
     return _columns_frame(cols), originals
-
-
-_NOT_AMOUNT = frozenset({int, float, type(None)})
-
-
-def _paise_floats(vals: list) -> tuple[list[int | None], list[int]]:
-    """:func:`_paise_usual` of a column parsed with binary floats (None: blank or absent),
-    at once, and where it holds a whole float (``100.0``, whose json_number is the int 100).
-    Raises _Unusual where :func:`_paise_usual` would for the Decimal parse of the same text
-    (the text passed :func:`_long_number`): a bool or a text, NaN, Infinity, an amount of
-    more than 2 decimals, or of 12 digits or more before the point (an int of 13 digits,
-    which the Decimal parse takes, is read that way too)."""
-    types = set(map(type, vals))
-    if not types <= _NOT_AMOUNT:
-        raise _Unusual
-    n = len(vals)
-    if types <= {type(None)}:
-        return [None] * n, []
-    try:
-        a = np.array(vals, dtype=float)  # None: NaN
-    except OverflowError:
-        raise _Unusual from None
-    nan = np.isnan(a)
-    blanks = int(nan.sum())
-    if blanks != vals.count(None):  # a NaN of the JSON itself
-        raise _Unusual
-    if blanks:
-        a = np.where(nan, 0.0, a)
-    if not (np.abs(a) < 1e12).all():  # Infinity too
-        raise _Unusual
-    p = np.rint(a * 100)
-    if not np.array_equal(p / 100, a):
-        raise _Unusual
-    out = p.astype(np.int64).tolist()
-    if blanks:
-        for i in np.flatnonzero(nan).tolist():
-            out[i] = None
-    whole = [i for i in np.flatnonzero(p % 100 == 0).tolist() if type(vals[i]) is float] if float in types else []
-    return out, whole
-
-
-def _holds_float(v: object) -> bool:
-    """Whether a value holds a float, inside its objects and lists too."""
-    stack = [v]
-    while stack:
-        x = stack.pop()
-        t = type(x)
-        if t is float:
-            return True
-        if t is dict:
-            stack.extend(x.values())
-        elif t is list:
-            stack.extend(x)
-    return False
 
 
 #: The keys of a section's record whose values :func:`_usual_records` has checked to be
@@ -837,17 +764,13 @@ def _columns_frame(cols: dict[str, list]) -> pd.DataFrame:
 
 
 def build_records(items: list[tuple[Section, object]], source: str,
-                  refs: list[int] | None = None, floats: bool = False) -> tuple[pd.DataFrame, list[dict], list[str]]:
+                  refs: list[int] | None = None) -> tuple[pd.DataFrame, list[dict], list[str]]:
     """Normalise (section, record) pairs into the records frame and original dicts.
 
     ``refs`` gives each record's reference (default 1, 2, 3 ... in order). The ``key``
     column is the natural identity (:func:`record_key`), made unique by occurrence.
-    ``floats``: see :func:`parse_download` (raises :class:`_Unusual` for a record not as
-    the portal writes it).
     """
-    fast = _usual_records(items, refs, floats)
-    if fast is None and floats:
-        raise _Unusual
+    fast = _usual_records(items, refs)
     if fast is not None:
         df, originals = fast
         df["key"] = with_occurrence(pd.Series(
@@ -872,12 +795,8 @@ def build_records(items: list[tuple[Section, object]], source: str,
     return df, originals, warnings
 
 
-def parse_download(obj: object, source: str, floats: bool = False) -> ImsDownload:
-    """Turn a parsed JSON object into an :class:`ImsDownload`, or raise InputError.
-
-    ``floats``: ``obj`` was parsed with binary floats from a text :func:`_long_number`
-    passed; any record not as the portal writes it raises :class:`_Unusual` (the caller
-    parses it again with exact decimals)."""
+def parse_download(obj: object, source: str) -> ImsDownload:
+    """Turn a parsed JSON object into an :class:`ImsDownload`, or raise InputError."""
     sections, holders = _find_sections(obj, source)
     items: list[tuple[Section, object]] = []
     rtin = ""
@@ -886,7 +805,7 @@ def parse_download(obj: object, source: str, floats: bool = False) -> ImsDownloa
             if not rtin and isinstance(rec, dict) and isinstance(rec.get("rtin"), str):
                 rtin = rec["rtin"].strip().upper()
             items.append((sec, rec))
-    df, originals, warnings = build_records(items, source, floats=floats)
+    df, originals, warnings = build_records(items, source)
     for holder in holders:
         for k in ("rtin", "gstin"):
             v = holder.get(k)
@@ -909,100 +828,24 @@ def parse_download(obj: object, source: str, floats: bool = False) -> ImsDownloa
                        originals=originals, warnings=warnings)
 
 
-def _file_bytes(path: str | Path, what: str) -> tuple[bytes, str]:
-    """(the bytes, the file name) of a file, or one line saying why it cannot be read."""
+def read_json_file(path: str | Path, what: str = "an IMS JSON") -> tuple[object, str]:
+    """(parsed JSON with exact decimals, file name) of a file, or one line saying why not."""
     p = Path(path)
     try:
-        return p.read_bytes(), p.name
+        data = p.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
     except IsADirectoryError:
         raise InputError(f"{p}: is a folder; give {what} file") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot be read ({exc.strerror})") from None
-
-
-def read_json_file(path: str | Path, what: str = "an IMS JSON") -> tuple[object, str]:
-    """(parsed JSON with exact decimals, file name) of a file, or one line saying why not."""
-    data, name = _file_bytes(path, what)
-    return read_json_bytes(data, name, what), name
+    return read_json_bytes(data, p.name, what), p.name
 
 
 def load_download(path: str | Path) -> ImsDownload:
     """Read an IMS JSON file (see module docstring for the shapes accepted)."""
-    data, name = _file_bytes(path, "an IMS JSON")
-    fast = _usual_download(data, name)
-    if fast is not None:
-        return fast
-    return parse_download(read_json_bytes(data, name), name)
-
-
-#: Bytes of a UTF-8 JSON text mapped to ``1`` for a digit or a point, ``0`` for any other:
-#: a run of :data:`_LONG_RUN` ones is a number of 16 or more digits, or text holding one.
-_DIGIT_OR_POINT = bytes(0x31 if (0x30 <= c <= 0x39 or c == 0x2E) else 0x30 for c in range(256))
-_LONG_RUN = b"1" * 16
-
-
-def _long_number(data: bytes) -> bool:
-    """Whether the UTF-8 JSON ``data`` may hold a number token of 16 or more digits (and
-    points) before any exponent: text whose run of digits follows ``:``, ``,`` or ``[``
-    (a hash or an invoice number of many digits follows a quote, and is skipped) counts
-    too, as it may be one; and a number with a negative exponent. A float of at most 15
-    significant digits and no underflow is the double nearest to exactly one such decimal
-    (DBL_DIG), so a float parse of the others tells an amount of 2 decimals as exactly as a
-    Decimal parse does; some 0.06 s on 40 MB."""
-    mask = data.translate(_DIGIT_OR_POINT)
-    i = mask.find(_LONG_RUN)
-    while i >= 0:
-        k = i - 1
-        if k >= 0 and data[k] == 0x2D:  # a minus sign
-            k -= 1
-        while k >= 0 and data[k] in b" \t\r\n":
-            k -= 1
-        if k < 0 or data[k] in b":,[":
-            return True
-        end = mask.find(b"0", i)
-        i = mask.find(_LONG_RUN, end) if end >= 0 else -1
-    # a negative exponent: 1e-400 parses as the float 0.0, a Decimal keeps it non-zero
-    for sign in (b"e-", b"E-"):
-        i = data.find(sign)
-        while i >= 0:
-            k = i - 1
-            while k >= 0 and mask[k] == 0x31:
-                k -= 1
-            if k < i - 1:  # digits before the e: a number, or text holding one
-                if k >= 0 and data[k] == 0x2D:
-                    k -= 1
-                while k >= 0 and data[k] in b" \t\r\n":
-                    k -= 1
-                if k < 0 or data[k] in b":,[":
-                    return True
-            i = data.find(sign, i + 2)
-    return False
-
-
-def _usual_download(data: bytes, source: str) -> ImsDownload | None:
-    """The download of ``data`` parsed with binary floats, when it is UTF-8, holds no number
-    of 16 digits or more (:func:`_long_number`) and every record is as the portal writes it
-    (:func:`_usual_records`): then exactly what the exact-decimal parse gives (a test
-    compares the two on hostile amounts), some 0.45 s sooner at 100,000 records (Decimal
-    objects made and checked a value at a time). None for anything else: the caller reads
-    it with exact decimals, which names what is wrong, if anything is."""
-    if b"\x00" in data[:4] or data.startswith(tuple(bom for bom, codec, _ in _BOMS if codec != "utf-8")):
-        return None  # UTF-16 or UTF-32
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    if _long_number(body):
-        return None
-    try:
-        text = body.decode("utf-8")
-        if text.lstrip()[:1] != "{":
-            return None
-        obj = json.loads(text)
-        if lone_surrogate(text, obj) is not None:
-            return None
-        return parse_download(obj, source, floats=True)
-    except (ValueError, RecursionError, InputError, _Unusual):  # ValueError: UnicodeDecodeError, JSON's
-        return None
+    obj, name = read_json_file(path)
+    return parse_download(obj, name)
 
 
 # ---------------------------------------------------------------- portal error files
