@@ -41,7 +41,8 @@ class Outcome:
 def import_download(download: ImsDownload, into: ReviewBook | None = None,
                     rtin: str = "", period: str = "", force: bool = False,
                     file_time: str = "", carry_from: ReviewBook | None = None,
-                    carry_name: str = "", reconciles: bool = False) -> tuple[Outcome, MergeReport | None]:
+                    carry_name: str = "", reconciles: bool = False,
+                    ageing: bool = True) -> tuple[Outcome, MergeReport | None]:
     """Import a download: a new book, or a re-import into ``into`` keeping the accountant's work.
 
     ``file_time`` is when the download file was last saved (ISO text), to warn about a
@@ -49,8 +50,9 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
     GSTIN into ``into`` (refused otherwise). ``carry_from``: last month's workbook, whose open
     items (Pending records, books documents missing in IMS, items carried before) are brought
     forward (``review.carry``). Every import stamps each new record's first-seen period and
-    rewrites the Ageing sheet. ``reconciles``: the caller reconciles right after (``run``), so
-    a cleared match needs no word here.
+    rewrites the Ageing sheet, unless ``ageing`` is False: the caller changes actions right
+    after and rebuilds it then (``run --apply-suggestions``). ``reconciles``: the caller
+    reconciles right after (``run``), so a cleared match needs no word here.
     """
     given, own = rtin.strip().upper(), (download.rtin or "").strip().upper()
     if given and own and given != own:  # the upload carries the download's rtin (IMS_FORMAT §2.1)
@@ -102,9 +104,11 @@ def import_download(download: ImsDownload, into: ReviewBook | None = None,
     if carry_from is not None:
         carried = carry_forward(book, carry_from, force, carry_name)
         book, msgs = carried.book, msgs + carried.messages
-    else:
+    elif ageing:
         book, more = _with_ageing(stamp_first_seen(book))
         msgs += more
+    else:
+        book = stamp_first_seen(book)
     return Outcome(book=book, messages=msgs), report
 
 
@@ -657,9 +661,13 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
                       statuses: set[str] | None = None) -> Outcome:
     """Set the suggested action on rows still at No Action (see ``matching.apply_suggestions``)."""
     from .reconcile.matching import apply_suggestions as apply
-    if not (book.rows["suggested_action"].astype(str) != "").any():
+    # refused on records never reconciled; a reconciled month may have no suggestion at all
+    # (no record, as in a month no supplier reported anything, or none the matcher could judge)
+    if len(book.rows) and not (book.rows["match_status"].astype(str) != "").any():
         raise InputError("no suggestions in this workbook yet: run Reconcile with books first")
     new, c = apply(book, refs, statuses)
+    # a Pending set here is an open item: the Ageing sheet lists every one (README "Ageing")
+    new, more = _with_ageing(new)
     msgs = [f"Applied {c['applied']:,} suggested action(s) to rows at No Action; "
             f"{c['kept']:,} row(s) not at No Action (your action or the portal's) are left as they are"]
     if c["needs_itc_answer"]:
@@ -667,7 +675,7 @@ def apply_suggestions(book: ReviewBook, refs: set[int] | None = None,
                     "answer 'Whether ITC to be reduced' first (an amendment may be downward)")
     if c["skipped"]:
         msgs.append(f"{c['skipped']:,} Pending suggestion(s) skipped: Pending is blocked on those records")
-    return Outcome(book=new, messages=msgs)
+    return Outcome(book=new, messages=msgs + more)
 
 
 def with_log(before: ReviewBook | None, after: ReviewBook, source: str | None = None,
@@ -728,8 +736,9 @@ def run_month(download: ImsDownload, existing: ReviewBook | None, registers: lis
     The returned outcome's book carries the Log rows of the re-import and applied suggestions;
     its ``table`` holds the matches (None without registers); its ``findings`` are validation's.
     """
+    applies = apply and registers is not None  # the Ageing sheet is rebuilt once, after the suggestions
     imp, report = import_download(download, existing, rtin, period, force, file_time,
-                                  reconciles=registers is not None)
+                                  reconciles=registers is not None, ageing=not applies)
     book, msgs = imp.book, list(imp.messages)
     if existing is not None:
         book, problems = with_log(existing, book, "re-import")
@@ -746,7 +755,7 @@ def run_month(download: ImsDownload, existing: ReviewBook | None, registers: lis
                         replace_books=replace_books)
         book, table = rec.book, rec.table
         msgs += rec.messages
-        if apply:
+        if applies:
             app = apply_suggestions(book)
             # the book is this command's own: its Log and typed actions were looked at above
             book, _ = with_log(book, app.book, "suggestion applied", checked=True)

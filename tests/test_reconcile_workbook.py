@@ -202,6 +202,58 @@ def test_run_writes_review_matches_and_upload(tmp_path):
     assert (out / "matches.csv").exists() and (out / "review.xlsx").exists()
 
 
+def _pending_places(path: Path) -> tuple[set[str], set[str]]:
+    """(each section-sheet row whose Action reads Pending, each Ageing row's Where) of a
+    workbook, as openpyxl reads them: "B2B row 7"."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    pending = set()
+    for sec in SECTIONS:
+        rows = list(wb[sec.sheet].iter_rows(values_only=True))
+        ja = rows[0].index("Action")
+        pending |= {f"{sec.sheet} row {k}" for k, r in enumerate(rows[1:], start=2) if r[ja] == "Pending"}
+    ageing = list(wb["Ageing"].iter_rows(values_only=True))
+    jw, ji = ageing[0].index("Where"), ageing[0].index("Item")
+    listed = {r[jw] for r in ageing[1:] if r[ji] == "IMS record kept Pending"}
+    return pending, listed
+
+
+def test_the_ageing_sheet_lists_the_records_a_suggestion_set_to_pending(tmp_path, job):
+    """A suggestion applied that sets Pending makes an open item: the Ageing sheet of the
+    workbook written lists it (README "Ageing": every open item), with `run` as with
+    `apply-suggestions` (it was built before the suggestions were applied, and listed only
+    the records downloaded Pending)."""
+    data = generate_download(records=300, seed=11)
+    write_download(tmp_path / "ims.json", data)
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "ims.json"), "--books", str(job / "register.csv"),
+                 "--out-dir", str(out), "--apply-suggestions"]) in (0, 1)
+    downloaded = sum(r.get("action") == "P" for recs in data["imsDetails"].values() for r in recs)
+    pending, listed = _pending_places(out / "review.xlsx")
+    assert len(pending) > downloaded  # suggestions set some records Pending
+    assert listed == pending
+    p = tmp_path / "r.xlsx"
+    p.write_bytes((job / "review.xlsx").read_bytes())
+    assert main(["apply-suggestions", str(p)]) == 0
+    pending, listed = _pending_places(p)
+    assert len(pending) > downloaded and listed == pending
+
+
+def test_run_applying_suggestions_on_a_month_no_supplier_reported_anything(tmp_path, job, capsys):
+    """An empty download (no supplier reported anything this month) with books: the job
+    runs through (it said "run Reconcile with books first" and wrote nothing, though it had
+    just reconciled); the books documents are all Missing in IMS."""
+    (tmp_path / "e.json").write_text(json.dumps({"rtin": "27BZYCE1034I1ZX", "imsDetails": {}}), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "e.json"), "--books", str(job / "register.csv"),
+                 "--out-dir", str(out), "--apply-suggestions"]) == 0
+    said = capsys.readouterr().out
+    assert "Applied 0 suggested action(s)" in said and "Reconcile with books first" not in said
+    with open(out / "matches.csv", newline="", encoding="utf-8") as f:
+        statuses = {r["status"] for r in csv.DictReader(f)}
+    assert statuses == {"Missing in IMS"} or statuses == {"Missing in IMS", "Duplicate in books"}
+    assert json.loads((out / "upload.json").read_text(encoding="utf-8"))["invdata"] == {}
+
+
 def test_bad_register_is_refused_and_nothing_written(tmp_path, capsys):
     data = generate_download(records=30, seed=5)
     write_download(tmp_path / "ims.json", data)
