@@ -1615,3 +1615,33 @@ def test_edge_space_over_the_bytes_answers_as_the_substring_searches(texts) -> N
     from ims_xl.files.sheetxml import _JOIN, _edge_space
     joined = _JOIN.join(texts)
     assert _edge_space(joined, len(texts)) is _edge_space_by_searches(joined, len(texts))
+
+
+@pytest.mark.parametrize("owner_dtype", ["object", "datetime64[ns]", "float64"])
+def test_the_ageing_sheet_reads_the_pending_rows_cells_as_typed(sample_book, owner_dtype) -> None:
+    """Ageing's cells of the Pending rows, taken column by column, are what each row holds
+    (as to_dict("records") gave them): an owner or follow-up date typed as a date, a number,
+    text or nothing, in a column pandas holds as objects, dates or floats."""
+    from datetime import date, datetime
+    from ims_xl.review.carry import AGEING_HEADER, ageing_grid
+    from ims_xl.review.inputs import cell_text
+    rows = sample_book.rows.copy()
+    at = rows.index[:6]
+    rows["action_text"] = rows["action_text"].astype(object)
+    rows.loc[at, "action_text"] = "Pending"
+    typed = {"object": ["Ravi", datetime(2026, 1, 5), 12345.0, None, "=1+1", 7],
+             "datetime64[ns]": [datetime(2026, 1, d) for d in range(1, 7)],
+             "float64": [1.5, 2.0, float("nan"), 3.25, 100.0, -1.0]}[owner_dtype]
+    owners = pd.Series(rows["owner_text"].astype(object).to_numpy(), index=rows.index, dtype=object)
+    if owner_dtype != "object":
+        owners[:] = None
+    owners.loc[at] = typed
+    rows["owner_text"] = owners.astype(owner_dtype)
+    rows["follow_up_text"] = pd.Series([date(2026, 2, 1)] * len(rows), index=rows.index, dtype=object)
+    book = replace(sample_book, rows=rows)
+    grid = ageing_grid(book, date(2026, 1, 15))
+    where, owner, follow = (AGEING_HEADER.index(h) for h in ("Where", "Owner", "Follow-up date"))
+    got = {r[where]: (r[owner], r[follow]) for r in grid[1:]}
+    want = {f"{r['sheet']} row {int(r['excel_row'])}": (cell_text(r["owner_text"]), cell_text(r["follow_up_text"]))
+            for r in rows.loc[at].to_dict("records")}
+    assert {k: got[k] for k in want} == want

@@ -352,7 +352,11 @@ def ageing_grid(book: ReviewBook, today: date | None = None) -> list[list[object
             except TypeError:  # an unhashable cell: worked out alone
                 return fn(*key)
 
-        for r in rows.loc[(act == "P").to_numpy(), used].to_dict("records"):
+        # the Pending rows' cells taken column by column (to_dict("records") boxed each cell
+        # on its own: 0.1 s of 0.24 s for the 15,691 Pending records of a 100,000-record run)
+        pick = (act == "P").to_numpy()
+        cells = [rows[c].to_numpy(dtype=object)[pick].tolist() for c in used]
+        for r in (dict(zip(used, t)) for t in zip(*cells)):
             first = cell_text(r.get("first_seen", "")) or period
             due, rule = once(_deadline, r["section"], first, r["doc_date"])
             if bool(r.get("pend_blocked", False)):
