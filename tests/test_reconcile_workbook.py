@@ -313,7 +313,8 @@ _DEEP = "[" * 16_000 + "]" * 16_000  # fits in a cell (32,767 characters), too d
 
 @pytest.mark.parametrize("detail", ["5", "[1, 2]", '"x"', '{"books": 5, "fields": 7}',
                                     '{"fields": [["val"]], "codes": [{}]}', '{"fields": ["val"], "books": [1]}',
-                                    _DEEP, "not json"])
+                                    _DEEP, "not json", '{"fields": ["val"], "books": {"val": NaN}}',
+                                    '{"fields": ["val"], "row": 1e999}', "\ufeff{}"])
 def test_a_hidden_match_detail_pasted_over_only_loses_its_colours(job, tmp_path, capsys, detail) -> None:
     """The hidden match-detail cell of a reconciled record, edited by hand or pasted over:
     validate read it as a detail and failed with an internal error (AttributeError,

@@ -6,7 +6,6 @@ The matcher itself is :mod:`ims_xl.reconcile.matcher`; the register reader :mod:
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -18,7 +17,7 @@ from ..model import ACTION_LABELS, ACTION_WORDS, ITC_SIGN, Action
 from ..money import rupees
 from .matcher import IMS_COLUMNS, MatchStatus, ReconcileResult
 from ..review.book import ReviewBook, cell_text
-from ..jsontext import encoder
+from ..jsontext import brief, encoder
 
 #: Human names of the IMS fields the matcher reports as differing.
 FIELD_NAMES: dict[str, str] = {"txval": "Taxable value", "iamt": "IGST", "camt": "CGST", "samt": "SGST",
@@ -75,7 +74,7 @@ def apply_result(book: ReviewBook, result: ReconcileResult) -> ReviewBook:
         head = heads.get((st, f, c, bv))
         if head is None:
             try:
-                books = json.loads(bv) if bv and bv != "{}" else {}
+                books = brief(bv) if bv and bv != "{}" else {}
             except ValueError:
                 books = {}
             start = starts.get((st, f, c))

@@ -27,6 +27,7 @@ from ..model import (ACTION_LABELS, ACTION_WORDS, ITC_SIGN, SECTION_BY_KEY, SECT
                      MatchStatus, Section)
 from .inputs import cell_text, per_value, some_text_starts_with
 from .book import ReviewBook, effective_actions, fresh_rows, hidden_text, seal_of, shown_dates
+from ..jsontext import brief
 
 KNOWN_SHEETS = frozenset({README_SHEET, SUMMARY_SHEET, BOOKS_SHEET, REMOVED_SHEET, DATA_SHEET,
                           META_SHEET, LOG_SHEET, *SECTION_SHEETS, *REPORT_SHEETS})
@@ -139,7 +140,7 @@ def section_block(rows: pd.DataFrame, section: Section,
             # a damaged detail (the hidden column pasted over, edited by hand) only loses its
             # colours and notes, never data
             try:
-                d = json.loads(details[i])
+                d = brief(details[i])
                 found = diff_marks(d)
             except (TypeError, ValueError, AttributeError, RecursionError):  # not a detail; nested too deeply
                 continue
