@@ -37,6 +37,12 @@ def _stripped(s: pd.Series) -> np.ndarray:
     ``s.astype(object).fillna("").astype(str).str.strip()`` gives, in one pass (pandas 3
     made a string array of each column first, then objects again: 0.1 s a column)."""
     vals = s.to_numpy(dtype=object)
+    try:  # the usual column, all texts: stripped in one pass (0.045 -> 0.02 s for the six at 100,000)
+        out = np.empty(len(vals), dtype=object)
+        out[:] = list(map(str.strip, vals.tolist()))
+        return out
+    except TypeError:  # a cell that is no text: each value as below
+        pass
     missing = pd.isna(vals)
     out = np.array([v.strip() if type(v) is str else str(v).strip() for v in vals], dtype=object)
     if missing.any():
