@@ -215,10 +215,10 @@ def new_book(download: ImsDownload, rtin: str = "", period: str = "") -> ReviewB
         "tool_version": __version__,
         "newest_document": newest_document(rec),
     }
-    originals = {int(r): o for r, o in zip(rec["ref"], download.originals)}
-    sections = dict(zip(rec["ref"].astype(int), rec["section"]))
+    refs = rec["ref"].astype("int64").tolist()  # (a Series iterated cell by cell boxes each one)
+    originals = dict(zip(refs, download.originals))
     texts = {r: record_text(o) for r, o in originals.items()}  # serialised once: sealed and written
-    seals = {r: seal_of(sections[r], t) for r, t in texts.items()}
+    seals = {r: seal_of(sec, texts[r]) for r, sec in zip(refs, rec["section"].tolist())}
     return ReviewBook(meta=meta, rows=rows, originals=originals, seals=seals,
                       texts={r: (originals[r], t) for r, t in texts.items()})
 
