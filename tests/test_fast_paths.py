@@ -1645,3 +1645,27 @@ def test_the_ageing_sheet_reads_the_pending_rows_cells_as_typed(sample_book, own
     want = {f"{r['sheet']} row {int(r['excel_row'])}": (cell_text(r["owner_text"]), cell_text(r["follow_up_text"]))
             for r in rows.loc[at].to_dict("records")}
     assert {k: got[k] for k in want} == want
+
+
+def test_the_section_sheets_cells_from_their_own_columns_are_those_from_every_column(worked) -> None:
+    """section_parts takes each section's rows from the columns section_block reads alone:
+    the cells, colours and notes of every section sheet of a reconciled, worked month (with a
+    portal error and a re-import note placed) are those made from the rows whole."""
+    from ims_xl.review.book import positioned
+    from ims_xl.review.sheets import index_marks, section_block, section_parts
+    from ims_xl.model import SECTIONS
+    book = read_review(worked)
+    rows = positioned(book.rows).copy()
+    rows.loc[rows.index[0], "portal_errors"] = "RET191106: invalid"
+    rows.loc[rows.index[-1], "reimport_note"] = "amount changed by the supplier"
+    out = actions.validate(replace(book, rows=rows))
+    by_ref = index_marks(out.marks)
+    parts = section_parts(rows)
+    assert [len(p) for p in parts] == [int((rows["section"] == s.key).sum()) for s in SECTIONS]
+    marked = 0
+    for sec, part in zip(SECTIONS, parts):
+        whole = section_block(rows[rows["section"] == sec.key], sec, by_ref)
+        own = section_block(part, sec, by_ref)
+        assert own.values == whole.values and own.marks == whole.marks and own.notes == whole.notes, sec.key
+        marked += len(own.marks)
+    assert marked > 0

@@ -45,7 +45,7 @@ from ..model import col_index, col_letter
 from .sheetxml import inject_rows, rows_xml
 from ..review.sheets import (DATA_HEADER, FORMULA_CHARS, FORMULA_START, KNOWN_SHEETS, SectionBlock,
                              book_from_grids, data_columns, index_marks, other_sheets, refuse_not_review,
-                             removed_grid, section_block, summary_cells)
+                             removed_grid, section_block, section_parts, summary_cells)
 
 class _SectionSheet(xlsxwriter.worksheet.Worksheet):
     """A section sheet. Its conditional formats (one per colour and column) are all
@@ -384,9 +384,8 @@ def write_review(book: ReviewBook, path: str | Path,
         for k, (mark, text) in enumerate(LEGEND):
             ws.write_string(len(README_LINES) + k, 0, text, fmts.get("plain", mark))
         _write_summary(wb.add_worksheet(SUMMARY_SHEET), fmts, book)
-        for sec in SECTIONS:
+        for sec, part in zip(SECTIONS, section_parts(rows)):
             ws = wb.add_worksheet(sec.sheet, worksheet_class=_SectionSheet)
-            part = rows[rows["section"] == sec.key]
             block = section_block(part, sec, by_ref)
             _write_section(ws, fmts, block, len(part), sec)
             if block.notes:  # XlsxWriter writes one; notes.note_parts all of them, in bulk

@@ -122,6 +122,22 @@ _TEXT_BLANK_KINDS = frozenset({str, type(None), float, int})
 _TEXT_KINDS = frozenset({str, type(None)})
 
 
+#: The columns :func:`section_block` reads besides its section's own.
+_BLOCK_FIELDS = ("ref", "match_detail", "portal_errors", "reimport_note")
+
+
+def section_parts(rows: pd.DataFrame) -> list[pd.DataFrame]:
+    """Each section's rows (in :data:`SECTIONS` order, as ``rows`` holds them) with only the
+    columns :func:`section_block` reads: taken from those alone, not copied whole from the
+    80 columns of the rows (0.085 -> 0.03 s at 100,000 records)."""
+    at = rows["section"].to_numpy()
+    out = []
+    for sec in SECTIONS:
+        fields = [f for f in dict.fromkeys([*(c.field for c in columns_for(sec)), *_BLOCK_FIELDS]) if f in rows]
+        out.append(rows[fields].iloc[np.flatnonzero(at == sec.key)])
+    return out
+
+
 def section_block(rows: pd.DataFrame, section: Section,
                   marks_by_ref: dict[int, list[tuple[str, str]]]) -> SectionBlock:
     """The cells of a section sheet for ``rows`` (already in sheet order)."""
