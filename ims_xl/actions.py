@@ -15,6 +15,7 @@ import pandas as pd
 
 from .review.checks import annotate, run_checks
 from .errors import InputError, ValidationFailed
+from .jsontext import brief
 from .formats.ims_json import ImsDownload
 from .model import Finding, Settings, Severity
 from .review.book import MergeReport, ReviewBook, apply_portal_errors, merge_download, new_book
@@ -250,12 +251,15 @@ def export(book: ReviewBook, settings: Settings = Settings(),
     # and the schema gate checks multipleOf on that text (schema._multiple_of). When a file
     # carries, record for record, what validation checked one by one (schema.record_problems,
     # the same schema and rules), the gate looks again at its envelope and document rules
-    # only; otherwise it checks every record of that file itself
+    # only; otherwise it checks every record of that file itself. Read by msgspec's decoder
+    # (jsontext.brief: 0.14 -> 0.05 s for the 62,459 records of 100,000), whose floats are
+    # the correctly rounded ones json.loads gives; any record read otherwise than it was
+    # built is no longer "the same", and the gate checks that file whole
     flat = [r for recs in invdata.values() for r in recs]
     checked = out.upload is not None and len(flat) == len(out.upload)
     sent = 0
     for k, part in enumerate(parts, 1):
-        doc = json.loads(part)
+        doc = brief(part)
         recs = [r for rs in doc["invdata"].values() for r in rs]
         same = checked and recs == flat[sent:sent + len(recs)]
         sent += len(recs)

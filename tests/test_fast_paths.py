@@ -1669,3 +1669,26 @@ def test_the_section_sheets_cells_from_their_own_columns_are_those_from_every_co
         assert own.values == whole.values and own.marks == whole.marks and own.notes == whole.notes, sec.key
         marked += len(own.marks)
     assert marked > 0
+
+
+def test_the_upload_read_back_is_the_records_validation_checked(sample_book, monkeypatch) -> None:
+    """Export reads each file it wrote back (msgspec's decoder) and finds there, record for
+    record, what validation checked: the gate then looks at the envelope only. Were a number
+    read back otherwise (a float parsed to another value), the file would be checked whole."""
+    from ims_xl.formats import schema
+    val = actions.validate(sample_book, Settings())
+    assert not [f for f in val.findings if f.severity.value == "error"]
+    seen: list[bool] = []
+    real = schema.validate_upload
+    monkeypatch.setattr(schema, "validate_upload", lambda doc, records_checked=False: (
+        seen.append(records_checked), real(doc, records_checked=records_checked))[1])
+    parts, _ = actions.export(sample_book, Settings(upload_max_bytes=60_000), validated=val)
+    sent = [r for p in parts for recs in json.loads(p)["invdata"].values() for r in recs]
+    assert len(parts) > 1 and seen == [True] * len(parts)
+    assert any(type(v) is float for r in sent for v in r.values())  # amounts with paise among them
+    # a record read back otherwise than it was built: that file is checked whole
+    seen.clear()
+    from ims_xl import actions as acts
+    monkeypatch.setattr(acts, "brief", lambda b: json.loads(b.replace(b'"action":"A"', b'"action":"R"', 1)))
+    actions.export(sample_book, Settings(upload_max_bytes=60_000), validated=val)
+    assert False in seen
