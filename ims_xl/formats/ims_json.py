@@ -774,9 +774,7 @@ def build_records(items: list[tuple[Section, object]], source: str,
     fast = _usual_records(items, refs)
     if fast is not None:
         df, originals = fast
-        df["key"] = with_occurrence(pd.Series(
-            [record_key(s, g, d) for s, g, d in zip(df["section"], df["stin"], df["doc_no"])],
-            dtype=object), df["rtnprd"], df["doc_date"]).astype(object)
+        df["key"] = _keys(df)
         return df, originals, []
     rows: list[dict] = []
     originals: list[dict] = []
@@ -790,10 +788,16 @@ def build_records(items: list[tuple[Section, object]], source: str,
         rows.append(row)
         originals.append(orig)
     df = records_frame(rows)
-    df["key"] = with_occurrence(pd.Series(
-        [record_key(s, g, d) for s, g, d in zip(df["section"], df["stin"], df["doc_no"])],
-        dtype=object), df["rtnprd"], df["doc_date"]).astype(object)
+    df["key"] = _keys(df)
     return df, originals, warnings
+
+
+def _keys(df: pd.DataFrame) -> pd.Series:
+    """The ``key`` column of a records frame: each record's :func:`record_key`, unique by
+    occurrence (the columns read as lists: a Series iterated boxes each cell)."""
+    return with_occurrence(pd.Series(
+        [record_key(s, g, d) for s, g, d in zip(df["section"].tolist(), df["stin"].tolist(), df["doc_no"].tolist())],
+        dtype=object), df["rtnprd"], df["doc_date"]).astype(object)
 
 
 def parse_download(obj: object, source: str) -> ImsDownload:
