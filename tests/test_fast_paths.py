@@ -1692,3 +1692,42 @@ def test_the_upload_read_back_is_the_records_validation_checked(sample_book, mon
     monkeypatch.setattr(acts, "brief", lambda b: json.loads(b.replace(b'"action":"A"', b'"action":"R"', 1)))
     actions.export(sample_book, Settings(upload_max_bytes=60_000), validated=val)
     assert False in seen
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.dictionaries(st.sampled_from(["stin", "inum", "nt_num", "rtnprd", "txval", "action", "itcRedReq",
+                                                 "remarks", "zz", "isRemarksBlocked"]),
+                                st.one_of(st.none(), st.text(max_size=3), st.integers(), st.just([1])), max_size=6),
+                max_size=40), st.integers(1, 7))
+def test_the_keys_read_together_are_each_key_read_alone(recs, chunk) -> None:
+    """_values (every record's keys read together, a chunk of records at a time) gives for
+    each key what reading that key alone from every record gives: dict.get's None for an
+    absent text, _MISSING for anything else absent; records of any shape, chunks of any size."""
+    from ims_xl.formats import ims_json as m
+    saved = m._READ_CHUNK
+    m._READ_CHUNK = chunk
+    try:
+        got = m._values(recs)
+    finally:
+        m._READ_CHUNK = saved
+    assert not set(m._READ_TEXT) & set(m._READ_OTHER)
+    for k in m._READ_TEXT:
+        assert got[k] == [r.get(k) for r in recs]
+    for k in m._READ_OTHER:
+        assert got[k] == [r.get(k, m._MISSING) for r in recs]
+
+
+def test_records_of_sections_in_any_order_read_column_wise_as_one_by_one(monkeypatch) -> None:
+    """Sections interleaved (a b2b record, then a credit note, then b2b again ...): each
+    record's number and dates are read from its own section's keys, as one by one."""
+    import random
+    from ims_xl.formats.ims_json import _usual_records
+    from ims_xl.model import SECTION_BY_KEY
+    keys = ["b2b", "b2bcn", "b2ba", "b2bdna", "ecoma", "b2b", "b2bcna", "b2bdn", "ecom"]
+    rnd = random.Random(3)
+    items = [(SECTION_BY_KEY[k], record(k, n)) for n, k in enumerate(rnd.choices(keys, k=60), start=1)]
+    assert _usual_records(items, None) is not None
+    (df_f, orig_f, warn_f), (df_s, orig_s, warn_s) = _both_paths(items, monkeypatch)
+    pd.testing.assert_frame_equal(df_f, df_s)
+    assert [json.dumps(o) for o in orig_f] == [json.dumps(o) for o in orig_s] and warn_f == warn_s == []
+    assert df_f["orig_doc_no"].astype(bool).any() and df_f["doc_no"].astype(bool).all()
