@@ -1731,3 +1731,12 @@ def test_records_of_sections_in_any_order_read_column_wise_as_one_by_one(monkeyp
     pd.testing.assert_frame_equal(df_f, df_s)
     assert [json.dumps(o) for o in orig_f] == [json.dumps(o) for o in orig_s] and warn_f == warn_s == []
     assert df_f["orig_doc_no"].astype(bool).any() and df_f["doc_no"].astype(bool).all()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5000])
+@pytest.mark.parametrize("keys", [(), ("a",), ("a", "b"), ("b", "a", "c")])
+def test_a_schema_checks_columns_read_together_are_each_read_alone(keys, chunk, monkeypatch) -> None:
+    from ims_xl.formats import schema
+    recs = [{"a": i, "b": [i], "c": None if i % 2 else str(i)} for i in range(7)]
+    monkeypatch.setattr(schema, "_CHUNK", chunk)
+    assert schema._columns_of(recs, keys) == [[r[k] for r in recs] for k in keys]

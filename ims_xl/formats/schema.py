@@ -647,6 +647,25 @@ def _amounts_ok(values: tuple, lo: float, hi: float) -> np.ndarray | None:
         return (np.abs(a) < 1e15) & (np.round(a * 100) / 100 == a) & (a >= lo) & (a <= hi)
 
 
+#: Records :func:`_columns_of` reads at a time.
+_CHUNK = 5000
+
+
+def _columns_of(recs: list[dict], keys: tuple) -> list[list]:
+    """Each of ``keys``' values in ``recs`` (every record holding every key), a list per
+    key: each record's keys read together, :data:`_CHUNK` records at a time, not a pass per
+    key over every record out of the processor's cache (0.074 -> 0.043 s for the 62,459
+    records uploaded from 100,000)."""
+    if len(keys) < 2:  # (itemgetter of one key gives the value, not a tuple)
+        return [list(map(itemgetter(k), recs)) for k in keys]
+    out: list[list] = [[] for _ in keys]
+    get = itemgetter(*keys)
+    for a in range(0, len(recs), _CHUNK):
+        for col, part in zip(out, zip(*map(get, recs[a:a + _CHUNK]))):
+            col += part
+    return out
+
+
 def records_problems(section: str, recs: list) -> dict[int, list[tuple[str, str, str]]]:
     """:func:`record_problems` of many records of ``section``: position -> problems, for the
     records that have any.
@@ -684,7 +703,7 @@ def records_problems(section: str, recs: list) -> dict[int, list[tuple[str, str,
             doubt += idx
             continue
         sub = list(map(recs.__getitem__, idx))
-        columns = [list(map(itemgetter(k), sub)) for k in keys]  # no object per record
+        columns = _columns_of(sub, keys)
         bad = np.zeros(len(idx), dtype=bool)
         # the rules between keys, once per distinct tuple of the texts they read
         at = [p for p, k in enumerate(keys) if k in cols.refs]
