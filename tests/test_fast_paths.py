@@ -1563,13 +1563,15 @@ def test_marked_blank_nan_and_text_cells_keep_their_own_style() -> None:
     [("t", {"k": 1}), ("u", None)],  # rows as tuples, a dict cell
     [["only"]],
 ])
-def test_grid_columns_through_an_array_are_zips_columns(rows) -> None:
-    """xlsx._columns takes a grid's columns through a numpy array of its cells: the same
-    values (the very objects) as ``zip(*rows)``, whatever the cells hold."""
+@pytest.mark.parametrize("chunk", [1, 2, 5000])
+def test_grid_columns_taken_a_chunk_at_a_time_are_zips_columns(rows, chunk, monkeypatch) -> None:
+    """xlsx._columns takes a grid's columns a chunk of rows at a time: the same values (the
+    very objects) as ``zip(*rows)``, whatever the cells hold, wherever the chunks end."""
     import numpy as np
-    from ims_xl.files.xlsx import _columns
+    from ims_xl.files import xlsx
+    monkeypatch.setattr(xlsx, "_ROWS_AT_ONCE", chunk)
     rows = rows + [[np.float64(1.5)] + [None] * (len(rows[0]) - 1)]  # a numpy number, kept as it is
-    got = _columns(rows, len(rows[0]))
+    got = xlsx._columns(rows, len(rows[0]))
     want = [list(c) for c in zip(*rows)]
     assert len(got) == len(want)
     for g, w in zip(got, want):
