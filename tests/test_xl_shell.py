@@ -754,6 +754,29 @@ def test_reconcile_with_the_books_sheet_then_apply_to_selected_rows(tmp_path, di
 
 
 @needs_reconcile
+def test_the_ribbons_apply_suggestions_brings_the_ageing_sheet_up_to_date(tmp_path, dialogs):
+    """A Pending the button sets is an open item: the workbook's Ageing sheet lists it
+    (README "Ageing"), as the command line's does."""
+    book, data = imported(tmp_path, dialogs, 80, seed=7)
+    _paste_register(book, data)
+    book.app._answers = ["yes"]          # "Reconcile with the Books sheet?" -> Yes
+    xl.run_action("reconcile", book)
+    lines = xl.run_action("apply_suggestions", book)
+    assert last_alert(book)["mode"] == "info", lines
+    pending = set()
+    for sec in SECTIONS:
+        if sec.sheet in book._names():
+            grid = book._sheet(sec.sheet)._grid()
+            j = grid[0].index("Action")
+            pending |= {f"{sec.sheet} row {k}" for k, r in enumerate(grid[1:], start=2) if r[j] == "Pending"}
+    downloaded = sum(r.get("action") == "P" for recs in data["imsDetails"].values() for r in recs)
+    assert len(pending) > downloaded, "no suggestion set Pending in this sample"
+    ageing = book._sheet("Ageing")._grid()
+    jw, ji = ageing[0].index("Where"), ageing[0].index("Item")
+    assert {r[jw] for r in ageing[1:] if r[ji] == "IMS record kept Pending"} == pending
+
+
+@needs_reconcile
 def test_reconcile_with_a_file_matches_the_cli(tmp_path, dialogs):
     from ims_xl.samples.register import generate_register, write_register_csv
     book, data = imported(tmp_path, dialogs, 50, seed=5)

@@ -30,7 +30,7 @@ from ..files.atomic import write_parts
 from ..files.read import read_register_file
 from ..formats.ims_json import load_download, load_portal_errors
 from ..registry import ACTION_BY_NAME
-from ..review.layout import BOOKS_SHEET
+from ..review.layout import AGEING_SHEET, BOOKS_SHEET
 from .dialogs import GSTR2B_FILES, JSON_FILES, REGISTER_FILES, REVIEW_FILES
 from .dialogs import ask_open_file as _ask_open_file
 from .dialogs import ask_save_file as _ask_save_file
@@ -209,7 +209,9 @@ def _apply_suggestions(s: Session) -> list[str]:
         if answer == "no":
             refs = None
     out = fn(book, refs=refs)
-    s.write(out.book, out.marks, source="suggestion applied", entries=True)
+    # the Ageing sheet is rebuilt (a Pending set is an open item): written whether or not
+    # it changed, so the calls are the same whatever was applied
+    s.write(out.book, out.marks, source="suggestion applied", entries=True, always=(AGEING_SHEET,))
     return out.messages
 
 

@@ -252,13 +252,15 @@ class Session:
 
     def write(self, book: ReviewBook, marks: dict[tuple[int, str], str] | None = None, *,
               full: bool = False, recolour: bool = False, source: str | None = None,
-              entries: bool = False, log_rows: list | None = None) -> None:
+              entries: bool = False, log_rows: list | None = None, always: tuple[str, ...] = ()) -> None:
         """Write ``book`` back: what changed since :meth:`read`, or everything (``full``).
 
         ``marks`` are validation's ``{(ref, field): "error"|"warning"}``; ``recolour`` clears
         fills left by an earlier validation even when there are no new marks. Changes of
         action are first appended to the Log sheet (``actions.with_log``; ``source`` names
-        what made them, typed changes are found by comparison).
+        what made them, typed changes are found by comparison). ``always``: report sheets
+        written whether or not they changed, by an action that may change them or not
+        depending on the data (so its calls never depend on it).
         """
         book, problems = actions.with_log(self.before, book, source, extra=log_rows)
         self.notices += problems + (self.before.notices if self.before is not None else [])
@@ -317,7 +319,7 @@ class Session:
         if REMOVED_SHEET in self.sheets:
             last = REMOVED_SHEET
         for name, grid in getattr(book, "reports", {}).items():
-            if before is None or _cells(getattr(before, "reports", {}).get(name)) != _cells(grid):
+            if before is None or name in always or _cells(getattr(before, "reports", {}).get(name)) != _cells(grid):
                 self._write_grid(self._sheet(name, last)[0], name, grid)
             last = name
         if book.log and (before is None or book.log != before.log):
