@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from conftest import RTIN, download, import_new, one_per_section, record
-from ims_xl import actions
+from ims_xl import actions, bulk
 from ims_xl.errors import TemplateError
 from ims_xl.files.xlsx import read_review, write_review
 from ims_xl.formats.schema import validate_upload
@@ -1569,7 +1569,7 @@ def test_grid_columns_taken_a_chunk_at_a_time_are_zips_columns(rows, chunk, monk
     very objects) as ``zip(*rows)``, whatever the cells hold, wherever the chunks end."""
     import numpy as np
     from ims_xl.files import xlsx
-    monkeypatch.setattr(xlsx, "_ROWS_AT_ONCE", chunk)
+    monkeypatch.setattr(bulk, "AT_ONCE", chunk)
     rows = rows + [[np.float64(1.5)] + [None] * (len(rows[0]) - 1)]  # a numpy number, kept as it is
     got = xlsx._columns(rows, len(rows[0]))
     want = [list(c) for c in zip(*rows)]
@@ -1706,12 +1706,12 @@ def test_the_keys_read_together_are_each_key_read_alone(recs, chunk) -> None:
     each key what reading that key alone from every record gives: dict.get's None for an
     absent text, _MISSING for anything else absent; records of any shape, chunks of any size."""
     from ims_xl.formats import ims_json as m
-    saved = m._READ_CHUNK
-    m._READ_CHUNK = chunk
+    saved = bulk.AT_ONCE
+    bulk.AT_ONCE = chunk
     try:
         got = m._values(recs)
     finally:
-        m._READ_CHUNK = saved
+        bulk.AT_ONCE = saved
     assert not set(m._READ_TEXT) & set(m._READ_OTHER)
     for k in m._READ_TEXT:
         assert got[k] == [r.get(k) for r in recs]
@@ -1740,5 +1740,5 @@ def test_records_of_sections_in_any_order_read_column_wise_as_one_by_one(monkeyp
 def test_a_schema_checks_columns_read_together_are_each_read_alone(keys, chunk, monkeypatch) -> None:
     from ims_xl.formats import schema
     recs = [{"a": i, "b": [i], "c": None if i % 2 else str(i)} for i in range(7)]
-    monkeypatch.setattr(schema, "_CHUNK", chunk)
+    monkeypatch.setattr(bulk, "AT_ONCE", chunk)
     assert schema._columns_of(recs, keys) == [[r[k] for r in recs] for k in keys]

@@ -14,6 +14,7 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
+from ...bulk import columns
 from ...gstin import is_valid_gstin
 from ...money import shown
 from .cells import (_GSTIN_SHAPE, _NAT, DateOrderError, _cached, _doc_kind, _ident, _parse_date, _pos,
@@ -609,21 +610,12 @@ def _labelled(row: list[object]) -> bool:
     return any(isinstance(c, str) and c.strip() and not _NUMBERISH.match(c) for c in row)
 
 
-#: Rows :func:`_columns_of` reads at a time.
-_CHUNK = 5000
-
-
 def _columns_of(rows: list[list[object]], at: list[int]) -> list[list[object]]:
-    """The cells of columns ``at`` of ``rows`` (each at least that wide), a list per column:
-    each row's cells taken together, :data:`_CHUNK` rows at a time."""
+    """The cells of columns ``at`` of ``rows`` (each at least that wide), a list per column,
+    each row's cells taken together (:func:`...bulk.columns`)."""
     if len(at) < 2:  # (itemgetter of one index gives the cell, not a tuple)
         return [[r[i] for r in rows] for i in at]
-    out: list[list] = [[] for _ in at]
-    get = itemgetter(*at)
-    for a in range(0, len(rows), _CHUNK):
-        for col, part in zip(out, zip(*map(get, rows[a:a + _CHUNK]))):
-            col += part
-    return out
+    return columns(rows, len(at), itemgetter(*at))
 
 
 def _has_filled_identity(rows: list[list[object]], cols: dict[str, list[int]],
