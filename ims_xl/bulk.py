@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Callable, Iterator
 
 #: Young-generation threshold for a command: a collection per 1,000,000 net new containers
@@ -56,3 +57,12 @@ def columns(rows: list, width: int, cells: Callable[[object], tuple] | None = No
         for col, got in zip(out, zip(*(part if cells is None else map(cells, part)))):
             col += got
     return out
+
+
+def picked(rows: list, at: tuple | list) -> list[list]:
+    """The cells ``row[k]`` of each key or index ``k`` of ``at`` in every row (each row holds
+    them all), a list per key: :func:`columns` of ``itemgetter(*at)``, which gives one cell,
+    not a tuple, for a single key."""
+    if len(at) < 2:
+        return [list(map(itemgetter(k), rows)) for k in at]
+    return columns(rows, len(at), itemgetter(*at))

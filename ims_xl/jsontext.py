@@ -3,9 +3,9 @@
 :func:`compact` is msgspec's (C): the hidden copy's records and the upload. (Texts are read
 by the standard library: msgspec makes a new string of every one-letter value, where
 ``json.loads`` shares the interpreter's own: some 20 MB more at 100,000 records, for 0.15 s
-less; :func:`brief` reads the short texts read and dropped at once.) :func:`encoder` is the standard library's encoder made once, for the match details
-and their books values (texts the workbook keeps as the standard library spells them):
-``json.JSONEncoder.encode`` builds a new C encoder on every call, which costs about as much
+less; :func:`brief` reads the short texts read and dropped at once.) :func:`encoder` is
+the standard library's encoder made once, for the match details and their books values
+(texts the workbook keeps as the standard library spells them): ``json.JSONEncoder.encode`` builds a new C encoder on every call, which costs about as much
 as encoding a small record; :func:`encoder` makes that C encoder once (``json.encoder.
 c_make_encoder``, with exactly the arguments ``JSONEncoder.iterencode`` gives it) and calls
 it for each text: the same bytes, encoded by the same code. Where the C encoder is missing

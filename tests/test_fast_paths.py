@@ -1737,8 +1737,12 @@ def test_records_of_sections_in_any_order_read_column_wise_as_one_by_one(monkeyp
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5000])
 @pytest.mark.parametrize("keys", [(), ("a",), ("a", "b"), ("b", "a", "c")])
-def test_a_schema_checks_columns_read_together_are_each_read_alone(keys, chunk, monkeypatch) -> None:
-    from ims_xl.formats import schema
+def test_cells_picked_together_are_each_read_alone(keys, chunk, monkeypatch) -> None:
+    """bulk.picked (the upload contract check's records, the register's rows): each key's
+    cells are what reading that key alone gives, for dicts and lists, any chunk."""
     recs = [{"a": i, "b": [i], "c": None if i % 2 else str(i)} for i in range(7)]
     monkeypatch.setattr(bulk, "AT_ONCE", chunk)
-    assert schema._columns_of(recs, keys) == [[r[k] for r in recs] for k in keys]
+    assert bulk.picked(recs, keys) == [[r[k] for r in recs] for k in keys]
+    rows = [[r["a"], r["b"], r["c"]] for r in recs]
+    at = ["abc".index(k) for k in keys]
+    assert bulk.picked(rows, at) == [[r[i] for r in rows] for i in at]

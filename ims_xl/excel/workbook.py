@@ -278,7 +278,7 @@ class Session:
                 self._write_grid(self._sheet(name, after if after in self.sheets else None)[0], name, grid)
         by_ref = index_marks(marks or {})
         rows = positioned(book.rows)
-        parts = [rows[rows["section"] == sec.key] for sec in SECTIONS]
+        parts = sheets.section_parts(rows)
         blocks = [section_block(part, sec, by_ref) for part, sec in zip(parts, SECTIONS)]
         uncoloured = False
         for k, (sec, part, block) in enumerate(zip(SECTIONS, parts, blocks)):

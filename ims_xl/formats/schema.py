@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from operator import itemgetter
 
 import jsonschema
 import numpy as np
 from jsonschema import Draft202012Validator, ValidationError
 
-from ..bulk import columns
+from ..bulk import picked
 from ..gstin import GOVT_RE, NORMAL_RE, gstin_problem
 from .ims_json import ImsDownload, read_json_bytes, record_key
 from ..model import (AMOUNT_KEYS, DECL_CAP, DECL_KEYS, NOT_SENT_KEYS, REMARKS_MAX_LEN, SECTION_BY_KEY,
@@ -648,14 +647,6 @@ def _amounts_ok(values: tuple, lo: float, hi: float) -> np.ndarray | None:
         return (np.abs(a) < 1e15) & (np.round(a * 100) / 100 == a) & (a >= lo) & (a <= hi)
 
 
-def _columns_of(recs: list[dict], keys: tuple) -> list[list]:
-    """Each of ``keys``' values in ``recs`` (every record holding every key), a list per
-    key, each record's keys read together (:func:`..bulk.columns`)."""
-    if len(keys) < 2:  # (itemgetter of one key gives the value, not a tuple)
-        return [list(map(itemgetter(k), recs)) for k in keys]
-    return columns(recs, len(keys), itemgetter(*keys))
-
-
 def records_problems(section: str, recs: list) -> dict[int, list[tuple[str, str, str]]]:
     """:func:`record_problems` of many records of ``section``: position -> problems, for the
     records that have any.
@@ -693,7 +684,7 @@ def records_problems(section: str, recs: list) -> dict[int, list[tuple[str, str,
             doubt += idx
             continue
         sub = list(map(recs.__getitem__, idx))
-        columns = _columns_of(sub, keys)
+        columns = picked(sub, keys)  # each record's keys read together
         bad = np.zeros(len(idx), dtype=bool)
         # the rules between keys, once per distinct tuple of the texts they read
         at = [p for p, k in enumerate(keys) if k in cols.refs]

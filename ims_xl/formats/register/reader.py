@@ -9,12 +9,11 @@ above them."""
 from __future__ import annotations
 
 import re
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
 
-from ...bulk import columns
+from ...bulk import picked
 from ...gstin import is_valid_gstin
 from ...money import shown
 from .cells import (_GSTIN_SHAPE, _NAT, DateOrderError, _cached, _doc_kind, _ident, _parse_date, _pos,
@@ -282,7 +281,7 @@ def _read_block(grid: list[list[object]], hdr: _Header, end: int, where: str, wa
 
     # the columns read, each row's cells taken together (a pass per column went through the
     # 110,000 rows again, out of the processor's cache: 0.1 -> 0.04 s for a 12-column export)
-    by_index = dict(zip(col_idx, _columns_of(kept_rows, col_idx)))
+    by_index = dict(zip(col_idx, picked(kept_rows, col_idx)))
 
     def column(f: str, j: int = 0) -> list[object]:
         return list(by_index[cols[f][j]])  # a copy: a caller may change its own
@@ -608,14 +607,6 @@ def _labelled(row: list[object]) -> bool:
     """True when a row holds text that is not a number (a total's or group's label, a page
     footer), in any column."""
     return any(isinstance(c, str) and c.strip() and not _NUMBERISH.match(c) for c in row)
-
-
-def _columns_of(rows: list[list[object]], at: list[int]) -> list[list[object]]:
-    """The cells of columns ``at`` of ``rows`` (each at least that wide), a list per column,
-    each row's cells taken together (:func:`...bulk.columns`)."""
-    if len(at) < 2:  # (itemgetter of one index gives the cell, not a tuple)
-        return [[r[i] for r in rows] for i in at]
-    return columns(rows, len(at), itemgetter(*at))
 
 
 def _has_filled_identity(rows: list[list[object]], cols: dict[str, list[int]],
