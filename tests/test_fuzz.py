@@ -430,7 +430,7 @@ def test_review_workbook_mutated(review_grids, data):
             i = data.draw(st.integers(1, len(g) - 1))
             if op == "data-json" and len(g[i]) > 2:
                 g[i][2] = _mutate_json_text(g[i][2], data)
-            else:
+            elif g[i]:  # (a row an earlier "cut" or "row-add" left empty has no cell to set)
                 g[i][data.draw(st.integers(0, len(g[i]) - 1))] = data.draw(cells)
             continue
         if op == "meta":
