@@ -790,8 +790,9 @@ def _usual_records(items: list[tuple[Section, object]], refs: list[int] | None, 
 #: The largest amount in rupees (Decimal(15, 2)).
 _MAX_RUPEES = MAX_PAISE / 100
 _BLANKS = frozenset({type(None), object})  # null, or absent (_MISSING)
+_NUMBERS = frozenset({int, float, Decimal})
 _WHOLE_NUMBERS = frozenset({int})
-_NUMBERS = frozenset({int, float})
+_QUICK_NUMBERS = frozenset({int, float})
 
 
 def _paise_column(vals: list, floats: bool) -> tuple[np.ndarray | list, list[tuple[int, int | float]]]:
@@ -805,7 +806,16 @@ def _paise_column(vals: list, floats: bool) -> tuple[np.ndarray | list, list[tup
     kinds = set(map(type, vals))
     if kinds <= _BLANKS:
         return [None] * len(vals), []
-    if kinds <= _WHOLE_NUMBERS or (floats and kinds <= _NUMBERS):
+    if not kinds.isdisjoint(_BLANKS) and kinds <= _BLANKS | _NUMBERS:
+        # a declared amount, absent from most records: its numbers taken apart (four such
+        # columns of 100,000 records value by value took 0.2 s)
+        at = [i for i, v in enumerate(vals) if v is not None and v is not _MISSING]
+        some, changed = _paise_column([vals[i] for i in at], floats)
+        paise: list = [None] * len(vals)
+        for i, p in zip(at, some.tolist() if isinstance(some, np.ndarray) else some):
+            paise[i] = p
+        return paise, [(at[j], v) for j, v in changed]
+    if kinds <= _WHOLE_NUMBERS or (floats and kinds <= _QUICK_NUMBERS):
         try:
             a = np.array(vals, dtype=np.float64)
         except OverflowError:  # an integer beyond a float
