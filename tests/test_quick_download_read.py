@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import RTIN, apply_edits, download, record, run
+from conftest import RTIN, apply_edits, budget, download, record, run
 from ims_xl.errors import InputError
 from ims_xl.formats import ims_json
 from ims_xl.formats.ims_json import load_download, parse_download, read_json_file
@@ -72,7 +72,7 @@ _LITERAL = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(150, 1500), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lits=st.lists(st.tuples(st.sampled_from(_AMOUNTS + _DECLARED), _LITERAL), min_size=1, max_size=6),
        extra=st.one_of(st.none(), _LITERAL))
 def test_any_number_text_reads_as_the_exact_read_reads_it(tmp_path, lits, extra) -> None:
