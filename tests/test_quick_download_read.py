@@ -137,3 +137,31 @@ def test_import_of_hand_edited_numbers_through_the_cli_matches_the_exact_read(tm
     assert [r["inum"] for r in sent] == ["INV-3"]
     assert {k: sent[0][k] for k in _AMOUNTS} == {k: exact.originals[2][k] for k in _AMOUNTS}
     assert json.dumps(sent[0]["iamt"]) == "100"  # 1e2, echoed as the number it is
+
+
+@pytest.mark.parametrize("lit", ["1.5", "1" * 50, "1e400"])
+def test_a_number_where_a_section_belongs_is_refused_in_the_exact_reads_words(tmp_path, lit) -> None:
+    """The refusal names the type found; the quick read's float would be named otherwise."""
+    text = json.dumps(download({"b2b": [record("b2b", 1)]}, rtin=RTIN)).replace('"b2bcn": []', f'"b2bcn": {lit}')
+    path = tmp_path / "d.json"
+    path.write_text(text, encoding="utf-8")
+    quick, exact = _outcome(load_download, path), _outcome(_exact, path)
+    assert quick == exact and quick[0] == "refused" and "section b2bcn must be a list of records" in quick[1]
+
+
+@pytest.mark.parametrize("lit", ["102025", "1" * 50, "102025.0", "1" * 5000])
+def test_the_envelopes_period_as_any_number_reads_as_the_exact_read_reads_it(tmp_path, lit) -> None:
+    doc = download({"b2b": [record("b2b", 1)]}, rtin=RTIN)
+    doc["fp"] = "@p@"
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(doc).replace('"@p@"', lit), encoding="utf-8")
+    _same(path)
+    assert load_download(path).period == ("102025" if lit == "102025" else "")
+
+
+def test_an_empty_download_is_read_once(tmp_path, monkeypatch) -> None:
+    path = _write(tmp_path / "d.json", [], {})
+    reads = []
+    real = ims_json.read_json_bytes
+    monkeypatch.setattr(ims_json, "read_json_bytes", lambda *a, **k: reads.append(k) or real(*a, **k))
+    assert load_download(path).records.empty and reads == [{"floats": True}]
