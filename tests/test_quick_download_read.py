@@ -36,6 +36,14 @@ def _write(path: Path, recs: list[dict], literals: dict[str, str]) -> Path:
     return path
 
 
+def _count_reads(monkeypatch) -> list[dict]:
+    """The keyword arguments of each parse of the file's bytes (``floats`` for the quick read)."""
+    reads: list[dict] = []
+    real = ims_json.read_json_bytes
+    monkeypatch.setattr(ims_json, "read_json_bytes", lambda *a, **k: reads.append(k) or real(*a, **k))
+    return reads
+
+
 def _exact(path: Path):
     obj, name = read_json_file(path)
     return parse_download(obj, name)
@@ -99,9 +107,7 @@ def test_a_download_as_the_portal_writes_it_is_read_once_and_its_amounts_are_exa
     portal wrote their value; a whole decimal (100.0) is echoed as an integer, as ever."""
     recs = [record("b2b", 1, txval="@a@", camt="@b@", samt="@b@", val="@c@"), record("b2b", 2, iamt="@d@")]
     path = _write(tmp_path / "d.json", recs, {"@a@": "1000.10", "@b@": "90.01", "@c@": "1180.0", "@d@": "0.07"})
-    reads = []
-    real = ims_json.read_json_bytes
-    monkeypatch.setattr(ims_json, "read_json_bytes", lambda *a, **k: reads.append(k) or real(*a, **k))
+    reads = _count_reads(monkeypatch)
     got = load_download(path)
     assert reads == [{"floats": True}]  # no second, exact read
     assert list(got.records["txval"]) == [100010, 100000] and list(got.records["camt"]) == [9001, 9000]
@@ -113,9 +119,7 @@ def test_a_download_as_the_portal_writes_it_is_read_once_and_its_amounts_are_exa
 
 def test_a_long_decimal_sends_the_file_to_the_exact_read(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path / "d.json", [record("b2b", 1, txval="@a@")], {"@a@": "1000.000000000000001"})
-    reads = []
-    real = ims_json.read_json_bytes
-    monkeypatch.setattr(ims_json, "read_json_bytes", lambda *a, **k: reads.append(k) or real(*a, **k))
+    reads = _count_reads(monkeypatch)
     with pytest.raises(InputError, match="field txval: 1000.000000000000001 has more than 2 decimals"):
         load_download(path)  # never 1000.00, which its float would be
     assert reads == [{"floats": True}, {}]
@@ -161,7 +165,5 @@ def test_the_envelopes_period_as_any_number_reads_as_the_exact_read_reads_it(tmp
 
 def test_an_empty_download_is_read_once(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path / "d.json", [], {})
-    reads = []
-    real = ims_json.read_json_bytes
-    monkeypatch.setattr(ims_json, "read_json_bytes", lambda *a, **k: reads.append(k) or real(*a, **k))
+    reads = _count_reads(monkeypatch)
     assert load_download(path).records.empty and reads == [{"floats": True}]
