@@ -167,3 +167,21 @@ def test_an_empty_download_is_read_once(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path / "d.json", [], {})
     reads = _count_reads(monkeypatch)
     assert load_download(path).records.empty and reads == [{"floats": True}]
+
+
+@pytest.mark.parametrize("change, tries", [
+    ({"ispendactblocked": "n"}, 1),  # unusual whatever its numbers: record by record at once
+    ({"futureKey": "@a@"}, 2),  # a number the quick read may read otherwise: the exact read tries column-wise
+])
+def test_the_exact_read_skips_the_column_wise_try_a_record_fails_whatever_its_numbers(
+        tmp_path, monkeypatch, change, tries) -> None:
+    path = _write(tmp_path / "d.json", [record("b2b", 1), record("b2b", 2, **change)], {"@a@": "2.5"})
+    calls = []
+    real = ims_json._usual_records
+    monkeypatch.setattr(ims_json, "_usual_records", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    reads = _count_reads(monkeypatch)
+    got = load_download(path)
+    assert reads == [{"floats": True}, {}] and calls == [True, False][:tries]
+    monkeypatch.undo()
+    _same(path)
+    assert len(got.records) == 2
