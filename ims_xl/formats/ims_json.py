@@ -833,15 +833,17 @@ def _paise_column(vals: list, floats: bool) -> tuple[np.ndarray | list, list[tup
             a = np.array(vals, dtype=np.float64)
         except OverflowError:  # an integer beyond a float
             raise _Unusual from None
-        if (np.abs(a) <= _MAX_RUPEES).all():  # (NaN compares False)
-            p = np.rint(a * 100)
-            if not np.array_equal(p / 100, a):
-                raise _Unusual
-            paise = p.astype(np.int64)
-            if float not in kinds:
-                return paise, []
-            whole = np.flatnonzero(paise % 100 == 0).tolist()
-            return paise, [(i, int(paise[i]) // 100) for i in whole if type(vals[i]) is float]
+        # beyond Decimal(15, 2) (NaN compares False): what _paise_usual refuses, value by value
+        if not (np.abs(a) <= _MAX_RUPEES).all():
+            raise _Unusual
+        try:
+            paise = _paise_of(a, np.zeros(len(a), dtype=bool), "").astype(np.int64)
+        except ValueError:  # more than 2 decimals
+            raise _Unusual from None
+        if float not in kinds:
+            return paise, []
+        whole = np.flatnonzero(paise % 100 == 0).tolist()
+        return paise, [(i, int(paise[i]) // 100) for i in whole if type(vals[i]) is float]
     paise = [_paise_usual(v, floats) for v in vals]
     return paise, [(i, json_number(p)) for i, (v, p) in enumerate(zip(vals, paise))
                    if p is not None and type(v) is not int]
@@ -975,6 +977,8 @@ def parse_download(obj: object, source: str, floats: bool = False, usual: bool =
             if not rtin and isinstance(rec, dict) and isinstance(rec.get("rtin"), str):
                 rtin = rec["rtin"].strip().upper()
             items.append((sec, rec))
+    if floats and any(_read_apart(holder.get(k)) for holder in holders for k in _PERIOD_KEYS):
+        raise _ReadExactly(usual=True)  # a period the exact read takes otherwise (a Decimal it ignores)
     df, originals, warnings = build_records(items, source, floats=floats, usual=usual)
     for holder in holders:
         for k in ("rtin", "gstin"):
@@ -986,8 +990,6 @@ def parse_download(obj: object, source: str, floats: bool = False, usual: bool =
             continue
         break
     period = ""
-    if floats and any(_read_apart(holder.get(k)) for holder in holders for k in _PERIOD_KEYS):
-        raise _ReadExactly(usual=True)  # a period the exact read takes otherwise (a Decimal it ignores)
     for holder in holders:
         for k in _PERIOD_KEYS:
             v = holder.get(k)
